@@ -1,0 +1,26 @@
+#pragma once
+// The engine's compiler: partial evaluation, graph phases, global code motion,
+// x86-64 emission. The phases run in the order compile() names them.
+#include <string>
+
+#include "morel/codegen/X86Backend.h"
+#include "morel/framework/Runtime.h"
+
+namespace morel::codegen {
+
+class OptimizingCompiler final : public Compiler {
+ public:
+  /// `dumpDirectory`: when non-empty, one .dot file per compilation phase goes there.
+  explicit OptimizingCompiler(std::string dumpDirectory = {});
+
+  Result<CompilationResult> compile(CallTarget& target) override;
+
+ private:
+  void dump(const pe::Graph& g, const CallTarget& target, const char* phase);
+
+  std::string dumpDirectory_;
+  X86Backend backend_;
+  std::atomic<uint32_t> compilationId_{0};
+};
+
+}  // namespace morel::codegen

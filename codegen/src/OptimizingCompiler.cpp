@@ -1,0 +1,40 @@
+#include "morel/codegen/OptimizingCompiler.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "morel/codegen/Schedule.h"
+#include "morel/pe/ControlFlow.h"
+#include "morel/pe/PartialEvaluator.h"
+#include "morel/pe/Phases.h"
+
+namespace morel::codegen {
+
+OptimizingCompiler::OptimizingCompiler(std::string dumpDirectory)
+    : dumpDirectory_(std::move(dumpDirectory)) {}
+
+void OptimizingCompiler::dump(const pe::Graph& g, const CallTarget& target, const char* phase) {
+  if (dumpDirectory_.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(dumpDirectory_, ec);
+  std::string file = absl::StrCat(dumpDirectory_, "/", target.name(), "-", compilationId_.load(), "-",
+                                  phase, ".dot");
+  std::ofstream(file) << pe::toGraphviz(g, absl::StrCat(target.name(), " ", phase));
+}
+
+Result<CompilationResult> OptimizingCompiler::compile(CallTarget& target) {
+  ++compilationId_;
+  pe::PartialEvaluation pe = pe::partialEvaluate(target);
+  pe::Graph& g = *pe.graph;
+  dump(g, target, "after-pe");
+  pe::optimize(g);
+  dump(g, target, "after-opt");
+  pe::ControlFlowGraph cfg(g);
+  Schedule schedule = scheduleGraph(g, cfg);
+  auto code = backend_.emit(g, cfg, schedule, target, target.runtime().stackLimitAddress());
+  if (!code) return std::unexpected(code.error());
+  return CompilationResult{std::move(*code), g.liveCount()};
+}
+
+}  // namespace morel::codegen

@@ -1,0 +1,155 @@
+#include "morel/codegen/Schedule.h"
+
+#include <algorithm>
+#include <functional>
+
+namespace morel::codegen {
+
+using pe::IrNode;
+using pe::Op;
+using pe::OpClass;
+
+namespace {
+
+class Scheduler {
+ public:
+  Scheduler(const pe::Graph& g, const pe::ControlFlowGraph& cfg) : g_(g), cfg_(cfg) {
+    block_.assign(g.nodes().size(), -1);
+    early_.assign(g.nodes().size(), -1);
+    live_ = g.liveNodes();
+  }
+
+  Schedule run() {
+    pinAll();
+    for (IrNode* n : live_) scheduleEarly(n);
+    std::vector<bool> done(g_.nodes().size());
+    for (IrNode* n : live_) scheduleLate(n, done);
+    return order();
+  }
+
+ private:
+  bool floats(const IrNode* n) const {
+    return n->opClass() == OpClass::Pure;
+  }
+
+  void pinAll() {
+    for (IrNode* n : live_) {
+      int32_t b = cfg_.blockOf(n);
+      if (b < 0) {
+        switch (n->opClass()) {
+          case OpClass::Phi: b = cfg_.blockOf(n->input(0)); break;
+          case OpClass::Param: b = 0; break;
+          case OpClass::Proj: b = cfg_.blockOf(n->input(0)); break;  // data results of a Call
+          case OpClass::Pinned: b = cfg_.blockOf(n->input(0)); break;
+          default: break;
+        }
+      }
+      block_[n->id()] = b;
+      if (b >= 0) early_[n->id()] = b;
+    }
+  }
+
+  int32_t scheduleEarly(IrNode* n) {
+    if (early_[n->id()] >= 0 || n->isConst()) return early_[n->id()];
+    if (!floats(n)) return early_[n->id()];
+    int32_t best = 0;
+    for (IrNode* in : n->inputs()) {
+      if (in == nullptr || in->isConst()) continue;
+      int32_t b = scheduleEarly(in);
+      if (b >= 0 && cfg_.block(b).domDepth > cfg_.block(best).domDepth) best = b;
+    }
+    early_[n->id()] = best;
+    return best;
+  }
+
+  /// The block where `user` needs `n`: a phi needs it at the end of the matching predecessor.
+  int32_t useBlock(IrNode* n, IrNode* user) {
+    if (user->op() == Op::Phi) {
+      const pe::BasicBlock& merge = cfg_.block(block_[user->id()]);
+      int32_t lca = -1;
+      for (std::size_t i = 1; i < user->inputCount(); ++i)
+        if (user->input(i) == n) lca = combine(lca, merge.preds[i - 1]);
+      return lca;
+    }
+    return block_[user->id()];
+  }
+
+  int32_t combine(int32_t lca, int32_t b) {
+    if (b < 0) return lca;
+    return lca < 0 ? b : static_cast<int32_t>(cfg_.commonDominator(lca, b));
+  }
+
+  void scheduleLate(IrNode* n, std::vector<bool>& done) {
+    if (done[n->id()]) return;
+    done[n->id()] = true;
+    if (!floats(n)) return;
+    int32_t lca = -1;
+    for (IrNode* u : n->uses()) {
+      scheduleLate(u, done);
+      lca = combine(lca, useBlock(n, u));
+    }
+    int32_t early = early_[n->id()];
+    if (lca < 0) lca = early;
+    // Walk up the dominator tree from the latest block to the earliest,
+    // keeping the shallowest loop depth (the latest block among equals).
+    int32_t best = lca;
+    for (int32_t b = lca; b >= 0; b = cfg_.block(b).idom) {
+      if (cfg_.block(b).loopDepth < cfg_.block(best).loopDepth) best = b;
+      if (b == early) break;
+    }
+    block_[n->id()] = best;
+  }
+
+  Schedule order() {
+    Schedule s;
+    s.blockNodes.resize(cfg_.blocks().size());
+    s.blockOfNode = block_;
+    std::vector<uint8_t> placed(g_.nodes().size());
+    std::vector<std::vector<IrNode*>> members(cfg_.blocks().size());
+    for (IrNode* n : live_)
+      if (block_[n->id()] >= 0 && !n->isConst()) members[block_[n->id()]].push_back(n);
+
+    for (const pe::BasicBlock& bb : cfg_.blocks()) {
+      auto& out = s.blockNodes[bb.id];
+      std::function<void(IrNode*)> place = [&](IrNode* n) {
+        if (placed[n->id()] || n->isConst() || block_[n->id()] != static_cast<int32_t>(bb.id)) return;
+        placed[n->id()] = 1;
+        if (n->op() != Op::Phi && !n->isBlockStart())
+          for (IrNode* in : n->inputs())
+            if (in != nullptr) place(in);
+        out.push_back(n);
+      };
+      place(bb.head);
+      for (IrNode* n : members[bb.id])
+        if (n->op() == Op::Phi || n->op() == Op::Param) place(n);
+      // Everything but the terminator, in chain order, each after its inputs;
+      // then the remaining values; then the terminator.
+      IrNode* last = bb.controls.back();
+      bool terminates = last->op() == Op::If || last->isExit();
+      std::size_t chainEnd = bb.controls.size() - (terminates ? 1 : 0);
+      for (std::size_t i = 1; i < chainEnd; ++i) {
+        place(bb.controls[i]);
+        // A call's results are read right after it.
+        for (IrNode* u : bb.controls[i]->uses())
+          if (u->op() == Op::Proj) place(u);
+      }
+      for (IrNode* n : members[bb.id]) place(n);
+      if (terminates) place(last);
+    }
+    return s;
+  }
+
+  const pe::Graph& g_;
+  const pe::ControlFlowGraph& cfg_;
+  std::vector<IrNode*> live_;
+  std::vector<int32_t> block_;
+  std::vector<int32_t> early_;
+};
+
+}  // namespace
+
+Schedule scheduleGraph(const pe::Graph& g, const pe::ControlFlowGraph& cfg) {
+  return Scheduler(g, cfg).run();
+}
+
+}  // namespace morel::codegen

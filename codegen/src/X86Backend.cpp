@@ -1,0 +1,414 @@
+#include "morel/codegen/X86Backend.h"
+
+#include <asmjit/x86.h>
+
+#include <mutex>
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+
+namespace morel::codegen {
+
+using namespace asmjit;
+using pe::IrNode;
+using pe::Op;
+using pe::Type;
+
+struct X86Backend::Runtime {
+  JitRuntime jit;
+  std::mutex mutex;
+};
+
+namespace {
+
+class MachineCode final : public InstalledCode {
+ public:
+  MachineCode(JitRuntime& jit, Entry entry, std::size_t size) : jit_(jit), entry_(entry), size_(size) {}
+  ~MachineCode() override { jit_.release(entry_); }
+  Entry entry() const override { return entry_; }
+  std::size_t codeSize() const override { return size_; }
+
+ private:
+  JitRuntime& jit_;
+  Entry entry_;
+  std::size_t size_;
+};
+
+/// Collects the first asmjit error, so emission can run to the end and report once.
+class ErrorCollector : public ErrorHandler {
+ public:
+  void handleError(Error err, const char* message, BaseEmitter*) override {
+    if (error == kErrorOk) {
+      error = err;
+      text = message;
+    }
+  }
+  Error error = kErrorOk;
+  std::string text;
+};
+
+bool fitsImm32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
+
+x86::CondCode condOf(Op op) {
+  switch (op) {
+    case Op::Eq: return x86::CondCode::kE;
+    case Op::Ne: return x86::CondCode::kNE;
+    case Op::LtS: return x86::CondCode::kL;
+    case Op::LtU: return x86::CondCode::kB;
+    case Op::LeS: return x86::CondCode::kLE;
+    case Op::LeU: return x86::CondCode::kBE;
+    case Op::GtS: return x86::CondCode::kG;
+    case Op::GtU: return x86::CondCode::kA;
+    case Op::GeS: return x86::CondCode::kGE;
+    case Op::GeU: return x86::CondCode::kAE;
+    default: return x86::CondCode::kNE;
+  }
+}
+
+bool isComparison(Op op) {
+  switch (op) {
+    case Op::Eq: case Op::Ne: case Op::LtS: case Op::LtU: case Op::LeS: case Op::LeU:
+    case Op::GtS: case Op::GtU: case Op::GeS: case Op::GeU:
+      return true;
+    default:
+      return false;
+  }
+}
+
+class Lowering {
+ public:
+  Lowering(x86::Compiler& cc, const pe::Graph& g, const pe::ControlFlowGraph& cfg,
+           const Schedule& s, CallTarget& self, const uintptr_t* stackLimit)
+      : cc_(cc), g_(g), cfg_(cfg), s_(s), self_(self), stackLimit_(stackLimit) {
+    regs_.resize(g.nodes().size());
+    hasReg_.assign(g.nodes().size(), false);
+  }
+
+  void run() {
+    FuncNode* fn = cc_.addFunc(FuncSignatureT<intptr_t, void*, uint64_t*>(CallConvId::kHost));
+    selfReg_ = cc_.newGpq("self");
+    ioReg_ = cc_.newGpq("io");
+    fn->setArg(0, selfReg_);
+    fn->setArg(1, ioReg_);
+    for (const auto& b : cfg_.blocks()) labels_.push_back(cc_.newLabel());
+    stackOverflow_ = cc_.newLabel();
+
+    // Guest recursion must not exhaust the host stack.
+    x86::Gp limit = cc_.newGpq("limit");
+    cc_.mov(limit, Imm(reinterpret_cast<uint64_t>(stackLimit_)));
+    cc_.cmp(x86::rsp, x86::qword_ptr(limit));
+    cc_.jb(stackOverflow_);
+
+    const auto& order = cfg_.reversePostOrder();
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      uint32_t b = order[i];
+      nextBlock_ = i + 1 < order.size() ? static_cast<int32_t>(order[i + 1]) : -1;
+      cc_.bind(labels_[b]);
+      for (IrNode* n : s_.blockNodes[b]) lower(n, b);
+      const pe::BasicBlock& bb = cfg_.block(b);
+      IrNode* last = bb.controls.back();
+      if (last->op() != Op::If && !last->isExit() && !bb.succs.empty()) gotoBlock(b, bb.succs[0]);
+    }
+    cc_.bind(stackOverflow_);
+    x86::Gp status = cc_.newGpq("status");
+    cc_.mov(status, Imm(statusOf(kCallStackExhausted)));
+    cc_.ret(status);
+    cc_.endFunc();
+  }
+
+ private:
+  x86::Gp newReg(Type t) { return t == Type::I32 ? cc_.newGpd() : cc_.newGpq(); }
+
+  /// The register holding `n`'s value; constants are materialized at each use.
+  x86::Gp reg(IrNode* n) {
+    if (n->isConst()) {
+      x86::Gp r = newReg(n->type());
+      if (n->value() == 0) cc_.xor_(r.r32(), r.r32());
+      else cc_.mov(r, Imm(n->value()));
+      return r;
+    }
+    if (!hasReg_[n->id()]) {
+      regs_[n->id()] = newReg(n->type());
+      hasReg_[n->id()] = true;
+    }
+    return regs_[n->id()];
+  }
+
+  /// A constant second operand that fits an instruction's 32-bit immediate.
+  bool immOperand(IrNode* n) const { return n->isConst() && fitsImm32(n->value()); }
+
+  void lower(IrNode* n, uint32_t block) {
+    switch (n->op()) {
+      case Op::Start: case Op::Region: case Op::Loop: case Op::IfTrue: case Op::IfFalse:
+      case Op::Phi: case Op::End:
+        return;
+      case Op::Param:
+        cc_.mov(reg(n), x86::qword_ptr(ioReg_, static_cast<int32_t>(8 * n->value())));
+        return;
+      case Op::Proj: return lowerProj(n);
+      case Op::Call: return lowerCall(n);
+      case Op::If: return lowerIf(n, block);
+      case Op::Return: return lowerReturn(n);
+      case Op::TrapExit: {
+        x86::Gp r = cc_.newGpq();
+        cc_.mov(r, Imm(reinterpret_cast<uint64_t>(n->aux())));
+        cc_.ret(r);
+        return;
+      }
+      case Op::StatusExit: cc_.ret(reg(n->input(1))); return;
+      case Op::Deopt: return lowerDeopt(n);
+      case Op::Add: case Op::Sub: case Op::And: case Op::Or: case Op::Xor:
+        return lowerAlu(n);
+      case Op::Mul: {
+        x86::Gp d = reg(n);
+        if (immOperand(n->input(1))) {
+          cc_.imul(d, reg(n->input(0)), Imm(n->input(1)->value()));
+        } else {
+          cc_.mov(d, reg(n->input(0)));
+          cc_.imul(d, reg(n->input(1)));
+        }
+        return;
+      }
+      case Op::DivS: case Op::DivU: case Op::RemS: case Op::RemU: return lowerDiv(n);
+      case Op::Shl: case Op::ShrS: case Op::ShrU: case Op::Rotl: case Op::Rotr: return lowerShift(n);
+      case Op::Clz: cc_.lzcnt(reg(n), reg(n->input(0))); return;
+      case Op::Ctz: cc_.tzcnt(reg(n), reg(n->input(0))); return;
+      case Op::Popcnt: cc_.popcnt(reg(n), reg(n->input(0))); return;
+      case Op::Eqz: {
+        x86::Gp d = reg(n);
+        x86::Gp a = reg(n->input(0));
+        cc_.test(a, a);
+        cc_.sete(d.r8());
+        cc_.movzx(d.r32(), d.r8());
+        return;
+      }
+      case Op::Select: {
+        x86::Gp d = reg(n);
+        x86::Gp c = reg(n->input(0));
+        cc_.mov(d, reg(n->input(2)));
+        cc_.test(c, c);
+        cc_.cmovnz(d, reg(n->input(1)));
+        return;
+      }
+      case Op::Wrap: cc_.mov(reg(n), reg(n->input(0)).r32()); return;
+      case Op::ExtendU: cc_.mov(reg(n).r32(), reg(n->input(0))); return;
+      case Op::ExtendS: cc_.movsxd(reg(n), reg(n->input(0))); return;
+      case Op::Const: return;
+      default:
+        if (isComparison(n->op())) return lowerCompare(n);
+        return;
+    }
+  }
+
+  void lowerAlu(IrNode* n) {
+    x86::Gp d = reg(n);
+    cc_.mov(d, reg(n->input(0)));
+    InstId id = n->op() == Op::Add   ? x86::Inst::kIdAdd
+                : n->op() == Op::Sub ? x86::Inst::kIdSub
+                : n->op() == Op::And ? x86::Inst::kIdAnd
+                : n->op() == Op::Or  ? x86::Inst::kIdOr
+                                     : x86::Inst::kIdXor;
+    if (immOperand(n->input(1))) cc_.emit(id, d, Imm(n->input(1)->value()));
+    else cc_.emit(id, d, reg(n->input(1)));
+  }
+
+  void lowerShift(IrNode* n) {
+    x86::Gp d = reg(n);
+    cc_.mov(d, reg(n->input(0)));
+    InstId id = n->op() == Op::Shl    ? x86::Inst::kIdShl
+                : n->op() == Op::ShrS ? x86::Inst::kIdSar
+                : n->op() == Op::ShrU ? x86::Inst::kIdShr
+                : n->op() == Op::Rotl ? x86::Inst::kIdRol
+                                      : x86::Inst::kIdRor;
+    IrNode* count = n->input(1);
+    uint32_t mask = n->type() == Type::I32 ? 31 : 63;
+    if (count->isConst()) cc_.emit(id, d, Imm(count->value() & mask));
+    else cc_.emit(id, d, reg(count).r8());  // the hardware masks the count like the guest
+  }
+
+  void lowerDiv(IrNode* n) {
+    // Pinned below its guards: divisor non-zero and, for DivS, no MIN / -1.
+    bool isSigned = n->op() == Op::DivS || n->op() == Op::RemS;
+    bool wantRemainder = n->op() == Op::RemS || n->op() == Op::RemU;
+    Type t = n->type();
+    x86::Gp lo = newReg(t), hi = newReg(t);
+    x86::Gp divisor = reg(n->input(2));
+    x86::Gp d = reg(n);
+    Label done = cc_.newLabel();
+    if (n->op() == Op::RemS) {
+      // x % -1 is 0, but idiv faults on MIN % -1.
+      cc_.xor_(d.r32(), d.r32());
+      cc_.cmp(divisor, -1);
+      cc_.je(done);
+    }
+    cc_.mov(lo, reg(n->input(1)));
+    if (isSigned) {
+      if (t == Type::I32) cc_.cdq(hi, lo);
+      else cc_.cqo(hi, lo);
+      cc_.idiv(hi, lo, divisor);
+    } else {
+      cc_.xor_(hi.r32(), hi.r32());
+      cc_.div(hi, lo, divisor);
+    }
+    cc_.mov(d, wantRemainder ? hi : lo);
+    cc_.bind(done);
+  }
+
+  void compare(IrNode* c) {
+    x86::Gp a = reg(c->input(0));
+    if (immOperand(c->input(1))) cc_.cmp(a, Imm(c->input(1)->value()));
+    else cc_.cmp(a, reg(c->input(1)));
+  }
+
+  /// A comparison used only by the If that ends its block is emitted as cmp + jcc there.
+  bool fusedIntoIf(IrNode* c) const {
+    if (c->uses().size() != 1) return false;
+    IrNode* u = c->uses()[0];
+    return u->op() == Op::If && s_.blockOfNode[u->id()] == s_.blockOfNode[c->id()];
+  }
+
+  void lowerCompare(IrNode* n) {
+    if (fusedIntoIf(n)) return;
+    x86::Gp d = reg(n);
+    compare(n);
+    cc_.set(condOf(n->op()), d.r8());
+    cc_.movzx(d.r32(), d.r8());
+  }
+
+  void lowerIf(IrNode* n, uint32_t block) {
+    const pe::BasicBlock& bb = cfg_.block(block);
+    uint32_t t = bb.succs[0], f = bb.succs[1];
+    IrNode* c = n->input(1);
+    x86::CondCode cond;
+    if (isComparison(c->op()) && fusedIntoIf(c)) {
+      compare(c);
+      cond = condOf(c->op());
+    } else {
+      x86::Gp r = reg(c);
+      cc_.test(r, r);
+      cond = x86::CondCode::kNZ;
+    }
+    if (nextBlock_ == static_cast<int32_t>(t)) {
+      cc_.j(x86::negateCond(cond), labels_[f]);
+    } else {
+      cc_.j(cond, labels_[t]);
+      if (nextBlock_ != static_cast<int32_t>(f)) cc_.jmp(labels_[f]);
+    }
+  }
+
+  /// Phi moves on the edge from `from` into `to`, as a parallel copy, then the jump.
+  void gotoBlock(uint32_t from, uint32_t to) {
+    const pe::BasicBlock& target = cfg_.block(to);
+    std::size_t k = 0;
+    while (k < target.preds.size() && target.preds[k] != from) ++k;
+    std::vector<std::pair<IrNode*, IrNode*>> moves;  // (phi, value)
+    for (IrNode* n : s_.blockNodes[to])
+      if (n->op() == Op::Phi && n->input(k + 1) != n) moves.push_back({n, n->input(k + 1)});
+    // Read every source into a temporary first, so phis that feed each other swap correctly.
+    std::vector<x86::Gp> temps;
+    for (auto& [phi, value] : moves) {
+      x86::Gp tmp = newReg(phi->type());
+      cc_.mov(tmp, reg(value));
+      temps.push_back(tmp);
+    }
+    for (std::size_t i = 0; i < moves.size(); ++i) cc_.mov(reg(moves[i].first), temps[i]);
+    if (nextBlock_ != static_cast<int32_t>(to)) cc_.jmp(labels_[to]);
+  }
+
+  void lowerCall(IrNode* n) {
+    std::size_t args = n->inputCount() - 1;
+    std::size_t slots = std::max<std::size_t>({args, static_cast<std::size_t>(n->value()), 1});
+    x86::Mem buf = cc_.newStack(static_cast<uint32_t>(8 * slots), 8);
+    x86::Gp bufReg = cc_.newGpq("io");
+    cc_.lea(bufReg, buf);
+    for (std::size_t i = 0; i < args; ++i)
+      cc_.mov(x86::qword_ptr(bufReg, static_cast<int32_t>(8 * i)), reg(n->input(i + 1)));
+    x86::Gp callee = cc_.newGpq("callee");
+    x86::Gp entry = cc_.newGpq("entry");
+    cc_.mov(callee, Imm(reinterpret_cast<uint64_t>(n->aux())));
+    cc_.mov(entry, x86::qword_ptr(callee, static_cast<int32_t>(CallTarget::entryOffset())));
+    InvokeNode* invoke = nullptr;
+    cc_.invoke(&invoke, entry, FuncSignatureT<intptr_t, void*, uint64_t*>(CallConvId::kHost));
+    invoke->setArg(0, callee);
+    invoke->setArg(1, bufReg);
+    x86::Gp status = cc_.newGpq("status");
+    invoke->setRet(0, status);
+    callStatus_[n->id()] = status;
+    callBuffer_[n->id()] = bufReg;
+  }
+
+  void lowerProj(IrNode* n) {
+    IrNode* call = n->input(0);
+    if (n->type() == Type::Control) return;
+    if (n->value() == 1) {
+      cc_.mov(reg(n), callStatus_.at(call->id()));
+      return;
+    }
+    int32_t offset = static_cast<int32_t>(8 * (n->value() - 2));
+    cc_.mov(reg(n), x86::qword_ptr(callBuffer_.at(call->id()), offset));
+  }
+
+  void lowerReturn(IrNode* n) {
+    for (std::size_t i = 1; i < n->inputCount(); ++i)
+      cc_.mov(x86::qword_ptr(ioReg_, static_cast<int32_t>(8 * (i - 1))), reg(n->input(i)));
+    x86::Gp ok = cc_.newGpq();
+    cc_.xor_(ok.r32(), ok.r32());
+    cc_.ret(ok);
+  }
+
+  void lowerDeopt(IrNode* n) {
+    // The frame state is the call's arguments: the interpreter re-runs the call.
+    for (std::size_t i = 1; i < n->inputCount(); ++i)
+      cc_.mov(x86::qword_ptr(ioReg_, static_cast<int32_t>(8 * (i - 1))), reg(n->input(i)));
+    InvokeNode* invoke = nullptr;
+    cc_.invoke(&invoke, reinterpret_cast<uint64_t>(&CallTarget::deoptimize),
+               FuncSignatureT<intptr_t, void*, uint64_t*>(CallConvId::kHost));
+    invoke->setArg(0, selfReg_);
+    invoke->setArg(1, ioReg_);
+    x86::Gp status = cc_.newGpq();
+    invoke->setRet(0, status);
+    cc_.ret(status);
+  }
+
+  x86::Compiler& cc_;
+  const pe::Graph& g_;
+  const pe::ControlFlowGraph& cfg_;
+  const Schedule& s_;
+  CallTarget& self_;
+  const uintptr_t* stackLimit_;
+  std::vector<x86::Gp> regs_;
+  std::vector<bool> hasReg_;
+  std::vector<Label> labels_;
+  Label stackOverflow_;
+  x86::Gp selfReg_, ioReg_;
+  int32_t nextBlock_ = -1;
+  std::unordered_map<uint32_t, x86::Gp> callStatus_;
+  std::unordered_map<uint32_t, x86::Gp> callBuffer_;
+};
+
+}  // namespace
+
+X86Backend::X86Backend() : runtime_(std::make_unique<Runtime>()) {}
+X86Backend::~X86Backend() = default;
+
+Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
+                                                        const pe::ControlFlowGraph& cfg,
+                                                        const Schedule& schedule, CallTarget& self,
+                                                        const uintptr_t* stackLimit) {
+  std::lock_guard lock(runtime_->mutex);
+  CodeHolder code;
+  code.init(runtime_->jit.environment());
+  ErrorCollector errors;
+  code.setErrorHandler(&errors);
+  x86::Compiler cc(&code);
+  Lowering(cc, g, cfg, schedule, self, stackLimit).run();
+  if (errors.error == kErrorOk) cc.finalize();
+  if (errors.error != kErrorOk)
+    return fail("code generation failed", 0, Diagnostic::Unit::Byte, errors.text);
+  Entry entry = nullptr;
+  if (Error err = runtime_->jit.add(&entry, &code); err != kErrorOk)
+    return fail("code installation failed", 0, Diagnostic::Unit::Byte, DebugUtils::errorAsString(err));
+  return std::make_unique<MachineCode>(runtime_->jit, entry, code.codeSize());
+}
+
+}  // namespace morel::codegen

@@ -1,0 +1,87 @@
+#pragma once
+// A callable unit: a root node plus its tier state. Every caller (interpreter
+// or compiled code) calls through `entry`, which points at the interpreter
+// until compiled code is installed, so callers never care which tier runs.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "morel/framework/Trap.h"
+
+namespace morel {
+
+class CallTarget;
+class RootNode;
+class Runtime;
+
+/// The one calling convention of Morel: arguments in io[0..n), results written
+/// back to io[0..m) as raw 64-bit slots (i32 zero-extended); returns a Status.
+using Entry = Status (*)(CallTarget* self, uint64_t* io);
+
+/// Machine code owned by a call target.
+class InstalledCode {
+ public:
+  virtual ~InstalledCode() = default;
+  virtual Entry entry() const = 0;
+  virtual std::size_t codeSize() const = 0;
+};
+
+enum class Tier : uint8_t { Interpreted, Queued, Compiled, Failed };
+
+class CallTarget {
+ public:
+  CallTarget(RootNode& root, Runtime& runtime);
+  ~CallTarget();
+  CallTarget(const CallTarget&) = delete;
+  CallTarget& operator=(const CallTarget&) = delete;
+
+  Status call(uint64_t* io) { return currentEntry()(this, io); }
+
+  Entry currentEntry() const { return std::atomic_ref(const_cast<Entry&>(entry_)).load(std::memory_order_acquire); }
+  /// Where compiled code finds the entry to call: the first field.
+  static constexpr std::size_t entryOffset() { return 0; }
+
+  RootNode& root() const { return *root_; }
+  Runtime& runtime() const { return *runtime_; }
+  const std::string& name() const;
+
+  Tier tier() const { return tier_.load(std::memory_order_acquire); }
+  uint32_t callCount() const { return callCount_; }
+  uint64_t loopCount() const { return loopCount_; }
+  uint32_t compilations() const { return compilations_; }
+  uint32_t deoptimizations() const { return deopts_; }
+
+  /// Interpreter back-edges count towards the compilation threshold.
+  void onBackEdge() { ++loopCount_; }
+
+  /// Installs compiled code; later calls run it.
+  void install(std::unique_ptr<InstalledCode> code);
+  /// Marks a failed compilation: the target stays interpreted.
+  void markFailed();
+  /// Drops compiled code (a guard failed or an assumption broke); back to the interpreter.
+  void invalidate();
+  /// Called by the compile queue when a request is accepted.
+  bool tryQueue();
+
+  /// The interpreter's entry: counts calls, may request compilation, runs the tree.
+  static Status interpreterEntry(CallTarget* self, uint64_t* io);
+  /// Compiled code jumps here when a guard fails: io holds the call's arguments.
+  static Status deoptimize(CallTarget* self, uint64_t* io);
+
+ private:
+  Status runInterpreter(uint64_t* io);
+
+  Entry entry_;  // must stay the first field (entryOffset)
+  RootNode* root_;
+  Runtime* runtime_;
+  std::atomic<Tier> tier_{Tier::Interpreted};
+  uint32_t callCount_ = 0;
+  uint64_t loopCount_ = 0;
+  uint32_t compilations_ = 0;
+  uint32_t deopts_ = 0;
+  std::unique_ptr<InstalledCode> code_;
+  std::unique_ptr<InstalledCode> retired_;  // kept alive: a frame may still run it
+};
+
+}  // namespace morel

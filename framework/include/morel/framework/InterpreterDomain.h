@@ -1,0 +1,196 @@
+#pragma once
+// The interpreter's execution domain: guest values are C++ integers and guest
+// control flow is C++ control flow. Node templates instantiated with this
+// domain are the interpreter; the same templates instantiated with the graph
+// domain (partial-eval) are the compiler's front end.
+//
+// Structured control: a break to label `depth` sets `unwind_` to depth + 1;
+// every label exit decrements it, so the path is "dead" until the target label
+// is reached. A loop label that receives unwind_ == 1 starts its next iteration.
+#include <bit>
+#include <climits>
+#include <cstdint>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+#include "morel/framework/CallTarget.h"
+#include "morel/framework/Profiles.h"
+#include "morel/framework/Trap.h"
+
+namespace morel {
+
+/// Frame slots are raw 64-bit values; 32-bit values are stored zero-extended.
+struct InterpFrame {
+  int64_t* slots;
+};
+
+class InterpDomain {
+ public:
+  using Frame = InterpFrame;
+  template <class T>
+  using V = T;
+  using Label = int;
+  using Successor = int32_t;
+
+  explicit InterpDomain(CallTarget& target) : target_(target) {}
+
+  // ---- constants and frame slots
+  int32_t i32(int32_t v) const { return v; }
+  int64_t i64(int64_t v) const { return v; }
+  int32_t loadI32(Frame& f, uint32_t slot) const { return static_cast<int32_t>(f.slots[slot]); }
+  int64_t loadI64(Frame& f, uint32_t slot) const { return f.slots[slot]; }
+  void storeI32(Frame& f, uint32_t slot, int32_t v) const {
+    f.slots[slot] = static_cast<int64_t>(static_cast<uint32_t>(v));
+  }
+  void storeI64(Frame& f, uint32_t slot, int64_t v) const { f.slots[slot] = v; }
+
+  // ---- integer arithmetic, wrapping like the hardware
+  template <class T>
+  static T add(T a, T b) { return static_cast<T>(U<T>(a) + U<T>(b)); }
+  template <class T>
+  static T sub(T a, T b) { return static_cast<T>(U<T>(a) - U<T>(b)); }
+  template <class T>
+  static T mul(T a, T b) { return static_cast<T>(U<T>(a) * U<T>(b)); }
+  template <class T>
+  static T neg(T a) { return static_cast<T>(U<T>(0) - U<T>(a)); }
+  /// Division preconditions (non-zero divisor, no MIN / -1) are the node's job.
+  template <class T>
+  static T divS(T a, T b) { return a / b; }
+  template <class T>
+  static T divU(T a, T b) { return static_cast<T>(U<T>(a) / U<T>(b)); }
+  template <class T>
+  static T remS(T a, T b) { return b == -1 ? 0 : a % b; }
+  template <class T>
+  static T remU(T a, T b) { return static_cast<T>(U<T>(a) % U<T>(b)); }
+  template <class T>
+  static T bitAnd(T a, T b) { return a & b; }
+  template <class T>
+  static T bitOr(T a, T b) { return a | b; }
+  template <class T>
+  static T bitXor(T a, T b) { return a ^ b; }
+  template <class T>
+  static T shl(T a, T b) { return static_cast<T>(U<T>(a) << (b & kShiftMask<T>)); }
+  template <class T>
+  static T shrS(T a, T b) { return a >> (b & kShiftMask<T>); }
+  template <class T>
+  static T shrU(T a, T b) { return static_cast<T>(U<T>(a) >> (b & kShiftMask<T>)); }
+  template <class T>
+  static T rotl(T a, T b) { return static_cast<T>(std::rotl(U<T>(a), static_cast<int>(b & kShiftMask<T>))); }
+  template <class T>
+  static T rotr(T a, T b) { return static_cast<T>(std::rotr(U<T>(a), static_cast<int>(b & kShiftMask<T>))); }
+  template <class T>
+  static T clz(T a) { return static_cast<T>(std::countl_zero(U<T>(a))); }
+  template <class T>
+  static T ctz(T a) { return static_cast<T>(std::countr_zero(U<T>(a))); }
+  template <class T>
+  static T popcnt(T a) { return static_cast<T>(std::popcount(U<T>(a))); }
+
+  // ---- comparisons yield i32 0 or 1
+  template <class T>
+  static int32_t eq(T a, T b) { return a == b; }
+  template <class T>
+  static int32_t ne(T a, T b) { return a != b; }
+  template <class T>
+  static int32_t ltS(T a, T b) { return a < b; }
+  template <class T>
+  static int32_t ltU(T a, T b) { return U<T>(a) < U<T>(b); }
+  template <class T>
+  static int32_t leS(T a, T b) { return a <= b; }
+  template <class T>
+  static int32_t leU(T a, T b) { return U<T>(a) <= U<T>(b); }
+  template <class T>
+  static int32_t gtS(T a, T b) { return a > b; }
+  template <class T>
+  static int32_t gtU(T a, T b) { return U<T>(a) > U<T>(b); }
+  template <class T>
+  static int32_t geS(T a, T b) { return a >= b; }
+  template <class T>
+  static int32_t geU(T a, T b) { return U<T>(a) >= U<T>(b); }
+  template <class T>
+  static int32_t eqz(T a) { return a == 0; }
+  static int32_t both(int32_t a, int32_t b) { return (a != 0) & (b != 0); }
+  template <class T>
+  static T select(int32_t cond, T a, T b) { return cond != 0 ? a : b; }
+
+  // ---- conversions
+  static int32_t wrap(int64_t a) { return static_cast<int32_t>(a); }
+  static int64_t extendS(int32_t a) { return a; }
+  static int64_t extendU(int32_t a) { return static_cast<uint32_t>(a); }
+
+  // ---- traps and speculation
+  static void trapIf(int32_t cond, const TrapKind& kind) {
+    if (cond != 0) [[unlikely]] throw TrapException{&kind};
+  }
+  [[noreturn]] static void trap(const TrapKind& kind) { throw TrapException{&kind}; }
+  /// The graph domain turns this into a deoptimizing guard; here it is the test.
+  static bool unlikely(int32_t cond) { return cond != 0; }
+
+  // ---- structured control
+  bool dead() const { return unwind_ != 0; }
+  Label enterLabel() const { return 0; }
+  void exitLabel(Label, Frame&) {
+    if (unwind_ != 0) --unwind_;
+  }
+  void br(uint32_t depth, Frame&) { unwind_ = depth + 1; }
+  template <class Body>
+  void loop(Frame&, LoopProfile& profile, Body body) {
+    for (;;) {
+      body();
+      if (unwind_ == 1) {
+        unwind_ = 0;
+        profile.backEdge();
+        target_.onBackEdge();
+        continue;
+      }
+      if (unwind_ != 0) --unwind_;
+      return;
+    }
+  }
+  template <class Then, class Else>
+  void ifElse(int32_t cond, BranchProfile& profile, Frame&, Then thenBody, Else elseBody) {
+    if (profile.profile(cond != 0)) thenBody();
+    else elseBody();
+  }
+
+  // ---- unstructured control (basic-block dispatch)
+  template <class RunBlock>
+  void dispatch(Frame&, uint32_t /*blockCount*/, const std::vector<bool>& /*loopHeaders*/,
+                RunBlock runBlock) {
+    int32_t block = 0;
+    while (block >= 0) {
+      int32_t next = runBlock(static_cast<uint32_t>(block));
+      if (next >= 0 && next <= block) target_.onBackEdge();
+      block = next;
+    }
+  }
+  Successor jump(uint32_t block, Frame&) const { return static_cast<Successor>(block); }
+  Successor branch(int32_t cond, BranchProfile& profile, uint32_t taken, uint32_t fallthrough,
+                   Frame&) const {
+    return static_cast<Successor>(profile.profile(cond != 0) ? taken : fallthrough);
+  }
+  Successor leave(Frame&) const { return -1; }
+
+  // ---- calls: raw 64-bit arguments in, raw results out
+  void call(CallTarget& callee, std::span<const int64_t> args, std::span<int64_t> results) {
+    int64_t io[kMaxCallSlots];
+    for (size_t i = 0; i < args.size(); ++i) io[i] = args[i];
+    Status s = callee.call(reinterpret_cast<uint64_t*>(io));
+    if (s != 0) [[unlikely]] throw TrapException{trapOf(s)};
+    for (size_t i = 0; i < results.size(); ++i) results[i] = io[i];
+  }
+  static constexpr size_t kMaxCallSlots = 64;
+
+  CallTarget& target() const { return target_; }
+
+ private:
+  template <class T>
+  using U = std::make_unsigned_t<T>;
+  template <class T>
+  static constexpr T kShiftMask = sizeof(T) * CHAR_BIT - 1;
+
+  CallTarget& target_;
+  uint32_t unwind_ = 0;
+};
+
+}  // namespace morel

@@ -1,0 +1,40 @@
+#pragma once
+// The root of a guest function's tree. A language implements both tiers'
+// entries with the same node templates: executeInterpreted runs them in the
+// interpreter domain, partialEvaluate in the graph domain.
+#include <cstdint>
+#include <string>
+
+#include "morel/framework/Node.h"
+
+namespace morel {
+
+class CallTarget;
+
+/// What the partial evaluator hands a root. Framework code knows nothing more
+/// of it; the language casts it to the graph domain it instantiated its nodes for.
+class GraphDomainHandle {
+ public:
+  virtual ~GraphDomainHandle() = default;
+};
+
+class RootNode : public Node {
+ public:
+  explicit RootNode(std::string name) : name_(std::move(name)) {}
+
+  const std::string& name() const { return name_; }
+  virtual uint32_t parameterCount() const = 0;
+  virtual uint32_t resultCount() const = 0;
+
+  /// Runs the tree. Arguments arrive in io, results leave in io; traps throw TrapException.
+  virtual void executeInterpreted(CallTarget& target, uint64_t* io) = 0;
+  /// Walks the specialized tree in the graph domain, building the graph of one compilation.
+  virtual void partialEvaluate(GraphDomainHandle& domain) = 0;
+
+  std::string_view kind() const override { return "Root"; }
+
+ private:
+  std::string name_;
+};
+
+}  // namespace morel

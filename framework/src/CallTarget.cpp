@@ -1,0 +1,79 @@
+#include "morel/framework/CallTarget.h"
+
+#include <mutex>
+#include <vector>
+
+#include "morel/framework/RootNode.h"
+#include "morel/framework/Runtime.h"
+
+namespace morel {
+
+namespace {
+// A target that keeps deoptimizing is not worth compiling again.
+constexpr uint32_t kMaxDeoptimizations = 10;
+std::mutex codeMutex;
+}  // namespace
+
+CallTarget::CallTarget(RootNode& root, Runtime& runtime)
+    : entry_(&CallTarget::interpreterEntry), root_(&root), runtime_(&runtime) {}
+
+CallTarget::~CallTarget() = default;
+
+const std::string& CallTarget::name() const { return root_->name(); }
+
+void CallTarget::install(std::unique_ptr<InstalledCode> code) {
+  std::lock_guard lock(codeMutex);
+  Entry e = code->entry();
+  if (code_) retired_ = std::move(code_);
+  code_ = std::move(code);
+  ++compilations_;
+  std::atomic_ref(entry_).store(e, std::memory_order_release);
+  tier_.store(Tier::Compiled, std::memory_order_release);
+}
+
+void CallTarget::markFailed() { tier_.store(Tier::Failed, std::memory_order_release); }
+
+bool CallTarget::tryQueue() {
+  Tier expected = Tier::Interpreted;
+  return tier_.compare_exchange_strong(expected, Tier::Queued);
+}
+
+void CallTarget::invalidate() {
+  std::lock_guard lock(codeMutex);
+  std::atomic_ref(entry_).store(&CallTarget::interpreterEntry, std::memory_order_release);
+  // The invalidated code may still be on the stack (it called us): keep it alive.
+  if (code_) retired_ = std::move(code_);
+  callCount_ = 0;
+  loopCount_ = 0;
+  tier_.store(deopts_ >= kMaxDeoptimizations ? Tier::Failed : Tier::Interpreted,
+              std::memory_order_release);
+}
+
+Status CallTarget::runInterpreter(uint64_t* io) {
+  try {
+    root_->executeInterpreted(*this, io);
+    return 0;
+  } catch (const TrapException& t) {
+    return statusOf(*t.kind);
+  }
+}
+
+Status CallTarget::interpreterEntry(CallTarget* self, uint64_t* io) {
+  if (reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) < self->runtime_->stackLimit())
+    return statusOf(kCallStackExhausted);
+  ++self->callCount_;
+  self->runtime_->onInterpretedCall(*self);
+  Entry e = self->currentEntry();
+  if (e != &CallTarget::interpreterEntry) return e(self, io);
+  return self->runInterpreter(io);
+}
+
+Status CallTarget::deoptimize(CallTarget* self, uint64_t* io) {
+  ++self->deopts_;
+  self->invalidate();
+  // The compiled code had no side effect before its guard (the current subset of
+  // both languages has none), so re-running the call in the interpreter is exact.
+  return self->runInterpreter(io);
+}
+
+}  // namespace morel

@@ -1,0 +1,195 @@
+// Builds an eBPF program's tree: basic blocks split at jump targets and after
+// jumps, one statement node per ALU instruction, one terminator per block, and
+// a dispatcher over the blocks (design brief, rule 4).
+#include "morel/ebpf/EbpfInstance.h"
+
+#include <array>
+#include <map>
+
+#include "morel/ebpf/nodes/EbpfNodes.h"
+
+namespace morel::ebpf {
+
+namespace {
+
+using namespace morel::ops;
+
+class EbpfRootNode final : public RootNode {
+ public:
+  EbpfRootNode(std::string name, EbpfDispatchNode* body) : RootNode(std::move(name)), body_(adopt(body)) {}
+  uint32_t parameterCount() const override { return 1; }
+  uint32_t resultCount() const override { return 1; }
+  std::size_t blockCount() const { return body_->blockCount(); }
+
+  void executeInterpreted(CallTarget& target, uint64_t* io) override {
+    std::array<int64_t, kRegisterCount> regs{};
+    regs[1] = static_cast<int64_t>(io[0]);
+    InterpDomain d(target);
+    InterpFrame f{regs.data()};
+    body_->run(d, f);
+    io[0] = static_cast<uint64_t>(regs[0]);
+  }
+
+  void partialEvaluate(GraphDomainHandle& handle) override {
+    auto& d = static_cast<pe::GraphDomain&>(handle);
+    pe::GraphFrame f;
+    f.slots.assign(kRegisterCount, nullptr);
+    for (uint32_t r = 0; r < kRegisterCount; ++r) d.storeI64(f, r, d.i64(0));
+    d.storeI64(f, 1, d.parameter(0));
+    body_->run(d, f);
+    pe::GV<int64_t> r0[] = {d.loadI64(f, 0)};
+    d.returnValues(r0);
+  }
+
+ protected:
+  void replaceChild(Node* o, Node* n) override { swapChild(body_, o, n); }
+
+ private:
+  EbpfDispatchNode* body_;
+};
+
+class TreeBuilder {
+ public:
+  TreeBuilder(std::span<const Instruction> p, Arena& arena) : p_(p), arena_(arena) {}
+
+  EbpfDispatchNode* build() {
+    findBlocks();
+    std::vector<EbpfBlock*> blocks;
+    std::vector<bool> loopHeaders(starts_.size());
+    for (uint32_t b = 0; b < starts_.size(); ++b) {
+      uint32_t begin = starts_[b];
+      uint32_t end = b + 1 < starts_.size() ? starts_[b + 1] : static_cast<uint32_t>(p_.size());
+      std::vector<EbpfStmt*> body;
+      EbpfBlock* terminator = nullptr;
+      for (uint32_t pc = begin; pc < end; ++pc) {
+        const Instruction& in = p_[pc];
+        uint8_t cls = in.opcode & op::kClassMask;
+        if (in.opcode == 0x18) {  // lddw: two slots
+          uint64_t value = static_cast<uint32_t>(in.imm) |
+                           (static_cast<uint64_t>(static_cast<uint32_t>(p_[pc + 1].imm)) << 32);
+          body.push_back(arena_.make<EbpfLoadImm64Node>(in.dst, static_cast<int64_t>(value)));
+          ++pc;
+        } else if (cls == op::kAlu || cls == op::kAlu64) {
+          body.push_back(alu(in));
+        } else {
+          terminator = jump(in, pc, b, loopHeaders);
+        }
+      }
+      if (terminator == nullptr) terminator = arena_.make<EbpfJumpNode>(b + 1);
+      blocks.push_back(arena_.make<EbpfBasicBlockNode>(std::move(body), terminator));
+    }
+    return arena_.make<EbpfDispatchNode>(std::move(blocks), std::move(loopHeaders));
+  }
+
+ private:
+  bool isJump(const Instruction& in) const {
+    uint8_t cls = in.opcode & op::kClassMask;
+    return cls == op::kJmp || cls == op::kJmp32;
+  }
+
+  void findBlocks() {
+    std::vector<bool> leader(p_.size() + 1);
+    leader[0] = true;
+    for (uint32_t pc = 0; pc < p_.size(); ++pc) {
+      const Instruction& in = p_[pc];
+      if (in.opcode == 0x18) {
+        ++pc;
+        continue;
+      }
+      if (!isJump(in)) continue;
+      leader[pc + 1] = true;
+      if (in.opcode != 0x95) leader[pc + 1 + in.offset] = true;
+    }
+    for (uint32_t pc = 0; pc < p_.size(); ++pc)
+      if (leader[pc]) {
+        blockOf_[pc] = static_cast<uint32_t>(starts_.size());
+        starts_.push_back(pc);
+      }
+  }
+
+  uint32_t blockAt(uint32_t pc) const { return blockOf_.at(pc); }
+
+  EbpfBlock* jump(const Instruction& in, uint32_t pc, uint32_t block, std::vector<bool>& loopHeaders) {
+    if (in.opcode == 0x95) return arena_.make<EbpfExitNode>();
+    uint32_t taken = blockAt(pc + 1 + in.offset);
+    if (taken <= block) loopHeaders[taken] = true;
+    if (in.opcode == 0x05) return arena_.make<EbpfJumpNode>(taken);
+    uint32_t next = blockAt(pc + 1);
+    Operand src{(in.opcode & op::kSourceMask) == op::kX, in.src, in.imm};
+    bool k32 = (in.opcode & op::kClassMask) == op::kJmp32;
+    switch (in.opcode & op::kCodeMask) {
+#define JUMP(code, Cmp)                                                                    \
+  case code:                                                                               \
+    return k32 ? static_cast<EbpfBlock*>(arena_.make<EbpfCondJumpNode<Cmp, true>>(in.dst, src, taken, next)) \
+               : arena_.make<EbpfCondJumpNode<Cmp, false>>(in.dst, src, taken, next);
+      JUMP(0x10, Eq) JUMP(0x20, GtU) JUMP(0x30, GeU) JUMP(0x40, TestBits) JUMP(0x50, Ne)
+      JUMP(0x60, GtS) JUMP(0x70, GeS) JUMP(0xa0, LtU) JUMP(0xb0, LeU) JUMP(0xc0, LtS) JUMP(0xd0, LeS)
+#undef JUMP
+    }
+    return arena_.make<EbpfExitNode>();  // unreachable: the loader rejects other opcodes
+  }
+
+  EbpfStmt* alu(const Instruction& in) {
+    bool k32 = (in.opcode & op::kClassMask) == op::kAlu;
+    Operand src{(in.opcode & op::kSourceMask) == op::kX, in.src, in.imm};
+    switch (in.opcode & op::kCodeMask) {
+#define ALU(code, Op)                                                                       \
+  case code:                                                                                \
+    return k32 ? static_cast<EbpfStmt*>(arena_.make<EbpfAluNode<Op, true>>(in.dst, src)) \
+               : arena_.make<EbpfAluNode<Op, false>>(in.dst, src);
+      ALU(0x00, Add) ALU(0x10, Sub) ALU(0x20, Mul) ALU(0x40, Or) ALU(0x50, And) ALU(0x60, Shl)
+      ALU(0x70, ShrU) ALU(0xa0, Xor) ALU(0xc0, ShrS)
+#undef ALU
+      case 0x30:
+        return k32 ? static_cast<EbpfStmt*>(arena_.make<EbpfDivNode<false, true>>(in.dst, src))
+                   : arena_.make<EbpfDivNode<false, false>>(in.dst, src);
+      case 0x90:
+        return k32 ? static_cast<EbpfStmt*>(arena_.make<EbpfDivNode<true, true>>(in.dst, src))
+                   : arena_.make<EbpfDivNode<true, false>>(in.dst, src);
+      case 0x80:
+        return k32 ? static_cast<EbpfStmt*>(arena_.make<EbpfNegNode<true>>(in.dst))
+                   : arena_.make<EbpfNegNode<false>>(in.dst);
+      default:  // 0xb0 mov
+        return k32 ? static_cast<EbpfStmt*>(arena_.make<EbpfMovNode<true>>(in.dst, src))
+                   : arena_.make<EbpfMovNode<false>>(in.dst, src);
+    }
+  }
+
+  std::span<const Instruction> p_;
+  Arena& arena_;
+  std::vector<uint32_t> starts_;
+  std::map<uint32_t, uint32_t> blockOf_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruction> program,
+                                                         std::string name, Runtime& runtime) {
+  if (auto ok = verify(program); !ok) return std::unexpected(ok.error());
+  std::unique_ptr<EbpfInstance> instance(new EbpfInstance());
+  EbpfDispatchNode* body = TreeBuilder(program, instance->arena_).build();
+  instance->root_ = instance->arena_.make<EbpfRootNode>(std::move(name), body);
+  instance->target_ = std::make_unique<CallTarget>(*instance->root_, runtime);
+  return instance;
+}
+
+Result<std::unique_ptr<EbpfInstance>> EbpfInstance::loadAssembly(std::string_view text,
+                                                                 std::string name, Runtime& runtime) {
+  auto program = assemble(text);
+  if (!program) return std::unexpected(program.error());
+  return load(*program, std::move(name), runtime);
+}
+
+std::expected<uint64_t, Status> EbpfInstance::run(uint64_t context) {
+  target_->runtime().enterGuest();
+  uint64_t io[1] = {context};
+  Status s = target_->call(io);
+  if (s != 0) return std::unexpected(s);
+  return io[0];
+}
+
+std::size_t EbpfInstance::blockCount() const {
+  return static_cast<const EbpfRootNode*>(root_)->blockCount();
+}
+
+}  // namespace morel::ebpf

@@ -1,0 +1,390 @@
+// Turns a validated function body into a node tree. The operand stack becomes
+// frame slots above the locals; pure instructions stay pending as expression
+// trees on an abstract stack and are materialized into their slots only before
+// a statement (a side effect or control transfer), so each statement's tree
+// keeps the evaluation order of the original stack code.
+#include <vector>
+
+#include "morel/framework/ControlNodes.h"
+#include "morel/wasm/WasmInstance.h"
+#include "morel/wasm/nodes/WasmDivisionNodes.h"
+#include "morel/wasm/nodes/WasmExpressionNodes.h"
+#include "morel/wasm/nodes/WasmStatementNodes.h"
+
+namespace morel::wasm {
+
+namespace {
+
+using namespace morel::ops;
+using BlockN = BlockNode<WasmStmt>;
+using LoopN = LoopNode<WasmStmt>;
+using IfN = IfNode<WasmStmt, WasmI32>;
+using BreakN = BreakNode<WasmStmt>;
+using BreakIfN = BreakIfNode<WasmStmt, WasmI32>;
+
+struct StackEntry {
+  ValType type;
+  Node* pending;  // a WasmExpr of `type`, or nullptr once it lives in its slot
+};
+
+struct ControlFrame {
+  Opcode kind;
+  uint32_t height;  // operand-stack height at the label, below its parameters
+  std::vector<ValType> params;
+  std::vector<ValType> results;
+  std::vector<WasmStmt*> stmts;
+  std::vector<WasmStmt*> thenStmts;
+  WasmI32* cond = nullptr;
+  bool sawElse = false;
+  bool unreachable = false;
+  const std::vector<ValType>& labelTypes() const { return kind == Opcode::Loop ? params : results; }
+};
+
+class TreeBuilder {
+ public:
+  TreeBuilder(const Module& m, uint32_t index, std::span<const std::unique_ptr<CallTarget>> targets,
+              Arena& arena)
+      : m_(m), fn_(m.functions[index]), type_(m.typeOf(index)), targets_(targets), arena_(arena) {
+    localTypes_ = type_.params;
+    localTypes_.insert(localTypes_.end(), fn_.locals.begin(), fn_.locals.end());
+  }
+
+  Result<void> build(WasmRootNode& root) {
+    if (type_.params.size() > WasmCallNode::kMaxValues || type_.results.size() > WasmCallNode::kMaxValues)
+      return fail("too many parameters or results", fn_.bodyOffset);
+    ctrl_.push_back(ControlFrame{.kind = Opcode::Block, .height = 0, .results = type_.results});
+    for (const Instr& in : fn_.body) {
+      if (skipping(in)) continue;
+      if (auto r = step(in); !r) return r;
+      if (done_) break;
+    }
+    root.setBody(body_, static_cast<uint32_t>(localTypes_.size()) + maxHeight_);
+    return {};
+  }
+
+ private:
+  uint32_t slot(uint32_t height) const { return static_cast<uint32_t>(localTypes_.size()) + height; }
+  uint32_t height() const { return static_cast<uint32_t>(stack_.size()); }
+  ControlFrame& top() { return ctrl_.back(); }
+  void emit(WasmStmt* s) { top().stmts.push_back(s); }
+
+  /// Code after an unconditional branch is never run: skip it up to its frame's else/end.
+  bool skipping(const Instr& in) {
+    if (!top().unreachable) return false;
+    switch (in.op) {
+      case Opcode::Block: case Opcode::Loop: case Opcode::If:
+        ++skipDepth_;
+        return true;
+      case Opcode::Else:
+        return skipDepth_ > 0;
+      case Opcode::End:
+        if (skipDepth_ == 0) return false;
+        --skipDepth_;
+        return true;
+      default:
+        return true;
+    }
+  }
+
+  void push(ValType t, Node* expr) {
+    stack_.push_back({t, expr});
+    maxHeight_ = std::max(maxHeight_, height());
+  }
+
+  template <class T>
+  WasmExpr<T>* pop() {
+    StackEntry e = stack_.back();
+    stack_.pop_back();
+    if (e.pending != nullptr) return static_cast<WasmExpr<T>*>(e.pending);
+    return arena_.make<WasmLocalGetNode<T>>(slot(height()));
+  }
+
+  /// Writes every pending stack value into its slot, oldest first.
+  void flush() {
+    for (uint32_t h = 0; h < stack_.size(); ++h) {
+      StackEntry& e = stack_[h];
+      if (e.pending == nullptr) continue;
+      if (e.type == ValType::I32)
+        emit(arena_.make<WasmSetSlotNode<int32_t>>(slot(h), static_cast<WasmI32*>(e.pending)));
+      else
+        emit(arena_.make<WasmSetSlotNode<int64_t>>(slot(h), static_cast<WasmI64*>(e.pending)));
+      e.pending = nullptr;
+    }
+  }
+
+  void copySlot(ValType t, uint32_t from, uint32_t to) {
+    if (from == to) return;
+    if (t == ValType::I32)
+      emit(arena_.make<WasmSetSlotNode<int32_t>>(to, arena_.make<WasmLocalGetNode<int32_t>>(from)));
+    else
+      emit(arena_.make<WasmSetSlotNode<int64_t>>(to, arena_.make<WasmLocalGetNode<int64_t>>(from)));
+  }
+
+  /// Moves a branch's values from the stack top to the target label's slots.
+  void copyBranchValues(const ControlFrame& target) {
+    const auto& types = target.labelTypes();
+    uint32_t n = static_cast<uint32_t>(types.size());
+    for (uint32_t i = 0; i < n; ++i) copySlot(types[i], slot(height() - n + i), slot(target.height + i));
+  }
+
+  void resetStack(uint32_t h, const std::vector<ValType>& types) {
+    stack_.resize(h);
+    for (ValType t : types) push(t, nullptr);
+  }
+
+  std::vector<ValType> blockParams(const BlockType& bt) const {
+    return bt.kind == BlockType::Kind::TypeIndex ? m_.types[bt.typeIndex].params : std::vector<ValType>{};
+  }
+  std::vector<ValType> blockResults(const BlockType& bt) const {
+    switch (bt.kind) {
+      case BlockType::Kind::Empty: return {};
+      case BlockType::Kind::Value: return {bt.value};
+      case BlockType::Kind::TypeIndex: return m_.types[bt.typeIndex].results;
+    }
+    return {};
+  }
+
+  template <class T, class R, class Op>
+  void binary() {
+    auto* b = pop<T>();
+    auto* a = pop<T>();
+    push(sizeof(R) == 4 ? ValType::I32 : ValType::I64, arena_.make<WasmBinaryNode<T, R, Op>>(a, b));
+  }
+  template <class T, class R, class Op>
+  void unary() {
+    auto* a = pop<T>();
+    push(sizeof(R) == 4 ? ValType::I32 : ValType::I64, arena_.make<WasmUnaryNode<T, R, Op>>(a));
+  }
+  template <class T, class Op>
+  void checkedDiv() {
+    auto* b = pop<T>();
+    auto* a = pop<T>();
+    push(sizeof(T) == 4 ? ValType::I32 : ValType::I64, arena_.make<WasmCheckedDivNode<T, Op>>(a, b));
+  }
+  template <class T>
+  void divS() {
+    auto* b = pop<T>();
+    auto* a = pop<T>();
+    push(sizeof(T) == 4 ? ValType::I32 : ValType::I64, arena_.make<WasmDivSNode<T>>(a, b));
+  }
+  template <class T>
+  void setLocal(uint32_t index, bool tee) {
+    auto* v = pop<T>();
+    flush();
+    emit(arena_.make<WasmSetSlotNode<T>>(index, v));
+    if (tee) push(localTypes_[index], arena_.make<WasmLocalGetNode<T>>(index));
+  }
+  template <class T>
+  void select() {
+    auto* c = pop<int32_t>();
+    auto* b = pop<T>();
+    auto* a = pop<T>();
+    push(sizeof(T) == 4 ? ValType::I32 : ValType::I64, arena_.make<WasmSelectNode<T>>(a, b, c));
+  }
+
+  void branch(uint32_t depth) {
+    flush();
+    copyBranchValues(ctrl_[ctrl_.size() - 1 - depth]);
+    emit(arena_.make<BreakN>(depth));
+    top().unreachable = true;
+  }
+
+  void endFrame() {
+    flush();
+    ControlFrame f = std::move(ctrl_.back());
+    ctrl_.pop_back();
+    WasmStmt* node = nullptr;
+    switch (f.kind) {
+      case Opcode::Loop: node = arena_.make<LoopN>(std::move(f.stmts)); break;
+      case Opcode::If:
+        node = f.sawElse ? arena_.make<IfN>(f.cond, std::move(f.thenStmts), std::move(f.stmts))
+                         : arena_.make<IfN>(f.cond, std::move(f.stmts), std::vector<WasmStmt*>{});
+        break;
+      default: node = arena_.make<BlockN>(std::move(f.stmts)); break;
+    }
+    if (ctrl_.empty()) {
+      body_ = node;
+      done_ = true;
+      return;
+    }
+    resetStack(f.height, f.results);
+    emit(node);
+  }
+
+  Result<void> step(const Instr& in) {
+    switch (in.op) {
+      case Opcode::Nop: return {};
+      case Opcode::Unreachable:
+        flush();
+        emit(arena_.make<WasmUnreachableNode>());
+        top().unreachable = true;
+        return {};
+      case Opcode::Block:
+      case Opcode::Loop:
+      case Opcode::If: {
+        WasmI32* cond = in.op == Opcode::If ? pop<int32_t>() : nullptr;
+        flush();
+        auto params = blockParams(in.block);
+        ctrl_.push_back(ControlFrame{.kind = in.op,
+                                     .height = height() - static_cast<uint32_t>(params.size()),
+                                     .params = params,
+                                     .results = blockResults(in.block),
+                                     .cond = cond});
+        return {};
+      }
+      case Opcode::Else: {
+        flush();
+        ControlFrame& f = top();
+        f.thenStmts = std::move(f.stmts);
+        f.stmts.clear();
+        f.sawElse = true;
+        f.unreachable = false;
+        resetStack(f.height, f.params);
+        return {};
+      }
+      case Opcode::End: endFrame(); return {};
+      case Opcode::Br: branch(static_cast<uint32_t>(in.imm)); return {};
+      case Opcode::Return: branch(static_cast<uint32_t>(ctrl_.size() - 1)); return {};
+      case Opcode::BrIf: {
+        uint32_t depth = static_cast<uint32_t>(in.imm);
+        WasmI32* cond = pop<int32_t>();
+        flush();
+        const ControlFrame& target = ctrl_[ctrl_.size() - 1 - depth];
+        uint32_t n = static_cast<uint32_t>(target.labelTypes().size());
+        if (n == 0 || target.height == height() - n) {
+          emit(arena_.make<BreakIfN>(cond, depth));
+          return {};
+        }
+        // Values must move only when the branch is taken: copy inside an if.
+        std::vector<WasmStmt*> saved = std::move(top().stmts);
+        top().stmts.clear();
+        copyBranchValues(target);
+        emit(arena_.make<BreakN>(depth + 1));
+        std::vector<WasmStmt*> taken = std::move(top().stmts);
+        top().stmts = std::move(saved);
+        emit(arena_.make<IfN>(cond, std::move(taken), std::vector<WasmStmt*>{}));
+        return {};
+      }
+      case Opcode::Call: {
+        uint32_t callee = static_cast<uint32_t>(in.imm);
+        const FuncType& t = m_.typeOf(callee);
+        if (t.params.size() > WasmCallNode::kMaxValues || t.results.size() > WasmCallNode::kMaxValues)
+          return fail("too many parameters or results", in.offset);
+        flush();
+        uint32_t n = static_cast<uint32_t>(t.params.size());
+        uint32_t base = height() - n;
+        emit(arena_.make<WasmCallNode>(*targets_[callee], slot(base), n, slot(base),
+                                       static_cast<uint32_t>(t.results.size())));
+        resetStack(base, t.results);
+        return {};
+      }
+      case Opcode::Drop: {
+        ValType t = stack_.back().type;
+        if (stack_.back().pending == nullptr) {
+          stack_.pop_back();
+          return {};
+        }
+        if (t == ValType::I32) {
+          auto* v = pop<int32_t>();
+          flush();
+          emit(arena_.make<WasmDropNode<int32_t>>(v));
+        } else {
+          auto* v = pop<int64_t>();
+          flush();
+          emit(arena_.make<WasmDropNode<int64_t>>(v));
+        }
+        return {};
+      }
+      case Opcode::Select:
+        if (stack_[stack_.size() - 2].type == ValType::I32) select<int32_t>();
+        else select<int64_t>();
+        return {};
+      case Opcode::LocalGet: {
+        uint32_t i = static_cast<uint32_t>(in.imm);
+        if (localTypes_[i] == ValType::I32) push(ValType::I32, arena_.make<WasmLocalGetNode<int32_t>>(i));
+        else push(ValType::I64, arena_.make<WasmLocalGetNode<int64_t>>(i));
+        return {};
+      }
+      case Opcode::LocalSet:
+      case Opcode::LocalTee: {
+        uint32_t i = static_cast<uint32_t>(in.imm);
+        bool tee = in.op == Opcode::LocalTee;
+        if (localTypes_[i] == ValType::I32) setLocal<int32_t>(i, tee);
+        else setLocal<int64_t>(i, tee);
+        return {};
+      }
+      case Opcode::I32Const:
+        push(ValType::I32, arena_.make<WasmConstNode<int32_t>>(static_cast<int32_t>(in.imm)));
+        return {};
+      case Opcode::I64Const:
+        push(ValType::I64, arena_.make<WasmConstNode<int64_t>>(in.imm));
+        return {};
+      default:
+        return numeric(in);
+    }
+  }
+
+  Result<void> numeric(const Instr& in) {
+    using I = int32_t;
+    using L = int64_t;
+    switch (in.op) {
+      case Opcode::I32Eqz: unary<I, I, ops::Eqz>(); break;
+      case Opcode::I64Eqz: unary<L, I, ops::Eqz>(); break;
+#define CMP(Name, OpT)                                  \
+  case Opcode::I32##Name: binary<I, I, OpT>(); break; \
+  case Opcode::I64##Name: binary<L, I, OpT>(); break;
+      CMP(Eq, ops::Eq) CMP(Ne, ops::Ne) CMP(LtS, ops::LtS) CMP(LtU, ops::LtU) CMP(GtS, ops::GtS)
+      CMP(GtU, ops::GtU) CMP(LeS, ops::LeS) CMP(LeU, ops::LeU) CMP(GeS, ops::GeS) CMP(GeU, ops::GeU)
+#undef CMP
+#define ARITH(Name, OpT)                                \
+  case Opcode::I32##Name: binary<I, I, OpT>(); break; \
+  case Opcode::I64##Name: binary<L, L, OpT>(); break;
+      ARITH(Add, ops::Add) ARITH(Sub, ops::Sub) ARITH(Mul, ops::Mul) ARITH(And, ops::And) ARITH(Or, ops::Or)
+      ARITH(Xor, ops::Xor) ARITH(Shl, ops::Shl) ARITH(ShrS, ops::ShrS) ARITH(ShrU, ops::ShrU)
+      ARITH(Rotl, ops::Rotl) ARITH(Rotr, ops::Rotr)
+#undef ARITH
+#define UNARY(Name, OpT)                               \
+  case Opcode::I32##Name: unary<I, I, OpT>(); break; \
+  case Opcode::I64##Name: unary<L, L, OpT>(); break;
+      UNARY(Clz, ops::Clz) UNARY(Ctz, ops::Ctz) UNARY(Popcnt, ops::Popcnt)
+#undef UNARY
+      case Opcode::I32DivS: divS<I>(); break;
+      case Opcode::I64DivS: divS<L>(); break;
+      case Opcode::I32DivU: checkedDiv<I, ops::DivU>(); break;
+      case Opcode::I64DivU: checkedDiv<L, ops::DivU>(); break;
+      case Opcode::I32RemS: checkedDiv<I, ops::RemS>(); break;
+      case Opcode::I64RemS: checkedDiv<L, ops::RemS>(); break;
+      case Opcode::I32RemU: checkedDiv<I, ops::RemU>(); break;
+      case Opcode::I64RemU: checkedDiv<L, ops::RemU>(); break;
+      case Opcode::I32WrapI64: unary<L, I, ops::Wrap>(); break;
+      case Opcode::I64ExtendI32S: unary<I, L, ops::ExtendS>(); break;
+      case Opcode::I64ExtendI32U: unary<I, L, ops::ExtendU>(); break;
+      default:
+        return fail("illegal opcode", in.offset, Diagnostic::Unit::Byte, opcodeName(in.op));
+    }
+    return {};
+  }
+
+  const Module& m_;
+  const Function& fn_;
+  const FuncType& type_;
+  std::span<const std::unique_ptr<CallTarget>> targets_;
+  Arena& arena_;
+  std::vector<ValType> localTypes_;
+  std::vector<StackEntry> stack_;
+  std::vector<ControlFrame> ctrl_;
+  uint32_t maxHeight_ = 0;
+  uint32_t skipDepth_ = 0;
+  bool done_ = false;
+  WasmStmt* body_ = nullptr;
+};
+
+}  // namespace
+
+Result<void> buildFunctionTree(const Module& module, uint32_t index,
+                               std::span<const std::unique_ptr<CallTarget>> targets, Arena& arena,
+                               WasmRootNode& root) {
+  return TreeBuilder(module, index, targets, arena).build(root);
+}
+
+}  // namespace morel::wasm

@@ -1,0 +1,386 @@
+// Validator tests: valid functions of the subset, one invalid module per error category with
+// the offset of the offending instruction, and the relevant files of the spec test suite.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <iterator>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "morel/wasm/WasmModule.h"
+
+namespace morel::wasm {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+constexpr uint8_t kI32 = 0x7f;
+constexpr uint8_t kI64 = 0x7e;
+constexpr uint8_t kVoid = 0x40;
+
+Bytes cat(std::initializer_list<Bytes> parts) {
+  Bytes out;
+  for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+Bytes sized(const Bytes& content) {
+  Bytes out;
+  uint32_t v = static_cast<uint32_t>(content.size());
+  do {
+    uint8_t b = v & 0x7f;
+    v >>= 7;
+    out.push_back(v ? b | 0x80 : b);
+  } while (v);
+  return cat({out, content});
+}
+
+Bytes section(uint8_t id, const Bytes& content) {
+  return cat({{id}, sized(content)});
+}
+
+Bytes funcType(const Bytes& params, const Bytes& results) {
+  return cat({{0x60, static_cast<uint8_t>(params.size())},
+              params,
+              {static_cast<uint8_t>(results.size())},
+              results});
+}
+
+constexpr uint8_t kHeader[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+
+// Functions all of type 0 (`params -> results`); type 1 is `[i32 i64] -> [i64]` for block
+// type and call tests. Each body holds its local declarations and the final end.
+Bytes module(const Bytes& params, const Bytes& results, std::initializer_list<Bytes> bodies,
+             const Bytes& exports = {}) {
+  Bytes types =
+      section(1, cat({{0x02}, funcType(params, results), funcType({kI32, kI64}, {kI64})}));
+  Bytes funcs = {static_cast<uint8_t>(bodies.size())};
+  Bytes code = {static_cast<uint8_t>(bodies.size())};
+  for (const Bytes& b : bodies) {
+    funcs.push_back(0x00);
+    code = cat({code, sized(b)});
+  }
+  Bytes exportSection = exports.empty() ? Bytes{} : section(7, exports);
+  return cat({Bytes(std::begin(kHeader), std::end(kHeader)), types, section(3, funcs),
+              exportSection, section(10, code)});
+}
+
+Bytes function(const Bytes& params, const Bytes& results, const Bytes& body) {
+  return module(params, results, {body});
+}
+
+void expectValid(const Bytes& bytes) {
+  auto m = decodeAndValidate(bytes);
+  EXPECT_TRUE(m.has_value()) << m.error().toString();
+}
+
+// Checks the category and that the position is the offset of body instruction `index` of
+// the first function.
+void expectInvalid(const Bytes& bytes, const std::string& category, std::size_t index) {
+  auto decoded = decode(bytes);
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().toString();
+  auto result = validate(*decoded);
+  ASSERT_FALSE(result.has_value()) << "expected " << category;
+  EXPECT_EQ(result.error().category, category) << result.error().toString();
+  ASSERT_LT(index, decoded->functions[0].body.size());
+  EXPECT_EQ(result.error().position, decoded->functions[0].body[index].offset)
+      << result.error().toString();
+}
+
+// --- valid code ---------------------------------------------------------------------------
+
+TEST(WasmValidatorTest, FunctionReturning42) {
+  expectValid(function({}, {kI32}, {0x00, 0x41, 0x2a, 0x0b}));
+}
+
+TEST(WasmValidatorTest, LoopCountingDown) {
+  expectValid(function({kI32}, {kI32}, {0x01, 0x01, kI32, 0x03, kVoid, 0x20, 0x01, 0x41, 0x01,
+                                        0x6a, 0x21, 0x01, 0x20, 0x00,  0x41, 0x01, 0x6b, 0x22,
+                                        0x00, 0x0d, 0x00, 0x0b, 0x20,  0x01, 0x0b}));
+}
+
+TEST(WasmValidatorTest, BlocksWithResults) {
+  // block (result i32) (br 0 (i32.const 1)) end; if (result i64) ... else ... end; wrap; add
+  expectValid(function({kI32}, {kI32},
+                       {0x00, 0x02, kI32, 0x41, 0x01, 0x0c, 0x00, 0x0b,              // block -> i32
+                        0x20, 0x00, 0x04, kI64, 0x42, 0x01, 0x05, 0x42, 0x02, 0x0b,  // if -> i64
+                        0xa7, 0x6a, 0x0b}));
+}
+
+TEST(WasmValidatorTest, BlockTypeIndexTakesParams) {
+  // i32.const; i64.const; block (type 1: [i32 i64] -> [i64]) drop i64.extend_i32_u end
+  expectValid(
+      function({}, {kI64}, {0x00, 0x41, 0x01, 0x42, 0x02, 0x02, 0x01, 0x1a, 0xad, 0x0b, 0x0b}));
+  // A loop label carries the params: br 0 inside the loop passes [i32 i64].
+  expectValid(
+      function({}, {kI64}, {0x00, 0x41, 0x01, 0x42, 0x02, 0x03, 0x01, 0x0c, 0x00, 0x0b, 0x0b}));
+  // ... and a br 0 with only the i64 result is a type mismatch for the loop.
+  expectInvalid(function({}, {kI64},
+                         {0x00, 0x41, 0x01, 0x42, 0x02, 0x03, 0x01, 0x1a, 0x1a, 0x42, 0x03, 0x0c,
+                          0x00, 0x0b, 0x0b}),
+                "type mismatch", 6);
+}
+
+TEST(WasmValidatorTest, Calls) {
+  // Function 0 takes i32 and calls function 1 (same type) with 7.
+  expectValid(module({kI32}, {kI32},
+                     {{0x00, 0x41, 0x07, 0x10, 0x01, 0x0b}, {0x00, 0x20, 0x00, 0x0b}},
+                     {0x01, 0x01, 'f', 0x00, 0x00}));
+}
+
+TEST(WasmValidatorTest, SelectDropTeeReturn) {
+  expectValid(function({kI64, kI64}, {kI64},
+                       {0x00, 0x20, 0x00, 0x20, 0x01, 0x41, 0x00, 0x1b,  // select
+                        0x22, 0x00, 0x1a,                                // tee, drop
+                        0x20, 0x01, 0x0f, 0x0b}));                       // return
+}
+
+TEST(WasmValidatorTest, PolymorphicStackAfterUnreachable) {
+  // unreachable; i32.add; drop; then br and return leave the stack polymorphic too.
+  expectValid(function({}, {kI32}, {0x00, 0x00, 0x6a, 0x1a, 0x1b, 0x0b}));
+  expectValid(function({}, {kI32}, {0x00, 0x02, kI32, 0x41, 0x01, 0x0c, 0x00, 0x6a, 0x0b, 0x0b}));
+  expectValid(function({}, {kI64}, {0x00, 0x00, 0x0f, 0x0b}));
+}
+
+// --- invalid code, one per category ---------------------------------------------------------
+
+TEST(WasmValidatorTest, TypeMismatch) {
+  // i32.add of an i64
+  expectInvalid(function({}, {}, {0x00, 0x42, 0x01, 0x41, 0x01, 0x6a, 0x1a, 0x0b}), "type mismatch",
+                2);
+  // missing result
+  expectInvalid(function({}, {kI32}, {0x00, 0x0b}), "type mismatch", 0);
+  // value left over
+  expectInvalid(function({}, {}, {0x00, 0x41, 0x01, 0x0b}), "type mismatch", 1);
+  // if producing a value without else
+  expectInvalid(function({}, {kI32}, {0x00, 0x41, 0x01, 0x04, kI32, 0x41, 0x01, 0x0b, 0x0b}),
+                "type mismatch", 3);
+  // else branch of the wrong type
+  expectInvalid(function({}, {kI32},
+                         {0x00, 0x41, 0x01, 0x04, kI32, 0x41, 0x01, 0x05, 0x42, 0x01, 0x0b, 0x0b}),
+                "type mismatch", 5);
+  // br_if with an i64 condition
+  expectInvalid(function({}, {}, {0x00, 0x42, 0x01, 0x0d, 0x00, 0x0b}), "type mismatch", 1);
+  // select of i32 and i64
+  expectInvalid(function({}, {}, {0x00, 0x41, 0x01, 0x42, 0x01, 0x41, 0x01, 0x1b, 0x1a, 0x0b}),
+                "type mismatch", 3);
+  // a known i64 stays an i64 after unreachable
+  expectInvalid(function({}, {}, {0x00, 0x00, 0x42, 0x01, 0x6a, 0x1a, 0x0b}), "type mismatch", 2);
+  // call with a missing argument
+  expectInvalid(module({kI32}, {}, {{0x00, 0x10, 0x00, 0x0b}}), "type mismatch", 0);
+  // br to a block with a result, nothing on the stack
+  expectInvalid(function({}, {}, {0x00, 0x02, kI32, 0x0c, 0x00, 0x0b, 0x1a, 0x0b}), "type mismatch",
+                1);
+  // local.set of the wrong type
+  expectInvalid(function({kI64}, {}, {0x00, 0x41, 0x01, 0x21, 0x00, 0x0b}), "type mismatch", 1);
+}
+
+TEST(WasmValidatorTest, UnknownLocal) {
+  expectInvalid(function({kI32}, {}, {0x01, 0x01, kI64, 0x20, 0x02, 0x1a, 0x0b}), "unknown local",
+                0);
+}
+
+TEST(WasmValidatorTest, UnknownFunction) {
+  expectInvalid(function({}, {}, {0x00, 0x10, 0x05, 0x0b}), "unknown function", 0);
+}
+
+TEST(WasmValidatorTest, UnknownLabel) {
+  expectInvalid(function({}, {}, {0x00, 0x02, kVoid, 0x0c, 0x02, 0x0b, 0x0b}), "unknown label", 1);
+}
+
+TEST(WasmValidatorTest, UnknownType) {
+  expectInvalid(function({}, {}, {0x00, 0x02, 0x07, 0x0b, 0x0b}), "unknown type", 0);
+  Bytes badFunctionType = cat({Bytes(std::begin(kHeader), std::end(kHeader)), section(1, {0x00}),
+                               section(3, {0x01, 0x00}), section(10, {0x01, 0x02, 0x00, 0x0b})});
+  auto r = decodeAndValidate(badFunctionType);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().category, "unknown type");
+}
+
+TEST(WasmValidatorTest, Exports) {
+  const Bytes body = {0x00, 0x0b};
+  auto check = [&](const Bytes& exports, const char* category) {
+    auto r = decodeAndValidate(module({}, {}, {body}, exports));
+    ASSERT_FALSE(r.has_value()) << category;
+    EXPECT_EQ(r.error().category, category) << r.error().toString();
+  };
+  check({0x02, 0x01, 'a', 0x00, 0x00, 0x01, 'a', 0x00, 0x00}, "duplicate export name");
+  check({0x01, 0x01, 'a', 0x00, 0x01}, "unknown function");
+  check({0x01, 0x01, 'm', 0x02, 0x00}, "unknown memory");
+  expectValid(module({}, {}, {body}, {0x02, 0x01, 'a', 0x00, 0x00, 0x01, 'b', 0x00, 0x00}));
+}
+
+TEST(WasmValidatorTest, HandBuiltModuleWithoutEnd) {
+  Module m;
+  m.types.push_back({});
+  m.functions.emplace_back();
+  Instr nop{};
+  nop.op = Opcode::Nop;
+  m.functions[0].body.push_back(nop);
+  auto r = validate(m);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().category, "END opcode expected");
+}
+
+// --- the spec test suite ------------------------------------------------------------------
+
+namespace fs = std::filesystem;
+
+// The value of `"key": "value"` in one line of wast2json output (one command per line).
+std::string jsonField(std::string_view line, std::string_view key) {
+  const std::string pattern = "\"" + std::string(key) + "\": \"";
+  std::size_t start = line.find(pattern);
+  if (start == std::string_view::npos) return {};
+  start += pattern.size();
+  std::string value;
+  for (std::size_t i = start; i < line.size() && line[i] != '"'; ++i) {
+    if (line[i] == '\\' && i + 1 < line.size()) ++i;
+    value += line[i];
+  }
+  return value;
+}
+
+Bytes readFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Decode failures that mean "outside Morel's subset" rather than "wrong".
+bool outsideSubset(const Diagnostic& d) {
+  return d.category == "unsupported section" || d.category == "unsupported value type" ||
+         d.category == "illegal opcode";
+}
+
+struct SpecCounts {
+  int passed = 0;
+  int skipped = 0;
+  int failed = 0;
+  int categoryMatches = 0;  // rejections whose category is a prefix of the expected text
+};
+
+bool categoryMatches(const Diagnostic& d, const std::string& expected) {
+  return expected.starts_with(d.category) || d.category.starts_with(expected);
+}
+
+void checkCommand(const fs::path& dir, std::string_view line, SpecCounts& counts) {
+  const std::string type = jsonField(line, "type");
+  const std::string file = jsonField(line, "filename");
+  if (file.empty() || !file.ends_with(".wasm")) return;
+  const std::string where = file + " (line " + jsonField(line, "line") + ")";
+  const std::string expected = jsonField(line, "text");
+  const Bytes bytes = readFile(dir / file);
+  if (type == "module") {
+    auto r = decodeAndValidate(bytes);
+    if (r) {
+      ++counts.passed;
+    } else if (outsideSubset(r.error())) {
+      ++counts.skipped;
+    } else {
+      ++counts.failed;
+      ADD_FAILURE() << where << ": valid module rejected: " << r.error().toString();
+    }
+  } else if (type == "assert_malformed" && jsonField(line, "module_type") == "binary") {
+    auto r = decode(bytes);
+    if (!r) {
+      ++counts.passed;
+      counts.categoryMatches += categoryMatches(r.error(), expected);
+    } else {
+      ++counts.failed;
+      ADD_FAILURE() << where << ": malformed module accepted, expected " << expected;
+    }
+  } else if (type == "assert_invalid" && jsonField(line, "module_type") == "binary") {
+    auto decoded = decode(bytes);
+    if (!decoded) {
+      ++counts.skipped;  // uses something outside the subset
+      return;
+    }
+    auto r = validate(*decoded);
+    if (!r) {
+      ++counts.passed;
+      counts.categoryMatches += categoryMatches(r.error(), expected);
+    } else {
+      ++counts.failed;
+      ADD_FAILURE() << where << ": invalid module accepted, expected " << expected;
+    }
+  }
+}
+
+TEST(WasmSpecSuiteTest, RelevantWastFiles) {
+#ifndef MOREL_TESTSUITE_DIR
+  GTEST_SKIP() << "MOREL_TESTSUITE_DIR is not defined";
+#else
+  const fs::path suite = fs::path(MOREL_TESTSUITE_DIR) / "wasm";
+  if (!fs::is_directory(suite)) GTEST_SKIP() << "spec test suite not found at " << suite;
+  if (std::system("wast2json --version > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "wast2json (wabt) is not installed";
+  }
+  std::string tmpl = (fs::temp_directory_path() / "morel-wasm-spec-XXXXXX").string();
+  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+  const fs::path out(tmpl);
+
+  const char* files[] = {"binary-leb128",
+                         "binary",
+                         "custom",
+                         "utf8-custom-section-id",
+                         "block",
+                         "br",
+                         "br_if",
+                         "call",
+                         "if",
+                         "loop",
+                         "local_get",
+                         "local_set",
+                         "local_tee",
+                         "nop",
+                         "return",
+                         "select",
+                         "unreached-invalid",
+                         "unreached-valid",
+                         "func",
+                         "labels",
+                         "i32",
+                         "i64",
+                         "exports",
+                         "stack",
+                         "unwind",
+                         "fac",
+                         "forward",
+                         "type"};
+  SpecCounts total;
+  for (const char* name : files) {
+    const fs::path wast = suite / (std::string(name) + ".wast");
+    const fs::path json = out / (std::string(name) + ".json");
+    const std::string command =
+        "wast2json '" + wast.string() + "' -o '" + json.string() + "' > /dev/null 2>&1";
+    if (!fs::exists(wast) || std::system(command.c_str()) != 0) {
+      std::printf("  %-24s not converted, skipped\n", name);
+      continue;
+    }
+    SpecCounts counts;
+    std::ifstream in(json);
+    for (std::string line; std::getline(in, line);) checkCommand(out, line, counts);
+    std::printf("  %-24s passed %4d  skipped %4d  failed %d  (category matches %d)\n", name,
+                counts.passed, counts.skipped, counts.failed, counts.categoryMatches);
+    total.passed += counts.passed;
+    total.skipped += counts.skipped;
+    total.failed += counts.failed;
+    total.categoryMatches += counts.categoryMatches;
+  }
+  std::printf(
+      "spec suite: passed %d, skipped %d (outside the subset), failed %d; "
+      "category matches %d\n",
+      total.passed, total.skipped, total.failed, total.categoryMatches);
+  fs::remove_all(out);
+  EXPECT_EQ(total.failed, 0);
+  EXPECT_GT(total.passed, 0);
+#endif
+}
+
+}  // namespace
+}  // namespace morel::wasm

@@ -1,0 +1,200 @@
+#include "morel/polyglot/Polyglot.h"
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include "absl/strings/str_cat.h"
+#include "morel/codegen/OptimizingCompiler.h"
+#include "morel/ebpf/EbpfInstance.h"
+#include "morel/framework/Runtime.h"
+#include "morel/wasm/WasmInstance.h"
+
+namespace morel {
+
+// ---- Engine
+
+Engine::Engine() : Engine(OptionValues()) {}
+
+Engine::Engine(OptionValues options) : options_(std::move(options)) {
+  if (options_.getBool("engine.Compilation"))
+    compiler_ = std::make_unique<codegen::OptimizingCompiler>(options_.getString("engine.DumpGraphs"));
+}
+
+Engine::~Engine() = default;
+
+// ---- Source
+
+Source Source::fromBytes(std::string language, std::string name, std::vector<uint8_t> bytes) {
+  Source s;
+  s.language_ = std::move(language);
+  s.name_ = std::move(name);
+  s.bytes_ = std::move(bytes);
+  return s;
+}
+
+Source Source::fromText(std::string language, std::string name, std::string_view text) {
+  return fromBytes(std::move(language), std::move(name), std::vector<uint8_t>(text.begin(), text.end()));
+}
+
+Result<Source> Source::fromFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail("cannot read file", 0, Diagnostic::Unit::Byte, path);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string language;
+  if (path.ends_with(".wasm")) language = "wasm";
+  else if (path.ends_with(".data") || path.ends_with(".bpf") || path.ends_with(".s")) language = "ebpf";
+  else return fail("unknown language", 0, Diagnostic::Unit::Byte,
+                   absl::StrCat(path, ": expected a .wasm, .data or .bpf file"));
+  return fromBytes(language, path, std::move(bytes));
+}
+
+// ---- Context
+
+struct Context::Loaded {
+  std::unique_ptr<wasm::WasmInstance> wasm;
+  std::unique_ptr<ebpf::EbpfInstance> ebpf;
+};
+
+Context::Context(Engine& engine)
+    : engine_(engine),
+      runtime_(std::make_unique<Runtime>(engine.options(), engine.compiler(), &std::cerr)) {}
+
+Context::~Context() { runtime_.reset(); }
+
+void Context::drainCompilations() { runtime_->drainQueue(); }
+
+Result<Value> Context::eval(const Source& source) {
+  auto loaded = std::make_unique<Loaded>();
+  Value v;
+  if (source.language() == "wasm") {
+    auto instance = wasm::WasmInstance::instantiate(source.bytes(), *runtime_);
+    if (!instance) return std::unexpected(instance.error());
+    loaded->wasm = std::move(*instance);
+    v.data_ = Value::Module{this, loaded_.size()};
+  } else if (source.language() == "ebpf") {
+    std::string_view text(reinterpret_cast<const char*>(source.bytes().data()), source.bytes().size());
+    std::string assembly(text);
+    if (source.name().ends_with(".data")) {
+      auto parsed = ebpf::parseConformanceCase(text);
+      if (!parsed) return std::unexpected(parsed.error());
+      assembly = parsed->asmText;
+    }
+    auto instance = ebpf::EbpfInstance::loadAssembly(assembly, "main", *runtime_);
+    if (!instance) return std::unexpected(instance.error());
+    loaded->ebpf = std::move(*instance);
+    v.data_ = Value::Function{this, &loaded->ebpf->target(), {true}, {true}};
+  } else {
+    return fail("unknown language", 0, Diagnostic::Unit::Byte, source.language());
+  }
+  loaded_.push_back(std::move(loaded));
+  return v;
+}
+
+// ---- Value
+
+Value Value::fromInt(int32_t v) {
+  Value r;
+  r.data_ = v;
+  return r;
+}
+Value Value::fromLong(int64_t v) {
+  Value r;
+  r.data_ = v;
+  return r;
+}
+
+bool Value::isNumber() const {
+  return std::holds_alternative<int32_t>(data_) || std::holds_alternative<int64_t>(data_);
+}
+int32_t Value::asInt() const {
+  if (auto* i = std::get_if<int32_t>(&data_)) return *i;
+  if (auto* l = std::get_if<int64_t>(&data_)) return static_cast<int32_t>(*l);
+  return 0;
+}
+int64_t Value::asLong() const {
+  if (auto* i = std::get_if<int32_t>(&data_)) return *i;
+  if (auto* l = std::get_if<int64_t>(&data_)) return *l;
+  return 0;
+}
+std::size_t Value::getArraySize() const {
+  auto* a = std::get_if<std::vector<Value>>(&data_);
+  return a ? a->size() : 0;
+}
+Value Value::getArrayElement(std::size_t i) const {
+  auto* a = std::get_if<std::vector<Value>>(&data_);
+  return a && i < a->size() ? (*a)[i] : Value();
+}
+
+bool Value::hasMembers() const { return std::holds_alternative<Module>(data_); }
+
+Value Value::getMember(std::string_view name) const {
+  auto* m = std::get_if<Module>(&data_);
+  if (m == nullptr) return {};
+  const wasm::WasmInstance& instance = *m->context->loaded_[m->index]->wasm;
+  CallTarget* target = instance.exportedFunction(name);
+  if (target == nullptr) return {};
+  const wasm::FuncType& type = *instance.exportedType(name);
+  Function f{m->context, target, {}, {}};
+  for (auto t : type.params) f.paramIsI64.push_back(t == wasm::ValType::I64);
+  for (auto t : type.results) f.resultIsI64.push_back(t == wasm::ValType::I64);
+  Value v;
+  v.data_ = std::move(f);
+  return v;
+}
+
+std::vector<std::string> Value::getMemberKeys() const {
+  std::vector<std::string> keys;
+  if (auto* m = std::get_if<Module>(&data_))
+    for (const auto& e : m->context->loaded_[m->index]->wasm->module().exports)
+      if (e.kind == wasm::ExternalKind::Func) keys.push_back(e.name);
+  return keys;
+}
+
+bool Value::canExecute() const { return std::holds_alternative<Function>(data_); }
+
+std::size_t Value::parameterCount() const {
+  auto* f = std::get_if<Function>(&data_);
+  return f ? f->paramIsI64.size() : 0;
+}
+
+Result<Value> Value::execute(const std::vector<Value>& args) const {
+  auto* f = std::get_if<Function>(&data_);
+  if (f == nullptr) return fail("argument error", 0, Diagnostic::Unit::Byte, "value is not executable");
+  if (args.size() != f->paramIsI64.size())
+    return fail("argument error", 0, Diagnostic::Unit::Byte,
+                absl::StrCat("expected ", f->paramIsI64.size(), " arguments, got ", args.size()));
+  std::vector<uint64_t> io(std::max(args.size(), f->resultIsI64.size()) + 1);
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (!args[i].isNumber())
+      return fail("argument error", i, Diagnostic::Unit::Byte, "argument is not a number");
+    io[i] = f->paramIsI64[i] ? static_cast<uint64_t>(args[i].asLong())
+                             : static_cast<uint32_t>(args[i].asInt());
+  }
+  f->context->runtime_->enterGuest();
+  Status s = f->target->call(io.data());
+  if (s != 0) return fail("trap", 0, Diagnostic::Unit::Byte, trapOf(s)->message);
+  std::vector<Value> results;
+  for (std::size_t i = 0; i < f->resultIsI64.size(); ++i)
+    results.push_back(f->resultIsI64[i] ? fromLong(static_cast<int64_t>(io[i]))
+                                        : fromInt(static_cast<int32_t>(io[i])));
+  if (results.size() == 1) return results[0];
+  Value v;
+  if (!results.empty()) v.data_ = std::move(results);
+  return v;
+}
+
+std::string Value::toString() const {
+  if (auto* i = std::get_if<int32_t>(&data_)) return std::to_string(*i);
+  if (auto* l = std::get_if<int64_t>(&data_)) return std::to_string(*l);
+  if (hasArrayElements()) {
+    std::string s;
+    for (std::size_t i = 0; i < getArraySize(); ++i) absl::StrAppend(&s, i ? "\n" : "", getArrayElement(i).toString());
+    return s;
+  }
+  if (canExecute()) return "<function>";
+  if (hasMembers()) return "<module>";
+  return "";
+}
+
+}  // namespace morel

@@ -1,0 +1,257 @@
+#pragma once
+// The partial evaluator's execution domain. Node templates instantiated with
+// it build a sea-of-nodes graph instead of computing: guest values are graph
+// nodes, node fields (children, state, profiles) stay ordinary C++ values and
+// so fold away. The frame is virtual: each slot holds the node of its current
+// value, and merges of paths become Region/Loop nodes with Phis.
+//
+//   interpreter:  if (c) A else B          graph:  If(c) -> IfTrue: A, IfFalse: B
+//                                                  Region(A, B) + Phi per slot
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "morel/framework/CallTarget.h"
+#include "morel/framework/Profiles.h"
+#include "morel/framework/RootNode.h"
+#include "morel/framework/Trap.h"
+#include "morel/pe/Graph.h"
+
+namespace morel::pe {
+
+/// A graph value standing for a guest value of C++ type T (int32_t or int64_t).
+template <class T>
+struct GV {
+  IrNode* node = nullptr;
+};
+
+template <class T>
+constexpr Type typeOf() {
+  return sizeof(T) == 4 ? Type::I32 : Type::I64;
+}
+
+struct GraphFrame {
+  std::vector<IrNode*> slots;  // nullptr: no value on this path (never read)
+};
+
+class GraphDomain : public GraphDomainHandle {
+ public:
+  using Frame = GraphFrame;
+  template <class T>
+  using V = GV<T>;
+  using Label = std::size_t;
+  struct Successor {};
+
+  /// Builds the graph of `self`, a call target with `parameterCount` raw parameters.
+  GraphDomain(Graph& graph, CallTarget& self, uint32_t parameterCount);
+
+  Graph& graph() { return g_; }
+  CallTarget& self() { return self_; }
+
+  // ---- root helpers (the language's root node uses these)
+  GV<int64_t> parameter(uint32_t i);
+  /// Ends the current path returning raw 64-bit results.
+  void returnValues(std::span<const GV<int64_t>> results);
+  /// Finishes the graph after the root has run.
+  void finish();
+
+  // ---- constants and frame slots
+  GV<int32_t> i32(int32_t v) { return {g_.constant(Type::I32, v)}; }
+  GV<int64_t> i64(int64_t v) { return {g_.constant(Type::I64, v)}; }
+  GV<int32_t> loadI32(Frame& f, uint32_t slot) { return {convert(f.slots[slot], Type::I32)}; }
+  GV<int64_t> loadI64(Frame& f, uint32_t slot) { return {convert(f.slots[slot], Type::I64)}; }
+  void storeI32(Frame& f, uint32_t slot, GV<int32_t> v) { f.slots[slot] = v.node; }
+  void storeI64(Frame& f, uint32_t slot, GV<int64_t> v) { f.slots[slot] = v.node; }
+
+  // ---- arithmetic: one IR node each, folded and value-numbered on creation
+  template <class T> GV<T> add(GV<T> a, GV<T> b) { return bin<T>(Op::Add, a, b); }
+  template <class T> GV<T> sub(GV<T> a, GV<T> b) { return bin<T>(Op::Sub, a, b); }
+  template <class T> GV<T> mul(GV<T> a, GV<T> b) { return bin<T>(Op::Mul, a, b); }
+  template <class T> GV<T> neg(GV<T> a) { return sub(GV<T>{g_.constant(typeOf<T>(), 0)}, a); }
+  template <class T> GV<T> divS(GV<T> a, GV<T> b) { return pinned<T>(Op::DivS, a, b); }
+  template <class T> GV<T> divU(GV<T> a, GV<T> b) { return pinned<T>(Op::DivU, a, b); }
+  template <class T> GV<T> remS(GV<T> a, GV<T> b) { return pinned<T>(Op::RemS, a, b); }
+  template <class T> GV<T> remU(GV<T> a, GV<T> b) { return pinned<T>(Op::RemU, a, b); }
+  template <class T> GV<T> bitAnd(GV<T> a, GV<T> b) { return bin<T>(Op::And, a, b); }
+  template <class T> GV<T> bitOr(GV<T> a, GV<T> b) { return bin<T>(Op::Or, a, b); }
+  template <class T> GV<T> bitXor(GV<T> a, GV<T> b) { return bin<T>(Op::Xor, a, b); }
+  template <class T> GV<T> shl(GV<T> a, GV<T> b) { return bin<T>(Op::Shl, a, b); }
+  template <class T> GV<T> shrS(GV<T> a, GV<T> b) { return bin<T>(Op::ShrS, a, b); }
+  template <class T> GV<T> shrU(GV<T> a, GV<T> b) { return bin<T>(Op::ShrU, a, b); }
+  template <class T> GV<T> rotl(GV<T> a, GV<T> b) { return bin<T>(Op::Rotl, a, b); }
+  template <class T> GV<T> rotr(GV<T> a, GV<T> b) { return bin<T>(Op::Rotr, a, b); }
+  template <class T> GV<T> clz(GV<T> a) { return {g_.make(Op::Clz, typeOf<T>(), {a.node})}; }
+  template <class T> GV<T> ctz(GV<T> a) { return {g_.make(Op::Ctz, typeOf<T>(), {a.node})}; }
+  template <class T> GV<T> popcnt(GV<T> a) { return {g_.make(Op::Popcnt, typeOf<T>(), {a.node})}; }
+
+  template <class T> GV<int32_t> eq(GV<T> a, GV<T> b) { return cmp(Op::Eq, a.node, b.node); }
+  template <class T> GV<int32_t> ne(GV<T> a, GV<T> b) { return cmp(Op::Ne, a.node, b.node); }
+  template <class T> GV<int32_t> ltS(GV<T> a, GV<T> b) { return cmp(Op::LtS, a.node, b.node); }
+  template <class T> GV<int32_t> ltU(GV<T> a, GV<T> b) { return cmp(Op::LtU, a.node, b.node); }
+  template <class T> GV<int32_t> leS(GV<T> a, GV<T> b) { return cmp(Op::LeS, a.node, b.node); }
+  template <class T> GV<int32_t> leU(GV<T> a, GV<T> b) { return cmp(Op::LeU, a.node, b.node); }
+  template <class T> GV<int32_t> gtS(GV<T> a, GV<T> b) { return cmp(Op::GtS, a.node, b.node); }
+  template <class T> GV<int32_t> gtU(GV<T> a, GV<T> b) { return cmp(Op::GtU, a.node, b.node); }
+  template <class T> GV<int32_t> geS(GV<T> a, GV<T> b) { return cmp(Op::GeS, a.node, b.node); }
+  template <class T> GV<int32_t> geU(GV<T> a, GV<T> b) { return cmp(Op::GeU, a.node, b.node); }
+  template <class T> GV<int32_t> eqz(GV<T> a) { return {g_.make(Op::Eqz, Type::I32, {a.node})}; }
+  GV<int32_t> both(GV<int32_t> a, GV<int32_t> b) { return bin<int32_t>(Op::And, a, b); }
+  template <class T>
+  GV<T> select(GV<int32_t> c, GV<T> a, GV<T> b) {
+    return {g_.make(Op::Select, typeOf<T>(), {c.node, a.node, b.node})};
+  }
+
+  GV<int32_t> wrap(GV<int64_t> a) { return {g_.make(Op::Wrap, Type::I32, {a.node})}; }
+  GV<int64_t> extendS(GV<int32_t> a) { return {g_.make(Op::ExtendS, Type::I64, {a.node})}; }
+  GV<int64_t> extendU(GV<int32_t> a) { return {g_.make(Op::ExtendU, Type::I64, {a.node})}; }
+
+  // ---- traps and speculation
+  void trapIf(GV<int32_t> cond, const TrapKind& kind);
+  void trap(const TrapKind& kind);
+  /// Emits a deoptimizing guard on `cond` and continues where it is false;
+  /// returns false, so the node's re-specialization code never runs here.
+  bool unlikely(GV<int32_t> cond);
+
+  // ---- structured control
+  bool dead() const { return ctrl_ == nullptr; }
+  Label enterLabel();
+  void exitLabel(Label label, Frame& f);
+  void br(uint32_t depth, Frame& f);
+  template <class Body>
+  void loop(Frame& f, LoopProfile&, Body body) {
+    if (dead()) return;
+    Label label = beginLoop(f);
+    body();
+    endLoop(label, f);
+  }
+  template <class Then, class Else>
+  void ifElse(GV<int32_t> cond, BranchProfile& profile, Frame& f, Then thenBody, Else elseBody);
+
+  // ---- unstructured control (basic-block dispatch, exploded)
+  template <class RunBlock>
+  void dispatch(Frame& f, uint32_t blockCount, const std::vector<bool>& loopHeaders,
+                RunBlock runBlock);
+  Successor jump(uint32_t block, Frame& f);
+  Successor branch(GV<int32_t> cond, BranchProfile& profile, uint32_t taken, uint32_t fallthrough,
+                   Frame& f);
+  Successor leave(Frame& f);
+
+  // ---- calls
+  void call(CallTarget& callee, std::span<const GV<int64_t>> args, std::span<GV<int64_t>> results);
+
+  // ---- statistics for traces and tests
+  uint32_t deoptGuards() const { return deoptGuards_; }
+
+ private:
+  struct State {
+    IrNode* ctrl;
+    std::vector<IrNode*> slots;
+  };
+  struct LabelInfo {
+    bool isLoop = false;
+    std::vector<State> pending;  // branches to this label
+    IrNode* loopNode = nullptr;   // for loops: the Loop and its phis
+    std::vector<IrNode*> phis;
+  };
+  struct DispatchInfo {
+    uint32_t current = 0;
+    std::vector<std::vector<State>> pending;  // per block index, forward entries
+    std::vector<LabelInfo> loops;             // per block index, when it is a loop header
+    Label exitLabel = 0;
+  };
+
+  template <class T>
+  GV<T> bin(Op op, GV<T> a, GV<T> b) {
+    return {g_.make(op, typeOf<T>(), {a.node, b.node})};
+  }
+  template <class T>
+  GV<T> pinned(Op op, GV<T> a, GV<T> b) {
+    return {g_.make(op, typeOf<T>(), {ctrl_, a.node, b.node})};
+  }
+  GV<int32_t> cmp(Op op, IrNode* a, IrNode* b) { return {g_.make(op, Type::I32, {a, b})}; }
+
+  IrNode* convert(IrNode* n, Type to);
+  /// Splits on cond: returns {true-projection, false-projection}; nullptr for a side
+  /// that a constant condition rules out.
+  std::pair<IrNode*, IrNode*> split(IrNode* cond);
+  /// Decides, from the profile, whether a side is compiled or left to a deopt exit.
+  bool speculateNever(const BranchProfile& profile, bool side) const;
+  void deoptExit(IrNode* ctrl);
+  void addExit(IrNode* exit);
+  void mergeInto(const std::vector<State>& states, Frame& f);
+  Label beginLoop(Frame& f);
+  void endLoop(Label label, Frame& f);
+  void addBackEdge(LabelInfo& loop, IrNode* ctrl, const std::vector<IrNode*>& slots);
+
+  Graph& g_;
+  CallTarget& self_;
+  std::vector<IrNode*> params_;
+  IrNode* ctrl_;
+  std::vector<LabelInfo> labels_;
+  std::vector<DispatchInfo*> dispatches_;
+  uint32_t deoptGuards_ = 0;
+};
+
+template <class Then, class Else>
+void GraphDomain::ifElse(GV<int32_t> cond, BranchProfile& profile, Frame& f, Then thenBody,
+                         Else elseBody) {
+  if (dead()) return;
+  auto [t, e] = split(cond.node);
+  if (t != nullptr && e != nullptr) {
+    // A side the interpreter never took becomes a deopt exit (Truffle's branch profile).
+    if (speculateNever(profile, true)) {
+      deoptExit(t);
+      t = nullptr;
+    } else if (speculateNever(profile, false)) {
+      deoptExit(e);
+      e = nullptr;
+    }
+  }
+  std::vector<State> out;
+  std::vector<IrNode*> before = f.slots;
+  if (t != nullptr) {
+    ctrl_ = t;
+    thenBody();
+    if (!dead()) out.push_back({ctrl_, f.slots});
+  }
+  if (e != nullptr) {
+    ctrl_ = e;
+    f.slots = before;
+    elseBody();
+    if (!dead()) out.push_back({ctrl_, f.slots});
+  }
+  mergeInto(out, f);
+}
+
+template <class RunBlock>
+void GraphDomain::dispatch(Frame& f, uint32_t blockCount, const std::vector<bool>& loopHeaders,
+                           RunBlock runBlock) {
+  if (dead()) return;
+  DispatchInfo info;
+  info.pending.resize(blockCount);
+  info.loops.resize(blockCount);
+  info.exitLabel = enterLabel();
+  info.pending[0].push_back({ctrl_, f.slots});
+  ctrl_ = nullptr;
+  dispatches_.push_back(&info);
+  // Blocks run in index order: every forward entry of block i is known when i starts.
+  for (uint32_t i = 0; i < blockCount; ++i) {
+    if (info.pending[i].empty()) continue;
+    info.current = i;
+    mergeInto(info.pending[i], f);
+    info.pending[i].clear();
+    if (loopHeaders[i]) {
+      info.loops[i].isLoop = true;
+      Label l = beginLoop(f);
+      info.loops[i].loopNode = labels_[l].loopNode;
+      info.loops[i].phis = labels_[l].phis;
+      labels_.pop_back();
+    }
+    runBlock(i);
+    ctrl_ = nullptr;
+  }
+  dispatches_.pop_back();
+  exitLabel(info.exitLabel, f);
+}
+
+}  // namespace morel::pe

@@ -1,0 +1,225 @@
+#include "morel/pe/GraphDomain.h"
+
+#include <cassert>
+
+namespace morel::pe {
+
+GraphDomain::GraphDomain(Graph& graph, CallTarget& self, uint32_t parameterCount)
+    : g_(graph), self_(self), ctrl_(graph.start()) {
+  for (uint32_t i = 0; i < parameterCount; ++i)
+    params_.push_back(g_.make(Op::Param, Type::I64, {g_.start()}, i));
+}
+
+GV<int64_t> GraphDomain::parameter(uint32_t i) { return {params_[i]}; }
+
+void GraphDomain::addExit(IrNode* exit) { g_.addInput(g_.end(), exit); }
+
+void GraphDomain::returnValues(std::span<const GV<int64_t>> results) {
+  if (dead()) return;
+  std::vector<IrNode*> inputs{ctrl_};
+  for (auto r : results) inputs.push_back(r.node);
+  addExit(g_.make(Op::Return, Type::Control, inputs));
+  ctrl_ = nullptr;
+}
+
+void GraphDomain::finish() { assert(labels_.empty() && dispatches_.empty()); }
+
+IrNode* GraphDomain::convert(IrNode* n, Type to) {
+  if (n == nullptr) return g_.constant(to, 0);  // a value valid code never reads
+  if (n->type() == to) return n;
+  return to == Type::I32 ? g_.make(Op::Wrap, Type::I32, {n}) : g_.make(Op::ExtendU, Type::I64, {n});
+}
+
+std::pair<IrNode*, IrNode*> GraphDomain::split(IrNode* cond) {
+  using Sides = std::pair<IrNode*, IrNode*>;
+  if (cond->isConst()) return cond->value() != 0 ? Sides{ctrl_, nullptr} : Sides{nullptr, ctrl_};
+  IrNode* iff = g_.make(Op::If, Type::Control, {ctrl_, cond});
+  return {g_.make(Op::IfTrue, Type::Control, {iff}), g_.make(Op::IfFalse, Type::Control, {iff})};
+}
+
+bool GraphDomain::speculateNever(const BranchProfile& profile, bool side) const {
+  return profile.seen() && (side ? profile.neverTrue() : profile.neverFalse());
+}
+
+void GraphDomain::deoptExit(IrNode* ctrl) {
+  std::vector<IrNode*> inputs{ctrl};
+  inputs.insert(inputs.end(), params_.begin(), params_.end());
+  addExit(g_.make(Op::Deopt, Type::Control, inputs));
+  ++deoptGuards_;
+}
+
+void GraphDomain::trapIf(GV<int32_t> cond, const TrapKind& kind) {
+  if (dead()) return;
+  auto [t, e] = split(cond.node);
+  if (t != nullptr) addExit(g_.make(Op::TrapExit, Type::Control, {t}, 0, &kind));
+  ctrl_ = e;
+}
+
+void GraphDomain::trap(const TrapKind& kind) {
+  if (dead()) return;
+  addExit(g_.make(Op::TrapExit, Type::Control, {ctrl_}, 0, &kind));
+  ctrl_ = nullptr;
+}
+
+bool GraphDomain::unlikely(GV<int32_t> cond) {
+  if (dead()) return false;
+  auto [t, e] = split(cond.node);
+  if (t != nullptr) deoptExit(t);
+  ctrl_ = e;
+  return false;
+}
+
+GraphDomain::Label GraphDomain::enterLabel() {
+  labels_.emplace_back();
+  return labels_.size() - 1;
+}
+
+void GraphDomain::exitLabel(Label label, Frame& f) {
+  assert(label == labels_.size() - 1);
+  std::vector<State> states = std::move(labels_[label].pending);
+  labels_.pop_back();
+  if (!dead()) states.push_back({ctrl_, f.slots});
+  mergeInto(states, f);
+}
+
+void GraphDomain::br(uint32_t depth, Frame& f) {
+  if (dead()) return;
+  LabelInfo& l = labels_[labels_.size() - 1 - depth];
+  if (l.isLoop) addBackEdge(l, ctrl_, f.slots);
+  else l.pending.push_back({ctrl_, f.slots});
+  ctrl_ = nullptr;
+}
+
+void GraphDomain::mergeInto(const std::vector<State>& states, Frame& f) {
+  if (states.empty()) {
+    ctrl_ = nullptr;
+    return;
+  }
+  if (states.size() == 1) {
+    ctrl_ = states[0].ctrl;
+    f.slots = states[0].slots;
+    return;
+  }
+  std::vector<IrNode*> ctrls;
+  for (const State& s : states) ctrls.push_back(s.ctrl);
+  IrNode* region = g_.make(Op::Region, Type::Control, ctrls);
+  for (std::size_t i = 0; i < f.slots.size(); ++i) {
+    IrNode* first = states[0].slots[i];
+    bool same = true, missing = false, sameType = true;
+    for (const State& s : states) {
+      IrNode* v = s.slots[i];
+      same &= v == first;
+      missing |= v == nullptr;
+      sameType &= v != nullptr && first != nullptr && v->type() == first->type();
+    }
+    if (same || missing) {
+      f.slots[i] = missing ? nullptr : first;
+      continue;
+    }
+    // Slots reused for values of another type are dead at this merge; any type will do.
+    Type t = sameType ? first->type() : Type::I64;
+    std::vector<IrNode*> inputs{region};
+    for (const State& s : states) inputs.push_back(convert(s.slots[i], t));
+    f.slots[i] = g_.make(Op::Phi, t, inputs);
+  }
+  ctrl_ = region;
+}
+
+GraphDomain::Label GraphDomain::beginLoop(Frame& f) {
+  Label label = enterLabel();
+  LabelInfo& l = labels_[label];
+  l.isLoop = true;
+  l.loopNode = g_.make(Op::Loop, Type::Control, {ctrl_});
+  l.phis.assign(f.slots.size(), nullptr);
+  for (std::size_t i = 0; i < f.slots.size(); ++i) {
+    if (f.slots[i] == nullptr) continue;
+    l.phis[i] = g_.make(Op::Phi, f.slots[i]->type(), {l.loopNode, f.slots[i]});
+    f.slots[i] = l.phis[i];
+  }
+  ctrl_ = l.loopNode;
+  return label;
+}
+
+void GraphDomain::addBackEdge(LabelInfo& loop, IrNode* ctrl, const std::vector<IrNode*>& slots) {
+  g_.addInput(loop.loopNode, ctrl);
+  for (std::size_t i = 0; i < loop.phis.size(); ++i) {
+    IrNode* phi = loop.phis[i];
+    if (phi == nullptr) continue;
+    IrNode* v = slots[i] != nullptr ? slots[i] : phi;
+    g_.addInput(phi, convert(v, phi->type()));
+  }
+}
+
+void GraphDomain::endLoop(Label label, Frame&) {
+  assert(label == labels_.size() - 1 && labels_[label].pending.empty());
+  labels_.pop_back();
+  // The fall-through path leaves the loop; Loops without back-edges are
+  // removed by the cleanup phase.
+}
+
+GraphDomain::Successor GraphDomain::jump(uint32_t block, Frame& f) {
+  if (dead()) return {};
+  DispatchInfo& d = *dispatches_.back();
+  if (block > d.current) {
+    d.pending[block].push_back({ctrl_, f.slots});
+  } else {
+    assert(d.loops[block].isLoop && "a backward jump targets a loop header");
+    addBackEdge(d.loops[block], ctrl_, f.slots);
+  }
+  ctrl_ = nullptr;
+  return {};
+}
+
+GraphDomain::Successor GraphDomain::branch(GV<int32_t> cond, BranchProfile& profile,
+                                           uint32_t taken, uint32_t fallthrough, Frame& f) {
+  if (dead()) return {};
+  auto [t, e] = split(cond.node);
+  if (t != nullptr && e != nullptr) {
+    if (speculateNever(profile, true)) {
+      deoptExit(t);
+      t = nullptr;
+    } else if (speculateNever(profile, false)) {
+      deoptExit(e);
+      e = nullptr;
+    }
+  }
+  if (t != nullptr) {
+    ctrl_ = t;
+    jump(taken, f);
+  }
+  if (e != nullptr) {
+    ctrl_ = e;
+    jump(fallthrough, f);
+  }
+  ctrl_ = nullptr;
+  return {};
+}
+
+GraphDomain::Successor GraphDomain::leave(Frame& f) {
+  if (dead()) return {};
+  labels_[dispatches_.back()->exitLabel].pending.push_back({ctrl_, f.slots});
+  ctrl_ = nullptr;
+  return {};
+}
+
+void GraphDomain::call(CallTarget& callee, std::span<const GV<int64_t>> args,
+                       std::span<GV<int64_t>> results) {
+  if (dead()) {
+    for (auto& r : results) r = i64(0);
+    return;
+  }
+  std::vector<IrNode*> inputs{ctrl_};
+  for (auto a : args) inputs.push_back(a.node);
+  IrNode* call = g_.make(Op::Call, Type::Tuple, inputs, static_cast<int64_t>(results.size()), &callee);
+  ctrl_ = g_.make(Op::Proj, Type::Control, {call}, 0);
+  IrNode* status = g_.make(Op::Proj, Type::I64, {call}, 1);
+  for (std::size_t i = 0; i < results.size(); ++i)
+    results[i] = {g_.make(Op::Proj, Type::I64, {call}, static_cast<int64_t>(2 + i))};
+  // A trap in the callee leaves this call with the callee's status.
+  IrNode* failed = g_.make(Op::Ne, Type::I32, {status, g_.constant(Type::I64, 0)});
+  auto [t, e] = split(failed);
+  addExit(g_.make(Op::StatusExit, Type::Control, {t, status}));
+  ctrl_ = e;
+}
+
+}  // namespace morel::pe

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# README command 1: set up, build the launcher, run it on the bundled examples.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+ninja -C build morel examples
+for mode in "--engine.Compilation=false" "--engine.CompileImmediately=true" ""; do
+  echo "== mode: ${mode:-tiered (default)}"
+  build/bin/morel run $mode --invoke fib build/examples/fib.wasm 27
+  build/bin/morel run $mode --invoke sum build/examples/loops.wasm 1000
+  build/bin/morel run $mode --invoke main build/examples/i64.wasm
+  build/bin/morel run $mode examples/countdown.bpf
+done
+echo "== a trap (expected to fail with 'integer divide by zero'):"
+build/bin/morel run --invoke div build/examples/traps.wasm 1 0 || true

@@ -160,7 +160,7 @@ void GraphDomain::endLoop(Label label, Frame&) {
 GraphDomain::Successor GraphDomain::jump(uint32_t block, Frame& f) {
   if (dead()) return {};
   DispatchInfo& d = *dispatches_.back();
-  if (block > d.current) {
+  if (d.position[block] > d.current) {
     d.pending[block].push_back({ctrl_, f.slots});
   } else {
     assert(d.loops[block].isLoop && "a backward jump targets a loop header");

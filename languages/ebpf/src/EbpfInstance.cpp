@@ -55,7 +55,7 @@ class TreeBuilder {
   EbpfDispatchNode* build() {
     findBlocks();
     std::vector<EbpfBlock*> blocks;
-    std::vector<bool> loopHeaders(starts_.size());
+    std::vector<std::vector<uint32_t>> successors(starts_.size());
     for (uint32_t b = 0; b < starts_.size(); ++b) {
       uint32_t begin = starts_[b];
       uint32_t end = b + 1 < starts_.size() ? starts_[b + 1] : static_cast<uint32_t>(p_.size());
@@ -72,13 +72,16 @@ class TreeBuilder {
         } else if (cls == op::kAlu || cls == op::kAlu64) {
           body.push_back(alu(in));
         } else {
-          terminator = jump(in, pc, b, loopHeaders);
+          terminator = jump(in, pc, successors[b]);
         }
       }
-      if (terminator == nullptr) terminator = arena_.make<EbpfJumpNode>(b + 1);
+      if (terminator == nullptr) {
+        terminator = arena_.make<EbpfJumpNode>(b + 1);
+        successors[b].push_back(b + 1);
+      }
       blocks.push_back(arena_.make<EbpfBasicBlockNode>(std::move(body), terminator));
     }
-    return arena_.make<EbpfDispatchNode>(std::move(blocks), std::move(loopHeaders));
+    return arena_.make<EbpfDispatchNode>(std::move(blocks), successors);
   }
 
  private:
@@ -109,12 +112,13 @@ class TreeBuilder {
 
   uint32_t blockAt(uint32_t pc) const { return blockOf_.at(pc); }
 
-  EbpfBlock* jump(const Instruction& in, uint32_t pc, uint32_t block, std::vector<bool>& loopHeaders) {
+  EbpfBlock* jump(const Instruction& in, uint32_t pc, std::vector<uint32_t>& successors) {
     if (in.opcode == 0x95) return arena_.make<EbpfExitNode>();
     uint32_t taken = blockAt(pc + 1 + in.offset);
-    if (taken <= block) loopHeaders[taken] = true;
+    successors.push_back(taken);
     if (in.opcode == 0x05) return arena_.make<EbpfJumpNode>(taken);
     uint32_t next = blockAt(pc + 1);
+    successors.push_back(next);
     Operand src{(in.opcode & op::kSourceMask) == op::kX, in.src, in.imm};
     bool k32 = (in.opcode & op::kClassMask) == op::kJmp32;
     switch (in.opcode & op::kCodeMask) {

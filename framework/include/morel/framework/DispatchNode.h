@@ -8,6 +8,7 @@
 // `B` is the language's block kind: its Result<D> is D::Successor. The block
 // ends by returning d.jump(i, f), d.branch(cond, profile, taken, fallthrough, f)
 // or d.leave(f).
+#include <algorithm>
 #include <vector>
 
 #include "morel/framework/DomainNode.h"
@@ -17,16 +18,19 @@ namespace morel {
 template <class S, class B>
 class BlockDispatchNode final : public Implements<BlockDispatchNode<S, B>, S> {
  public:
-  /// `loopHeaders[i]` is true when some block at index >= i jumps to block i.
-  BlockDispatchNode(std::vector<B*> blocks, std::vector<bool> loopHeaders)
-      : loopHeaders_(std::move(loopHeaders)) {
+  /// `successors[i]` lists the blocks block i may jump to; block 0 is the entry.
+  BlockDispatchNode(std::vector<B*> blocks, const std::vector<std::vector<uint32_t>>& successors) {
     for (B* b : blocks) blocks_.push_back(this->adopt(b));
+    orderBlocks(successors);
   }
   template <class D>
   void execute(D& d, typename D::Frame& f) {
-    d.dispatch(f, static_cast<uint32_t>(blocks_.size()), loopHeaders_,
-               [&](uint32_t i) { return blocks_[i]->run(d, f); });
+    d.dispatch(f, order_, loopHeaders_, [&](uint32_t i) { return blocks_[i]->run(d, f); });
   }
+  /// Reachable blocks in reverse post-order: every block after its forward predecessors.
+  const std::vector<uint32_t>& order() const { return order_; }
+  /// True for blocks entered by a back-edge (from a block at or after it in order()).
+  const std::vector<bool>& loopHeaders() const { return loopHeaders_; }
   std::size_t blockCount() const { return blocks_.size(); }
   std::string_view kind() const override { return "BlockDispatch"; }
 
@@ -36,7 +40,37 @@ class BlockDispatchNode final : public Implements<BlockDispatchNode<S, B>, S> {
   }
 
  private:
+  void orderBlocks(const std::vector<std::vector<uint32_t>>& successors) {
+    std::size_t n = blocks_.size();
+    std::vector<uint8_t> state(n);  // 0 new, 1 on the DFS stack, 2 finished
+    std::vector<std::pair<uint32_t, std::size_t>> stack;
+    if (n > 0) stack.push_back({0, 0});
+    if (n > 0) state[0] = 1;
+    while (!stack.empty()) {
+      auto& [b, next] = stack.back();
+      if (next < successors[b].size()) {
+        uint32_t s = successors[b][next++];
+        if (state[s] == 0) {
+          state[s] = 1;
+          stack.push_back({s, 0});
+        }
+        continue;
+      }
+      state[b] = 2;
+      order_.push_back(b);
+      stack.pop_back();
+    }
+    std::reverse(order_.begin(), order_.end());
+    std::vector<std::size_t> position(n, n);
+    for (std::size_t i = 0; i < order_.size(); ++i) position[order_[i]] = i;
+    loopHeaders_.assign(n, false);
+    for (uint32_t b : order_)
+      for (uint32_t s : successors[b])
+        if (position[s] <= position[b]) loopHeaders_[s] = true;
+  }
+
   std::vector<B*> blocks_;
+  std::vector<uint32_t> order_;
   std::vector<bool> loopHeaders_;
 };
 

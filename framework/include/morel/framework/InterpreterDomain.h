@@ -155,8 +155,8 @@ class InterpDomain {
 
   // ---- unstructured control (basic-block dispatch)
   template <class RunBlock>
-  void dispatch(Frame&, uint32_t /*blockCount*/, const std::vector<bool>& /*loopHeaders*/,
-                RunBlock runBlock) {
+  void dispatch(Frame&, const std::vector<uint32_t>& /*order*/,
+                const std::vector<bool>& /*loopHeaders*/, RunBlock runBlock) {
     int32_t block = 0;
     while (block >= 0) {
       int32_t next = runBlock(static_cast<uint32_t>(block));

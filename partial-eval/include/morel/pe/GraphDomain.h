@@ -129,8 +129,8 @@ class GraphDomain : public GraphDomainHandle {
 
   // ---- unstructured control (basic-block dispatch, exploded)
   template <class RunBlock>
-  void dispatch(Frame& f, uint32_t blockCount, const std::vector<bool>& loopHeaders,
-                RunBlock runBlock);
+  void dispatch(Frame& f, const std::vector<uint32_t>& order,
+                const std::vector<bool>& loopHeaders, RunBlock runBlock);
   Successor jump(uint32_t block, Frame& f);
   Successor branch(GV<int32_t> cond, BranchProfile& profile, uint32_t taken, uint32_t fallthrough,
                    Frame& f);
@@ -154,7 +154,8 @@ class GraphDomain : public GraphDomainHandle {
     std::vector<IrNode*> phis;
   };
   struct DispatchInfo {
-    uint32_t current = 0;
+    std::size_t current = 0;              // position in the block order
+    std::vector<std::size_t> position;    // per block index
     std::vector<std::vector<State>> pending;  // per block index, forward entries
     std::vector<LabelInfo> loops;             // per block index, when it is a loop header
     Label exitLabel = 0;
@@ -224,30 +225,34 @@ void GraphDomain::ifElse(GV<int32_t> cond, BranchProfile& profile, Frame& f, The
 }
 
 template <class RunBlock>
-void GraphDomain::dispatch(Frame& f, uint32_t blockCount, const std::vector<bool>& loopHeaders,
-                           RunBlock runBlock) {
+void GraphDomain::dispatch(Frame& f, const std::vector<uint32_t>& order,
+                           const std::vector<bool>& loopHeaders, RunBlock runBlock) {
   if (dead()) return;
+  std::size_t blockCount = loopHeaders.size();
   DispatchInfo info;
   info.pending.resize(blockCount);
   info.loops.resize(blockCount);
+  info.position.assign(blockCount, blockCount);
+  for (std::size_t i = 0; i < order.size(); ++i) info.position[order[i]] = i;
   info.exitLabel = enterLabel();
   info.pending[0].push_back({ctrl_, f.slots});
   ctrl_ = nullptr;
   dispatches_.push_back(&info);
-  // Blocks run in index order: every forward entry of block i is known when i starts.
-  for (uint32_t i = 0; i < blockCount; ++i) {
-    if (info.pending[i].empty()) continue;
+  // Reverse post-order: every forward entry of a block is known when it starts.
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    uint32_t b = order[i];
+    if (info.pending[b].empty()) continue;
     info.current = i;
-    mergeInto(info.pending[i], f);
-    info.pending[i].clear();
-    if (loopHeaders[i]) {
-      info.loops[i].isLoop = true;
+    mergeInto(info.pending[b], f);
+    info.pending[b].clear();
+    if (loopHeaders[b]) {
+      info.loops[b].isLoop = true;
       Label l = beginLoop(f);
-      info.loops[i].loopNode = labels_[l].loopNode;
-      info.loops[i].phis = labels_[l].phis;
+      info.loops[b].loopNode = labels_[l].loopNode;
+      info.loops[b].phis = labels_[l].phis;
       labels_.pop_back();
     }
-    runBlock(i);
+    runBlock(b);
     ctrl_ = nullptr;
   }
   dispatches_.pop_back();

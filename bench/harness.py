@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""Timing harness behind bench/run.sh (run that, not this).
+
+Times whole processes: each sample is the wall time from spawning the command to
+its exit (time.perf_counter around subprocess.run), so it includes process
+startup, module parsing/validation and any compilation. Nothing is subtracted.
+Every run's stdout is checked against the native result; a mismatch or a failing
+run is reported loudly and makes the harness exit non-zero.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+ENGINES = ["morel-interp", "morel-tiered", "morel-compile-imm", "node", "native"]
+MOREL_MODES = ["morel-interp", "morel-tiered", "morel-compile-imm"]
+MOREL_FLAGS = {
+    "morel-interp": ["--engine.Compilation=false"],
+    "morel-tiered": [],
+    "morel-compile-imm": ["--engine.CompileImmediately=true"],
+}
+
+
+def command(engine, cfg, prog):
+    wasm = os.path.join(cfg.out, prog["name"] + ".wasm")
+    if engine in MOREL_FLAGS:
+        return [cfg.morel, "run", *MOREL_FLAGS[engine], "--invoke", prog["export"], wasm, *prog["args"]]
+    if engine == "node":
+        return [cfg.node, cfg.node_runner, wasm, prog["export"], *prog["args"]]
+    if engine == "native":
+        return [os.path.join(cfg.out, prog["name"] + ".native"), *prog["args"]]
+    raise ValueError(engine)
+
+
+def loud(msg):
+    bar = "!" * 78
+    print(f"\n{bar}\n{msg}\n{bar}\n", file=sys.stderr, flush=True)
+
+
+def run_once(argv, timeout):
+    t0 = time.perf_counter()
+    try:
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return time.perf_counter() - t0, None, "", f"timed out after {timeout}s"
+    dt = time.perf_counter() - t0
+    return dt, p.returncode, p.stdout.decode(errors="replace").strip(), p.stderr.decode(errors="replace").strip()
+
+
+def measure(argv, warmup, runs, expected, timeout, label):
+    """Returns (samples, output, problem). problem is None when all runs agreed."""
+    samples, output = [], None
+    for i in range(warmup + runs):
+        dt, rc, out, err = run_once(argv, timeout)
+        if rc != 0:
+            return samples, out, (f"{label}: FAILED (exit status {rc}) on run {i + 1}\n"
+                                  f"  command: {' '.join(argv)}\n  stdout: {out!r}\n  stderr: {err!r}")
+        if expected is not None and out != expected:
+            return samples, out, (f"{label}: RESULT MISMATCH on run {i + 1}\n  command: {' '.join(argv)}\n"
+                                  f"  got:      {out!r}\n  expected: {expected!r} (from native clang -O2)")
+        output = out
+        if i >= warmup:
+            samples.append(dt)
+    return samples, output, None
+
+
+def fmt_time(samples):
+    if not samples:
+        return "-"
+    m = statistics.mean(samples)
+    sd = statistics.stdev(samples) if len(samples) > 1 else 0.0
+    return f"{m:.3f}±{sd:.3f}"
+
+
+def fmt_ratio(num, den):
+    if not num or not den:
+        return "-"
+    return f"{statistics.mean(num) / statistics.mean(den):.3g}"
+
+
+def table(header, rows):
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+    out = [line(header), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in rows]
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--morel", required=True)
+    ap.add_argument("--node", default="node")
+    ap.add_argument("--node-runner", required=True)
+    ap.add_argument("--out", required=True, help="directory with NAME.wasm and NAME.native")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--json", required=True)
+    ap.add_argument("bench", nargs="+", help='"NAME EXPORT ARG..." per program')
+    cfg = ap.parse_args()
+
+    programs = []
+    for spec in cfg.bench:
+        name, export, *args = spec.split()
+        programs.append({"name": name, "export": export, "args": args})
+
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    load = os.getloadavg()
+    print(f"machine: {cpu}, {os.cpu_count()} cpus, {platform.system()} {platform.release()}; "
+          f"load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; niceness {os.nice(0)}")
+    print(f"timing: process wall time per run (spawn to exit: startup + load + compile + run), nothing subtracted;")
+    print(f"        mean±stddev over {cfg.runs} runs after {cfg.warmup} warmup run(s); every run's output checked")
+    node_ver = subprocess.run([cfg.node, "--version"], stdout=subprocess.PIPE).stdout.decode().strip()
+    print(f"engines: morel-interp = morel run --engine.Compilation=false; morel-tiered = morel run (default);")
+    print(f"         morel-compile-imm = morel run --engine.CompileImmediately=true; node = Node.js {node_ver} (V8)")
+    print(f"         running bench/node_runner.js; native = clang-14 -O2 build of bench/native/NAME.c")
+    print(flush=True)
+
+    problems, results = [], {}
+    for prog in programs:
+        results[prog["name"]] = {"export": prog["export"], "args": prog["args"], "engines": {}}
+        expected = None
+        # Native first: its output is the reference the others are checked against.
+        for engine in ["native"] + [e for e in ENGINES if e != "native"]:
+            argv = command(engine, cfg, prog)
+            label = f"{prog['name']} / {engine}"
+            print(f"  {label:32s} {' '.join(argv)}", flush=True)
+            samples, out, problem = measure(argv, cfg.warmup, cfg.runs, expected, cfg.timeout, label)
+            if problem:
+                loud(problem)
+                problems.append(problem)
+                samples = []
+            elif expected is None:
+                expected = out  # normally native's; the first engine that succeeded otherwise
+            results[prog["name"]]["engines"][engine] = {"command": argv, "samples_s": samples, "output": out,
+                                                        "ok": problem is None}
+            if samples:
+                print(f"  {'':32s} -> {out}  {fmt_time(samples)} s", flush=True)
+        results[prog["name"]]["result"] = expected
+
+    # Startup cost of each engine, for context only (never subtracted above).
+    startup = {}
+    fib = next((p for p in programs if p["name"] == "fib"), None)
+    if fib:
+        trivial = dict(fib, args=["1"])
+        for engine in ENGINES:
+            argv = command(engine, cfg, trivial)
+            samples, out, problem = measure(argv, 1, 5, "1", 60, f"startup / {engine}")
+            if problem:
+                loud(problem)
+                problems.append(problem)
+            startup[engine] = samples
+
+    S = lambda p, e: results[p["name"]]["engines"].get(e, {}).get("samples_s", [])
+    print("\nWall time per process, seconds (mean±stddev)")
+    print(table(["program", "args", *ENGINES, "result"],
+                [[p["name"], " ".join(p["args"]), *[fmt_time(S(p, e)) for e in ENGINES],
+                  results[p["name"]]["result"] or "?"] for p in programs]))
+
+    short = {"morel-interp": "interp", "morel-tiered": "tiered", "morel-compile-imm": "c-imm"}
+    print("\nSpeed relative to V8 and to native: other time / Morel time (1.0 = as fast, 0.5 = half as fast)")
+    print(table(["program", *[f"V8/{short[m]}" for m in MOREL_MODES], *[f"native/{short[m]}" for m in MOREL_MODES]],
+                [[p["name"], *[fmt_ratio(S(p, "node"), S(p, m)) for m in MOREL_MODES],
+                  *[fmt_ratio(S(p, "native"), S(p, m)) for m in MOREL_MODES]] for p in programs]))
+    if startup:
+        print("\nFor context only (not subtracted): wall time of a trivial run (fib 1), seconds")
+        print(table(["", *ENGINES], [["startup", *[fmt_time(startup[e]) for e in ENGINES]]]))
+
+    with open(cfg.json, "w") as f:
+        json.dump({"runs": cfg.runs, "warmup": cfg.warmup, "machine": cpu, "loadavg_start": load,
+                   "timing": "process wall time, nothing subtracted", "programs": results,
+                   "startup_fib1_s": startup, "problems": problems}, f, indent=2)
+    print(f"\nraw samples: {cfg.json}")
+    if problems:
+        loud(f"{len(problems)} PROBLEM(S): engines disagree or failed; see above.\n" + "\n".join(problems))
+        return 1
+    print("all engines agree on every result")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+// Blocks, dominators (Boost.Graph) and loop depth recovered from a graph.
+#include <gtest/gtest.h>
+
+#include "TestTarget.h"
+#include "morel/pe/ControlFlow.h"
+#include "morel/pe/PartialEvaluator.h"
+#include "morel/pe/Phases.h"
+
+namespace morel::pe {
+namespace {
+
+TEST(ControlFlow, DiamondInsideALoop) {
+  testing::TestTarget t(1, [](GraphDomain& d) {
+    GraphFrame f{{d.i64(0).node}};
+    LoopProfile lp;
+    BranchProfile b1, b2;
+    d.loop(f, lp, [&] {
+      d.ifElse(d.wrap(d.loadI64(f, 0)), b1, f, [&] { d.storeI64(f, 0, d.i64(1)); },
+               [&] { d.storeI64(f, 0, d.i64(2)); });
+      d.ifElse(d.ltS(d.loadI64(f, 0), d.parameter(0)), b2, f, [&] { d.br(0, f); }, [] {});
+    });
+    GV<int64_t> r[] = {d.loadI64(f, 0)};
+    d.returnValues(r);
+  });
+  auto pe = partialEvaluate(t.target);
+  optimize(*pe.graph);
+  ControlFlowGraph cfg(*pe.graph);
+  // Start, Loop, two arms, merge, the loop-exit and back-edge projections.
+  ASSERT_EQ(cfg.blocks().size(), 7u);
+  EXPECT_EQ(cfg.reversePostOrder().front(), 0u);
+  int loopBlocks = 0;
+  for (const BasicBlock& b : cfg.blocks()) {
+    EXPECT_TRUE(b.id == 0 || cfg.dominates(0, b.id));
+    loopBlocks += b.loopDepth == 1;
+    if (b.head->op() == Op::Region) {
+      // The merge is dominated by the block that branched, not by either arm.
+      for (uint32_t p : b.preds) EXPECT_NE(static_cast<int32_t>(p), b.idom);
+    }
+  }
+  EXPECT_EQ(loopBlocks, 5);  // Loop, both arms, merge, back-edge
+}
+
+}  // namespace
+}  // namespace morel::pe

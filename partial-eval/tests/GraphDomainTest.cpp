@@ -1,0 +1,149 @@
+// The graph domain's control flow: merges become Region + Phi, loops become Loop
+// with back-edges, constant conditions fold away, dispatchers explode.
+#include <gtest/gtest.h>
+
+#include "TestTarget.h"
+#include "morel/pe/PartialEvaluator.h"
+#include "morel/pe/Phases.h"
+
+namespace morel::pe {
+namespace {
+
+using testing::TestTarget;
+
+int count(const Graph& g, Op op) {
+  int n = 0;
+  for (IrNode* x : g.liveNodes()) n += x->op() == op;
+  return n;
+}
+
+void ret(GraphDomain& d, GraphFrame& f, uint32_t slot) {
+  GV<int64_t> r[] = {d.loadI64(f, slot)};
+  d.returnValues(r);
+}
+
+TEST(GraphDomain, IfElseMergesWithPhi) {
+  TestTarget t(1, [](GraphDomain& d) {
+    GraphFrame f{{nullptr}};
+    BranchProfile p;
+    d.ifElse(d.wrap(d.parameter(0)), p, f, [&] { d.storeI64(f, 0, d.i64(1)); },
+             [&] { d.storeI64(f, 0, d.i64(2)); });
+    ret(d, f, 0);
+  });
+  auto pe = partialEvaluate(t.target);
+  optimize(*pe.graph);
+  EXPECT_EQ(count(*pe.graph, Op::If), 1);
+  EXPECT_EQ(count(*pe.graph, Op::Region), 1);
+  EXPECT_EQ(count(*pe.graph, Op::Phi), 1);
+}
+
+TEST(GraphDomain, ConstantConditionBuildsOneSide) {
+  TestTarget t(0, [](GraphDomain& d) {
+    GraphFrame f{{nullptr}};
+    BranchProfile p;
+    d.ifElse(d.i32(0), p, f, [&] { d.storeI64(f, 0, d.i64(1)); }, [&] { d.storeI64(f, 0, d.i64(2)); });
+    ret(d, f, 0);
+  });
+  auto pe = partialEvaluate(t.target);
+  optimize(*pe.graph);
+  EXPECT_EQ(printGraph(*pe.graph), "%0 = Start\n%1 = End %4\n%3 = Const i64 #2\n%4 = Return %0 %3\n");
+}
+
+TEST(GraphDomain, LoopGetsBackEdgeAndPhis) {
+  // i = 0; loop { i = i + 1; if (i < n) continue }; return i
+  TestTarget t(1, [](GraphDomain& d) {
+    GraphFrame f{{d.i64(0).node}};
+    LoopProfile lp;
+    BranchProfile bp;
+    auto n = d.parameter(0);
+    d.loop(f, lp, [&] {
+      d.storeI64(f, 0, d.add(d.loadI64(f, 0), d.i64(1)));
+      d.ifElse(d.ltS(d.loadI64(f, 0), n), bp, f, [&] { d.br(0, f); }, [] {});
+    });
+    ret(d, f, 0);
+  });
+  auto pe = partialEvaluate(t.target);
+  optimize(*pe.graph);
+  EXPECT_EQ(count(*pe.graph, Op::Loop), 1);
+  EXPECT_EQ(count(*pe.graph, Op::Phi), 1);
+  for (IrNode* n : pe.graph->liveNodes())
+    if (n->op() == Op::Loop) EXPECT_EQ(n->inputCount(), 2u);
+}
+
+TEST(GraphDomain, LoopWithoutBackEdgeDisappears) {
+  TestTarget t(0, [](GraphDomain& d) {
+    GraphFrame f{{d.i64(5).node}};
+    LoopProfile lp;
+    d.loop(f, lp, [] {});
+    ret(d, f, 0);
+  });
+  auto pe = partialEvaluate(t.target);
+  optimize(*pe.graph);
+  EXPECT_EQ(count(*pe.graph, Op::Loop), 0);
+  EXPECT_EQ(count(*pe.graph, Op::Phi), 0);
+}
+
+TEST(GraphDomain, ProfileNeverTakenBecomesDeopt) {
+  BranchProfile seenFalseOnly;
+  seenFalseOnly.profile(false);
+  TestTarget t(1, [&](GraphDomain& d) {
+    GraphFrame f{{d.i64(0).node}};
+    d.ifElse(d.wrap(d.parameter(0)), seenFalseOnly, f, [&] { d.storeI64(f, 0, d.i64(1)); }, [] {});
+    ret(d, f, 0);
+  });
+  auto pe = partialEvaluate(t.target);
+  optimize(*pe.graph);
+  EXPECT_EQ(pe.deoptGuards, 1u);
+  EXPECT_EQ(count(*pe.graph, Op::Deopt), 1);
+  EXPECT_EQ(count(*pe.graph, Op::Phi), 0);
+}
+
+TEST(GraphDomain, DispatcherExplodesIntoTheControlFlowGraph) {
+  // 0: if p goto 2 else 1;  1: r = 7, goto 2;  2: exit
+  TestTarget t(1, [](GraphDomain& d) {
+    GraphFrame f{{d.i64(3).node}};
+    BranchProfile p;
+    std::vector<bool> headers(3, false);
+    d.dispatch(f, {0, 1, 2}, headers, [&](uint32_t b) -> GraphDomain::Successor {
+      if (b == 0) return d.branch(d.wrap(d.parameter(0)), p, 2, 1, f);
+      if (b == 1) {
+        d.storeI64(f, 0, d.i64(7));
+        return d.jump(2, f);
+      }
+      return d.leave(f);
+    });
+    ret(d, f, 0);
+  });
+  auto pe = partialEvaluate(t.target);
+  optimize(*pe.graph);
+  EXPECT_EQ(count(*pe.graph, Op::If), 1);
+  EXPECT_EQ(count(*pe.graph, Op::Region), 1);
+  EXPECT_EQ(count(*pe.graph, Op::Loop), 0);
+  EXPECT_EQ(count(*pe.graph, Op::Phi), 1);
+}
+
+TEST(GraphDomain, BackwardJumpMakesALoop) {
+  // 0: goto 1;  1: r = r - 1; if r != 0 goto 1 else 2;  2: exit
+  TestTarget t(1, [](GraphDomain& d) {
+    GraphFrame f{{d.parameter(0).node}};
+    BranchProfile p;
+    std::vector<bool> headers = {false, true, false};
+    d.dispatch(f, {0, 1, 2}, headers, [&](uint32_t b) -> GraphDomain::Successor {
+      if (b == 0) return d.jump(1, f);
+      if (b == 1) {
+        d.storeI64(f, 0, d.sub(d.loadI64(f, 0), d.i64(1)));
+        return d.branch(d.ne(d.loadI64(f, 0), d.i64(0)), p, 1, 2, f);
+      }
+      return d.leave(f);
+    });
+    ret(d, f, 0);
+  });
+  auto pe = partialEvaluate(t.target);
+  optimize(*pe.graph);
+  EXPECT_EQ(count(*pe.graph, Op::Loop), 1);
+  EXPECT_EQ(count(*pe.graph, Op::Phi), 1);
+  EXPECT_NE(toGraphviz(*pe.graph, "t").find("digraph"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace morel::pe

@@ -1,0 +1,34 @@
+#pragma once
+// A call target whose graph a test builds by hand with the graph domain.
+#include <functional>
+
+#include "morel/framework/RootNode.h"
+#include "morel/framework/Runtime.h"
+#include "morel/pe/GraphDomain.h"
+
+namespace morel::pe::testing {
+
+class LambdaRoot final : public RootNode {
+ public:
+  LambdaRoot(uint32_t params, std::function<void(GraphDomain&)> build)
+      : RootNode("test"), params_(params), build_(std::move(build)) {}
+  uint32_t parameterCount() const override { return params_; }
+  uint32_t resultCount() const override { return 1; }
+  void executeInterpreted(CallTarget&, uint64_t*) override {}
+  void partialEvaluate(GraphDomainHandle& h) override { build_(static_cast<GraphDomain&>(h)); }
+
+ private:
+  uint32_t params_;
+  std::function<void(GraphDomain&)> build_;
+};
+
+struct TestTarget {
+  TestTarget(uint32_t params, std::function<void(GraphDomain&)> build)
+      : root(params, std::move(build)), target(root, runtime) {}
+  OptionValues options;
+  LambdaRoot root;
+  Runtime runtime{options, nullptr, nullptr};
+  CallTarget target;
+};
+
+}  // namespace morel::pe::testing

@@ -1,0 +1,117 @@
+// Runs every bpf_conformance `.data` file whose instructions are in Morel's
+// eBPF subset, in one tier, and prints "N passed, N failed, N skipped".
+//   ebpf_conformance MODE [DIR]     MODE: interpreter | immediate | tiered
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "morel/codegen/OptimizingCompiler.h"
+#include "morel/ebpf/EbpfInstance.h"
+#include "morel/framework/Runtime.h"
+
+namespace fs = std::filesystem;
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << "usage: ebpf_conformance interpreter|immediate|tiered [DIR]\n";
+    return 2;
+  }
+  std::string mode = argv[1];
+  const char* env = std::getenv("MOREL_TESTSUITE");
+  fs::path dir = argc > 2 ? fs::path(argv[2]) : fs::path(env ? env : MOREL_TESTSUITE_DIR) / "ebpf";
+  if (!fs::is_directory(dir)) {
+    std::cout << "ebpf conformance suite not found at " << dir
+              << " (set MOREL_TESTSUITE); nothing run\n";
+    return 77;  // ctest SKIP_RETURN_CODE
+  }
+  morel::OptionValues options;
+  if (mode == "interpreter") (void)options.set("engine.Compilation", "false");
+  else if (mode == "immediate") (void)options.set("engine.CompileImmediately", "true");
+  else if (mode == "tiered") {
+    // A low threshold so the suite's short programs do reach compiled code.
+    (void)options.set("engine.CompilationThreshold", "3");
+    (void)options.set("engine.BackgroundCompilation", "false");
+  } else {
+    std::cerr << "unknown mode " << mode << "\n";
+    return 2;
+  }
+  morel::codegen::OptimizingCompiler compiler;
+  morel::Runtime runtime(options, &compiler, &std::cerr);
+
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".data") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+
+  int passed = 0, failed = 0, skipped = 0;
+  std::map<std::string, int> skipReasons;
+  for (const fs::path& file : files) {
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto tc = morel::ebpf::parseConformanceCase(text.str());
+    std::string name = file.filename().string();
+    if (!tc) {
+      ++failed;
+      std::cout << "FAIL " << name << ": " << tc.error().toString() << "\n";
+      continue;
+    }
+    auto program = morel::ebpf::assemble(tc->asmText);
+    if (!program) {
+      ++failed;
+      std::cout << "FAIL " << name << ": " << program.error().toString() << "\n";
+      continue;
+    }
+    if (auto op = morel::ebpf::firstUnsupported(*program)) {
+      ++skipped;
+      ++skipReasons[*op];
+      continue;
+    }
+    if (!tc->memory.empty()) {
+      ++skipped;
+      ++skipReasons["-- mem"];
+      continue;
+    }
+    auto instance = morel::ebpf::EbpfInstance::load(*program, name, runtime);
+    if (!instance) {
+      if (tc->error) ++passed;
+      else {
+        ++failed;
+        std::cout << "FAIL " << name << ": " << instance.error().toString() << "\n";
+      }
+      continue;
+    }
+    // Tiered: run until the threshold compiles the program, then once more.
+    int runs = mode == "tiered" ? 5 : 1;
+    bool ok = true;
+    std::string got;
+    for (int i = 0; i < runs && ok; ++i) {
+      auto r = (*instance)->run(0);
+      if (!r) {
+        ok = tc->error.has_value();
+        got = morel::trapOf(r.error())->message;
+      } else {
+        ok = tc->result && *tc->result == *r;
+        got = std::to_string(*r);
+      }
+    }
+    if (mode != "interpreter" && (*instance)->target().tier() != morel::Tier::Compiled) {
+      ok = false;
+      got += " (not compiled)";
+    }
+    if (ok) ++passed;
+    else {
+      ++failed;
+      std::cout << "FAIL " << name << ": got " << got << "\n";
+    }
+  }
+  std::cout << "skipped (first instruction outside the subset):";
+  for (const auto& [op, n] : skipReasons) std::cout << " " << op << "=" << n;
+  std::cout << "\nebpf " << mode << ": " << passed << " passed, " << failed << " failed, " << skipped
+            << " skipped\n";
+  return failed == 0 ? 0 : 1;
+}

@@ -51,7 +51,7 @@ def run_once(argv, timeout):
     return dt, p.returncode, p.stdout.decode(errors="replace").strip(), p.stderr.decode(errors="replace").strip()
 
 
-def measure(argv, warmup, runs, expected, timeout, label):
+def measure(argv, warmup, runs, expected, timeout, label, ref="native clang -O2"):
     """Returns (samples, output, problem). problem is None when all runs agreed."""
     samples, output = [], None
     for i in range(warmup + runs):
@@ -61,7 +61,7 @@ def measure(argv, warmup, runs, expected, timeout, label):
                                   f"  command: {' '.join(argv)}\n  stdout: {out!r}\n  stderr: {err!r}")
         if expected is not None and out != expected:
             return samples, out, (f"{label}: RESULT MISMATCH on run {i + 1}\n  command: {' '.join(argv)}\n"
-                                  f"  got:      {out!r}\n  expected: {expected!r} (from native clang -O2)")
+                                  f"  got:      {out!r}\n  expected: {expected!r} (from {ref})")
         output = out
         if i >= warmup:
             samples.append(dt)
@@ -123,19 +123,20 @@ def main():
     problems, results = [], {}
     for prog in programs:
         results[prog["name"]] = {"export": prog["export"], "args": prog["args"], "engines": {}}
-        expected = None
+        expected, ref = None, "native clang -O2"
         # Native first: its output is the reference the others are checked against.
         for engine in ["native"] + [e for e in ENGINES if e != "native"]:
             argv = command(engine, cfg, prog)
             label = f"{prog['name']} / {engine}"
             print(f"  {label:32s} {' '.join(argv)}", flush=True)
-            samples, out, problem = measure(argv, cfg.warmup, cfg.runs, expected, cfg.timeout, label)
+            samples, out, problem = measure(argv, cfg.warmup, cfg.runs, expected, cfg.timeout, label, ref)
             if problem:
                 loud(problem)
                 problems.append(problem)
                 samples = []
             elif expected is None:
-                expected = out  # normally native's; the first engine that succeeded otherwise
+                expected = out  # native's normally; if native failed, the first engine that succeeded
+                ref = "native clang -O2" if engine == "native" else engine
             results[prog["name"]]["engines"][engine] = {"command": argv, "samples_s": samples, "output": out,
                                                         "ok": problem is None}
             if samples:
@@ -149,7 +150,7 @@ def main():
         trivial = dict(fib, args=["1"])
         for engine in ENGINES:
             argv = command(engine, cfg, trivial)
-            samples, out, problem = measure(argv, 1, 5, "1", 60, f"startup / {engine}")
+            samples, out, problem = measure(argv, 1, 5, "1", 60, f"startup / {engine}", ref="fib(1)")
             if problem:
                 loud(problem)
                 problems.append(problem)

@@ -396,6 +396,10 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
                                                         const Schedule& schedule, CallTarget& self,
                                                         const uintptr_t* stackLimit) {
   std::lock_guard lock(runtime_->mutex);
+  // lzcnt/tzcnt/popcnt decode as other instructions on CPUs without them.
+  const CpuFeatures& cpu = CpuInfo::host().features();
+  if (!cpu.x86().hasLZCNT() || !cpu.x86().hasBMI() || !cpu.x86().hasPOPCNT())
+    return fail("code generation failed", 0, Diagnostic::Unit::Byte, "CPU lacks LZCNT, BMI1 or POPCNT");
   CodeHolder code;
   code.init(runtime_->jit.environment());
   ErrorCollector errors;

@@ -24,7 +24,7 @@ const std::string& CallTarget::name() const { return root_->name(); }
 void CallTarget::install(std::unique_ptr<InstalledCode> code) {
   std::lock_guard lock(codeMutex);
   Entry e = code->entry();
-  if (code_) retired_ = std::move(code_);
+  if (code_) retired_.push_back(std::move(code_));
   code_ = std::move(code);
   ++compilations_;
   std::atomic_ref(entry_).store(e, std::memory_order_release);
@@ -42,7 +42,7 @@ void CallTarget::invalidate() {
   std::lock_guard lock(codeMutex);
   std::atomic_ref(entry_).store(&CallTarget::interpreterEntry, std::memory_order_release);
   // The invalidated code may still be on the stack (it called us): keep it alive.
-  if (code_) retired_ = std::move(code_);
+  if (code_) retired_.push_back(std::move(code_));
   callCount_ = 0;
   loopCount_ = 0;
   tier_.store(deopts_ >= kMaxDeoptimizations ? Tier::Failed : Tier::Interpreted,

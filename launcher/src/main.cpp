@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
     args.push_back("0");  // r1: no context
   }
   if (args.size() != fn.parameterCount())
-    return fail(absl::StrFormat("'%s' takes %d arguments, got %d", invoke, fn.parameterCount(), args.size()));
+    return fail(absl::StrFormat("'%s' takes %d arguments, got %d", invoke.empty() ? file : invoke,
+                                fn.parameterCount(), args.size()));
   std::vector<morel::Value> values;
   for (const std::string& a : args) {
     int64_t v = 0;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "morel/framework/Trap.h"
 
@@ -81,7 +82,7 @@ class CallTarget {
   uint32_t compilations_ = 0;
   uint32_t deopts_ = 0;
   std::unique_ptr<InstalledCode> code_;
-  std::unique_ptr<InstalledCode> retired_;  // kept alive: a frame may still run it
+  std::vector<std::unique_ptr<InstalledCode>> retired_;  // kept alive: frames may still run them
 };
 
 }  // namespace morel

@@ -1,6 +1,6 @@
 #pragma once
 // Integer operations as small function objects over any execution domain, so a
-// language can name an operation as a template argument (WasmBinaryNode<AddOp>)
+// language can name an operation as a template argument (BinaryNode<T, R, ops::Add>)
 // and still write its meaning once: `d.add(a, b)` is both the interpreter's
 // arithmetic and the graph's Add node.
 namespace morel::ops {

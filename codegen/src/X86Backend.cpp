@@ -90,7 +90,8 @@ class Lowering {
     ioReg_ = cc_.newGpq("io");
     fn->setArg(0, selfReg_);
     fn->setArg(1, ioReg_);
-    for (const auto& b : cfg_.blocks()) labels_.push_back(cc_.newLabel());
+    labels_.resize(cfg_.blocks().size());
+    for (Label& l : labels_) l = cc_.newLabel();
     stackOverflow_ = cc_.newLabel();
 
     // Guest recursion must not exhaust the host stack.

@@ -45,7 +45,9 @@ void ControlFlowGraph::buildBlocks(const Graph& g) {
   auto blockFor = [&](IrNode* head) -> uint32_t {
     if (blockOfNode_[head->id()] >= 0) return static_cast<uint32_t>(blockOfNode_[head->id()]);
     uint32_t id = static_cast<uint32_t>(blocks_.size());
-    blocks_.push_back(BasicBlock{.id = id, .head = head});
+    blocks_.emplace_back();
+    blocks_.back().id = id;
+    blocks_.back().head = head;
     blockOfNode_[head->id()] = static_cast<int32_t>(id);
     work.push_back(head);
     return id;

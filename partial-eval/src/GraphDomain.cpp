@@ -37,8 +37,17 @@ std::pair<IrNode*, IrNode*> GraphDomain::split(IrNode* cond) {
   return {g_.make(Op::IfTrue, Type::Control, {iff}), g_.make(Op::IfFalse, Type::Control, {iff})};
 }
 
-bool GraphDomain::speculateNever(const BranchProfile& profile, bool side) const {
-  return profile.seen() && (side ? profile.neverTrue() : profile.neverFalse());
+std::pair<IrNode*, IrNode*> GraphDomain::splitProfiled(IrNode* cond, const BranchProfile& profile) {
+  auto [t, e] = split(cond);
+  if (t == nullptr || e == nullptr || !profile.seen()) return {t, e};
+  if (profile.neverTrue()) {
+    deoptExit(t);
+    t = nullptr;
+  } else if (profile.neverFalse()) {
+    deoptExit(e);
+    e = nullptr;
+  }
+  return {t, e};
 }
 
 void GraphDomain::deoptExit(IrNode* ctrl) {
@@ -173,16 +182,7 @@ GraphDomain::Successor GraphDomain::jump(uint32_t block, Frame& f) {
 GraphDomain::Successor GraphDomain::branch(GV<int32_t> cond, BranchProfile& profile,
                                            uint32_t taken, uint32_t fallthrough, Frame& f) {
   if (dead()) return {};
-  auto [t, e] = split(cond.node);
-  if (t != nullptr && e != nullptr) {
-    if (speculateNever(profile, true)) {
-      deoptExit(t);
-      t = nullptr;
-    } else if (speculateNever(profile, false)) {
-      deoptExit(e);
-      e = nullptr;
-    }
-  }
+  auto [t, e] = splitProfiled(cond.node, profile);
   if (t != nullptr) {
     ctrl_ = t;
     jump(taken, f);

@@ -4,7 +4,6 @@
 #include "morel/ebpf/EbpfInstance.h"
 
 #include <array>
-#include <map>
 
 #include "morel/ebpf/nodes/EbpfNodes.h"
 
@@ -103,6 +102,7 @@ class TreeBuilder {
       leader[pc + 1] = true;
       if (in.opcode != 0x95) leader[pc + 1 + in.offset] = true;
     }
+    blockOf_.assign(p_.size(), 0);
     for (uint32_t pc = 0; pc < p_.size(); ++pc)
       if (leader[pc]) {
         blockOf_[pc] = static_cast<uint32_t>(starts_.size());
@@ -110,7 +110,7 @@ class TreeBuilder {
       }
   }
 
-  uint32_t blockAt(uint32_t pc) const { return blockOf_.at(pc); }
+  uint32_t blockAt(uint32_t pc) const { return blockOf_[pc]; }
 
   EbpfBlock* jump(const Instruction& in, uint32_t pc, std::vector<uint32_t>& successors) {
     if (in.opcode == 0x95) return arena_.make<EbpfExitNode>();
@@ -162,7 +162,7 @@ class TreeBuilder {
   std::span<const Instruction> p_;
   Arena& arena_;
   std::vector<uint32_t> starts_;
-  std::map<uint32_t, uint32_t> blockOf_;
+  std::vector<uint32_t> blockOf_;  // per instruction slot; meaningful at block starts
 };
 
 }  // namespace

@@ -28,13 +28,16 @@ struct StackEntry {
 };
 
 struct ControlFrame {
+  ControlFrame(Opcode k, uint32_t h, std::vector<ValType> p, std::vector<ValType> r, WasmI32* c)
+      : kind(k), height(h), params(std::move(p)), results(std::move(r)), cond(c) {}
+
   Opcode kind;
   uint32_t height;  // operand-stack height at the label, below its parameters
   std::vector<ValType> params;
   std::vector<ValType> results;
   std::vector<WasmStmt*> stmts;
   std::vector<WasmStmt*> thenStmts;
-  WasmI32* cond = nullptr;
+  WasmI32* cond;
   bool sawElse = false;
   bool unreachable = false;
   const std::vector<ValType>& labelTypes() const { return kind == Opcode::Loop ? params : results; }
@@ -52,7 +55,7 @@ class TreeBuilder {
   Result<void> build(WasmRootNode& root) {
     if (type_.params.size() > WasmCallNode::kMaxValues || type_.results.size() > WasmCallNode::kMaxValues)
       return fail("too many parameters or results", fn_.bodyOffset);
-    ctrl_.push_back(ControlFrame{.kind = Opcode::Block, .height = 0, .results = type_.results});
+    ctrl_.emplace_back(Opcode::Block, 0, std::vector<ValType>{}, type_.results, nullptr);
     for (const Instr& in : fn_.body) {
       if (skipping(in)) continue;
       if (auto r = step(in); !r) return r;
@@ -225,11 +228,8 @@ class TreeBuilder {
         WasmI32* cond = in.op == Opcode::If ? pop<int32_t>() : nullptr;
         flush();
         auto params = blockParams(in.block);
-        ctrl_.push_back(ControlFrame{.kind = in.op,
-                                     .height = height() - static_cast<uint32_t>(params.size()),
-                                     .params = params,
-                                     .results = blockResults(in.block),
-                                     .cond = cond});
+        uint32_t base = height() - static_cast<uint32_t>(params.size());
+        ctrl_.emplace_back(in.op, base, std::move(params), blockResults(in.block), cond);
         return {};
       }
       case Opcode::Else: {

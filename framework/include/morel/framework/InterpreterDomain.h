@@ -44,6 +44,19 @@ class InterpDomain {
     f.slots[slot] = static_cast<int64_t>(static_cast<uint32_t>(v));
   }
   void storeI64(Frame& f, uint32_t slot, int64_t v) const { f.slots[slot] = v; }
+  /// The same, for a guest type T chosen by a node template (int32_t or int64_t).
+  template <class T>
+  T constant(T v) const { return v; }
+  template <class T>
+  T load(Frame& f, uint32_t slot) const {
+    if constexpr (sizeof(T) == 4) return loadI32(f, slot);
+    else return loadI64(f, slot);
+  }
+  template <class T>
+  void store(Frame& f, uint32_t slot, T v) const {
+    if constexpr (sizeof(T) == 4) storeI32(f, slot, v);
+    else storeI64(f, slot, v);
+  }
 
   // ---- integer arithmetic, wrapping like the hardware
   template <class T>

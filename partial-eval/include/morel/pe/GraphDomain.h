@@ -62,6 +62,13 @@ class GraphDomain : public GraphDomainHandle {
   GV<int64_t> loadI64(Frame& f, uint32_t slot) { return {convert(f.slots[slot], Type::I64)}; }
   void storeI32(Frame& f, uint32_t slot, GV<int32_t> v) { f.slots[slot] = v.node; }
   void storeI64(Frame& f, uint32_t slot, GV<int64_t> v) { f.slots[slot] = v.node; }
+  /// The same, for a guest type T chosen by a node template (int32_t or int64_t).
+  template <class T>
+  GV<T> constant(T v) { return {g_.constant(typeOf<T>(), v)}; }
+  template <class T>
+  GV<T> load(Frame& f, uint32_t slot) { return {convert(f.slots[slot], typeOf<T>())}; }
+  template <class T>
+  void store(Frame& f, uint32_t slot, GV<T> v) { f.slots[slot] = v.node; }
 
   // ---- arithmetic: one IR node each, folded and value-numbered on creation
   template <class T> GV<T> add(GV<T> a, GV<T> b) { return bin<T>(Op::Add, a, b); }
@@ -175,8 +182,9 @@ class GraphDomain : public GraphDomainHandle {
   /// Splits on cond: returns {true-projection, false-projection}; nullptr for a side
   /// that a constant condition rules out.
   std::pair<IrNode*, IrNode*> split(IrNode* cond);
-  /// Decides, from the profile, whether a side is compiled or left to a deopt exit.
-  bool speculateNever(const BranchProfile& profile, bool side) const;
+  /// split(), then a side the interpreter never took becomes a deopt exit
+  /// (Truffle's branch profile) and is returned as nullptr.
+  std::pair<IrNode*, IrNode*> splitProfiled(IrNode* cond, const BranchProfile& profile);
   void deoptExit(IrNode* ctrl);
   void addExit(IrNode* exit);
   void mergeInto(const std::vector<State>& states, Frame& f);
@@ -197,17 +205,7 @@ template <class Then, class Else>
 void GraphDomain::ifElse(GV<int32_t> cond, BranchProfile& profile, Frame& f, Then thenBody,
                          Else elseBody) {
   if (dead()) return;
-  auto [t, e] = split(cond.node);
-  if (t != nullptr && e != nullptr) {
-    // A side the interpreter never took becomes a deopt exit (Truffle's branch profile).
-    if (speculateNever(profile, true)) {
-      deoptExit(t);
-      t = nullptr;
-    } else if (speculateNever(profile, false)) {
-      deoptExit(e);
-      e = nullptr;
-    }
-  }
+  auto [t, e] = splitProfiled(cond.node, profile);
   std::vector<State> out;
   std::vector<IrNode*> before = f.slots;
   if (t != nullptr) {

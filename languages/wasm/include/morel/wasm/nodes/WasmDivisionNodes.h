@@ -32,23 +32,17 @@ class WasmDivSNode final : public Implements<WasmDivSNode<T>, WasmExpr<T>> {
  private:
   template <class D>
   Val<D, T> divide(D& d, Val<D, T> a, Val<D, T> b) {
-    d.trapIf(d.eq(b, constant(d, 0)), kIntegerDivideByZero);
+    d.trapIf(d.eq(b, d.constant(T{0})), kIntegerDivideByZero);
     if (!sawMinusOne()) {
-      if (d.unlikely(d.eq(b, constant(d, -1)))) {  // graph: a deopt guard, then false
+      if (d.unlikely(d.eq(b, d.constant(T{-1})))) {  // graph: a deopt guard, then false
         sawMinusOne_.store(true, std::memory_order_relaxed);  // interpreter only: re-specialize
         return divide(d, a, b);
       }
       return d.divS(a, b);
     }
-    d.trapIf(d.both(d.eq(a, constant(d, std::numeric_limits<T>::min())), d.eq(b, constant(d, -1))),
+    d.trapIf(d.both(d.eq(a, d.constant(std::numeric_limits<T>::min())), d.eq(b, d.constant(T{-1}))),
              kIntegerOverflow);
     return d.divS(a, b);
-  }
-
-  template <class D>
-  static Val<D, T> constant(D& d, T v) {
-    if constexpr (sizeof(T) == 4) return d.i32(v);
-    else return d.i64(v);
   }
 
   WasmExpr<T>* a_;

@@ -15,8 +15,7 @@ class WasmConstNode final : public Implements<WasmConstNode<T>, WasmExpr<T>> {
   explicit WasmConstNode(T value) : value_(value) {}
   template <class D>
   Val<D, T> execute(D& d, typename D::Frame&) {
-    if constexpr (sizeof(T) == 4) return d.i32(value_);
-    else return d.i64(value_);
+    return d.constant(value_);
   }
   std::string_view kind() const override { return "Const"; }
 
@@ -30,7 +29,7 @@ class WasmLocalGetNode final : public Implements<WasmLocalGetNode<T>, WasmExpr<T
   explicit WasmLocalGetNode(uint32_t slot) : slot_(slot) {}
   template <class D>
   Val<D, T> execute(D& d, typename D::Frame& f) {
-    return loadSlot<T>(d, f, slot_);
+    return d.template load<T>(f, slot_);
   }
   std::string_view kind() const override { return "LocalGet"; }
 

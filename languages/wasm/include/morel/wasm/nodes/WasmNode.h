@@ -30,15 +30,4 @@ inline constexpr TrapKind kIntegerDivideByZero{"integer divide by zero"};
 inline constexpr TrapKind kIntegerOverflow{"integer overflow"};
 inline constexpr TrapKind kUnreachable{"unreachable"};
 
-template <class T>
-void storeSlot(auto& d, auto& f, uint32_t slot, auto v) {
-  if constexpr (sizeof(T) == 4) d.storeI32(f, slot, v);
-  else d.storeI64(f, slot, v);
-}
-template <class T>
-auto loadSlot(auto& d, auto& f, uint32_t slot) {
-  if constexpr (sizeof(T) == 4) return d.loadI32(f, slot);
-  else return d.loadI64(f, slot);
-}
-
 }  // namespace morel::wasm

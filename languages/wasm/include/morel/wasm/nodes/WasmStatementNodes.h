@@ -16,7 +16,7 @@ class WasmSetSlotNode final : public Implements<WasmSetSlotNode<T>, WasmStmt> {
   template <class D>
   void execute(D& d, typename D::Frame& f) {
     auto v = value_->run(d, f);
-    storeSlot<T>(d, f, slot_, v);
+    d.store(f, slot_, v);
   }
   std::string_view kind() const override { return "SetSlot"; }
 

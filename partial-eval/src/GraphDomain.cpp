@@ -171,9 +171,12 @@ GraphDomain::Successor GraphDomain::jump(uint32_t block, Frame& f) {
   DispatchInfo& d = *dispatches_.back();
   if (d.position[block] > d.current) {
     d.pending[block].push_back({ctrl_, f.slots});
-  } else {
-    assert(d.loops[block].isLoop && "a backward jump targets a loop header");
+  } else if (d.loops[block].isLoop) {
     addBackEdge(d.loops[block], ctrl_, f.slots);
+  } else {
+    // The target was skipped: its forward entries were folded or speculated away,
+    // so no Loop exists to receive this edge. Leave it to the interpreter.
+    deoptExit(ctrl_);
   }
   ctrl_ = nullptr;
   return {};

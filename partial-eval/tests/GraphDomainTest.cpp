@@ -145,5 +145,24 @@ TEST(GraphDomain, BackwardJumpMakesALoop) {
   EXPECT_NE(toGraphviz(*pe.graph, "t").find("digraph"), std::string::npos);
 }
 
+TEST(GraphDomain, BackEdgeIntoASkippedBlockDeoptimizes) {
+  // 0: goto 2 (constant);  1: exit;  2: goto 1 (backward, but 1 was never entered)
+  TestTarget t(0, [](GraphDomain& d) {
+    GraphFrame f{{d.i64(3).node}};
+    BranchProfile p;
+    std::vector<bool> headers = {false, true, false};
+    d.dispatch(f, {0, 1, 2}, headers, [&](uint32_t b) -> GraphDomain::Successor {
+      if (b == 0) return d.branch(d.i32(1), p, 2, 1, f);
+      if (b == 1) return d.leave(f);
+      return d.jump(1, f);
+    });
+    ret(d, f, 0);
+  });
+  auto pe = partialEvaluate(t.target);
+  optimize(*pe.graph);
+  EXPECT_EQ(count(*pe.graph, Op::Deopt), 1);
+  EXPECT_EQ(count(*pe.graph, Op::Return), 0);
+}
+
 }  // namespace
 }  // namespace morel::pe

@@ -125,6 +125,12 @@ TEST_P(WasmProgramTest, AnswerThroughThePolyglotApi) {
   for (int i = 0; i < 30; ++i) EXPECT_EQ(answer.execute({})->asInt(), 42);
   EXPECT_TRUE(module->getMember("missing").isNull());
   EXPECT_FALSE(answer.execute({morel::Value::fromInt(1)}).has_value());  // arity
+  auto fib = context_->eval(morel::Source::fromBytes("wasm", "fib.wasm", readExample("fib.wasm")))
+                 ->getMember("fib");
+  EXPECT_EQ(fib.execute({morel::Value::fromLong(UINT32_MAX)})->asInt(), -1);  // fib(-1) = -1
+  auto tooBig = fib.execute({morel::Value::fromLong(int64_t{1} << 32)});
+  ASSERT_FALSE(tooBig.has_value());
+  EXPECT_EQ(tooBig.error().category, "argument error");
 }
 
 TEST_P(WasmProgramTest, MalformedModuleIsAnError) {

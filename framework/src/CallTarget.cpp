@@ -21,14 +21,19 @@ CallTarget::~CallTarget() = default;
 
 const std::string& CallTarget::name() const { return root_->name(); }
 
-void CallTarget::install(std::unique_ptr<InstalledCode> code) {
+bool CallTarget::install(std::unique_ptr<InstalledCode> code, uint32_t deoptsAtStart) {
   std::lock_guard lock(codeMutex);
+  if (deopts_ != deoptsAtStart) {
+    // invalidate() already chose the tier (Interpreted, or Failed after too many deopts).
+    return false;
+  }
   Entry e = code->entry();
   if (code_) retired_.push_back(std::move(code_));
   code_ = std::move(code);
   ++compilations_;
   std::atomic_ref(entry_).store(e, std::memory_order_release);
   tier_.store(Tier::Compiled, std::memory_order_release);
+  return true;
 }
 
 void CallTarget::markFailed() { tier_.store(Tier::Failed, std::memory_order_release); }

@@ -59,6 +59,7 @@ void Runtime::onInterpretedCall(CallTarget& target) {
 }
 
 void Runtime::compileNow(CallTarget& target) {
+  uint32_t deopts = target.deoptimizations();
   auto start = std::chrono::steady_clock::now();
   auto result = compiler_->compile(target);
   double millis =
@@ -71,7 +72,7 @@ void Runtime::compileNow(CallTarget& target) {
     return;
   }
   trace(target, millis, *result);
-  target.install(std::move(result->code));
+  target.install(std::move(result->code), deopts);
 }
 
 void Runtime::trace(CallTarget& target, double millis, const CompilationResult& r) {

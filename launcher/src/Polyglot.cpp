@@ -168,6 +168,10 @@ Result<Value> Value::execute(const std::vector<Value>& args) const {
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (!args[i].isNumber())
       return fail("argument error", i, Diagnostic::Unit::Byte, "argument is not a number");
+    // An i32 may be written signed or unsigned, as wasmtime accepts it.
+    if (!f->paramIsI64[i] && (args[i].asLong() < INT32_MIN || args[i].asLong() > UINT32_MAX))
+      return fail("argument error", i, Diagnostic::Unit::Byte,
+                  absl::StrCat("argument ", i, " does not fit i32: ", args[i].asLong()));
     io[i] = f->paramIsI64[i] ? static_cast<uint64_t>(args[i].asLong())
                              : static_cast<uint32_t>(args[i].asInt());
   }

@@ -48,7 +48,12 @@ int main(int argc, char** argv) {
   }
   run->add_option("file", file, "Program to run")->required();
   run->add_option("args", args, "Arguments of the invoked function");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help prints and succeeds; every malformed command line exits 2.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   morel::OptionValues options;
   for (const auto& [name, value] : engineOptions)
@@ -84,7 +89,7 @@ int main(int argc, char** argv) {
       std::cerr << "trap: " << result.error().detail << "\n";
       return 1;
     }
-    return fail(result.error().toString());
+    return fail(absl::StrFormat("%s: %s", result.error().category, result.error().detail));
   }
   if (source->language() == "ebpf") std::cout << absl::StrFormat("0x%x\n", static_cast<uint64_t>(result->asLong()));
   else if (!result->isNull()) std::cout << result->toString() << "\n";

@@ -56,8 +56,10 @@ class CallTarget {
   /// Interpreter back-edges count towards the compilation threshold.
   void onBackEdge() { ++loopCount_; }
 
-  /// Installs compiled code; later calls run it.
-  void install(std::unique_ptr<InstalledCode> code);
+  /// Installs compiled code; later calls run it. Code compiled from a profile that a
+  /// deoptimization has since invalidated (`deoptsAtStart` differs) is dropped: returns false.
+  bool install(std::unique_ptr<InstalledCode> code, uint32_t deoptsAtStart);
+  bool install(std::unique_ptr<InstalledCode> code) { return install(std::move(code), deopts_); }
   /// Marks a failed compilation: the target stays interpreted.
   void markFailed();
   /// Drops compiled code (a guard failed or an assumption broke); back to the interpreter.

@@ -194,6 +194,13 @@ class Lowering {
       case Op::Wrap: cc_.mov(reg(n), reg(n->input(0)).r32()); return;
       case Op::ExtendU: cc_.mov(reg(n).r32(), reg(n->input(0))); return;
       case Op::ExtendS: cc_.movsxd(reg(n), reg(n->input(0))); return;
+      case Op::SignExtend: {
+        x86::Gp a = reg(n->input(0));
+        if (n->value() == 32) cc_.movsxd(reg(n), a.r32());
+        else if (n->value() == 8) cc_.movsx(reg(n), a.r8());
+        else cc_.movsx(reg(n), a.r16());
+        return;
+      }
       case Op::Const: return;
       default:
         if (isComparison(n->op())) return lowerCompare(n);

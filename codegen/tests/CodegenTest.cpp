@@ -77,6 +77,9 @@ TEST(Codegen, Arithmetic32AndConversions) {
   EXPECT_EQ(binary32([](auto& d, auto a, auto b) { return d.ltU(a, b); }).value({-1, 0}), 0);
   EXPECT_EQ(binary32([](auto& d, auto a, auto b) { return d.eqz(a); }).value({0, 0}), 1);
   EXPECT_EQ(binary32([](auto& d, auto a, auto b) { return d.select(a, b, d.i32(9)); }).value({0, 5}), 9);
+  EXPECT_EQ(binary32([](auto& d, auto a, auto b) { return d.signExtend(a, 8); }).value({0x80, 0}), 0xffffff80);
+  EXPECT_EQ(binary64([](auto& d, auto a, auto b) { return d.signExtend(a, 16); }).value({0x8000, 0}), -32768);
+  EXPECT_EQ(binary64([](auto& d, auto a, auto b) { return d.signExtend(a, 32); }).value({0x7fffffff, 0}), 0x7fffffff);
   Compiled ext(1, [](GraphDomain& d) { ret(d, d.extendS(d.wrap(d.parameter(0)))); });
   EXPECT_EQ(ext.value({0xfffffffe}), -2);
 }

@@ -93,6 +93,8 @@ IrNode* Graph::fold(IrNode* n) {
     case Op::ExtendU: return constant(Type::I64, static_cast<uint32_t>(a->value()));
     case Op::Select:
       return a->value() != 0 ? n->input(1) : n->input(2);
+    case Op::SignExtend:
+      return constant(n->type(), I::signExtend(a->value(), static_cast<int>(n->value())));
     default:
       break;
   }

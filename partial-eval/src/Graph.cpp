@@ -184,7 +184,7 @@ std::string printGraph(const Graph& g) {
     absl::StrAppend(&out, "%", n->id(), " = ", opName(n->op()));
     if (n->type() != Type::Control && n->type() != Type::None)
       absl::StrAppend(&out, " ", typeName(n->type()));
-    if (n->isConst() || n->op() == Op::Param || n->op() == Op::Proj)
+    if (n->isConst() || n->op() == Op::Param || n->op() == Op::Proj || n->op() == Op::SignExtend)
       absl::StrAppend(&out, " #", n->value());
     for (IrNode* in : n->inputs()) absl::StrAppend(&out, in ? absl::StrCat(" %", in->id()) : " _");
     out += "\n";

@@ -21,6 +21,7 @@ TEST(Canonicalize, FoldsConstants) {
   EXPECT_EQ(n->value(), 5);
   EXPECT_EQ(t.op(Op::Mul, t.c(0x10000), t.c(0x10000))->value(), 0);  // i32 wraps
   EXPECT_EQ(t.op(Op::LtU, t.c(-1), t.c(1))->value(), 0);
+  EXPECT_EQ(t.g.make(Op::SignExtend, Type::I32, {t.c(0xff)}, 8)->value(), -1);
   EXPECT_FALSE(t.g.make(Op::DivS, Type::I32, {t.g.start(), t.c(1), t.c(0)})->isConst());  // would trap
 }
 

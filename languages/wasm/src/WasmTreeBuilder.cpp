@@ -359,6 +359,11 @@ class TreeBuilder {
       case Opcode::I32WrapI64: unary<L, I, ops::Wrap>(); break;
       case Opcode::I64ExtendI32S: unary<I, L, ops::ExtendS>(); break;
       case Opcode::I64ExtendI32U: unary<I, L, ops::ExtendU>(); break;
+      case Opcode::I32Extend8S: unary<I, I, ops::SignExtend<8>>(); break;
+      case Opcode::I32Extend16S: unary<I, I, ops::SignExtend<16>>(); break;
+      case Opcode::I64Extend8S: unary<L, L, ops::SignExtend<8>>(); break;
+      case Opcode::I64Extend16S: unary<L, L, ops::SignExtend<16>>(); break;
+      case Opcode::I64Extend32S: unary<L, L, ops::SignExtend<32>>(); break;
       default:
         return fail("illegal opcode", in.offset, Diagnostic::Unit::Byte, opcodeName(in.op));
     }

@@ -54,4 +54,12 @@ MOREL_UNARY_OP(ExtendS, d.extendS(a))
 MOREL_UNARY_OP(ExtendU, d.extendU(a))
 #undef MOREL_UNARY_OP
 
+/// Sign-extends the low kBits bits (8, 16 or 32).
+template <int kBits>
+struct SignExtend {
+  static constexpr const char* kName = "SignExtend";
+  template <class D, class V>
+  static auto apply(D& d, V a) { return d.signExtend(a, kBits); }
+};
+
 }  // namespace morel::ops

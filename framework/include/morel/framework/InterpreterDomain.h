@@ -99,6 +99,13 @@ class InterpDomain {
   template <class T>
   static T popcnt(T a) { return static_cast<T>(std::popcount(U<T>(a))); }
 
+  /// Sign-extends the low `bits` bits of `a` to the whole of T.
+  template <class T>
+  static T signExtend(T a, int bits) {
+    int shift = static_cast<int>(sizeof(T) * CHAR_BIT) - bits;
+    return static_cast<T>(static_cast<U<T>>(a) << shift) >> shift;
+  }
+
   // ---- comparisons yield i32 0 or 1
   template <class T>
   static int32_t eq(T a, T b) { return a == b; }

@@ -90,6 +90,10 @@ class GraphDomain : public GraphDomainHandle {
   template <class T> GV<T> clz(GV<T> a) { return {g_.make(Op::Clz, typeOf<T>(), {a.node})}; }
   template <class T> GV<T> ctz(GV<T> a) { return {g_.make(Op::Ctz, typeOf<T>(), {a.node})}; }
   template <class T> GV<T> popcnt(GV<T> a) { return {g_.make(Op::Popcnt, typeOf<T>(), {a.node})}; }
+  template <class T>
+  GV<T> signExtend(GV<T> a, int bits) {
+    return {g_.make(Op::SignExtend, typeOf<T>(), {a.node}, bits)};
+  }
 
   template <class T> GV<int32_t> eq(GV<T> a, GV<T> b) { return cmp(Op::Eq, a.node, b.node); }
   template <class T> GV<int32_t> ne(GV<T> a, GV<T> b) { return cmp(Op::Ne, a.node, b.node); }

@@ -142,6 +142,19 @@ TEST(Specialization, TrapsUnwindAsTrapException) {
   EXPECT_NO_THROW(InterpDomain::trapIf(0, kCallStackExhausted));
 }
 
+TEST(Frame, DescriptorLaysOutSlotsAndStorageZeroesThem) {
+  FrameDescriptor d;
+  EXPECT_EQ(d.add(SlotKind::Int32), 0u);
+  EXPECT_EQ(d.add(SlotKind::Int64, 2), 1u);
+  EXPECT_EQ(d.add(SlotKind::Temporary, 100), 3u);  // past the inline storage
+  EXPECT_EQ(d.size(), 103u);
+  EXPECT_EQ(d.kind(2), SlotKind::Int64);
+  InterpFrameStorage storage(d);
+  for (uint32_t i = 0; i < d.size(); ++i) EXPECT_EQ(storage[i], 0);
+  storage[102] = 7;
+  EXPECT_EQ(storage.frame().slots[102], 7);
+}
+
 TEST(Assumption, InvalidationNotifiesDependentsOnce) {
   Assumption a("global never written");
   int calls = 0;

@@ -12,6 +12,19 @@ GraphDomain::GraphDomain(Graph& graph, CallTarget& self, uint32_t parameterCount
 
 GV<int64_t> GraphDomain::parameter(uint32_t i) { return {params_[i]}; }
 
+GraphFrame GraphDomain::newFrame(const FrameDescriptor& descriptor) {
+  GraphFrame f;
+  f.slots.resize(descriptor.size());
+  for (uint32_t i = 0; i < descriptor.size(); ++i) {
+    switch (descriptor.kind(i)) {
+      case SlotKind::Int32: f.slots[i] = g_.constant(Type::I32, 0); break;
+      case SlotKind::Int64: f.slots[i] = g_.constant(Type::I64, 0); break;
+      case SlotKind::Temporary: break;
+    }
+  }
+  return f;
+}
+
 void GraphDomain::addExit(IrNode* exit) { g_.addInput(g_.end(), exit); }
 
 void GraphDomain::returnValues(std::span<const GV<int64_t>> results) {

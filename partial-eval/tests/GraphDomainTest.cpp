@@ -22,6 +22,23 @@ void ret(GraphDomain& d, GraphFrame& f, uint32_t slot) {
   d.returnValues(r);
 }
 
+TEST(GraphDomain, NewFrameFollowsTheDescriptor) {
+  FrameDescriptor fd;
+  fd.add(SlotKind::Int32);
+  fd.add(SlotKind::Int64);
+  fd.add(SlotKind::Temporary);
+  TestTarget t(0, [&](GraphDomain& d) {
+    GraphFrame f = d.newFrame(fd);
+    ASSERT_EQ(f.slots.size(), 3u);
+    EXPECT_EQ(f.slots[0]->type(), Type::I32);
+    EXPECT_EQ(f.slots[1]->type(), Type::I64);
+    EXPECT_TRUE(f.slots[0]->isConst() && f.slots[0]->value() == 0);
+    EXPECT_EQ(f.slots[2], nullptr);
+    ret(d, f, 1);
+  });
+  partialEvaluate(t.target);
+}
+
 TEST(GraphDomain, IfElseMergesWithPhi) {
   TestTarget t(1, [](GraphDomain& d) {
     GraphFrame f{{nullptr}};

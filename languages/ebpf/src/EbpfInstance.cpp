@@ -3,7 +3,6 @@
 // a dispatcher over the blocks (design brief, rule 4).
 #include "morel/ebpf/EbpfInstance.h"
 
-#include <array>
 
 #include "morel/ebpf/nodes/EbpfNodes.h"
 
@@ -15,25 +14,25 @@ using namespace morel::ops;
 
 class EbpfRootNode final : public RootNode {
  public:
-  EbpfRootNode(std::string name, EbpfDispatchNode* body) : RootNode(std::move(name)), body_(adopt(body)) {}
+  EbpfRootNode(std::string name, EbpfDispatchNode* body) : RootNode(std::move(name)), body_(adopt(body)) {
+    frame_.add(SlotKind::Int64, kRegisterCount);  // r0..r10
+  }
   uint32_t parameterCount() const override { return 1; }
   uint32_t resultCount() const override { return 1; }
   std::size_t blockCount() const { return body_->blockCount(); }
 
   void executeInterpreted(CallTarget& target, uint64_t* io) override {
-    std::array<int64_t, kRegisterCount> regs{};
+    InterpFrameStorage regs(frame_);
     regs[1] = static_cast<int64_t>(io[0]);
     InterpDomain d(target);
-    InterpFrame f{regs.data()};
+    InterpFrame f = regs.frame();
     body_->run(d, f);
     io[0] = static_cast<uint64_t>(regs[0]);
   }
 
   void partialEvaluate(GraphDomainHandle& handle) override {
     auto& d = static_cast<pe::GraphDomain&>(handle);
-    pe::GraphFrame f;
-    f.slots.assign(kRegisterCount, nullptr);
-    for (uint32_t r = 0; r < kRegisterCount; ++r) d.storeI64(f, r, d.i64(0));
+    pe::GraphFrame f = d.newFrame(frame_);
     d.storeI64(f, 1, d.parameter(0));
     body_->run(d, f);
     pe::GV<int64_t> r0[] = {d.loadI64(f, 0)};

@@ -17,6 +17,7 @@ Result<std::unique_ptr<WasmInstance>> WasmInstance::instantiate(std::span<const 
     for (const Export& e : m.exports)
       if (e.kind == ExternalKind::Func && e.index == i) name = e.name;
     const Function& fn = m.functions[i];
+    // The builder adds the operand-stack slots once it knows their height.
     instance->roots_[i] = instance->arena_.make<WasmRootNode>(
         name, m.typeOf(static_cast<uint32_t>(i)), fn.locals);
     instance->targets_.push_back(std::make_unique<CallTarget>(*instance->roots_[i], runtime));

@@ -1,46 +1,39 @@
 #include "morel/wasm/WasmRootNode.h"
 
-#include <array>
-
 namespace morel::wasm {
 
+namespace {
+SlotKind kindOf(ValType t) { return t == ValType::I32 ? SlotKind::Int32 : SlotKind::Int64; }
+}  // namespace
+
+WasmRootNode::WasmRootNode(std::string name, FuncType type, const std::vector<ValType>& locals)
+    : RootNode(std::move(name)), type_(std::move(type)) {
+  for (ValType t : type_.params) frame_.add(kindOf(t));
+  for (ValType t : locals) frame_.add(kindOf(t));
+  resultSlot_ = frame_.size();
+}
+
 void WasmRootNode::executeInterpreted(CallTarget& target, uint64_t* io) {
-  // Small frames live on the host stack; large ones on the heap.
-  constexpr uint32_t kInlineSlots = 64;
-  std::array<int64_t, kInlineSlots> inlineSlots;
-  std::vector<int64_t> heapSlots;
-  int64_t* slots = inlineSlots.data();
-  if (slotCount_ > kInlineSlots) {
-    heapSlots.resize(slotCount_);
-    slots = heapSlots.data();
-  }
-  uint32_t params = parameterCount();
-  for (uint32_t i = 0; i < params; ++i) slots[i] = static_cast<int64_t>(io[i]);
-  for (uint32_t i = params; i < slotCount_; ++i) slots[i] = 0;
+  InterpFrameStorage slots(frame_);
+  for (uint32_t i = 0; i < parameterCount(); ++i) slots[i] = static_cast<int64_t>(io[i]);
   InterpDomain d(target);
-  InterpFrame f{slots};
+  InterpFrame f = slots.frame();
   body_->run(d, f);
-  for (uint32_t i = 0; i < resultCount(); ++i) io[i] = static_cast<uint64_t>(slots[resultSlot() + i]);
+  for (uint32_t i = 0; i < resultCount(); ++i) io[i] = static_cast<uint64_t>(slots[resultSlot_ + i]);
 }
 
 void WasmRootNode::partialEvaluate(GraphDomainHandle& handle) {
   auto& d = static_cast<pe::GraphDomain&>(handle);
-  pe::GraphFrame f;
-  f.slots.assign(slotCount_, nullptr);
-  uint32_t params = parameterCount();
-  for (uint32_t i = 0; i < params; ++i) {
+  pe::GraphFrame f = d.newFrame(frame_);
+  for (uint32_t i = 0; i < parameterCount(); ++i) {
     auto raw = d.parameter(i);
-    if (type_.params[i] == ValType::I32) d.storeI32(f, i, d.wrap(raw));
+    if (frame_.kind(i) == SlotKind::Int32) d.storeI32(f, i, d.wrap(raw));
     else d.storeI64(f, i, raw);
-  }
-  for (uint32_t i = 0; i < locals_.size(); ++i) {
-    if (locals_[i] == ValType::I32) d.storeI32(f, params + i, d.i32(0));
-    else d.storeI64(f, params + i, d.i64(0));
   }
   body_->run(d, f);
   std::vector<pe::GV<int64_t>> results;
   for (uint32_t i = 0; i < resultCount(); ++i) {
-    uint32_t slot = resultSlot() + i;
+    uint32_t slot = resultSlot_ + i;
     results.push_back(type_.results[i] == ValType::I32 ? d.extendU(d.loadI32(f, slot))
                                                         : d.loadI64(f, slot));
   }

@@ -61,7 +61,7 @@ class TreeBuilder {
       if (auto r = step(in); !r) return r;
       if (done_) break;
     }
-    root.setBody(body_, static_cast<uint32_t>(localTypes_.size()) + maxHeight_);
+    root.setBody(body_, maxHeight_);
     return {};
   }
 

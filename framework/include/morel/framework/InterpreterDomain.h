@@ -15,15 +15,11 @@
 #include <vector>
 
 #include "morel/framework/CallTarget.h"
+#include "morel/framework/Frame.h"
 #include "morel/framework/Profiles.h"
 #include "morel/framework/Trap.h"
 
 namespace morel {
-
-/// Frame slots are raw 64-bit values; 32-bit values are stored zero-extended.
-struct InterpFrame {
-  int64_t* slots;
-};
 
 class InterpDomain {
  public:

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "morel/framework/Frame.h"
 #include "morel/framework/Node.h"
 
 namespace morel {
@@ -23,6 +24,8 @@ class RootNode : public Node {
   explicit RootNode(std::string name) : name_(std::move(name)) {}
 
   const std::string& name() const { return name_; }
+  /// The layout of this function's frame, shared by both tiers.
+  const FrameDescriptor& frameDescriptor() const { return frame_; }
   virtual uint32_t parameterCount() const = 0;
   virtual uint32_t resultCount() const = 0;
 
@@ -32,6 +35,9 @@ class RootNode : public Node {
   virtual void partialEvaluate(GraphDomainHandle& domain) = 0;
 
   std::string_view kind() const override { return "Root"; }
+
+ protected:
+  FrameDescriptor frame_;
 
  private:
   std::string name_;

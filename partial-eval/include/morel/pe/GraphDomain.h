@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "morel/framework/CallTarget.h"
+#include "morel/framework/Frame.h"
 #include "morel/framework/Profiles.h"
 #include "morel/framework/RootNode.h"
 #include "morel/framework/Trap.h"
@@ -50,6 +51,9 @@ class GraphDomain : public GraphDomainHandle {
 
   // ---- root helpers (the language's root node uses these)
   GV<int64_t> parameter(uint32_t i);
+  /// A virtual frame laid out by `descriptor`: Int32/Int64 slots hold a zero
+  /// constant, Temporary slots no value yet.
+  GraphFrame newFrame(const FrameDescriptor& descriptor);
   /// Ends the current path returning raw 64-bit results.
   void returnValues(std::span<const GV<int64_t>> results);
   /// Finishes the graph after the root has run.

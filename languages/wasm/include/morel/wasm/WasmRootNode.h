@@ -12,21 +12,19 @@ namespace morel::wasm {
 
 class WasmRootNode final : public RootNode {
  public:
-  WasmRootNode(std::string name, FuncType type, std::vector<ValType> locals)
-      : RootNode(std::move(name)), type_(std::move(type)), locals_(std::move(locals)) {}
+  /// Frame: parameters, then locals, then `stackHeight` operand-stack temporaries.
+  WasmRootNode(std::string name, FuncType type, const std::vector<ValType>& locals);
 
-  /// `slotCount`: parameters + locals + the operand stack's maximum height.
-  void setBody(WasmStmt* body, uint32_t slotCount) {
+  void setBody(WasmStmt* body, uint32_t stackHeight) {
     body_ = adopt(body);
-    slotCount_ = slotCount;
+    frame_.add(SlotKind::Temporary, stackHeight);
   }
   WasmStmt* body() const { return body_; }
 
   uint32_t parameterCount() const override { return static_cast<uint32_t>(type_.params.size()); }
   uint32_t resultCount() const override { return static_cast<uint32_t>(type_.results.size()); }
-  uint32_t slotCount() const { return slotCount_; }
   /// Results are left in the operand-stack slots at height 0.
-  uint32_t resultSlot() const { return static_cast<uint32_t>(type_.params.size() + locals_.size()); }
+  uint32_t resultSlot() const { return resultSlot_; }
 
   void executeInterpreted(CallTarget& target, uint64_t* io) override;
   void partialEvaluate(GraphDomainHandle& domain) override;
@@ -36,8 +34,7 @@ class WasmRootNode final : public RootNode {
 
  private:
   FuncType type_;
-  std::vector<ValType> locals_;
-  uint32_t slotCount_ = 0;
+  uint32_t resultSlot_;
   WasmStmt* body_ = nullptr;
 };
 

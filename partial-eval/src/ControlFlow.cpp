@@ -102,13 +102,19 @@ void ControlFlowGraph::computeDominators() {
   auto idomMap = boost::make_iterator_property_map(idom.begin(), boost::get(boost::vertex_index, cfg));
   boost::lengauer_tarjan_dominator_tree(cfg, boost::vertex(0, cfg), idomMap);
 
-  // Reverse post-order from a depth-first search of the same graph.
-  struct PostOrder : boost::default_dfs_visitor {
-    std::vector<uint32_t>* out;
-    void finish_vertex(Vertex v, const G&) const { out->push_back(static_cast<uint32_t>(v)); }
+  // One depth-first search gives the reverse post-order and the loops'
+  // back-edges (edges into a block still on the DFS stack).
+  struct Visitor : boost::default_dfs_visitor {
+    std::vector<uint32_t>* postOrder;
+    std::vector<std::pair<uint32_t, uint32_t>>* backEdges;
+    void finish_vertex(Vertex v, const G&) const { postOrder->push_back(static_cast<uint32_t>(v)); }
+    void back_edge(boost::graph_traits<G>::edge_descriptor e, const G& g) const {
+      backEdges->push_back({static_cast<uint32_t>(boost::source(e, g)), static_cast<uint32_t>(boost::target(e, g))});
+    }
   };
-  PostOrder visitor;
-  visitor.out = &rpo_;
+  Visitor visitor;
+  visitor.postOrder = &rpo_;
+  visitor.backEdges = &backEdges_;
   std::vector<boost::default_color_type> colors(blocks_.size());
   boost::depth_first_visit(cfg, boost::vertex(0, cfg), visitor,
                            boost::make_iterator_property_map(colors.begin(), boost::get(boost::vertex_index, cfg)));
@@ -122,24 +128,22 @@ void ControlFlowGraph::computeDominators() {
 }
 
 void ControlFlowGraph::computeLoops() {
-  // Each back-edge (into a block that dominates its source) adds one to the
-  // depth of every block of its natural loop.
-  for (const BasicBlock& b : blocks_) {
-    for (uint32_t s : b.succs) {
-      if (!dominates(s, b.id)) continue;
-      std::vector<bool> inLoop(blocks_.size());
-      std::vector<uint32_t> work{b.id};
-      inLoop[s] = true;
-      while (!work.empty()) {
-        uint32_t x = work.back();
-        work.pop_back();
-        if (inLoop[x]) continue;
-        inLoop[x] = true;
-        for (uint32_t p : blocks_[x].preds) work.push_back(p);
-      }
-      for (uint32_t i = 0; i < blocks_.size(); ++i)
-        if (inLoop[i]) ++blocks_[i].loopDepth;
+  // Each DFS back-edge into a block that dominates its source (a natural loop;
+  // irreducible cycles have none) adds one to the depth of every block of its loop.
+  for (auto [source, header] : backEdges_) {
+    if (!dominates(header, source)) continue;
+    std::vector<bool> inLoop(blocks_.size());
+    inLoop[header] = true;
+    std::vector<uint32_t> work{source};
+    while (!work.empty()) {
+      uint32_t x = work.back();
+      work.pop_back();
+      if (inLoop[x]) continue;
+      inLoop[x] = true;
+      for (uint32_t p : blocks_[x].preds) work.push_back(p);
     }
+    for (uint32_t i = 0; i < blocks_.size(); ++i)
+      if (inLoop[i]) ++blocks_[i].loopDepth;
   }
 }
 

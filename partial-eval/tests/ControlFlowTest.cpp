@@ -40,5 +40,34 @@ TEST(ControlFlow, DiamondInsideALoop) {
   EXPECT_EQ(loopBlocks, 5);  // Loop, both arms, merge, back-edge
 }
 
+TEST(ControlFlow, NestedLoopsNest) {
+  testing::TestTarget t(1, [](GraphDomain& d) {
+    GraphFrame f{{d.i64(0).node, d.i64(0).node}};
+    LoopProfile outer, inner;
+    BranchProfile b1, b2;
+    d.loop(f, outer, [&] {
+      d.storeI64(f, 1, d.i64(0));
+      d.loop(f, inner, [&] {
+        d.storeI64(f, 1, d.add(d.loadI64(f, 1), d.i64(1)));
+        d.ifElse(d.ltS(d.loadI64(f, 1), d.parameter(0)), b1, f, [&] { d.br(0, f); }, [] {});
+      });
+      d.storeI64(f, 0, d.add(d.loadI64(f, 0), d.i64(1)));
+      d.ifElse(d.ltS(d.loadI64(f, 0), d.parameter(0)), b2, f, [&] { d.br(0, f); }, [] {});
+    });
+    GV<int64_t> r[] = {d.loadI64(f, 0)};
+    d.returnValues(r);
+  });
+  auto pe = partialEvaluate(t.target);
+  optimize(*pe.graph);
+  ControlFlowGraph cfg(*pe.graph);
+  uint32_t deepest = 0;
+  for (const BasicBlock& b : cfg.blocks()) {
+    deepest = std::max(deepest, b.loopDepth);
+    if (b.head->op() == Op::Loop) EXPECT_GE(b.loopDepth, 1u);
+  }
+  EXPECT_EQ(deepest, 2u);
+  EXPECT_EQ(cfg.block(0).loopDepth, 0u);
+}
+
 }  // namespace
 }  // namespace morel::pe

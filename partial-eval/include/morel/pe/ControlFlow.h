@@ -42,6 +42,7 @@ class ControlFlowGraph {
   std::vector<BasicBlock> blocks_;
   std::vector<int32_t> blockOfNode_;
   std::vector<uint32_t> rpo_;
+  std::vector<std::pair<uint32_t, uint32_t>> backEdges_;  // (source, header) from the DFS
 };
 
 }  // namespace morel::pe

@@ -40,7 +40,8 @@ class WasmProgramTest : public ::testing::TestWithParam<Mode> {
   }
 
   /// Calls `fn` often enough that tiered mode compiles it, checking every result.
-  void expectAlways(const morel::Value& module, const char* fn, std::vector<int64_t> args, int64_t expected) {
+  void expectAlways(const morel::Value& module, const char* fn, const std::vector<int64_t>& args,
+                    int64_t expected) {
     morel::Value f = module.getMember(fn);
     ASSERT_TRUE(f.canExecute()) << fn;
     std::vector<morel::Value> values;
@@ -53,7 +54,8 @@ class WasmProgramTest : public ::testing::TestWithParam<Mode> {
     }
   }
 
-  void expectTrap(const morel::Value& module, const char* fn, std::vector<int64_t> args, const char* message) {
+  void expectTrap(const morel::Value& module, const char* fn, const std::vector<int64_t>& args,
+                  const char* message) {
     morel::Value f = module.getMember(fn);
     std::vector<morel::Value> values;
     for (int64_t a : args) values.push_back(morel::Value::fromLong(a));

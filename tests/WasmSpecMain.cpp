@@ -178,7 +178,7 @@ class SpecRunner {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int runMain(int argc, char** argv) {
   if (argc < 2) {
     std::cerr << "usage: wasm_spec interpreter|immediate|tiered [FILE.wast...]\n";
     return 2;
@@ -226,4 +226,13 @@ int main(int argc, char** argv) {
   std::cout << "wasm-spec " << mode << ": " << total.passed << " passed, " << total.failed << " failed, "
             << total.skipped << " skipped\n";
   return total.failed == 0 ? 0 : 1;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return runMain(argc, argv);
+  } catch (const std::exception& e) {  // unreadable JSON from wast2json, I/O errors
+    std::cout << "wasm-spec: " << e.what() << "\n";
+    return 1;
+  }
 }

@@ -41,7 +41,7 @@ void Runtime::enterGuest() {
     pthread_attr_destroy(&attr);
   }
   // Leave room for host code below the last guest frame (compiler, trap handling).
-  constexpr uintptr_t kReserve = 256 * 1024;
+  constexpr uintptr_t kReserve = uintptr_t{256} * 1024;
   stackLimit_ = base != nullptr ? reinterpret_cast<uintptr_t>(base) + kReserve : 0;
 }
 

@@ -28,9 +28,7 @@ std::string optionHelp(const morel::OptionDescriptor& d) {
   return absl::StrFormat("%s (default: %s)", d.help, def);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"Morel: WebAssembly and eBPF on a self-specializing interpreter and a JIT"};
   app.require_subcommand(1);
   CLI::App* run = app.add_subcommand("run", "Load FILE (.wasm, or eBPF .data/.bpf assembly) and run it");
@@ -94,4 +92,16 @@ int main(int argc, char** argv) {
   if (source->language() == "ebpf") std::cout << absl::StrFormat("0x%x\n", static_cast<uint64_t>(result->asLong()));
   else if (!result->isNull()) std::cout << result->toString() << "\n";
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    // Guest errors are values; only a host failure (e.g. out of memory) lands here.
+    std::cerr << "morel: internal error: " << e.what() << "\n";
+    return 70;
+  }
 }

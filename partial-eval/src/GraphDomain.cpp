@@ -123,6 +123,7 @@ void GraphDomain::mergeInto(const std::vector<State>& states, Frame& f) {
     return;
   }
   std::vector<IrNode*> ctrls;
+  ctrls.reserve(states.size());
   for (const State& s : states) ctrls.push_back(s.ctrl);
   IrNode* region = g_.make(Op::Region, Type::Control, ctrls);
   for (std::size_t i = 0; i < f.slots.size(); ++i) {

@@ -177,10 +177,10 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruc
 }
 
 Result<std::unique_ptr<EbpfInstance>> EbpfInstance::loadAssembly(std::string_view text,
-                                                                 std::string name, Runtime& runtime) {
+                                                                 std::string_view name, Runtime& runtime) {
   auto program = assemble(text);
   if (!program) return std::unexpected(program.error());
-  return load(*program, std::move(name), runtime);
+  return load(*program, std::string(name), runtime);
 }
 
 std::expected<uint64_t, Status> EbpfInstance::run(uint64_t context) {

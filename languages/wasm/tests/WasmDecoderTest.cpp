@@ -302,7 +302,7 @@ TEST(WasmDecoderTest, ExportNames) {
   Bytes types = section(1, vec(1, funcType({}, {})));
   Bytes funcs = section(3, vec(1, {0x00}));
   Bytes code = section(10, vec(1, body({0x00, 0x0b})));
-  for (Bytes name : {Bytes{0xff}, Bytes{0xc0, 0x80}, Bytes{0xed, 0xa0, 0x80}, Bytes{0xe2, 0x82},
+  for (const Bytes& name : {Bytes{0xff}, Bytes{0xc0, 0x80}, Bytes{0xed, 0xa0, 0x80}, Bytes{0xe2, 0x82},
                      Bytes{0xf4, 0x90, 0x80, 0x80}}) {
     Bytes exports = section(7, vec(1, cat({vec(name.size(), name), {0x00, 0x00}})));
     expectError(cat({header(), types, funcs, exports, code}), "malformed UTF-8 encoding", 21);

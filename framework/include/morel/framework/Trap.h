@@ -20,7 +20,10 @@ struct TrapException {
 
 /// Status returned by every call target entry: 0 or the address of a TrapKind.
 using Status = intptr_t;
+// A status is a TrapKind's address, so compiled code can return it in one register.
 inline Status statusOf(const TrapKind& kind) { return reinterpret_cast<Status>(&kind); }
-inline const TrapKind* trapOf(Status s) { return reinterpret_cast<const TrapKind*>(s); }
+inline const TrapKind* trapOf(Status s) {
+  return reinterpret_cast<const TrapKind*>(s);  // NOLINT(performance-no-int-to-ptr): see above
+}
 
 }  // namespace morel

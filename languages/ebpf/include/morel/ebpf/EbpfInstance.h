@@ -20,8 +20,8 @@ class EbpfInstance {
   static Result<std::unique_ptr<EbpfInstance>> load(std::span<const Instruction> program,
                                                     std::string name, Runtime& runtime);
   /// Assembles text first (errors name the line).
-  static Result<std::unique_ptr<EbpfInstance>> loadAssembly(std::string_view text, std::string name,
-                                                            Runtime& runtime);
+  static Result<std::unique_ptr<EbpfInstance>> loadAssembly(std::string_view text,
+                                                            std::string_view name, Runtime& runtime);
 
   CallTarget& target() const { return *target_; }
   /// Runs the program with r1 = `context`; returns r0, or the trap's status.

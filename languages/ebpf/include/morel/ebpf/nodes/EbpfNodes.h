@@ -192,7 +192,7 @@ class EbpfExitNode final : public Implements<EbpfExitNode, EbpfBlock> {
 /// Straight-line statements, then the terminator.
 class EbpfBasicBlockNode final : public Implements<EbpfBasicBlockNode, EbpfBlock> {
  public:
-  EbpfBasicBlockNode(std::vector<EbpfStmt*> body, EbpfBlock* terminator)
+  EbpfBasicBlockNode(const std::vector<EbpfStmt*>& body, EbpfBlock* terminator)
       : terminator_(adopt(terminator)) {
     for (EbpfStmt* s : body) body_.push_back(adopt(s));
   }

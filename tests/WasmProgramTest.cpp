@@ -52,6 +52,8 @@ class WasmProgramTest : public ::testing::TestWithParam<Mode> {
       ASSERT_EQ(r->asLong(), expected) << fn << " call " << i;
       if (i == 25) context_->drainCompilations();
     }
+    bool compiles = std::string(GetParam().name) != "Interpreter";
+    EXPECT_EQ(context_->compilationCount() > 0, compiles) << GetParam().name;
   }
 
   void expectTrap(const morel::Value& module, const char* fn, const std::vector<int64_t>& args,

@@ -48,8 +48,8 @@ void CallTarget::invalidate() {
   std::atomic_ref(entry_).store(&CallTarget::interpreterEntry, std::memory_order_release);
   // The invalidated code may still be on the stack (it called us): keep it alive.
   if (code_) retired_.push_back(std::move(code_));
-  callCount_ = 0;
-  loopCount_ = 0;
+  callCount_.reset();
+  loopCount_.reset();
   tier_.store(deopts_ >= kMaxDeoptimizations ? Tier::Failed : Tier::Interpreted,
               std::memory_order_release);
 }
@@ -66,7 +66,7 @@ Status CallTarget::runInterpreter(uint64_t* io) {
 Status CallTarget::interpreterEntry(CallTarget* self, uint64_t* io) {
   if (reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) < self->runtime_->stackLimit())
     return statusOf(kCallStackExhausted);
-  ++self->callCount_;
+  self->callCount_.increment();
   self->runtime_->onInterpretedCall(*self);
   Entry e = self->currentEntry();
   if (e != &CallTarget::interpreterEntry) return e(self, io);

@@ -72,7 +72,7 @@ void Runtime::compileNow(CallTarget& target) {
     return;
   }
   trace(target, millis, *result);
-  target.install(std::move(result->code), deopts);
+  if (target.install(std::move(result->code), deopts)) installed_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Runtime::trace(CallTarget& target, double millis, const CompilationResult& r) {

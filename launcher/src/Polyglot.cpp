@@ -64,6 +64,8 @@ Context::~Context() { runtime_.reset(); }
 
 void Context::drainCompilations() { runtime_->drainQueue(); }
 
+uint64_t Context::compilationCount() const { return runtime_->installedCompilations(); }
+
 Result<Value> Context::eval(const Source& source) {
   auto loaded = std::make_unique<Loaded>();
   Value v;

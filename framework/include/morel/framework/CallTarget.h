@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "morel/framework/Profiles.h"
 #include "morel/framework/Trap.h"
 
 namespace morel {
@@ -48,13 +49,13 @@ class CallTarget {
   const std::string& name() const;
 
   Tier tier() const { return tier_.load(std::memory_order_acquire); }
-  uint32_t callCount() const { return callCount_; }
-  uint64_t loopCount() const { return loopCount_; }
+  uint32_t callCount() const { return callCount_.get(); }
+  uint64_t loopCount() const { return loopCount_.get(); }
   uint32_t compilations() const { return compilations_; }
   uint32_t deoptimizations() const { return deopts_; }
 
   /// Interpreter back-edges count towards the compilation threshold.
-  void onBackEdge() { ++loopCount_; }
+  void onBackEdge() { loopCount_.increment(); }
 
   /// Installs compiled code; later calls run it. Code compiled from a profile that a
   /// deoptimization has since invalidated (`deoptsAtStart` differs) is dropped: returns false.
@@ -79,8 +80,9 @@ class CallTarget {
   RootNode* root_;
   Runtime* runtime_;
   std::atomic<Tier> tier_{Tier::Interpreted};
-  uint32_t callCount_ = 0;
-  uint64_t loopCount_ = 0;
+  // Written by the interpreter, read by the compile thread: relaxed counters.
+  ProfileCounter callCount_;
+  ProfileCounter loopCount_;
   uint32_t compilations_ = 0;
   uint32_t deopts_ = 0;
   std::unique_ptr<InstalledCode> code_;

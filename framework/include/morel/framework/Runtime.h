@@ -2,6 +2,7 @@
 // The compilation policy of one context: when a call target is compiled, on
 // which thread, and what is traced. The compiler itself is an interface the
 // engine fills in (the framework knows no compiler).
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -46,6 +47,8 @@ class Runtime {
   void compileNow(CallTarget& target);
   /// Waits until the background queue is empty (tests, benchmarks).
   void drainQueue();
+  /// Compiled code installed so far, by any thread.
+  uint64_t installedCompilations() const { return installed_.load(std::memory_order_relaxed); }
 
   /// Guest recursion is bounded by the host stack: entries compare the stack
   /// pointer to this limit and raise kCallStackExhausted below it.
@@ -66,6 +69,7 @@ class Runtime {
   int64_t threshold_;
   std::ostream* trace_;
   uintptr_t stackLimit_ = 0;
+  std::atomic<uint64_t> installed_{0};
 
   std::mutex mutex_;
   std::condition_variable wake_;

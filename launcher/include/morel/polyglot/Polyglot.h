@@ -122,6 +122,8 @@ class Context {
 
   /// Waits for queued background compilations (tests, benchmarks).
   void drainCompilations();
+  /// How many compilations this context has installed (0 when interpreting only).
+  uint64_t compilationCount() const;
 
  private:
   friend class Value;

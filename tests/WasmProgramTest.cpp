@@ -109,6 +109,13 @@ TEST_P(WasmProgramTest, Traps) {
   expectTrap(m, "unreachable", {}, "unreachable");
 }
 
+TEST_P(WasmProgramTest, GuardFailingMidLoopResumesThere) {
+  auto m = load("deopt.wasm");
+  expectAlways(m, "sum_div", {10, 2, -1}, 20);  // divisor never -1: compiled without the check
+  expectAlways(m, "sum_div", {10, 2, 5}, 13);   // -1 at i == 5: 18 + 5 / -1
+  expectAlways(m, "sum_div", {10, 2, 5}, 13);   // recompiled with the state seen
+}
+
 TEST_P(WasmProgramTest, UnboundedRecursionIsAGuestTrap) {
   auto m = load("traps.wasm");
   auto r = m.getMember("recurse").execute({morel::Value::fromInt(0)});

@@ -32,6 +32,7 @@ Result<CompilationResult> OptimizingCompiler::compile(CallTarget& target) {
   dump(g, target, "after-opt");
   pe::ControlFlowGraph cfg(g);
   Schedule schedule = scheduleGraph(g, cfg);
+
   auto code = backend_.emit(g, cfg, schedule, target, target.runtime().stackLimitAddress());
   if (!code) return std::unexpected(code.error());
   return CompilationResult{std::move(*code), g.liveCount()};

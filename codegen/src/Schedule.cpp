@@ -133,7 +133,9 @@ class Scheduler {
         for (IrNode* u : bb.controls[i]->uses())
           if (u->op() == Op::Proj) place(u);
       }
-      for (IrNode* n : members[bb.id]) place(n);
+      // Control nodes were placed with the chain; the terminator goes last.
+      for (IrNode* n : members[bb.id])
+        if (!n->isControl()) place(n);
       if (terminates) place(last);
     }
     return s;

@@ -365,14 +365,22 @@ class Lowering {
   }
 
   void lowerDeopt(IrNode* n) {
-    // The frame state is the call's arguments: the interpreter re-runs the call.
+    // Materialize the frame state, then let the interpreter continue at its statement.
+    std::size_t slots = std::max<std::size_t>(n->inputCount() - 1, 1);
+    x86::Mem frame = cc_.newStack(static_cast<uint32_t>(8 * slots), 8);
+    x86::Gp frameReg = cc_.newGpq("frame");
+    cc_.lea(frameReg, frame);
     for (std::size_t i = 1; i < n->inputCount(); ++i)
-      cc_.mov(x86::qword_ptr(ioReg_, static_cast<int32_t>(8 * (i - 1))), reg(n->input(i)));
+      cc_.mov(x86::qword_ptr(frameReg, static_cast<int32_t>(8 * (i - 1))), reg(n->input(i)));
+    x86::Gp statement = cc_.newGpq("statement");
+    cc_.mov(statement, Imm(reinterpret_cast<uint64_t>(n->aux())));
     InvokeNode* invoke = nullptr;
     cc_.invoke(&invoke, reinterpret_cast<uint64_t>(&CallTarget::deoptimize),
-               FuncSignatureT<intptr_t, void*, uint64_t*>(CallConvId::kHost));
+               FuncSignatureT<intptr_t, void*, uint64_t*, const void*, const int64_t*>(CallConvId::kHost));
     invoke->setArg(0, selfReg_);
     invoke->setArg(1, ioReg_);
+    invoke->setArg(2, statement);
+    invoke->setArg(3, frameReg);
     x86::Gp status = cc_.newGpq();
     invoke->setRet(0, status);
     cc_.ret(status);

@@ -130,6 +130,30 @@ TEST(Codegen, TrapExitReturnsTheTrapStatus) {
   EXPECT_EQ(c.call({3}), std::make_pair(Status{0}, int64_t{3}));
 }
 
+TEST(Codegen, DeoptHandsTheInterpreterTheStatementAndItsFrame) {
+  // slot0 = p * 2; statement S: if (slot0 > 10) <never seen true> ... ; return slot0
+  Node statement;
+  BranchProfile seenFalseOnly;
+  seenFalseOnly.profile(false);
+  Compiled c(1, [&](GraphDomain& d) {
+    GraphFrame f{{nullptr, nullptr}};
+    d.storeI64(f, 0, d.mul(d.parameter(0), d.i64(2)));
+    d.storeI32(f, 1, d.i32(-1));
+    d.beginStatement(&statement, f);
+    d.ifElse(d.gtS(d.loadI64(f, 0), d.i64(10)), seenFalseOnly, f, [&] { d.storeI64(f, 0, d.i64(0)); }, [] {});
+    ret(d, d.loadI64(f, 0));
+  });
+  c.t.root.frameSize = 2;
+  c.t.root.resumeResult = 777;
+  EXPECT_EQ(c.value({3}), 6);  // guard holds: compiled code answers
+  EXPECT_EQ(c.t.root.resumedAt, nullptr);
+  EXPECT_EQ(c.value({8}), 777);  // guard fails: the interpreter answers
+  EXPECT_EQ(c.t.root.resumedAt, &statement);
+  EXPECT_EQ(c.t.root.resumedSlots, (std::vector<int64_t>{16, 0xffffffff}));  // raw, i32 zero-extended
+  EXPECT_EQ(c.t.target.deoptimizations(), 1u);
+  EXPECT_NE(c.t.target.tier(), Tier::Compiled);  // invalidated
+}
+
 TEST(Codegen, CallsAnotherTarget) {
   Compiled callee(1, [](GraphDomain& d) { ret(d, d.mul(d.parameter(0), d.i64(3))); });
   Compiled caller(1, [&](GraphDomain& d) {

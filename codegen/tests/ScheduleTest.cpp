@@ -41,6 +41,11 @@ TEST(Schedule, HoistsLoopInvariantsAndSinksIntoBranches) {
     if (n->op() == Op::Xor) EXPECT_EQ(cfg.block(b).head->op(), Op::IfFalse) << "Xor sinks into the else arm";
     if (n->op() == Op::Add) EXPECT_EQ(cfg.block(b).loopDepth, 1u);
   }
+  // A block's terminator is emitted after everything else in it.
+  for (const pe::BasicBlock& b : cfg.blocks()) {
+    pe::IrNode* last = b.controls.back();
+    if (last->op() == Op::If || last->isExit()) EXPECT_EQ(s.blockNodes[b.id].back(), last);
+  }
   // Every block lists each node once, inputs before users.
   std::vector<int> position(g.nodes().size(), -1);
   for (const auto& block : s.blockNodes)

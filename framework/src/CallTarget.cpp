@@ -73,12 +73,19 @@ Status CallTarget::interpreterEntry(CallTarget* self, uint64_t* io) {
   return self->runInterpreter(io);
 }
 
-Status CallTarget::deoptimize(CallTarget* self, uint64_t* io) {
+Status CallTarget::deoptimize(CallTarget* self, uint64_t* io, const Node* statement,
+                              const int64_t* slots) {
   ++self->deopts_;
   self->invalidate();
-  // The compiled code had no side effect before its guard (the current subset of
-  // both languages has none), so re-running the call in the interpreter is exact.
-  return self->runInterpreter(io);
+  self->runtime_->traceDeoptimization(*self, *statement);
+  // The guard sat inside `statement`, whose one side effect (at its root) had not
+  // happened: re-running it from its start executes nothing twice.
+  try {
+    self->root_->resumeInterpreted(*self, io, statement, slots);
+    return 0;
+  } catch (const TrapException& t) {
+    return statusOf(*t.kind);
+  }
 }
 
 }  // namespace morel

@@ -83,6 +83,13 @@ void Runtime::trace(CallTarget& target, double millis, const CompilationResult& 
   trace_->flush();
 }
 
+void Runtime::traceDeoptimization(const CallTarget& target, const Node& statement) {
+  if (!traceCompilation_ || trace_ == nullptr) return;
+  *trace_ << absl::StrFormat("[engine] deopt    %-16s |resumes at %s|Deopts %d\n", target.name(),
+                             std::string(statement.kind()), target.deoptimizations());
+  trace_->flush();
+}
+
 void Runtime::backgroundLoop() {
   std::unique_lock lock(mutex_);
   for (;;) {

@@ -75,6 +75,7 @@ class NullRoot final : public RootNode {
   uint32_t parameterCount() const override { return 0; }
   uint32_t resultCount() const override { return 0; }
   void executeInterpreted(CallTarget&, uint64_t*) override {}
+  void resumeInterpreted(CallTarget&, uint64_t*, const Node*, const int64_t*) override {}
   void partialEvaluate(GraphDomainHandle&) override {}
 };
 
@@ -135,6 +136,34 @@ TEST(Specialization, BreakIfLeavesOnlyWhenTrue) {
   slots[0] = 7;
   block->run(fx.d, f);
   EXPECT_EQ(slots[1], 2);
+}
+
+TEST(Specialization, ResumesAtAStatementInsideNestedControl) {
+  // block { a += 1;  loop { if (i < 3) { b += 1; i += 1 [S]; br 1 } };  c += 1 }
+  // slots: i, a, b, c, one
+  Fixture fx;
+  Arena arena;
+  auto* s3 = arena.make<AddToSlot>(0, arena.make<SlotNode>(4));
+  auto thenArm = std::vector<Stmt*>{arena.make<AddToSlot>(2, arena.make<SlotNode>(4)), s3,
+                                     arena.make<BreakNode<Stmt>>(1)};
+  auto* loop = arena.make<LoopNode<Stmt>>(std::vector<Stmt*>{
+      arena.make<IfNode<Stmt, Expr>>(arena.make<LessThan>(0, 3), thenArm, std::vector<Stmt*>{})});
+  auto* block = arena.make<BlockNode<Stmt>>(std::vector<Stmt*>{
+      arena.make<AddToSlot>(1, arena.make<SlotNode>(4)), loop, arena.make<AddToSlot>(3, arena.make<SlotNode>(4))});
+
+  int64_t fresh[5] = {0, 0, 0, 0, 1};
+  InterpFrame f{fresh};
+  block->run(fx.d, f);
+  EXPECT_EQ((std::vector<int64_t>(fresh, fresh + 4)), (std::vector<int64_t>{3, 1, 3, 1}));
+
+  // As compiled code would hand it over: in iteration 2, b already incremented.
+  int64_t resumed[5] = {1, 1, 2, 0, 1};
+  InterpFrame g{resumed};
+  InterpDomain d(fx.target);
+  d.resumeAt(s3);
+  block->run(d, g);
+  EXPECT_FALSE(d.resuming());
+  EXPECT_EQ((std::vector<int64_t>(resumed, resumed + 4)), (std::vector<int64_t>{3, 1, 3, 1}));
 }
 
 TEST(Specialization, TrapsUnwindAsTrapException) {

@@ -5,7 +5,7 @@
 namespace morel::pe {
 
 GraphDomain::GraphDomain(Graph& graph, CallTarget& self, uint32_t parameterCount)
-    : g_(graph), self_(self), ctrl_(graph.start()) {
+    : g_(graph), self_(self), ctrl_(graph.start()), resumeAt_(&self.root()) {
   for (uint32_t i = 0; i < parameterCount; ++i)
     params_.push_back(g_.make(Op::Param, Type::I64, {g_.start()}, i));
 }
@@ -64,9 +64,12 @@ std::pair<IrNode*, IrNode*> GraphDomain::splitProfiled(IrNode* cond, const Branc
 }
 
 void GraphDomain::deoptExit(IrNode* ctrl) {
+  // Deopt(ctrl, slot values...), aux = the statement the interpreter resumes at.
+  // Slot values are raw 64-bit, as the interpreter's frame holds them. Before the
+  // first statement the resume point is the root itself: the call starts over.
   std::vector<IrNode*> inputs{ctrl};
-  inputs.insert(inputs.end(), params_.begin(), params_.end());
-  addExit(g_.make(Op::Deopt, Type::Control, inputs));
+  for (IrNode* v : resumeSlots_) inputs.push_back(convert(v, Type::I64));
+  addExit(g_.make(Op::Deopt, Type::Control, inputs, 0, resumeAt_));
   ++deoptGuards_;
 }
 

@@ -121,7 +121,7 @@ TEST(GraphDomain, DispatcherExplodesIntoTheControlFlowGraph) {
     GraphFrame f{{d.i64(3).node}};
     BranchProfile p;
     std::vector<bool> headers(3, false);
-    d.dispatch(f, {0, 1, 2}, headers, [&](uint32_t b) -> GraphDomain::Successor {
+    d.dispatch(f, 0, {0, 1, 2}, headers, [&](uint32_t b) -> GraphDomain::Successor {
       if (b == 0) return d.branch(d.wrap(d.parameter(0)), p, 2, 1, f);
       if (b == 1) {
         d.storeI64(f, 0, d.i64(7));
@@ -145,7 +145,7 @@ TEST(GraphDomain, BackwardJumpMakesALoop) {
     GraphFrame f{{d.parameter(0).node}};
     BranchProfile p;
     std::vector<bool> headers = {false, true, false};
-    d.dispatch(f, {0, 1, 2}, headers, [&](uint32_t b) -> GraphDomain::Successor {
+    d.dispatch(f, 0, {0, 1, 2}, headers, [&](uint32_t b) -> GraphDomain::Successor {
       if (b == 0) return d.jump(1, f);
       if (b == 1) {
         d.storeI64(f, 0, d.sub(d.loadI64(f, 0), d.i64(1)));
@@ -168,7 +168,7 @@ TEST(GraphDomain, BackEdgeIntoASkippedBlockDeoptimizes) {
     GraphFrame f{{d.i64(3).node}};
     BranchProfile p;
     std::vector<bool> headers = {false, true, false};
-    d.dispatch(f, {0, 1, 2}, headers, [&](uint32_t b) -> GraphDomain::Successor {
+    d.dispatch(f, 0, {0, 1, 2}, headers, [&](uint32_t b) -> GraphDomain::Successor {
       if (b == 0) return d.branch(d.i32(1), p, 2, 1, f);
       if (b == 1) return d.leave(f);
       return d.jump(1, f);

@@ -15,6 +15,17 @@ class LambdaRoot final : public RootNode {
   uint32_t parameterCount() const override { return params_; }
   uint32_t resultCount() const override { return 1; }
   void executeInterpreted(CallTarget&, uint64_t*) override {}
+  /// Records what a deoptimization hands the interpreter; answers `resumeResult`.
+  void resumeInterpreted(CallTarget&, uint64_t* io, const Node* statement,
+                         const int64_t* slots) override {
+    resumedAt = statement;
+    resumedSlots.assign(slots, slots + frameSize);
+    io[0] = resumeResult;
+  }
+  const Node* resumedAt = nullptr;
+  std::vector<int64_t> resumedSlots;
+  uint32_t frameSize = 0;
+  uint64_t resumeResult = 0;
   void partialEvaluate(GraphDomainHandle& h) override { build_(static_cast<GraphDomain&>(h)); }
 
  private:

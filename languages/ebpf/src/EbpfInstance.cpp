@@ -25,9 +25,17 @@ class EbpfRootNode final : public RootNode {
     InterpFrameStorage regs(frame_);
     regs[1] = static_cast<int64_t>(io[0]);
     InterpDomain d(target);
-    InterpFrame f = regs.frame();
-    body_->run(d, f);
-    io[0] = static_cast<uint64_t>(regs[0]);
+    run(d, regs, io);
+  }
+
+  void resumeInterpreted(CallTarget& target, uint64_t* io, const Node* statement,
+                         const int64_t* frame) override {
+    if (statement == this) return executeInterpreted(target, io);
+    InterpFrameStorage regs(frame_);
+    for (uint32_t r = 0; r < kRegisterCount; ++r) regs[r] = frame[r];
+    InterpDomain d(target);
+    d.resumeAt(statement);
+    run(d, regs, io);
   }
 
   void partialEvaluate(GraphDomainHandle& handle) override {
@@ -43,6 +51,12 @@ class EbpfRootNode final : public RootNode {
   void replaceChild(Node* o, Node* n) override { swapChild(body_, o, n); }
 
  private:
+  void run(InterpDomain& d, InterpFrameStorage& regs, uint64_t* io) {
+    InterpFrame f = regs.frame();
+    body_->run(d, f);
+    io[0] = static_cast<uint64_t>(regs[0]);
+  }
+
   EbpfDispatchNode* body_;
 };
 

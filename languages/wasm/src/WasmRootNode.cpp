@@ -17,6 +17,20 @@ void WasmRootNode::executeInterpreted(CallTarget& target, uint64_t* io) {
   InterpFrameStorage slots(frame_);
   for (uint32_t i = 0; i < parameterCount(); ++i) slots[i] = static_cast<int64_t>(io[i]);
   InterpDomain d(target);
+  run(d, slots, io);
+}
+
+void WasmRootNode::resumeInterpreted(CallTarget& target, uint64_t* io, const Node* statement,
+                                     const int64_t* frame) {
+  if (statement == this) return executeInterpreted(target, io);
+  InterpFrameStorage slots(frame_);
+  for (uint32_t i = 0; i < frame_.size(); ++i) slots[i] = frame[i];
+  InterpDomain d(target);
+  d.resumeAt(statement);
+  run(d, slots, io);
+}
+
+void WasmRootNode::run(InterpDomain& d, InterpFrameStorage& slots, uint64_t* io) {
   InterpFrame f = slots.frame();
   body_->run(d, f);
   for (uint32_t i = 0; i < resultCount(); ++i) io[i] = static_cast<uint64_t>(slots[resultSlot_ + i]);

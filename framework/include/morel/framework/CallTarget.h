@@ -14,6 +14,7 @@
 namespace morel {
 
 class CallTarget;
+class Node;
 class RootNode;
 class Runtime;
 
@@ -70,8 +71,10 @@ class CallTarget {
 
   /// The interpreter's entry: counts calls, may request compilation, runs the tree.
   static Status interpreterEntry(CallTarget* self, uint64_t* io);
-  /// Compiled code jumps here when a guard fails: io holds the call's arguments.
-  static Status deoptimize(CallTarget* self, uint64_t* io);
+  /// Compiled code calls this when a guard fails: the interpreter continues the
+  /// activation at `statement` with the frame `slots`; results go to io.
+  static Status deoptimize(CallTarget* self, uint64_t* io, const Node* statement,
+                           const int64_t* slots);
 
  private:
   Status runInterpreter(uint64_t* io);

@@ -13,11 +13,17 @@
 
 namespace morel {
 
-/// Runs statements in order until one leaves the current path (break, return, trap).
+/// Runs statements in order until one leaves the current path (break, return,
+/// trap). Each statement is a deoptimization resume point; when the interpreter
+/// resumes an activation, the statements before the resume point are skipped.
 template <class S, class D>
 void runSequence(std::span<S* const> body, D& d, typename D::Frame& f) {
-  for (S* s : body) {
-    s->run(d, f);
+  std::size_t i = 0;
+  if (d.resuming())
+    while (i < body.size() && !d.resumeInto(body[i])) ++i;
+  for (; i < body.size(); ++i) {
+    d.beginStatement(body[i], f);
+    body[i]->run(d, f);
     if (d.dead()) return;
   }
 }
@@ -85,10 +91,17 @@ class IfNode final : public Implements<IfNode<S, C>, S> {
   template <class D>
   void execute(D& d, typename D::Frame& f) {
     auto label = d.enterLabel();
-    auto c = cond_->run(d, f);
-    d.ifElse(
-        c, profile_, f, [&] { runSequence<S>(std::span<S* const>(then_), d, f); },
-        [&] { runSequence<S>(std::span<S* const>(else_), d, f); });
+    if (d.resuming()) {
+      // The resume point is inside one arm: the condition was already decided.
+      bool inThen = false;
+      for (S* s : then_) inThen = inThen || d.resumesWithin(s);
+      runSequence<S>(std::span<S* const>(inThen ? then_ : else_), d, f);
+    } else {
+      auto c = cond_->run(d, f);
+      d.ifElse(
+          c, profile_, f, [&] { runSequence<S>(std::span<S* const>(then_), d, f); },
+          [&] { runSequence<S>(std::span<S* const>(else_), d, f); });
+    }
     d.exitLabel(label, f);
   }
   const BranchProfile& profile() const { return profile_; }

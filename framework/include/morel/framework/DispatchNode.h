@@ -25,7 +25,14 @@ class BlockDispatchNode final : public Implements<BlockDispatchNode<S, B>, S> {
   }
   template <class D>
   void execute(D& d, typename D::Frame& f) {
-    d.dispatch(f, order_, loopHeaders_, [&](uint32_t i) { return blocks_[i]->run(d, f); });
+    // A resumed activation re-enters at the start of the block it deoptimized in.
+    uint32_t entry = 0;
+    if (d.resuming())
+      while (entry < blocks_.size() && !d.resumeInto(blocks_[entry])) ++entry;
+    d.dispatch(f, entry, order_, loopHeaders_, [&](uint32_t i) {
+      d.beginStatement(blocks_[i], f);  // each block is a resume point
+      return blocks_[i]->run(d, f);
+    });
   }
   /// Reachable blocks in reverse post-order: every block after its forward predecessors.
   const std::vector<uint32_t>& order() const { return order_; }

@@ -16,6 +16,7 @@
 
 #include "morel/framework/CallTarget.h"
 #include "morel/framework/Frame.h"
+#include "morel/framework/Node.h"
 #include "morel/framework/Profiles.h"
 #include "morel/framework/Trap.h"
 
@@ -142,6 +143,27 @@ class InterpDomain {
   /// The graph domain turns this into a deoptimizing guard; here it is the test.
   static bool unlikely(int32_t cond) { return cond != 0; }
 
+  // ---- statements and resuming a deoptimized activation (design brief, rule 3)
+  /// Compiled code records frame states here; the interpreter has nothing to do.
+  void beginStatement(const Node*, const Frame&) const {}
+  /// True while control nodes are finding their way to the statement a
+  /// deoptimization resumes at: they skip what ran before it.
+  bool resuming() const { return resumeAt_ != nullptr; }
+  void resumeAt(const Node* statement) { resumeAt_ = statement; }
+  /// Whether `node` is, or contains, the resume statement. Reaching the statement
+  /// itself ends resuming: it then runs normally, from its start.
+  bool resumeInto(const Node* node) {
+    if (!resumesWithin(node)) return false;
+    if (node == resumeAt_) resumeAt_ = nullptr;
+    return true;
+  }
+  /// Whether `node` is, or contains, the resume statement (no state change).
+  bool resumesWithin(const Node* node) const {
+    for (const Node* n = resumeAt_; n != nullptr; n = n->parent())
+      if (n == node) return true;
+    return false;
+  }
+
   // ---- structured control
   bool dead() const { return unwind_ != 0; }
   Label enterLabel() const { return 0; }
@@ -171,9 +193,9 @@ class InterpDomain {
 
   // ---- unstructured control (basic-block dispatch)
   template <class RunBlock>
-  void dispatch(Frame&, const std::vector<uint32_t>& /*order*/,
+  void dispatch(Frame&, uint32_t entry, const std::vector<uint32_t>& /*order*/,
                 const std::vector<bool>& /*loopHeaders*/, RunBlock runBlock) {
-    int32_t block = 0;
+    auto block = static_cast<int32_t>(entry);
     while (block >= 0) {
       int32_t next = runBlock(static_cast<uint32_t>(block));
       if (next >= 0 && next <= block) target_.onBackEdge();
@@ -207,6 +229,7 @@ class InterpDomain {
 
   CallTarget& target_;
   uint32_t unwind_ = 0;
+  const Node* resumeAt_ = nullptr;
 };
 
 }  // namespace morel

@@ -31,6 +31,13 @@ class RootNode : public Node {
 
   /// Runs the tree. Arguments arrive in io, results leave in io; traps throw TrapException.
   virtual void executeInterpreted(CallTarget& target, uint64_t* io) = 0;
+  /// Continues an activation that compiled code deoptimized: the frame's slots
+  /// (raw, laid out by frameDescriptor()) as they were at the start of
+  /// `statement`, which runs next. Results leave in io; traps throw TrapException.
+  /// `statement == this` means no statement had begun: io still holds the
+  /// arguments and the call starts over.
+  virtual void resumeInterpreted(CallTarget& target, uint64_t* io, const Node* statement,
+                                 const int64_t* slots) = 0;
   /// Walks the specialized tree in the graph domain, building the graph of one compilation.
   virtual void partialEvaluate(GraphDomainHandle& domain) = 0;
 

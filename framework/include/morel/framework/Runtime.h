@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "morel/framework/CallTarget.h"
+#include "morel/framework/Node.h"
 #include "morel/framework/Diagnostic.h"
 #include "morel/framework/Options.h"
 
@@ -47,6 +48,8 @@ class Runtime {
   void compileNow(CallTarget& target);
   /// Waits until the background queue is empty (tests, benchmarks).
   void drainQueue();
+  /// Traces a failed guard (with engine.TraceCompilation).
+  void traceDeoptimization(const CallTarget& target, const Node& statement);
   /// Compiled code installed so far, by any thread.
   uint64_t installedCompilations() const { return installed_.load(std::memory_order_relaxed); }
 

@@ -13,6 +13,7 @@
 
 #include "morel/framework/CallTarget.h"
 #include "morel/framework/Frame.h"
+#include "morel/framework/Node.h"
 #include "morel/framework/Profiles.h"
 #include "morel/framework/RootNode.h"
 #include "morel/framework/Trap.h"
@@ -127,6 +128,16 @@ class GraphDomain : public GraphDomainHandle {
   /// returns false, so the node's re-specialization code never runs here.
   bool unlikely(GV<int32_t> cond);
 
+  // ---- statements: each start is a frame state that deopt exits resume at
+  void beginStatement(const Node* statement, const Frame& f) {
+    resumeAt_ = statement;
+    resumeSlots_ = f.slots;
+  }
+  /// Only the interpreter resumes activations.
+  static constexpr bool resuming() { return false; }
+  static constexpr bool resumeInto(const Node*) { return false; }
+  static constexpr bool resumesWithin(const Node*) { return false; }
+
   // ---- structured control
   bool dead() const { return ctrl_ == nullptr; }
   Label enterLabel();
@@ -143,8 +154,9 @@ class GraphDomain : public GraphDomainHandle {
   void ifElse(GV<int32_t> cond, BranchProfile& profile, Frame& f, Then thenBody, Else elseBody);
 
   // ---- unstructured control (basic-block dispatch, exploded)
+  /// `entry` is always 0 here (only a resumed interpreter enters elsewhere).
   template <class RunBlock>
-  void dispatch(Frame& f, const std::vector<uint32_t>& order,
+  void dispatch(Frame& f, uint32_t entry, const std::vector<uint32_t>& order,
                 const std::vector<bool>& loopHeaders, RunBlock runBlock);
   Successor jump(uint32_t block, Frame& f);
   Successor branch(GV<int32_t> cond, BranchProfile& profile, uint32_t taken, uint32_t fallthrough,
@@ -204,6 +216,8 @@ class GraphDomain : public GraphDomainHandle {
   CallTarget& self_;
   std::vector<IrNode*> params_;
   IrNode* ctrl_;
+  const Node* resumeAt_;              // the innermost statement begun so far
+  std::vector<IrNode*> resumeSlots_;  // the frame at its start
   std::vector<LabelInfo> labels_;
   std::vector<DispatchInfo*> dispatches_;
   uint32_t deoptGuards_ = 0;
@@ -231,7 +245,7 @@ void GraphDomain::ifElse(GV<int32_t> cond, BranchProfile& profile, Frame& f, The
 }
 
 template <class RunBlock>
-void GraphDomain::dispatch(Frame& f, const std::vector<uint32_t>& order,
+void GraphDomain::dispatch(Frame& f, uint32_t /*entry*/, const std::vector<uint32_t>& order,
                            const std::vector<bool>& loopHeaders, RunBlock runBlock) {
   if (dead()) return;
   std::size_t blockCount = loopHeaders.size();

@@ -27,12 +27,16 @@ class WasmRootNode final : public RootNode {
   uint32_t resultSlot() const { return resultSlot_; }
 
   void executeInterpreted(CallTarget& target, uint64_t* io) override;
+  void resumeInterpreted(CallTarget& target, uint64_t* io, const Node* statement,
+                         const int64_t* slots) override;
   void partialEvaluate(GraphDomainHandle& domain) override;
 
  protected:
   void replaceChild(Node* o, Node* n) override { swapChild(body_, o, n); }
 
  private:
+  void run(InterpDomain& d, InterpFrameStorage& slots, uint64_t* io);
+
   FuncType type_;
   uint32_t resultSlot_;
   WasmStmt* body_ = nullptr;

@@ -17,13 +17,21 @@ namespace morel {
 /// trap). Each statement is a deoptimization resume point; when the interpreter
 /// resumes an activation, the statements before the resume point are skipped.
 template <class S, class D>
+[[gnu::noinline]] typename std::span<S* const>::iterator skipToResumePoint(
+    std::span<S* const> body, D& d) {
+  auto it = body.begin();
+  while (it != body.end() && !d.resumeInto(*it)) ++it;
+  return it;
+}
+
+template <class S, class D>
 void runSequence(std::span<S* const> body, D& d, typename D::Frame& f) {
-  std::size_t i = 0;
-  if (d.resuming())
-    while (i < body.size() && !d.resumeInto(body[i])) ++i;
-  for (; i < body.size(); ++i) {
-    d.beginStatement(body[i], f);
-    body[i]->run(d, f);
+  auto it = body.begin();
+  if (d.resuming()) [[unlikely]]
+    it = skipToResumePoint(body, d);  // kept out of the hot loop
+  for (; it != body.end(); ++it) {
+    d.beginStatement(*it, f);
+    (*it)->run(d, f);
     if (d.dead()) return;
   }
 }

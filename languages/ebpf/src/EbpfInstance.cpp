@@ -12,31 +12,15 @@ namespace {
 
 using namespace morel::ops;
 
-class EbpfRootNode final : public RootNode {
+class EbpfRootNode final : public InterpretedRoot<EbpfRootNode> {
  public:
-  EbpfRootNode(std::string name, EbpfDispatchNode* body) : RootNode(std::move(name)), body_(adopt(body)) {
+  EbpfRootNode(std::string name, EbpfDispatchNode* body)
+      : InterpretedRoot(std::move(name)), body_(adopt(body)) {
     frame_.add(SlotKind::Int64, kRegisterCount);  // r0..r10
   }
   uint32_t parameterCount() const override { return 1; }
   uint32_t resultCount() const override { return 1; }
   std::size_t blockCount() const { return body_->blockCount(); }
-
-  void executeInterpreted(CallTarget& target, uint64_t* io) override {
-    InterpFrameStorage regs(frame_);
-    regs[1] = static_cast<int64_t>(io[0]);
-    InterpDomain d(target);
-    run(d, regs, io);
-  }
-
-  void resumeInterpreted(CallTarget& target, uint64_t* io, const Node* statement,
-                         const int64_t* frame) override {
-    if (statement == this) return executeInterpreted(target, io);
-    InterpFrameStorage regs(frame_);
-    for (uint32_t r = 0; r < kRegisterCount; ++r) regs[r] = frame[r];
-    InterpDomain d(target);
-    d.resumeAt(statement);
-    run(d, regs, io);
-  }
 
   void partialEvaluate(GraphDomainHandle& handle) override {
     auto& d = static_cast<pe::GraphDomain&>(handle);
@@ -47,16 +31,17 @@ class EbpfRootNode final : public RootNode {
     d.returnValues(r0);
   }
 
+  // The interpreter entries' parts (InterpretedRoot).
+  void bindArguments(InterpFrame f, const uint64_t* io) {
+    f.slots[1] = static_cast<int64_t>(io[0]);  // r1: the context
+  }
+  void runBody(InterpDomain& d, InterpFrame& f) { body_->run(d, f); }
+  void returnResults(InterpFrame f, uint64_t* io) { io[0] = static_cast<uint64_t>(f.slots[0]); }
+
  protected:
   void replaceChild(Node* o, Node* n) override { swapChild(body_, o, n); }
 
  private:
-  void run(InterpDomain& d, InterpFrameStorage& regs, uint64_t* io) {
-    InterpFrame f = regs.frame();
-    body_->run(d, f);
-    io[0] = static_cast<uint64_t>(regs[0]);
-  }
-
   EbpfDispatchNode* body_;
 };
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "morel/framework/Frame.h"
+#include "morel/framework/InterpreterDomain.h"
 #include "morel/framework/Node.h"
 
 namespace morel {
@@ -48,6 +49,41 @@ class RootNode : public Node {
 
  private:
   std::string name_;
+};
+
+/// A root whose two interpreter entries are built from three members of
+/// `Derived` (called statically, so a guest call costs one virtual call):
+///   void bindArguments(InterpFrame f, const uint64_t* io);  // raw args into a zeroed frame
+///   void runBody(InterpDomain& d, InterpFrame& f);          // control nodes handle resuming
+///   void returnResults(InterpFrame f, uint64_t* io);        // raw results out
+template <class Derived>
+class InterpretedRoot : public RootNode {
+ public:
+  using RootNode::RootNode;
+
+  void executeInterpreted(CallTarget& target, uint64_t* io) final {
+    InterpFrameStorage slots(frame_);
+    InterpFrame f = slots.frame();
+    self().bindArguments(f, io);
+    InterpDomain d(target);
+    self().runBody(d, f);
+    self().returnResults(f, io);
+  }
+
+  void resumeInterpreted(CallTarget& target, uint64_t* io, const Node* statement,
+                         const int64_t* frame) final {
+    if (statement == this) return executeInterpreted(target, io);
+    InterpFrameStorage slots(frame_);
+    for (uint32_t i = 0; i < frame_.size(); ++i) slots[i] = frame[i];
+    InterpFrame f = slots.frame();
+    InterpDomain d(target);
+    d.resumeAt(statement);
+    self().runBody(d, f);
+    self().returnResults(f, io);
+  }
+
+ private:
+  Derived& self() { return static_cast<Derived&>(*this); }
 };
 
 }  // namespace morel

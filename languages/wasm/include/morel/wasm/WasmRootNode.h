@@ -10,7 +10,7 @@
 
 namespace morel::wasm {
 
-class WasmRootNode final : public RootNode {
+class WasmRootNode final : public InterpretedRoot<WasmRootNode> {
  public:
   /// Frame: parameters, then locals, then `stackHeight` operand-stack temporaries.
   WasmRootNode(std::string name, FuncType type, const std::vector<ValType>& locals);
@@ -26,17 +26,17 @@ class WasmRootNode final : public RootNode {
   /// Results are left in the operand-stack slots at height 0.
   uint32_t resultSlot() const { return resultSlot_; }
 
-  void executeInterpreted(CallTarget& target, uint64_t* io) override;
-  void resumeInterpreted(CallTarget& target, uint64_t* io, const Node* statement,
-                         const int64_t* slots) override;
   void partialEvaluate(GraphDomainHandle& domain) override;
+
+  // The interpreter entries' parts (InterpretedRoot).
+  void bindArguments(InterpFrame f, const uint64_t* io);
+  void runBody(InterpDomain& d, InterpFrame& f) { body_->run(d, f); }
+  void returnResults(InterpFrame f, uint64_t* io);
 
  protected:
   void replaceChild(Node* o, Node* n) override { swapChild(body_, o, n); }
 
  private:
-  void run(InterpDomain& d, InterpFrameStorage& slots, uint64_t* io);
-
   FuncType type_;
   uint32_t resultSlot_;
   WasmStmt* body_ = nullptr;

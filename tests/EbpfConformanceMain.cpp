@@ -11,6 +11,7 @@
 
 #include "morel/codegen/OptimizingCompiler.h"
 #include "morel/ebpf/EbpfInstance.h"
+#include "TierModes.h"
 #include "morel/framework/Runtime.h"
 
 namespace fs = std::filesystem;
@@ -28,19 +29,14 @@ int main(int argc, char** argv) {
               << " (set MOREL_TESTSUITE); nothing run\n";
     return 77;  // ctest SKIP_RETURN_CODE
   }
-  morel::OptionValues options;
-  if (mode == "interpreter") (void)options.set("engine.Compilation", "false");
-  else if (mode == "immediate") (void)options.set("engine.CompileImmediately", "true");
-  else if (mode == "tiered") {
-    // Background compilation as by default, with a threshold the suite's short
-    // programs reach; the driver waits for the queue between runs.
-    (void)options.set("engine.CompilationThreshold", "3");
-  } else {
+  // Tiered: the driver waits for the background queue between runs.
+  auto options = morel::testing::tierOptions(mode, 3);
+  if (!options) {
     std::cerr << "unknown mode " << mode << "\n";
     return 2;
   }
   morel::codegen::OptimizingCompiler compiler;
-  morel::Runtime runtime(options, &compiler, &std::cerr);
+  morel::Runtime runtime(*options, &compiler, &std::cerr);
 
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir))
@@ -100,7 +96,7 @@ int main(int argc, char** argv) {
         got = std::to_string(*r);
       }
     }
-    if (mode != "interpreter" && (*instance)->target().tier() != morel::Tier::Compiled) {
+    if (morel::testing::compiles(mode) && (*instance)->target().tier() != morel::Tier::Compiled) {
       ok = false;
       got += " (not compiled)";
     }

@@ -5,32 +5,22 @@
 #include <fstream>
 #include <iterator>
 
+#include "TierModes.h"
 #include "morel/polyglot/Polyglot.h"
 
 namespace {
-
-struct Mode {
-  const char* name;
-  std::vector<std::pair<const char*, const char*>> options;
-};
-
-const Mode kModes[] = {
-    {"Interpreter", {{"engine.Compilation", "false"}}},
-    {"CompileImmediately", {{"engine.CompileImmediately", "true"}}},
-    {"Tiered", {{"engine.CompilationThreshold", "20"}}},
-};
 
 std::vector<uint8_t> readExample(const std::string& name) {
   std::ifstream in(std::string(MOREL_EXAMPLES_DIR) + "/" + name, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-class WasmProgramTest : public ::testing::TestWithParam<Mode> {
+using morel::testing::TierMode;
+
+class WasmProgramTest : public ::testing::TestWithParam<TierMode> {
  protected:
   morel::Value load(const std::string& file) {
-    morel::OptionValues options;
-    for (auto [k, v] : GetParam().options) EXPECT_TRUE(options.set(k, v).has_value());
-    engine_ = std::make_unique<morel::Engine>(std::move(options));
+    engine_ = std::make_unique<morel::Engine>(*morel::testing::tierOptions(GetParam().name, 20));
     context_ = std::make_unique<morel::Context>(*engine_);
     auto bytes = readExample(file);
     EXPECT_FALSE(bytes.empty()) << file << " not built";
@@ -52,8 +42,8 @@ class WasmProgramTest : public ::testing::TestWithParam<Mode> {
       ASSERT_EQ(r->asLong(), expected) << fn << " call " << i;
       if (i == 25) context_->drainCompilations();
     }
-    bool compiles = std::string(GetParam().name) != "Interpreter";
-    EXPECT_EQ(context_->compilationCount() > 0, compiles) << GetParam().name;
+    EXPECT_EQ(context_->compilationCount() > 0, morel::testing::compiles(GetParam().name))
+        << GetParam().name;
   }
 
   void expectTrap(const morel::Value& module, const char* fn, const std::vector<int64_t>& args,
@@ -151,7 +141,7 @@ TEST_P(WasmProgramTest, MalformedModuleIsAnError) {
   EXPECT_EQ(r.error().category, "unexpected end");
 }
 
-INSTANTIATE_TEST_SUITE_P(AllTiers, WasmProgramTest, ::testing::ValuesIn(kModes),
-                         [](const auto& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(AllTiers, WasmProgramTest, ::testing::ValuesIn(morel::testing::kTierModes),
+                         [](const auto& info) { return std::string(info.param.displayName); });
 
 }  // namespace

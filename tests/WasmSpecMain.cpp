@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "TierModes.h"
 #include "morel/polyglot/Polyglot.h"
 
 namespace fs = std::filesystem;
@@ -64,7 +65,7 @@ class SpecRunner {
     named_.clear();
     for (const json& command : script.at("commands")) step(command, jsonPath.parent_path(), wast, c);
     // A compiled mode whose assertions all ran in the interpreter proves nothing.
-    if (mode_ != "interpreter" && c.passed > 0 && context_->compilationCount() == 0) {
+    if (morel::testing::compiles(mode_) && c.passed > 0 && context_->compilationCount() == 0) {
       ++c.failed;
       std::cout << "FAIL " << wast.filename().string() << ": nothing was compiled in mode " << mode_ << "\n";
     }
@@ -139,7 +140,7 @@ class SpecRunner {
     }
     // Tiered mode repeats each call so the compiled tier answers too (the subset
     // has no state, so repeating a call changes nothing).
-    int repeats = mode_ == "tiered" ? 4 : 1;
+    int repeats = mode_ == "tiered" ? 4 : 1;  // enough to pass the threshold of 2
     std::string problem;
     for (int i = 0; i < repeats && problem.empty(); ++i) {
       problem = check(fn, args, cmd, type, expected);
@@ -192,14 +193,8 @@ int runMain(int argc, char** argv) {
     return 2;
   }
   std::string mode = argv[1];
-  morel::OptionValues options;
-  if (mode == "interpreter") (void)options.set("engine.Compilation", "false");
-  else if (mode == "immediate") (void)options.set("engine.CompileImmediately", "true");
-  else if (mode == "tiered") {
-    // The default tier set-up (background compilation), with a threshold the
-    // suite's short functions reach.
-    (void)options.set("engine.CompilationThreshold", "2");
-  } else {
+  auto options = morel::testing::tierOptions(mode, 2);
+  if (!options) {
     std::cerr << "unknown mode " << mode << "\n";
     return 2;
   }
@@ -218,7 +213,7 @@ int runMain(int argc, char** argv) {
   }
   fs::path work = fs::temp_directory_path() / ("morel-wasm-spec-" + mode + "-" + std::to_string(::getpid()));
   fs::create_directories(work);
-  SpecRunner runner(mode, std::move(options));
+  SpecRunner runner(mode, std::move(*options));
   Counts total;
   for (const fs::path& f : files) {
     Counts c = runner.runFile(f, work);

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "TierModes.h"
 #include "morel/codegen/OptimizingCompiler.h"
 #include "morel/ebpf/EbpfInstance.h"
 #include "morel/framework/Runtime.h"
@@ -14,9 +15,7 @@
 namespace {
 
 morel::OptionValues modeOptions(bool compiled) {
-  morel::OptionValues o;
-  (void)o.set(compiled ? "engine.CompileImmediately" : "engine.Compilation", compiled ? "true" : "false");
-  return o;
+  return *morel::testing::tierOptions(compiled ? "immediate" : "interpreter", 0);
 }
 
 void wasmFib(benchmark::State& state, bool compiled) {

@@ -2,6 +2,7 @@
 // division by zero, loops, and a deoptimization that resumes at a basic block.
 #include <gtest/gtest.h>
 
+#include "TierModes.h"
 #include "morel/codegen/OptimizingCompiler.h"
 #include "morel/ebpf/EbpfInstance.h"
 #include "morel/framework/Runtime.h"
@@ -9,19 +10,10 @@
 namespace morel::ebpf {
 namespace {
 
-struct Mode {
-  const char* name;
-  const char* option;
-  const char* value;
-};
-const Mode kModes[] = {{"Interpreter", "engine.Compilation", "false"},
-                       {"CompileImmediately", "engine.CompileImmediately", "true"},
-                       {"Tiered", "engine.CompilationThreshold", "3"}};
-
-class EbpfExecutionTest : public ::testing::TestWithParam<Mode> {
+class EbpfExecutionTest : public ::testing::TestWithParam<testing::TierMode> {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(options_.set(GetParam().option, GetParam().value).has_value());
+    options_ = *testing::tierOptions(GetParam().name, 3);
     runtime_ = std::make_unique<Runtime>(options_, &compiler_, nullptr);
   }
   std::unique_ptr<EbpfInstance> load(std::string_view text) {
@@ -68,9 +60,8 @@ TEST_P(EbpfExecutionTest, GuardFailureResumesInTheInterpreter) {
   auto p = load("mov %r0, 0\njeq %r1, 0, skip\nmov %r0, 100\nskip:\nadd %r0, 5\nexit\n");
   expectAlways(*p, 0, 5);  // tiered: compiled with the fall-through never seen
   expectAlways(*p, 1, 105);
-  bool compiles = std::string(GetParam().name) != "Interpreter";
-  if (std::string(GetParam().name) == "Tiered") EXPECT_GE(p->target().deoptimizations(), 1u);
-  if (!compiles) EXPECT_EQ(p->target().deoptimizations(), 0u);
+  if (std::string_view(GetParam().name) == "tiered") EXPECT_GE(p->target().deoptimizations(), 1u);
+  if (!testing::compiles(GetParam().name)) EXPECT_EQ(p->target().deoptimizations(), 0u);
 }
 
 TEST_P(EbpfExecutionTest, RejectsBadPrograms) {
@@ -80,8 +71,8 @@ TEST_P(EbpfExecutionTest, RejectsBadPrograms) {
   EXPECT_FALSE(EbpfInstance::loadAssembly("ldxw %r0, [%r1]\nexit\n", "x", *runtime_).has_value());  // no memory yet
 }
 
-INSTANTIATE_TEST_SUITE_P(AllTiers, EbpfExecutionTest, ::testing::ValuesIn(kModes),
-                         [](const auto& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(AllTiers, EbpfExecutionTest, ::testing::ValuesIn(testing::kTierModes),
+                         [](const auto& info) { return std::string(info.param.displayName); });
 
 }  // namespace
 }  // namespace morel::ebpf

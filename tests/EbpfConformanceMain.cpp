@@ -11,6 +11,7 @@
 
 #include "morel/codegen/OptimizingCompiler.h"
 #include "morel/ebpf/EbpfInstance.h"
+#include "Testsuite.h"
 #include "TierModes.h"
 #include "morel/framework/Runtime.h"
 
@@ -22,8 +23,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string mode = argv[1];
-  const char* env = std::getenv("MOREL_TESTSUITE");
-  fs::path dir = argc > 2 ? fs::path(argv[2]) : fs::path(env ? env : MOREL_TESTSUITE_DIR) / "ebpf";
+  fs::path dir = argc > 2 ? fs::path(argv[2]) : morel::testing::testsuiteDir() / "ebpf";
   if (!fs::is_directory(dir)) {
     std::cout << "ebpf conformance suite not found at " << dir
               << " (set MOREL_TESTSUITE); nothing run\n";

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "Testsuite.h"
 #include "TierModes.h"
 #include "morel/polyglot/Polyglot.h"
 
@@ -201,8 +202,7 @@ int runMain(int argc, char** argv) {
   std::vector<fs::path> files;
   for (int i = 2; i < argc; ++i) files.emplace_back(argv[i]);
   if (files.empty()) {
-    const char* env = std::getenv("MOREL_TESTSUITE");
-    fs::path dir = fs::path(env ? env : MOREL_TESTSUITE_DIR) / "wasm";
+    fs::path dir = morel::testing::testsuiteDir() / "wasm";
     if (!fs::is_directory(dir)) {
       std::cout << "wasm spec suite not found at " << dir << " (set MOREL_TESTSUITE); nothing run\n";
       return 77;

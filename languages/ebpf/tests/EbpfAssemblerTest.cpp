@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "Testsuite.h"
 #include "morel/ebpf/EbpfProgram.h"
 
 namespace morel::ebpf {
@@ -430,16 +431,10 @@ TEST(EbpfConformanceFormat, RejectsMalformedFiles) {
   }
 }
 
-// The suite directory: $MOREL_TESTSUITE, else the one CMake configured.
 std::optional<std::filesystem::path> testsuiteDir() {
-  if (const char* env = std::getenv("MOREL_TESTSUITE"); env != nullptr && *env != '\0') {
-    return std::filesystem::path(env);
-  }
-#ifdef MOREL_TESTSUITE_DIR
-  return std::filesystem::path(MOREL_TESTSUITE_DIR);
-#else
-  return std::nullopt;
-#endif
+  std::filesystem::path dir = morel::testing::testsuiteDir();
+  if (dir.empty()) return std::nullopt;
+  return dir;
 }
 
 std::string readFile(const std::filesystem::path& path) {

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "Testsuite.h"
 #include "morel/wasm/WasmModule.h"
 
 namespace morel::wasm {
@@ -312,10 +313,7 @@ void checkCommand(const fs::path& dir, std::string_view line, SpecCounts& counts
 }
 
 TEST(WasmSpecSuiteTest, RelevantWastFiles) {
-#ifndef MOREL_TESTSUITE_DIR
-  GTEST_SKIP() << "MOREL_TESTSUITE_DIR is not defined";
-#else
-  const fs::path suite = fs::path(MOREL_TESTSUITE_DIR) / "wasm";
+  const fs::path suite = morel::testing::testsuiteDir() / "wasm";
   if (!fs::is_directory(suite)) GTEST_SKIP() << "spec test suite not found at " << suite;
   if (std::system("wast2json --version > /dev/null 2>&1") != 0) {
     GTEST_SKIP() << "wast2json (wabt) is not installed";
@@ -379,7 +377,6 @@ TEST(WasmSpecSuiteTest, RelevantWastFiles) {
   fs::remove_all(out);
   EXPECT_EQ(total.failed, 0);
   EXPECT_GT(total.passed, 0);
-#endif
 }
 
 }  // namespace

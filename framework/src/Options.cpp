@@ -15,7 +15,7 @@ const std::vector<OptionDescriptor>& engineOptionDescriptors() {
       {"engine.CompilationThreshold", int64_t{1000},
        "Calls plus loop iterations after which a call target is compiled."},
       {"engine.TraceCompilation", false,
-       "Print one line per compilation: name, tier, time, graph size, code size."},
+       "Print one line per compilation (name, tier, time, graph size, code size) and per deoptimization."},
       {"engine.DumpGraphs", std::string{},
        "Directory to write one Graphviz .dot file per compilation phase into."},
   };

@@ -45,6 +45,11 @@ int run(int argc, char** argv) {
         ->default_str("");
   }
   run->add_option("file", file, "Program to run")->required();
+  // The top-level help lists the engine options too, as the launcher's reference does.
+  std::string engineHelp = "\nEngine options (for `morel run`, written --engine.NAME=VALUE):\n";
+  for (const auto& d : morel::engineOptionDescriptors())
+    engineHelp += absl::StrFormat("  --%-30s %s\n", d.name, optionHelp(d));
+  app.footer(engineHelp);
   run->add_option("args", args, "Arguments of the invoked function");
   try {
     app.parse(argc, argv);

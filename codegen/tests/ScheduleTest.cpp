@@ -27,12 +27,10 @@ TEST(Schedule, HoistsLoopInvariantsAndSinksIntoBranches) {
       d.ifElse(d.ltS(d.loadI64(f, 0), d.i64(100)), bp, f, [&] { d.br(0, f); }, [] {});
     });
     d.ifElse(d.wrap(d.parameter(0)), side, f, [] {}, [&] { d.storeI64(f, 0, onlyInElse); });
-    GV<int64_t> r[] = {d.loadI64(f, 0)};
-    d.returnValues(r);
+    pe::testing::returnSlot(d, f, 0);
   });
-  auto result = pe::partialEvaluate(t.target);
+  auto result = pe::testing::optimizedGraph(t);
   pe::Graph& g = *result.graph;
-  pe::optimize(g);
   pe::ControlFlowGraph cfg(g);
   Schedule s = scheduleGraph(g, cfg);
   for (pe::IrNode* n : g.liveNodes()) {

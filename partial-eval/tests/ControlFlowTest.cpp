@@ -19,11 +19,9 @@ TEST(ControlFlow, DiamondInsideALoop) {
                [&] { d.storeI64(f, 0, d.i64(2)); });
       d.ifElse(d.ltS(d.loadI64(f, 0), d.parameter(0)), b2, f, [&] { d.br(0, f); }, [] {});
     });
-    GV<int64_t> r[] = {d.loadI64(f, 0)};
-    d.returnValues(r);
+    testing::returnSlot(d, f, 0);
   });
-  auto pe = partialEvaluate(t.target);
-  optimize(*pe.graph);
+  auto pe = testing::optimizedGraph(t);
   ControlFlowGraph cfg(*pe.graph);
   // Start, Loop, two arms, merge, the loop-exit and back-edge projections.
   ASSERT_EQ(cfg.blocks().size(), 7u);
@@ -54,11 +52,9 @@ TEST(ControlFlow, NestedLoopsNest) {
       d.storeI64(f, 0, d.add(d.loadI64(f, 0), d.i64(1)));
       d.ifElse(d.ltS(d.loadI64(f, 0), d.parameter(0)), b2, f, [&] { d.br(0, f); }, [] {});
     });
-    GV<int64_t> r[] = {d.loadI64(f, 0)};
-    d.returnValues(r);
+    testing::returnSlot(d, f, 0);
   });
-  auto pe = partialEvaluate(t.target);
-  optimize(*pe.graph);
+  auto pe = testing::optimizedGraph(t);
   ControlFlowGraph cfg(*pe.graph);
   uint32_t deepest = 0;
   for (const BasicBlock& b : cfg.blocks()) {

@@ -9,17 +9,14 @@
 namespace morel::pe {
 namespace {
 
+using testing::optimizedGraph;
+using testing::returnSlot;
 using testing::TestTarget;
 
 int count(const Graph& g, Op op) {
   int n = 0;
   for (IrNode* x : g.liveNodes()) n += x->op() == op;
   return n;
-}
-
-void ret(GraphDomain& d, GraphFrame& f, uint32_t slot) {
-  GV<int64_t> r[] = {d.loadI64(f, slot)};
-  d.returnValues(r);
 }
 
 TEST(GraphDomain, NewFrameFollowsTheDescriptor) {
@@ -34,7 +31,7 @@ TEST(GraphDomain, NewFrameFollowsTheDescriptor) {
     EXPECT_EQ(f.slots[1]->type(), Type::I64);
     EXPECT_TRUE(f.slots[0]->isConst() && f.slots[0]->value() == 0);
     EXPECT_EQ(f.slots[2], nullptr);
-    ret(d, f, 1);
+    returnSlot(d, f, 1);
   });
   partialEvaluate(t.target);
 }
@@ -45,10 +42,9 @@ TEST(GraphDomain, IfElseMergesWithPhi) {
     BranchProfile p;
     d.ifElse(d.wrap(d.parameter(0)), p, f, [&] { d.storeI64(f, 0, d.i64(1)); },
              [&] { d.storeI64(f, 0, d.i64(2)); });
-    ret(d, f, 0);
+    returnSlot(d, f, 0);
   });
-  auto pe = partialEvaluate(t.target);
-  optimize(*pe.graph);
+  auto pe = optimizedGraph(t);
   EXPECT_EQ(count(*pe.graph, Op::If), 1);
   EXPECT_EQ(count(*pe.graph, Op::Region), 1);
   EXPECT_EQ(count(*pe.graph, Op::Phi), 1);
@@ -59,10 +55,9 @@ TEST(GraphDomain, ConstantConditionBuildsOneSide) {
     GraphFrame f{{nullptr}};
     BranchProfile p;
     d.ifElse(d.i32(0), p, f, [&] { d.storeI64(f, 0, d.i64(1)); }, [&] { d.storeI64(f, 0, d.i64(2)); });
-    ret(d, f, 0);
+    returnSlot(d, f, 0);
   });
-  auto pe = partialEvaluate(t.target);
-  optimize(*pe.graph);
+  auto pe = optimizedGraph(t);
   EXPECT_EQ(printGraph(*pe.graph), "%0 = Start\n%1 = End %4\n%3 = Const i64 #2\n%4 = Return %0 %3\n");
 }
 
@@ -77,10 +72,9 @@ TEST(GraphDomain, LoopGetsBackEdgeAndPhis) {
       d.storeI64(f, 0, d.add(d.loadI64(f, 0), d.i64(1)));
       d.ifElse(d.ltS(d.loadI64(f, 0), n), bp, f, [&] { d.br(0, f); }, [] {});
     });
-    ret(d, f, 0);
+    returnSlot(d, f, 0);
   });
-  auto pe = partialEvaluate(t.target);
-  optimize(*pe.graph);
+  auto pe = optimizedGraph(t);
   EXPECT_EQ(count(*pe.graph, Op::Loop), 1);
   EXPECT_EQ(count(*pe.graph, Op::Phi), 1);
   for (IrNode* n : pe.graph->liveNodes())
@@ -92,10 +86,9 @@ TEST(GraphDomain, LoopWithoutBackEdgeDisappears) {
     GraphFrame f{{d.i64(5).node}};
     LoopProfile lp;
     d.loop(f, lp, [] {});
-    ret(d, f, 0);
+    returnSlot(d, f, 0);
   });
-  auto pe = partialEvaluate(t.target);
-  optimize(*pe.graph);
+  auto pe = optimizedGraph(t);
   EXPECT_EQ(count(*pe.graph, Op::Loop), 0);
   EXPECT_EQ(count(*pe.graph, Op::Phi), 0);
 }
@@ -106,10 +99,9 @@ TEST(GraphDomain, ProfileNeverTakenBecomesDeopt) {
   TestTarget t(1, [&](GraphDomain& d) {
     GraphFrame f{{d.i64(0).node}};
     d.ifElse(d.wrap(d.parameter(0)), seenFalseOnly, f, [&] { d.storeI64(f, 0, d.i64(1)); }, [] {});
-    ret(d, f, 0);
+    returnSlot(d, f, 0);
   });
-  auto pe = partialEvaluate(t.target);
-  optimize(*pe.graph);
+  auto pe = optimizedGraph(t);
   EXPECT_EQ(pe.deoptGuards, 1u);
   EXPECT_EQ(count(*pe.graph, Op::Deopt), 1);
   EXPECT_EQ(count(*pe.graph, Op::Phi), 0);
@@ -129,10 +121,9 @@ TEST(GraphDomain, DispatcherExplodesIntoTheControlFlowGraph) {
       }
       return d.leave(f);
     });
-    ret(d, f, 0);
+    returnSlot(d, f, 0);
   });
-  auto pe = partialEvaluate(t.target);
-  optimize(*pe.graph);
+  auto pe = optimizedGraph(t);
   EXPECT_EQ(count(*pe.graph, Op::If), 1);
   EXPECT_EQ(count(*pe.graph, Op::Region), 1);
   EXPECT_EQ(count(*pe.graph, Op::Loop), 0);
@@ -153,10 +144,9 @@ TEST(GraphDomain, BackwardJumpMakesALoop) {
       }
       return d.leave(f);
     });
-    ret(d, f, 0);
+    returnSlot(d, f, 0);
   });
-  auto pe = partialEvaluate(t.target);
-  optimize(*pe.graph);
+  auto pe = optimizedGraph(t);
   EXPECT_EQ(count(*pe.graph, Op::Loop), 1);
   EXPECT_EQ(count(*pe.graph, Op::Phi), 1);
   EXPECT_NE(toGraphviz(*pe.graph, "t").find("digraph"), std::string::npos);
@@ -173,10 +163,9 @@ TEST(GraphDomain, BackEdgeIntoASkippedBlockDeoptimizes) {
       if (b == 1) return d.leave(f);
       return d.jump(1, f);
     });
-    ret(d, f, 0);
+    returnSlot(d, f, 0);
   });
-  auto pe = partialEvaluate(t.target);
-  optimize(*pe.graph);
+  auto pe = optimizedGraph(t);
   EXPECT_EQ(count(*pe.graph, Op::Deopt), 1);
   EXPECT_EQ(count(*pe.graph, Op::Return), 0);
 }

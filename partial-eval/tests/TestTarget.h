@@ -5,6 +5,8 @@
 #include "morel/framework/RootNode.h"
 #include "morel/framework/Runtime.h"
 #include "morel/pe/GraphDomain.h"
+#include "morel/pe/PartialEvaluator.h"
+#include "morel/pe/Phases.h"
 
 namespace morel::pe::testing {
 
@@ -41,5 +43,18 @@ struct TestTarget {
   Runtime runtime{options, nullptr, nullptr};
   CallTarget target;
 };
+
+/// Ends the graph returning a frame slot's value (raw 64-bit).
+inline void returnSlot(GraphDomain& d, GraphFrame& f, uint32_t slot) {
+  GV<int64_t> r[] = {d.loadI64(f, slot)};
+  d.returnValues(r);
+}
+
+/// Partially evaluates a test target and runs the optimization phases.
+inline PartialEvaluation optimizedGraph(TestTarget& t) {
+  PartialEvaluation pe = partialEvaluate(t.target);
+  optimize(*pe.graph);
+  return pe;
+}
 
 }  // namespace morel::pe::testing

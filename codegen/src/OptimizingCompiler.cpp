@@ -25,15 +25,16 @@ void OptimizingCompiler::dump(const pe::Graph& g, const CallTarget& target, cons
 
 Result<CompilationResult> OptimizingCompiler::compile(CallTarget& target) {
   ++compilationId_;
-  pe::PartialEvaluation pe = pe::partialEvaluate(target);
-  pe::Graph& g = *pe.graph;
+  auto pe = pe::partialEvaluate(target, static_cast<std::size_t>(target.runtime().maximumGraphSize()));
+  if (!pe) return std::unexpected(pe.error());
+  pe::Graph& g = *pe->graph;
   dump(g, target, "after-pe");
   pe::optimize(g);
   dump(g, target, "after-opt");
   pe::ControlFlowGraph cfg(g);
   Schedule schedule = scheduleGraph(g, cfg);
 
-  auto code = backend_.emit(g, cfg, schedule, target, target.runtime().stackLimitAddress());
+  auto code = backend_.emit(g, cfg, schedule, target);
   if (!code) return std::unexpected(code.error());
   return CompilationResult{std::move(*code), g.liveCount()};
 }

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "morel/framework/Runtime.h"
 
 namespace morel::codegen {
 
@@ -78,8 +79,8 @@ bool isComparison(Op op) {
 class Lowering {
  public:
   Lowering(x86::Compiler& cc, const pe::Graph& g, const pe::ControlFlowGraph& cfg,
-           const Schedule& s, CallTarget& self, const uintptr_t* stackLimit)
-      : cc_(cc), g_(g), cfg_(cfg), s_(s), self_(self), stackLimit_(stackLimit) {
+           const Schedule& s, CallTarget& self)
+      : cc_(cc), g_(g), cfg_(cfg), s_(s), self_(self), limits_(self.runtime().limitsAddress()) {
     regs_.resize(g.nodes().size());
     hasReg_.assign(g.nodes().size(), false);
   }
@@ -92,13 +93,21 @@ class Lowering {
     fn->setArg(1, ioReg_);
     labels_.resize(cfg_.blocks().size());
     for (Label& l : labels_) l = cc_.newLabel();
-    stackOverflow_ = cc_.newLabel();
+    Label stackOverflow = cc_.newLabel();
+    Label outOfFrames = cc_.newLabel();
+    Label interrupted = cc_.newLabel();
 
-    // Guest recursion must not exhaust the host stack.
-    x86::Gp limit = cc_.newGpq("limit");
-    cc_.mov(limit, Imm(reinterpret_cast<uint64_t>(stackLimit_)));
-    cc_.cmp(x86::rsp, x86::qword_ptr(limit));
-    cc_.jb(stackOverflow_);
+    // The entry checks every tier makes (CallTarget::interpreterEntry): the host
+    // stack backstop, a pending interrupt, then the guest frame budget.
+    x86::Gp limits = limitsReg();
+    cc_.cmp(x86::rsp, x86::qword_ptr(limits, GuestLimits::stackLimitOffset()));
+    cc_.jb(stackOverflow);
+    x86::Gp pending = cc_.newGpq("interrupt");
+    cc_.mov(pending, x86::qword_ptr(limits, GuestLimits::interruptOffset()));
+    cc_.test(pending, pending);
+    cc_.jnz(interrupted);
+    cc_.sub(x86::qword_ptr(limits, GuestLimits::framesLeftOffset()), 1);
+    cc_.js(outOfFrames);
 
     const auto& order = cfg_.reversePostOrder();
     for (std::size_t i = 0; i < order.size(); ++i) {
@@ -108,23 +117,51 @@ class Lowering {
       for (IrNode* n : s_.blockNodes[b]) lower(n, b);
       const pe::BasicBlock& bb = cfg_.block(b);
       IrNode* last = bb.controls.back();
-      if (last->op() != Op::If && !last->isExit() && !bb.succs.empty()) gotoBlock(b, bb.succs[0]);
+      if (last->op() == Op::If || last->isExit()) continue;
+      // Partial evaluation gives every path an exit (loops poll); a block that
+      // falls off the end would run into whatever code follows.
+      if (bb.succs.empty()) {
+        failure_ = "a block without a successor or an exit";
+        continue;
+      }
+      gotoBlock(b, bb.succs[0]);
     }
-    cc_.bind(stackOverflow_);
+    cc_.bind(interrupted);
+    cc_.ret(pending);
+    cc_.bind(outOfFrames);
+    cc_.add(x86::qword_ptr(limits, GuestLimits::framesLeftOffset()), 1);
+    cc_.bind(stackOverflow);
     x86::Gp status = cc_.newGpq("status");
     cc_.mov(status, Imm(statusOf(kCallStackExhausted)));
     cc_.ret(status);
     cc_.endFunc();
   }
 
+  /// Set when the graph cannot be lowered; the compilation then fails.
+  const std::string& failure() const { return failure_; }
+
  private:
   x86::Gp newReg(Type t) { return t == Type::I32 ? cc_.newGpd() : cc_.newGpq(); }
 
+  x86::Gp limitsReg() {
+    x86::Gp r = cc_.newGpq("limits");
+    cc_.mov(r, Imm(reinterpret_cast<uint64_t>(limits_)));
+    return r;
+  }
+
+  /// Every exit of the function hands back the frame its entry took from the budget.
+  void returnStatus(const x86::Gp& status) {
+    cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), 1);
+    cc_.ret(status);
+  }
+
   /// The register holding `n`'s value; constants are materialized at each use.
+  /// Materializing never touches the flags (`mov`, not `xor`): an operand may be
+  /// fetched between a compare and the instruction that consumes its flags.
   x86::Gp reg(IrNode* n) {
     if (n->isConst()) {
       x86::Gp r = newReg(n->type());
-      if (n->value() == 0) cc_.xor_(r.r32(), r.r32());
+      if (n->value() == 0) cc_.mov(r.r32(), Imm(0));
       else cc_.mov(r, Imm(n->value()));
       return r;
     }
@@ -153,10 +190,14 @@ class Lowering {
       case Op::TrapExit: {
         x86::Gp r = cc_.newGpq();
         cc_.mov(r, Imm(reinterpret_cast<uint64_t>(n->aux())));
-        cc_.ret(r);
+        returnStatus(r);
         return;
       }
-      case Op::StatusExit: cc_.ret(reg(n->input(1))); return;
+      case Op::StatusExit: returnStatus(reg(n->input(1))); return;
+      case Op::Poll:
+        cc_.mov(reg(n), x86::qword_ptr(limitsReg(), GuestLimits::interruptOffset()));
+        return;
+      case Op::StressTick: return lowerStressTick(n);
       case Op::Deopt: return lowerDeopt(n);
       case Op::Add: case Op::Sub: case Op::And: case Op::Or: case Op::Xor:
         return lowerAlu(n);
@@ -176,19 +217,23 @@ class Lowering {
       case Op::Ctz: cc_.tzcnt(reg(n), reg(n->input(0))); return;
       case Op::Popcnt: cc_.popcnt(reg(n), reg(n->input(0))); return;
       case Op::Eqz: {
-        x86::Gp d = reg(n);
+        // Zero the whole result before the test: setcc writes only its low byte.
         x86::Gp a = reg(n->input(0));
+        x86::Gp d = reg(n);
+        cc_.xor_(d.r32(), d.r32());
         cc_.test(a, a);
         cc_.sete(d.r8());
-        cc_.movzx(d.r32(), d.r8());
         return;
       }
       case Op::Select: {
-        x86::Gp d = reg(n);
+        // Every operand is in a register before `test`, so nothing runs between it and cmov.
         x86::Gp c = reg(n->input(0));
-        cc_.mov(d, reg(n->input(2)));
+        x86::Gp ifTrue = reg(n->input(1));
+        x86::Gp ifFalse = reg(n->input(2));
+        x86::Gp d = reg(n);
+        cc_.mov(d, ifFalse);
         cc_.test(c, c);
-        cc_.cmovnz(d, reg(n->input(1)));
+        cc_.cmovnz(d, ifTrue);
         return;
       }
       case Op::Wrap: cc_.mov(reg(n), reg(n->input(0)).r32()); return;
@@ -262,11 +307,18 @@ class Lowering {
     cc_.bind(done);
   }
 
-  void compare(IrNode* c) {
+  /// A comparison's operands, fetched into registers (or an immediate) before any
+  /// flag-setting instruction is emitted.
+  struct CompareOperands {
+    x86::Gp a;
+    Operand b;
+  };
+  CompareOperands compareOperands(IrNode* c) {
     x86::Gp a = reg(c->input(0));
-    if (immOperand(c->input(1))) cc_.cmp(a, Imm(c->input(1)->value()));
-    else cc_.cmp(a, reg(c->input(1)));
+    if (immOperand(c->input(1))) return {a, Imm(c->input(1)->value())};
+    return {a, reg(c->input(1))};
   }
+  void compare(const CompareOperands& o) { cc_.emit(x86::Inst::kIdCmp, o.a, o.b); }
 
   /// A comparison used only by the If that ends its block is emitted as cmp + jcc there.
   bool fusedIntoIf(IrNode* c) const {
@@ -277,10 +329,11 @@ class Lowering {
 
   void lowerCompare(IrNode* n) {
     if (fusedIntoIf(n)) return;
+    CompareOperands o = compareOperands(n);
     x86::Gp d = reg(n);
-    compare(n);
+    cc_.xor_(d.r32(), d.r32());  // before cmp: setcc writes only the low byte
+    compare(o);
     cc_.set(condOf(n->op()), d.r8());
-    cc_.movzx(d.r32(), d.r8());
   }
 
   void lowerIf(IrNode* n, uint32_t block) {
@@ -289,7 +342,7 @@ class Lowering {
     IrNode* c = n->input(1);
     x86::CondCode cond;
     if (isComparison(c->op()) && fusedIntoIf(c)) {
-      compare(c);
+      compare(compareOperands(c));
       cond = condOf(c->op());
     } else {
       x86::Gp r = reg(c);
@@ -361,7 +414,27 @@ class Lowering {
       cc_.mov(x86::qword_ptr(ioReg_, static_cast<int32_t>(8 * (i - 1))), reg(n->input(i)));
     x86::Gp ok = cc_.newGpq();
     cc_.xor_(ok.r32(), ok.r32());
-    cc_.ret(ok);
+    returnStatus(ok);
+  }
+
+  void lowerStressTick(IrNode* n) {
+    // d = (--counter == 0); at zero the runtime sets the next countdown.
+    DeoptStress& stress = self_.runtime().stressDeopt();
+    x86::Gp counter = cc_.newGpq("stress");
+    x86::Gp d = reg(n);
+    Label done = cc_.newLabel();
+    cc_.mov(counter, Imm(reinterpret_cast<uint64_t>(stress.counterAddress())));
+    cc_.xor_(d.r32(), d.r32());
+    cc_.sub(x86::qword_ptr(counter), 1);
+    cc_.jnz(done);
+    x86::Gp self = cc_.newGpq("stressState");
+    cc_.mov(self, Imm(reinterpret_cast<uint64_t>(&stress)));
+    InvokeNode* invoke = nullptr;
+    cc_.invoke(&invoke, reinterpret_cast<uint64_t>(&DeoptStress::rearm),
+               FuncSignatureT<void, void*>(CallConvId::kHost));
+    invoke->setArg(0, self);
+    cc_.mov(d.r32(), 1);
+    cc_.bind(done);
   }
 
   void lowerDeopt(IrNode* n) {
@@ -383,7 +456,7 @@ class Lowering {
     invoke->setArg(3, frameReg);
     x86::Gp status = cc_.newGpq();
     invoke->setRet(0, status);
-    cc_.ret(status);
+    returnStatus(status);
   }
 
   x86::Compiler& cc_;
@@ -391,11 +464,11 @@ class Lowering {
   const pe::ControlFlowGraph& cfg_;
   const Schedule& s_;
   CallTarget& self_;
-  const uintptr_t* stackLimit_;
+  const GuestLimits* limits_;
+  std::string failure_;
   std::vector<x86::Gp> regs_;
   std::vector<bool> hasReg_;
   std::vector<Label> labels_;
-  Label stackOverflow_;
   x86::Gp selfReg_, ioReg_;
   int32_t nextBlock_ = -1;
   std::unordered_map<uint32_t, x86::Gp> callStatus_;
@@ -409,8 +482,7 @@ X86Backend::~X86Backend() = default;
 
 Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
                                                         const pe::ControlFlowGraph& cfg,
-                                                        const Schedule& schedule, CallTarget& self,
-                                                        const uintptr_t* stackLimit) {
+                                                        const Schedule& schedule, CallTarget& self) {
   std::lock_guard lock(runtime_->mutex);
   // lzcnt/tzcnt/popcnt decode as other instructions on CPUs without them.
   const CpuFeatures& cpu = CpuInfo::host().features();
@@ -421,7 +493,10 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
   ErrorCollector errors;
   code.setErrorHandler(&errors);
   x86::Compiler cc(&code);
-  Lowering(cc, g, cfg, schedule, self, stackLimit).run();
+  Lowering lowering(cc, g, cfg, schedule, self);
+  lowering.run();
+  if (!lowering.failure().empty())
+    return fail("code generation failed", 0, Diagnostic::Unit::Byte, lowering.failure());
   if (errors.error == kErrorOk) cc.finalize();
   if (errors.error != kErrorOk)
     return fail("code generation failed", 0, Diagnostic::Unit::Byte, errors.text);

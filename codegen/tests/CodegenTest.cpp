@@ -17,7 +17,6 @@ constexpr TrapKind kTestTrap{"test trap"};
 struct Compiled {
   explicit Compiled(uint32_t params, std::function<void(GraphDomain&)> build)
       : t(params, std::move(build)) {
-    t.runtime.enterGuest();
     auto r = compiler.compile(t.target);
     EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().toString());
     if (r) t.target.install(std::move(r->code));
@@ -25,6 +24,7 @@ struct Compiled {
   std::pair<Status, int64_t> call(std::vector<int64_t> args) {
     std::vector<uint64_t> io(std::max<size_t>(args.size(), 1));
     for (size_t i = 0; i < args.size(); ++i) io[i] = static_cast<uint64_t>(args[i]);
+    Runtime::GuestEntry entry(t.runtime);
     Status s = t.target.call(io.data());
     return {s, static_cast<int64_t>(io[0])};
   }

@@ -17,7 +17,7 @@ void Assumption::invalidate() {
   {
     std::lock_guard lock(mutex_);
     if (!valid_) return;
-    valid_ = false;
+    valid_.store(false, std::memory_order_release);
     toRun.swap(dependents_);
   }
   for (auto& f : toRun) f();

@@ -15,22 +15,37 @@ std::mutex codeMutex;
 }  // namespace
 
 CallTarget::CallTarget(RootNode& root, Runtime& runtime)
-    : entry_(&CallTarget::interpreterEntry), root_(&root), runtime_(&runtime) {}
+    : entry_(&CallTarget::interpreterEntry),
+      root_(&root),
+      runtime_(&runtime),
+      limits_(&runtime.limits()) {}
 
 CallTarget::~CallTarget() = default;
 
 const std::string& CallTarget::name() const { return root_->name(); }
 
-bool CallTarget::install(std::unique_ptr<InstalledCode> code, uint32_t deoptsAtStart) {
+CallTarget::Snapshot CallTarget::snapshot() const {
+  return {deoptimizations(), root_->specializationVersion()};
+}
+
+bool CallTarget::install(std::unique_ptr<InstalledCode> code, Snapshot compiledFrom) {
   std::lock_guard lock(codeMutex);
-  if (deopts_ != deoptsAtStart) {
+  if (deoptimizations() != compiledFrom.deopts) {
     // invalidate() already chose the tier (Interpreted, or Failed after too many deopts).
+    return false;
+  }
+  if (root_->specializationVersion() != compiledFrom.specializationVersion) {
+    // The tree was re-specialized while the compiler read it: compile it again later.
+    retired_.push_back(std::move(code));
+    callCount_.reset();
+    loopCount_.reset();
+    tier_.store(Tier::Interpreted, std::memory_order_release);
     return false;
   }
   Entry e = code->entry();
   if (code_) retired_.push_back(std::move(code_));
   code_ = std::move(code);
-  ++compilations_;
+  compilations_.fetch_add(1, std::memory_order_relaxed);
   std::atomic_ref(entry_).store(e, std::memory_order_release);
   tier_.store(Tier::Compiled, std::memory_order_release);
   return true;
@@ -50,7 +65,7 @@ void CallTarget::invalidate() {
   if (code_) retired_.push_back(std::move(code_));
   callCount_.reset();
   loopCount_.reset();
-  tier_.store(deopts_ >= kMaxDeoptimizations ? Tier::Failed : Tier::Interpreted,
+  tier_.store(deoptimizations() >= kMaxDeoptimizations ? Tier::Failed : Tier::Interpreted,
               std::memory_order_release);
 }
 
@@ -64,18 +79,28 @@ Status CallTarget::runInterpreter(uint64_t* io) {
 }
 
 Status CallTarget::interpreterEntry(CallTarget* self, uint64_t* io) {
-  if (reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) < self->runtime_->stackLimit())
+  GuestLimits& limits = *self->limits_;
+  if (reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) < limits.stackLimit)
     return statusOf(kCallStackExhausted);
+  if (Status s = limits.pendingInterrupt(); s != 0) [[unlikely]]
+    return s;
   self->callCount_.increment();
   self->runtime_->onInterpretedCall(*self);
   Entry e = self->currentEntry();
   if (e != &CallTarget::interpreterEntry) return e(self, io);
-  return self->runInterpreter(io);
+  // The guest frame budget, counted alike by compiled entries (sandbox.MaxStackFrames).
+  if (--limits.framesLeft < 0) [[unlikely]] {
+    ++limits.framesLeft;
+    return statusOf(kCallStackExhausted);
+  }
+  Status s = self->runInterpreter(io);
+  ++limits.framesLeft;
+  return s;
 }
 
 Status CallTarget::deoptimize(CallTarget* self, uint64_t* io, const Node* statement,
                               const int64_t* slots) {
-  ++self->deopts_;
+  self->deopts_.fetch_add(1, std::memory_order_acq_rel);
   self->invalidate();
   self->runtime_->traceDeoptimization(*self, *statement);
   // The guard sat inside `statement`, whose one side effect (at its root) had not

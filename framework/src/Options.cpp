@@ -18,6 +18,17 @@ const std::vector<OptionDescriptor>& engineOptionDescriptors() {
        "Print one line per compilation (name, tier, time, graph size, code size) and per deoptimization."},
       {"engine.DumpGraphs", std::string{},
        "Directory to write one Graphviz .dot file per compilation phase into."},
+      {"engine.MaximumGraphSize", int64_t{150000},
+       "Graph nodes past which partial evaluation gives up: the call target stays interpreted."},
+      {"engine.StressDeopt", int64_t{0},
+       "Testing: every Nth statement boundary of compiled code deoptimizes (0: off)."},
+      {"engine.StressDeoptSeed", int64_t{0},
+       "Testing: with StressDeopt, deoptimize at random statement boundaries, on average every "
+       "Nth, from this seed (0: exactly every Nth)."},
+      {"sandbox.MaxCPUTime", Duration{},
+       "CPU time a context's guest code may use in total (e.g. 500ms, 2s); then it is cancelled."},
+      {"sandbox.MaxStackFrames", int64_t{10000},
+       "Guest call depth past which a call traps with \"call stack exhausted\", in every tier.", 1},
   };
   return kOptions;
 }
@@ -26,21 +37,67 @@ OptionValues::OptionValues() {
   for (const auto& d : engineOptionDescriptors()) values_[d.name] = d.defaultValue;
 }
 
+Result<Duration> parseDuration(std::string_view text) {
+  using namespace std::chrono;
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  int64_t n = 0;
+  if (digits == 0 || !absl::SimpleAtoi(std::string(text.substr(0, digits)), &n))
+    return fail("bad option value", 0, Diagnostic::Unit::Byte,
+                absl::StrCat("expected a duration such as 500ms or 2s, got '", std::string(text), "'"));
+  std::string_view unit = text.substr(digits);
+  nanoseconds per;
+  if (unit == "ms") per = milliseconds(1);
+  else if (unit == "s") per = seconds(1);
+  else if (unit == "m") per = minutes(1);
+  else if (unit == "h") per = hours(1);
+  else if (unit == "d") per = hours(24);
+  else
+    return fail("bad option value", 0, Diagnostic::Unit::Byte,
+                absl::StrCat("a duration needs a unit (ms, s, m, h, d), got '", std::string(text), "'"));
+  if (n > nanoseconds::max().count() / per.count())
+    return fail("bad option value", 0, Diagnostic::Unit::Byte,
+                absl::StrCat("duration too long: '", std::string(text), "'"));
+  return Duration{n * per, std::string(text)};
+}
+
+Result<void> OptionValues::setFlag(std::string_view name) {
+  auto it = values_.find(name);
+  if (it == values_.end()) return fail("unknown option", 0, Diagnostic::Unit::Byte, std::string(name));
+  if (!std::holds_alternative<bool>(it->second))
+    return fail("bad option value", 0, Diagnostic::Unit::Byte,
+                absl::StrCat(std::string(name), " needs a value: --", std::string(name), "=VALUE"));
+  it->second = true;
+  return {};
+}
+
 Result<void> OptionValues::set(std::string_view name, std::string_view value) {
   auto it = values_.find(name);
   if (it == values_.end()) return fail("unknown option", 0, Diagnostic::Unit::Byte, std::string(name));
+  if (value.empty())
+    return fail("bad option value", 0, Diagnostic::Unit::Byte,
+                absl::StrCat(std::string(name), " has an empty value"));
   auto& slot = it->second;
+  int64_t minimum = 0;
+  for (const auto& d : engineOptionDescriptors())
+    if (d.name == name) minimum = d.minimum;
   if (std::holds_alternative<bool>(slot)) {
-    if (value == "true" || value.empty()) slot = true;
+    if (value == "true") slot = true;
     else if (value == "false") slot = false;
     else return fail("bad option value", 0, Diagnostic::Unit::Byte,
                      absl::StrCat(std::string(name), " expects true or false, got '", std::string(value), "'"));
   } else if (std::holds_alternative<int64_t>(slot)) {
     int64_t n = 0;
-    if (!absl::SimpleAtoi(std::string(value), &n) || n < 0)
+    if (!absl::SimpleAtoi(std::string(value), &n) || n < minimum)
       return fail("bad option value", 0, Diagnostic::Unit::Byte,
-                  absl::StrCat(std::string(name), " expects a non-negative integer, got '", std::string(value), "'"));
+                  absl::StrCat(std::string(name), " expects an integer of at least ", minimum,
+                               ", got '", std::string(value), "'"));
     slot = n;
+  } else if (std::holds_alternative<Duration>(slot)) {
+    auto d = parseDuration(value);
+    if (!d) return fail("bad option value", 0, Diagnostic::Unit::Byte,
+                        absl::StrCat(std::string(name), ": ", d.error().detail));
+    slot = *d;
   } else {
     slot = std::string(value);
   }
@@ -50,7 +107,7 @@ Result<void> OptionValues::set(std::string_view name, std::string_view value) {
 Result<void> OptionValues::parseArgument(std::string_view arg) {
   if (arg.starts_with("--")) arg.remove_prefix(2);
   auto eq = arg.find('=');
-  if (eq == std::string_view::npos) return set(arg, "");
+  if (eq == std::string_view::npos) return setFlag(arg);
   return set(arg.substr(0, eq), arg.substr(eq + 1));
 }
 
@@ -62,6 +119,9 @@ int64_t OptionValues::getInt(std::string_view name) const {
 }
 std::string OptionValues::getString(std::string_view name) const {
   return std::get<std::string>(values_.find(name)->second);
+}
+Duration OptionValues::getDuration(std::string_view name) const {
+  return std::get<Duration>(values_.find(name)->second);
 }
 
 }  // namespace morel

@@ -16,7 +16,14 @@ Runtime::Runtime(const OptionValues& options, Compiler* compiler, std::ostream* 
       background_(options.getBool("engine.BackgroundCompilation")),
       traceCompilation_(options.getBool("engine.TraceCompilation")),
       threshold_(options.getInt("engine.CompilationThreshold")),
-      trace_(trace) {
+      trace_(trace),
+      maxStackFrames_(options.getInt("sandbox.MaxStackFrames")),
+      maximumGraphSize_(options.getInt("engine.MaximumGraphSize")),
+      stressDeopt_(options.getInt("engine.StressDeopt"),
+                   static_cast<uint64_t>(options.getInt("engine.StressDeoptSeed"))) {
+  limits_.framesLeft = maxStackFrames_;  // calls made without a GuestEntry (tests) count too
+  if (auto cpu = options.getDuration("sandbox.MaxCPUTime"); cpu.value.count() > 0)
+    cpuTimeLimit_ = std::make_unique<CpuTimeLimit>(cpu.value, [this] { interrupt(kCpuTimeExceeded); });
   if (compilationEnabled() && background_ && !compileImmediately_)
     worker_ = std::thread([this] { backgroundLoop(); });
 }
@@ -31,18 +38,61 @@ Runtime::~Runtime() {
   if (worker_.joinable()) worker_.join();
 }
 
-void Runtime::enterGuest() {
-  if (stackLimit_ != 0) return;
-  pthread_attr_t attr;
-  void* base = nullptr;
-  size_t size = 0;
-  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-    pthread_attr_getstack(&attr, &base, &size);
-    pthread_attr_destroy(&attr);
+namespace {
+
+/// The lowest address guest frames may use on this thread, looked up once per
+/// thread (for the main thread glibc reads /proc/self/maps to answer).
+uintptr_t threadStackLimit() {
+  thread_local uintptr_t limit = [] {
+    pthread_attr_t attr;
+    void* base = nullptr;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+      pthread_attr_getstack(&attr, &base, &size);
+      pthread_attr_destroy(&attr);
+    }
+    // Leave room for host code below the last guest frame (compiler, trap handling).
+    constexpr uintptr_t kReserve = uintptr_t{256} * 1024;
+    return base != nullptr ? reinterpret_cast<uintptr_t>(base) + kReserve : uintptr_t{0};
+  }();
+  return limit;
+}
+
+}  // namespace
+
+void Runtime::interrupt(const TrapKind& why) {
+  Status want = statusOf(why);
+  Status cur = limits_.interrupt.load(std::memory_order_relaxed);
+  // A context once closed stays closed: a later plain interrupt does not reopen it.
+  while (cur != statusOf(kCancelled) && cur != statusOf(kCpuTimeExceeded)) {
+    if (limits_.interrupt.compare_exchange_weak(cur, want, std::memory_order_release)) return;
   }
-  // Leave room for host code below the last guest frame (compiler, trap handling).
-  constexpr uintptr_t kReserve = uintptr_t{256} * 1024;
-  stackLimit_ = base != nullptr ? reinterpret_cast<uintptr_t>(base) + kReserve : 0;
+}
+
+Status Runtime::closedStatus() const {
+  Status s = limits_.pendingInterrupt();
+  return s == statusOf(kCancelled) || s == statusOf(kCpuTimeExceeded) ? s : 0;
+}
+
+std::chrono::nanoseconds Runtime::cpuTimeUsed() {
+  return cpuTimeLimit_ ? cpuTimeLimit_->used() : std::chrono::nanoseconds(0);
+}
+
+Runtime::GuestEntry::GuestEntry(Runtime& runtime)
+    : runtime_(runtime), outermost_(runtime.entryDepth_++ == 0) {
+  if (!outermost_) return;
+  GuestLimits& l = runtime.limits_;
+  l.stackLimit = threadStackLimit();
+  l.framesLeft = runtime.maxStackFrames_;
+  // An interrupt stops what runs when it arrives, not the next call.
+  Status pending = statusOf(kInterrupted);
+  l.interrupt.compare_exchange_strong(pending, 0, std::memory_order_relaxed);
+  if (runtime.cpuTimeLimit_) runtime.cpuTimeLimit_->enter();
+}
+
+Runtime::GuestEntry::~GuestEntry() {
+  --runtime_.entryDepth_;
+  if (outermost_ && runtime_.cpuTimeLimit_) runtime_.cpuTimeLimit_->exit();
 }
 
 void Runtime::onInterpretedCall(CallTarget& target) {
@@ -59,7 +109,7 @@ void Runtime::onInterpretedCall(CallTarget& target) {
 }
 
 void Runtime::compileNow(CallTarget& target) {
-  uint32_t deopts = target.deoptimizations();
+  CallTarget::Snapshot from = target.snapshot();
   auto start = std::chrono::steady_clock::now();
   auto result = compiler_->compile(target);
   double millis =
@@ -72,7 +122,7 @@ void Runtime::compileNow(CallTarget& target) {
     return;
   }
   trace(target, millis, *result);
-  if (target.install(std::move(result->code), deopts)) installed_.fetch_add(1, std::memory_order_relaxed);
+  if (target.install(std::move(result->code), from)) installed_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Runtime::trace(CallTarget& target, double millis, const CompilationResult& r) {

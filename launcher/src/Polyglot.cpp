@@ -1,5 +1,6 @@
 #include "morel/polyglot/Polyglot.h"
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -23,6 +24,21 @@ Engine::Engine(OptionValues options) : options_(std::move(options)) {
 
 Engine::~Engine() = default;
 
+Result<std::unique_ptr<Engine>> Engine::create(OptionValues options) {
+  if (std::string dir = options.getString("engine.DumpGraphs"); !dir.empty()) {
+    // Fail now, not silently at the first compilation.
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    std::string probe = absl::StrCat(dir, "/.morel-write-test");
+    bool writable = !ec && std::ofstream(probe).good();
+    std::filesystem::remove(probe, ec);
+    if (!writable)
+      return fail("bad option value", 0, Diagnostic::Unit::Byte,
+                  absl::StrCat("engine.DumpGraphs: cannot write to directory '", dir, "'"));
+  }
+  return std::make_unique<Engine>(std::move(options));
+}
+
 // ---- Source
 
 Source Source::fromBytes(std::string language, std::string name, std::vector<uint8_t> bytes) {
@@ -38,9 +54,26 @@ Source Source::fromText(std::string language, std::string name, std::string_view
 }
 
 Result<Source> Source::fromFile(const std::string& path) {
+  // Only regular files: a FIFO, a device (/dev/zero) or a directory would block,
+  // never end, or fail late; a size limit bounds what one load may allocate.
+  std::error_code ec;
+  auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status))
+    return fail("cannot read file", 0, Diagnostic::Unit::Byte, absl::StrCat(path, ": no such file"));
+  if (!std::filesystem::is_regular_file(status))
+    return fail("cannot read file", 0, Diagnostic::Unit::Byte,
+                absl::StrCat(path, ": not a regular file"));
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) return fail("cannot read file", 0, Diagnostic::Unit::Byte, absl::StrCat(path, ": ", ec.message()));
+  if (size > kMaxFileSize)
+    return fail("cannot read file", 0, Diagnostic::Unit::Byte,
+                absl::StrCat(path, ": ", size, " bytes is more than the limit of ", kMaxFileSize));
   std::ifstream in(path, std::ios::binary);
-  if (!in) return fail("cannot read file", 0, Diagnostic::Unit::Byte, path);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in) return fail("cannot read file", 0, Diagnostic::Unit::Byte, absl::StrCat(path, ": cannot open"));
+  std::vector<uint8_t> bytes(size);
+  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
+  if (static_cast<std::size_t>(in.gcount()) != size)
+    return fail("cannot read file", 0, Diagnostic::Unit::Byte, absl::StrCat(path, ": short read"));
   std::string language;
   if (path.ends_with(".wasm")) language = "wasm";
   else if (path.ends_with(".data") || path.ends_with(".bpf") || path.ends_with(".s")) language = "ebpf";
@@ -64,9 +97,27 @@ Context::~Context() { runtime_.reset(); }
 
 void Context::drainCompilations() { runtime_->drainQueue(); }
 
+void Context::cancel() { runtime_->interrupt(kCancelled); }
+
+void Context::interrupt() { runtime_->interrupt(kInterrupted); }
+
+bool Context::isClosed() const { return runtime_->closedStatus() != 0; }
+
+std::chrono::nanoseconds Context::cpuTimeUsed() const { return runtime_->cpuTimeUsed(); }
+
+Diagnostic Context::limitError(Status s) const {
+  if (s == statusOf(kCpuTimeExceeded))
+    return {"resource exhausted", 0, Diagnostic::Unit::Byte,
+            absl::StrCat("sandbox.MaxCPUTime of ",
+                         engine_.options().getDuration("sandbox.MaxCPUTime").text, " exceeded")};
+  if (s == statusOf(kCancelled)) return {"cancelled", 0, Diagnostic::Unit::Byte, "context cancelled"};
+  return {"interrupted", 0, Diagnostic::Unit::Byte, "execution interrupted"};
+}
+
 uint64_t Context::compilationCount() const { return runtime_->installedCompilations(); }
 
 Result<Value> Context::eval(const Source& source) {
+  if (Status closed = runtime_->closedStatus(); closed != 0) return std::unexpected(limitError(closed));
   auto loaded = std::make_unique<Loaded>();
   Value v;
   if (source.language() == "wasm") {
@@ -177,8 +228,12 @@ Result<Value> Value::execute(const std::vector<Value>& args) const {
     io[i] = f->paramIsI64[i] ? static_cast<uint64_t>(args[i].asLong())
                              : static_cast<uint32_t>(args[i].asInt());
   }
-  f->context->runtime_->enterGuest();
-  Status s = f->target->call(io.data());
+  Status s = 0;
+  {
+    Runtime::GuestEntry entry(*f->context->runtime_);
+    s = f->target->call(io.data());
+  }
+  if (isLimitStatus(s)) return std::unexpected(f->context->limitError(s));
   if (s != 0) return fail("trap", 0, Diagnostic::Unit::Byte, trapOf(s)->message);
   std::vector<Value> results;
   for (std::size_t i = 0; i < f->resultIsI64.size(); ++i)

@@ -11,6 +11,10 @@
 
 namespace {
 
+// What CLI11 hands over for an engine option written without a value (the
+// `--engine.X=` form, also empty, is refused before parsing).
+constexpr const char* kFlagForm = "";
+
 int fail(const std::string& message) {
   std::cerr << "morel: " << message << "\n";
   return 2;
@@ -22,6 +26,7 @@ std::string optionHelp(const morel::OptionDescriptor& d) {
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, bool>) return v ? "true" : "false";
         else if constexpr (std::is_same_v<T, int64_t>) return std::to_string(v);
+        else if constexpr (std::is_same_v<T, morel::Duration>) return v.text.empty() ? "(none)" : v.text;
         else return v.empty() ? "(none)" : v;
       },
       d.defaultValue);
@@ -42,7 +47,7 @@ int run(int argc, char** argv) {
            "--" + d.name, [&engineOptions, name = d.name](const std::string& v) { engineOptions.push_back({name, v}); },
            optionHelp(d))
         ->expected(0, 1)
-        ->default_str("");
+        ->default_str(kFlagForm);
   }
   run->add_option("file", file, "Program to run")->required();
   // The top-level help lists the engine options too, as the launcher's reference does.
@@ -51,6 +56,13 @@ int run(int argc, char** argv) {
     engineHelp += absl::StrFormat("  --%-30s %s\n", d.name, optionHelp(d));
   app.footer(engineHelp);
   run->add_option("args", args, "Arguments of the invoked function");
+  // CLI11 hands `--engine.X` and `--engine.X=` over alike; an empty value is an error.
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a.starts_with("--") && a.ends_with("=") && a.find('=') == a.size() - 1 &&
+        (a.starts_with("--engine.") || a.starts_with("--sandbox.")))
+      return fail(absl::StrFormat("%s has an empty value", a.substr(2, a.size() - 3)));
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -59,19 +71,23 @@ int run(int argc, char** argv) {
   }
 
   morel::OptionValues options;
-  for (const auto& [name, value] : engineOptions)
-    if (auto ok = options.set(name, value); !ok) return fail(ok.error().detail);
+  for (const auto& [name, value] : engineOptions) {
+    auto ok = value == kFlagForm ? options.setFlag(name) : options.set(name, value);
+    if (!ok) return fail(ok.error().detail);
+  }
 
   auto source = morel::Source::fromFile(file);
-  if (!source) return fail(source.error().toString());
-  morel::Engine engine(std::move(options));
-  morel::Context context(engine);
+  if (!source) return fail(source.error().detail);
+  auto engine = morel::Engine::create(std::move(options));
+  if (!engine) return fail(engine.error().detail);
+  morel::Context context(**engine);
   auto loaded = context.eval(*source);
   if (!loaded) return fail(absl::StrFormat("%s: %s", file, loaded.error().toString()));
 
   morel::Value fn = *loaded;
   if (source->language() == "wasm") {
-    if (invoke.empty()) return fail("a Wasm module needs --invoke NAME");
+    // An export may be named "" (the empty string is a valid Wasm name).
+    if (run->count("--invoke") == 0) return fail("a Wasm module needs --invoke NAME");
     fn = loaded->getMember(invoke);
     if (!fn.canExecute()) return fail(absl::StrFormat("no exported function '%s' in %s", invoke, file));
   } else if (args.empty()) {
@@ -88,8 +104,13 @@ int run(int argc, char** argv) {
   }
   auto result = fn.execute(values);
   if (!result) {
-    if (result.error().category == "trap") {
+    const std::string& category = result.error().category;
+    if (category == "trap") {
       std::cerr << "trap: " << result.error().detail << "\n";
+      return 1;
+    }
+    if (category == "resource exhausted" || category == "cancelled" || category == "interrupted") {
+      std::cerr << "morel: " << result.error().detail << "\n";
       return 1;
     }
     return fail(absl::StrFormat("%s: %s", result.error().category, result.error().detail));

@@ -74,6 +74,7 @@ Graph::Graph() {
 }
 
 IrNode* Graph::create(Op op, Type type, int64_t value, const void* aux) {
+  if (nodeLimit_ != 0 && nodes_.size() >= nodeLimit_) throw GraphTooLarge{nodeLimit_};
   IrNode* n = arena_.make<IrNode>(static_cast<uint32_t>(nodes_.size()), op, type);
   n->value_ = value;
   n->aux_ = aux;
@@ -184,7 +185,8 @@ std::string printGraph(const Graph& g) {
     absl::StrAppend(&out, "%", n->id(), " = ", opName(n->op()));
     if (n->type() != Type::Control && n->type() != Type::None)
       absl::StrAppend(&out, " ", typeName(n->type()));
-    if (n->isConst() || n->op() == Op::Param || n->op() == Op::Proj || n->op() == Op::SignExtend)
+    if (n->isConst() || n->op() == Op::Param || n->op() == Op::Proj || n->op() == Op::SignExtend ||
+        n->op() == Op::StressTick)
       absl::StrAppend(&out, " #", n->value());
     for (IrNode* in : n->inputs()) absl::StrAppend(&out, in ? absl::StrCat(" %", in->id()) : " _");
     out += "\n";

@@ -1,11 +1,17 @@
 #include "morel/pe/GraphDomain.h"
 
+#include "morel/framework/Runtime.h"
+
 #include <cassert>
 
 namespace morel::pe {
 
 GraphDomain::GraphDomain(Graph& graph, CallTarget& self, uint32_t parameterCount)
-    : g_(graph), self_(self), ctrl_(graph.start()), resumeAt_(&self.root()) {
+    : g_(graph),
+      self_(self),
+      ctrl_(graph.start()),
+      resumeAt_(&self.root()),
+      stressDeopt_(self.runtime().stressDeopt().enabled()) {
   for (uint32_t i = 0; i < parameterCount; ++i)
     params_.push_back(g_.make(Op::Param, Type::I64, {g_.start()}, i));
 }
@@ -71,6 +77,21 @@ void GraphDomain::deoptExit(IrNode* ctrl) {
   for (IrNode* v : resumeSlots_) inputs.push_back(convert(v, Type::I64));
   addExit(g_.make(Op::Deopt, Type::Control, inputs, 0, resumeAt_));
   ++deoptGuards_;
+}
+
+void GraphDomain::pollInterrupt() {
+  IrNode* status = g_.make(Op::Poll, Type::I64, {ctrl_});
+  auto [t, e] = split(g_.make(Op::Ne, Type::I32, {status, g_.constant(Type::I64, 0)}));
+  addExit(g_.make(Op::StatusExit, Type::Control, {t, status}));
+  ctrl_ = e;
+}
+
+void GraphDomain::stressTick() {
+  if (dead()) return;
+  IrNode* tick = g_.make(Op::StressTick, Type::I32, {ctrl_}, ++stressTicks_);
+  auto [t, e] = split(tick);
+  deoptExit(t);
+  ctrl_ = e;
 }
 
 void GraphDomain::trapIf(GV<int32_t> cond, const TrapKind& kind) {
@@ -163,6 +184,9 @@ GraphDomain::Label GraphDomain::beginLoop(Frame& f) {
     f.slots[i] = l.phis[i];
   }
   ctrl_ = l.loopNode;
+  // Every iteration passes the header: polling there keeps any loop stoppable,
+  // and gives even an endless loop an exit, so it stays in the graph.
+  pollInterrupt();
   return label;
 }
 

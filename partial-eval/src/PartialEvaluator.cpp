@@ -1,16 +1,28 @@
 #include "morel/pe/PartialEvaluator.h"
 
+#include <shared_mutex>
+
+#include "absl/strings/str_cat.h"
 #include "morel/framework/RootNode.h"
 #include "morel/pe/GraphDomain.h"
 
 namespace morel::pe {
 
-PartialEvaluation partialEvaluate(CallTarget& target) {
+Result<PartialEvaluation> partialEvaluate(CallTarget& target, std::size_t maxNodes) {
+  std::shared_lock lock(target.root().specializationMutex());
   auto graph = std::make_unique<Graph>();
-  GraphDomain domain(*graph, target, target.root().parameterCount());
-  target.root().partialEvaluate(domain);
-  domain.finish();
-  return {std::move(graph), domain.deoptGuards()};
+  graph->setNodeLimit(maxNodes);
+  try {
+    GraphDomain domain(*graph, target, target.root().parameterCount());
+    target.root().partialEvaluate(domain);
+    domain.finish();
+    graph->setNodeLimit(0);
+    return PartialEvaluation{std::move(graph), domain.deoptGuards()};
+  } catch (const GraphTooLarge& e) {
+    return fail("graph too large", 0, Diagnostic::Unit::Byte,
+                absl::StrCat("partial evaluation passed engine.MaximumGraphSize (", e.limit,
+                             " nodes); the function stays interpreted"));
+  }
 }
 
 }  // namespace morel::pe

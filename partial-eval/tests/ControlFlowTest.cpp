@@ -23,8 +23,9 @@ TEST(ControlFlow, DiamondInsideALoop) {
   });
   auto pe = testing::optimizedGraph(t);
   ControlFlowGraph cfg(*pe.graph);
-  // Start, Loop, two arms, merge, the loop-exit and back-edge projections.
-  ASSERT_EQ(cfg.blocks().size(), 7u);
+  // Start, Loop, the interrupt poll's exit and continuation, two arms, merge,
+  // the loop-exit and back-edge projections.
+  ASSERT_EQ(cfg.blocks().size(), 9u);
   EXPECT_EQ(cfg.reversePostOrder().front(), 0u);
   int loopBlocks = 0;
   for (const BasicBlock& b : cfg.blocks()) {
@@ -35,7 +36,7 @@ TEST(ControlFlow, DiamondInsideALoop) {
       for (uint32_t p : b.preds) EXPECT_NE(static_cast<int32_t>(p), b.idom);
     }
   }
-  EXPECT_EQ(loopBlocks, 5);  // Loop, both arms, merge, back-edge
+  EXPECT_EQ(loopBlocks, 6);  // Loop, poll continuation, both arms, merge, back-edge
 }
 
 TEST(ControlFlow, NestedLoopsNest) {

@@ -1,5 +1,7 @@
 #pragma once
 // A call target whose graph a test builds by hand with the graph domain.
+#include <gtest/gtest.h>
+
 #include <functional>
 
 #include "morel/framework/RootNode.h"
@@ -52,9 +54,10 @@ inline void returnSlot(GraphDomain& d, GraphFrame& f, uint32_t slot) {
 
 /// Partially evaluates a test target and runs the optimization phases.
 inline PartialEvaluation optimizedGraph(TestTarget& t) {
-  PartialEvaluation pe = partialEvaluate(t.target);
-  optimize(*pe.graph);
-  return pe;
+  auto pe = partialEvaluate(t.target);
+  EXPECT_TRUE(pe.has_value()) << (pe ? "" : pe.error().toString());
+  optimize(*pe->graph);
+  return std::move(*pe);
 }
 
 }  // namespace morel::pe::testing

@@ -183,7 +183,7 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::loadAssembly(std::string_vie
 }
 
 std::expected<uint64_t, Status> EbpfInstance::run(uint64_t context) {
-  target_->runtime().enterGuest();
+  Runtime::GuestEntry entry(target_->runtime());
   uint64_t io[1] = {context};
   Status s = target_->call(io);
   if (s != 0) return std::unexpected(s);

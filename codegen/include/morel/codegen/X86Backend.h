@@ -15,11 +15,10 @@ class X86Backend {
   X86Backend();
   ~X86Backend();
 
-  /// Emits `self`'s graph. The code follows morel::Entry's convention and checks
-  /// the stack against *stackLimit on entry.
+  /// Emits `self`'s graph. The code follows morel::Entry's convention and makes
+  /// the entry checks of its runtime's GuestLimits (stack, interrupt, frame budget).
   Result<std::unique_ptr<InstalledCode>> emit(const pe::Graph& g, const pe::ControlFlowGraph& cfg,
-                                              const Schedule& schedule, CallTarget& self,
-                                              const uintptr_t* stackLimit);
+                                              const Schedule& schedule, CallTarget& self);
 
  private:
   struct Runtime;  // asmjit's JitRuntime stays out of this header

@@ -1,6 +1,7 @@
 #pragma once
 // An assumption that compiled code relies on ("this global is never written").
 // Invalidating it runs every dependent's callback (usually: discard the code).
+#include <atomic>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -12,7 +13,8 @@ class Assumption {
  public:
   explicit Assumption(std::string name) : name_(std::move(name)) {}
 
-  bool isValid() const { return valid_; }
+  /// Safe from any thread (compiled code's owners check it while others invalidate).
+  bool isValid() const { return valid_.load(std::memory_order_acquire); }
   const std::string& name() const { return name_; }
 
   /// Registers `onInvalidate`; it runs at once if the assumption is already broken.
@@ -23,7 +25,7 @@ class Assumption {
 
  private:
   std::string name_;
-  bool valid_ = true;
+  std::atomic<bool> valid_{true};
   std::mutex mutex_;
   std::vector<std::function<void()>> dependents_;
 };

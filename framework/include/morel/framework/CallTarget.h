@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "morel/framework/GuestLimits.h"
 #include "morel/framework/Profiles.h"
 #include "morel/framework/Trap.h"
 
@@ -52,16 +53,33 @@ class CallTarget {
   Tier tier() const { return tier_.load(std::memory_order_acquire); }
   uint32_t callCount() const { return callCount_.get(); }
   uint64_t loopCount() const { return loopCount_.get(); }
-  uint32_t compilations() const { return compilations_; }
-  uint32_t deoptimizations() const { return deopts_; }
+  uint32_t compilations() const { return compilations_.load(std::memory_order_relaxed); }
+  uint32_t deoptimizations() const { return deopts_.load(std::memory_order_acquire); }
 
-  /// Interpreter back-edges count towards the compilation threshold.
-  void onBackEdge() { loopCount_.increment(); }
+  /// Interpreter back-edges count towards the compilation threshold and poll
+  /// for interrupts (a guest loop must stay stoppable in every tier).
+  void onBackEdge() {
+    loopCount_.increment();
+    pollInterrupt();
+  }
+  /// Throws the pending interrupt (cancellation, CPU-time limit) as a trap.
+  void pollInterrupt() const {
+    if (Status s = limits_->pendingInterrupt(); s != 0) [[unlikely]]
+      throw TrapException{trapOf(s)};
+  }
 
-  /// Installs compiled code; later calls run it. Code compiled from a profile that a
-  /// deoptimization has since invalidated (`deoptsAtStart` differs) is dropped: returns false.
-  bool install(std::unique_ptr<InstalledCode> code, uint32_t deoptsAtStart);
-  bool install(std::unique_ptr<InstalledCode> code) { return install(std::move(code), deopts_); }
+  /// What a compilation must still match when it installs: no deoptimization
+  /// and no specialization change (node rewrite or state change) since it began.
+  struct Snapshot {
+    uint32_t deopts = 0;
+    uint64_t specializationVersion = 0;
+  };
+  Snapshot snapshot() const;
+
+  /// Installs compiled code; later calls run it. Code compiled from a tree or a
+  /// profile that changed since `compiledFrom` is dropped: returns false.
+  bool install(std::unique_ptr<InstalledCode> code, Snapshot compiledFrom);
+  bool install(std::unique_ptr<InstalledCode> code) { return install(std::move(code), snapshot()); }
   /// Marks a failed compilation: the target stays interpreted.
   void markFailed();
   /// Drops compiled code (a guard failed or an assumption broke); back to the interpreter.
@@ -82,12 +100,13 @@ class CallTarget {
   Entry entry_;  // must stay the first field (entryOffset)
   RootNode* root_;
   Runtime* runtime_;
+  GuestLimits* limits_;
   std::atomic<Tier> tier_{Tier::Interpreted};
   // Written by the interpreter, read by the compile thread: relaxed counters.
   ProfileCounter callCount_;
   ProfileCounter loopCount_;
-  uint32_t compilations_ = 0;
-  uint32_t deopts_ = 0;
+  std::atomic<uint32_t> compilations_{0};
+  std::atomic<uint32_t> deopts_{0};
   std::unique_ptr<InstalledCode> code_;
   std::vector<std::unique_ptr<InstalledCode>> retired_;  // kept alive: frames may still run them
 };

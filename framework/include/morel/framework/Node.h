@@ -6,6 +6,20 @@
 
 namespace morel {
 
+class Node;
+
+/// Holds the specialization lock of a node's root while a change is applied (see RootNode).
+class SpecializationScope {
+ public:
+  explicit SpecializationScope(Node& node);
+  ~SpecializationScope();
+  SpecializationScope(const SpecializationScope&) = delete;
+  SpecializationScope& operator=(const SpecializationScope&) = delete;
+
+ private:
+  class RootNode* root_;
+};
+
 class Node {
  public:
   virtual ~Node() = default;
@@ -21,13 +35,30 @@ class Node {
 
   /// Replaces this node by `replacement` in its parent's child field. The parent
   /// finds the field through replaceChild(); the old node stays alive in its arena.
+  /// Like every specialization it is published through specialize(), so a
+  /// compilation running on another thread never sees half a rewrite and never
+  /// installs code built from the tree as it was before.
   template <class T>
   T* replace(T* replacement) {
-    replacement->parent_ = parent_;
-    if (parent_ != nullptr) parent_->replaceChild(this, replacement);
-    ++rewrites_;
+    specialize([&] {
+      replacement->parent_ = parent_;
+      if (parent_ != nullptr) parent_->replaceChild(this, replacement);
+      ++rewrites_;
+    });
     return replacement;
   }
+
+  /// Applies a change of this node's specialization state (a field the partial
+  /// evaluator reads as a constant) while holding its root's specialization lock,
+  /// and bumps the root's specialization version.
+  template <class Change>
+  void specialize(Change change) {
+    SpecializationScope scope(*this);
+    change();
+  }
+
+  /// The topmost ancestor (the root node of a complete tree).
+  const Node* topmost() const;
 
   /// A short human name for dumps and traces.
   virtual std::string_view kind() const { return "Node"; }

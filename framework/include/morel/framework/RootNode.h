@@ -2,7 +2,9 @@
 // The root of a guest function's tree. A language implements both tiers'
 // entries with the same node templates: executeInterpreted runs them in the
 // interpreter domain, partialEvaluate in the graph domain.
+#include <atomic>
 #include <cstdint>
+#include <shared_mutex>
 #include <string>
 
 #include "morel/framework/Frame.h"
@@ -44,11 +46,26 @@ class RootNode : public Node {
 
   std::string_view kind() const override { return "Root"; }
 
+  /// Specialization changes (Node::specialize, Node::replace) hold this lock
+  /// exclusively; the partial evaluator holds it shared while it reads the tree.
+  /// Only the interpreter thread changes a tree, so its own reads need no lock.
+  std::shared_mutex& specializationMutex() { return specializationMutex_; }
+  /// Bumped by every specialization change: code compiled from an older version
+  /// is not installed (CallTarget::install).
+  uint64_t specializationVersion() const {
+    return specializationVersion_.load(std::memory_order_acquire);
+  }
+  void bumpSpecializationVersion() {
+    specializationVersion_.fetch_add(1, std::memory_order_acq_rel);
+  }
+
  protected:
   FrameDescriptor frame_;
 
  private:
   std::string name_;
+  std::shared_mutex specializationMutex_;
+  std::atomic<uint64_t> specializationVersion_{0};
 };
 
 /// A root whose two interpreter entries are built from three members of

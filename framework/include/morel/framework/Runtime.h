@@ -13,6 +13,9 @@
 #include <thread>
 
 #include "morel/framework/CallTarget.h"
+#include "morel/framework/CpuTimeLimit.h"
+#include "morel/framework/DeoptStress.h"
+#include "morel/framework/GuestLimits.h"
 #include "morel/framework/Node.h"
 #include "morel/framework/Diagnostic.h"
 #include "morel/framework/Options.h"
@@ -53,12 +56,38 @@ class Runtime {
   /// Compiled code installed so far, by any thread.
   uint64_t installedCompilations() const { return installed_.load(std::memory_order_relaxed); }
 
-  /// Guest recursion is bounded by the host stack: entries compare the stack
-  /// pointer to this limit and raise kCallStackExhausted below it.
-  uintptr_t stackLimit() const { return stackLimit_; }
-  const uintptr_t* stackLimitAddress() const { return &stackLimit_; }
-  /// Called by an embedding entry point; sets the limit from the current stack.
-  void enterGuest();
+  /// What every guest activation checks (interrupts, stack, frame budget);
+  /// compiled code embeds its address.
+  GuestLimits& limits() { return limits_; }
+  const GuestLimits* limitsAddress() const { return &limits_; }
+  int64_t maxStackFrames() const { return maxStackFrames_; }
+  /// engine.StressDeopt (testing): deliberate deoptimizations in compiled code.
+  DeoptStress& stressDeopt() { return stressDeopt_; }
+  /// engine.MaximumGraphSize: graphs past it are not compiled.
+  int64_t maximumGraphSize() const { return maximumGraphSize_; }
+  /// Stops every running guest activation of this context at its next poll;
+  /// any thread may call it. kInterrupted stops only what runs now; kCancelled
+  /// and kCpuTimeExceeded also refuse every later entry.
+  void interrupt(const TrapKind& why);
+  /// The status that stops later entries (kCancelled, kCpuTimeExceeded), or 0.
+  Status closedStatus() const;
+  /// CPU time counted against sandbox.MaxCPUTime so far (zero without the limit).
+  std::chrono::nanoseconds cpuTimeUsed();
+
+  /// A host-to-guest entry, held while guest code runs on this thread. The
+  /// outermost one sets the host-stack backstop and the frame budget
+  /// (sandbox.MaxStackFrames) and counts CPU time (sandbox.MaxCPUTime).
+  class GuestEntry {
+   public:
+    explicit GuestEntry(Runtime& runtime);
+    ~GuestEntry();
+    GuestEntry(const GuestEntry&) = delete;
+    GuestEntry& operator=(const GuestEntry&) = delete;
+
+   private:
+    Runtime& runtime_;
+    bool outermost_;
+  };
 
  private:
   void backgroundLoop();
@@ -71,7 +100,12 @@ class Runtime {
   bool traceCompilation_;
   int64_t threshold_;
   std::ostream* trace_;
-  uintptr_t stackLimit_ = 0;
+  int64_t maxStackFrames_;
+  int64_t maximumGraphSize_;
+  GuestLimits limits_;
+  DeoptStress stressDeopt_;
+  uint32_t entryDepth_ = 0;  // GuestEntry nesting on the guest thread
+  std::unique_ptr<CpuTimeLimit> cpuTimeLimit_;
   std::atomic<uint64_t> installed_{0};
 
   std::mutex mutex_;

@@ -6,6 +6,7 @@
 ///     morel::Context context(engine);
 ///     auto module = context.eval(morel::Source::fromBytes("wasm", "m.wasm", bytes));
 ///     int32_t r = module->getMember("answer").execute({})->asInt();
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -30,6 +31,9 @@ class Engine {
   Engine();
   /// An engine with `options` (see engineOptionDescriptors()).
   explicit Engine(OptionValues options);
+  /// The same, checking first what options alone cannot (a DumpGraphs
+  /// directory that cannot be written is an error, not silently ignored).
+  static Result<std::unique_ptr<Engine>> create(OptionValues options);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -48,8 +52,11 @@ class Source {
  public:
   static Source fromBytes(std::string language, std::string name, std::vector<uint8_t> bytes);
   static Source fromText(std::string language, std::string name, std::string_view text);
-  /// Reads a file; the language comes from its extension (.wasm, .data, .bpf, .s).
+  /// Reads a regular file of at most kMaxFileSize bytes; the language comes
+  /// from its extension (.wasm, .data, .bpf, .s). Devices, FIFOs and
+  /// directories are refused.
   static Result<Source> fromFile(const std::string& path);
+  static constexpr std::size_t kMaxFileSize = std::size_t{1} << 30;
 
   const std::string& language() const { return language_; }
   const std::string& name() const { return name_; }
@@ -85,7 +92,9 @@ class Value {
 
   bool canExecute() const;
   /// Calls a function. A guest trap comes back as an error with category "trap"
-  /// and the spec's message as detail; bad arguments as "argument error".
+  /// and the spec's message as detail; bad arguments as "argument error". A
+  /// guest stopped by its host comes back as "resource exhausted" (a sandbox
+  /// limit, e.g. "sandbox.MaxCPUTime of 2s exceeded"), "cancelled" or "interrupted".
   Result<Value> execute(const std::vector<Value>& args) const;
   /// Parameter count of an executable value.
   std::size_t parameterCount() const;
@@ -108,7 +117,8 @@ class Value {
   std::variant<std::monostate, int32_t, int64_t, Function, Module, std::vector<Value>> data_;
 };
 
-/// An isolated set of loaded guest code, with its own compilation queue.
+/// An isolated set of loaded guest code, with its own compilation queue and
+/// its own sandbox limits (the engine's `sandbox.*` options).
 class Context {
  public:
   explicit Context(Engine& engine);
@@ -125,7 +135,21 @@ class Context {
   /// How many compilations this context has installed (0 when interpreting only).
   uint64_t compilationCount() const;
 
+  /// Stops this context's guest code for good, from any thread (GraalVM's
+  /// `Context.close(true)`): what runs stops at its next poll with "cancelled",
+  /// and later eval and execute calls fail the same way. The engine and its
+  /// other contexts are not affected.
+  void cancel();
+  /// Stops what this context runs now, from any thread (GraalVM's
+  /// `Context.interrupt`); later calls run normally.
+  void interrupt();
+  /// True once cancelled, or after sandbox.MaxCPUTime was exceeded.
+  bool isClosed() const;
+  /// CPU time counted against sandbox.MaxCPUTime (zero when it is not set).
+  std::chrono::nanoseconds cpuTimeUsed() const;
+
  private:
+  Diagnostic limitError(intptr_t status) const;
   friend class Value;
   struct Loaded;
   Engine& engine_;

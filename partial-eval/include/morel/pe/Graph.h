@@ -67,9 +67,17 @@ class IrNode {
   std::vector<IrNode*> uses_;
 };
 
+/// Thrown by Graph::make when a graph outgrows its node limit; partial
+/// evaluation catches it and leaves the call target interpreted.
+struct GraphTooLarge {
+  std::size_t limit;
+};
+
 class Graph {
  public:
   Graph();
+  /// Creating more than `limit` nodes throws GraphTooLarge (0: no limit).
+  void setNodeLimit(std::size_t limit) { nodeLimit_ = limit; }
   Graph(const Graph&) = delete;
   Graph& operator=(const Graph&) = delete;
 
@@ -113,6 +121,7 @@ class Graph {
   };
 
   Arena arena_;
+  std::size_t nodeLimit_ = 0;
   std::vector<IrNode*> nodes_;
   absl::flat_hash_set<IrNode*, NodeHash, NodeEq> valueNumbers_;
   IrNode* start_;

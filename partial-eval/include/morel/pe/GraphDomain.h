@@ -132,6 +132,7 @@ class GraphDomain : public GraphDomainHandle {
   void beginStatement(const Node* statement, const Frame& f) {
     resumeAt_ = statement;
     resumeSlots_ = f.slots;
+    if (stressDeopt_) stressTick();
   }
   /// Only the interpreter resumes activations.
   static constexpr bool resuming() { return false; }
@@ -207,6 +208,10 @@ class GraphDomain : public GraphDomainHandle {
   std::pair<IrNode*, IrNode*> splitProfiled(IrNode* cond, const BranchProfile& profile);
   void deoptExit(IrNode* ctrl);
   void addExit(IrNode* exit);
+  /// Leaves with the pending interrupt status, if any (a loop header's poll).
+  void pollInterrupt();
+  /// engine.StressDeopt: a guard at this statement boundary that fails on schedule.
+  void stressTick();
   void mergeInto(const std::vector<State>& states, Frame& f);
   Label beginLoop(Frame& f);
   void endLoop(Label label, Frame& f);
@@ -221,6 +226,8 @@ class GraphDomain : public GraphDomainHandle {
   std::vector<LabelInfo> labels_;
   std::vector<DispatchInfo*> dispatches_;
   uint32_t deoptGuards_ = 0;
+  bool stressDeopt_ = false;
+  int64_t stressTicks_ = 0;
 };
 
 template <class Then, class Else>

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "morel/framework/CallTarget.h"
+#include "morel/framework/Diagnostic.h"
 #include "morel/pe/Graph.h"
 
 namespace morel::pe {
@@ -13,6 +14,9 @@ struct PartialEvaluation {
   uint32_t deoptGuards = 0;
 };
 
-PartialEvaluation partialEvaluate(CallTarget& target);
+/// Runs the target's tree in the graph domain while holding its root's
+/// specialization lock (shared). Fails when the graph would exceed `maxNodes`
+/// nodes (0: no limit): the caller leaves the target interpreted.
+Result<PartialEvaluation> partialEvaluate(CallTarget& target, std::size_t maxNodes = 0);
 
 }  // namespace morel::pe

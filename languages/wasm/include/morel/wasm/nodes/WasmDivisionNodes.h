@@ -35,7 +35,8 @@ class WasmDivSNode final : public Implements<WasmDivSNode<T>, WasmExpr<T>> {
     d.trapIf(d.eq(b, d.constant(T{0})), kIntegerDivideByZero);
     if (!sawMinusOne()) {
       if (d.unlikely(d.eq(b, d.constant(T{-1})))) {  // graph: a deopt guard, then false
-        sawMinusOne_.store(true, std::memory_order_relaxed);  // interpreter only: re-specialize
+        // Interpreter only: re-specialize, so a racing compilation is discarded.
+        this->specialize([&] { sawMinusOne_.store(true, std::memory_order_relaxed); });
         return divide(d, a, b);
       }
       return d.divS(a, b);

@@ -1,0 +1,44 @@
+#pragma once
+// The per-context words every guest activation checks, in every tier: an
+// interrupt request (cancellation, CPU-time limit), the host-stack backstop and
+// the guest frame budget (sandbox.MaxStackFrames). Compiled code reads them at
+// fixed offsets from one address, as V8's code reads its isolate's stack guard.
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "morel/framework/Trap.h"
+
+namespace morel {
+
+/// Reasons a host stops a guest. They travel as trap statuses, so compiled and
+/// interpreted frames unwind them like any trap; embedders tell them apart.
+inline constexpr TrapKind kInterrupted{"interrupted"};
+inline constexpr TrapKind kCancelled{"context cancelled"};
+inline constexpr TrapKind kCpuTimeExceeded{"sandbox.MaxCPUTime exceeded"};
+
+/// True for statuses that a host limit raised rather than guest code.
+inline bool isLimitStatus(Status s) {
+  return s == statusOf(kInterrupted) || s == statusOf(kCancelled) || s == statusOf(kCpuTimeExceeded);
+}
+
+struct GuestLimits {
+  /// Non-zero: every guest activation stops with this status at its next poll
+  /// (function entry, loop back-edge). Written by any thread.
+  std::atomic<Status> interrupt{0};
+  /// Entries below this host stack address fail with "call stack exhausted".
+  uintptr_t stackLimit = 0;
+  /// Guest frames that may still be entered; an entry that would make it negative
+  /// fails with "call stack exhausted". Reset at each host-to-guest entry.
+  int64_t framesLeft = 0;
+
+  Status pendingInterrupt() const { return interrupt.load(std::memory_order_relaxed); }
+
+  static constexpr int32_t interruptOffset() { return offsetof(GuestLimits, interrupt); }
+  static constexpr int32_t stackLimitOffset() { return offsetof(GuestLimits, stackLimit); }
+  static constexpr int32_t framesLeftOffset() { return offsetof(GuestLimits, framesLeft); }
+};
+
+static_assert(sizeof(std::atomic<Status>) == sizeof(Status), "compiled code reads it as a word");
+
+}  // namespace morel

@@ -18,7 +18,7 @@ const std::vector<OptionDescriptor>& engineOptionDescriptors() {
        "Print one line per compilation (name, tier, time, graph size, code size) and per deoptimization."},
       {"engine.DumpGraphs", std::string{},
        "Directory to write one Graphviz .dot file per compilation phase into."},
-      {"engine.MaximumGraphSize", int64_t{150000},
+      {"engine.MaximumGraphSize", int64_t{30000},
        "Graph nodes past which partial evaluation gives up: the call target stays interpreted."},
       {"engine.StressDeopt", int64_t{0},
        "Testing: every Nth statement boundary of compiled code deoptimizes (0: off)."},

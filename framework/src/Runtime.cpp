@@ -117,8 +117,8 @@ void Runtime::compileNow(CallTarget& target) {
   if (!result) {
     target.markFailed();
     if (traceCompilation_ && trace_ != nullptr)
-      *trace_ << absl::StrFormat("[engine] opt failed %s: %s\n", target.name(),
-                                 result.error().toString());
+      *trace_ << absl::StrFormat("[engine] opt failed %s: %s: %s\n", target.name(),
+                                 result.error().category, result.error().detail);
     return;
   }
   trace(target, millis, *result);

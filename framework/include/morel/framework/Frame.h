@@ -51,7 +51,7 @@ class InterpFrameStorage {
   int64_t& operator[](uint32_t slot) { return slots_[slot]; }
 
  private:
-  static constexpr uint32_t kInlineSlots = 64;
+  static constexpr uint32_t kInlineSlots = 16;
   std::array<int64_t, kInlineSlots> inline_;
   std::vector<int64_t> heap_;
   int64_t* slots_;

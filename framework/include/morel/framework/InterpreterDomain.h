@@ -7,6 +7,7 @@
 // Structured control: a break to label `depth` sets `unwind_` to depth + 1;
 // every label exit decrements it, so the path is "dead" until the target label
 // is reached. A loop label that receives unwind_ == 1 starts its next iteration.
+#include <algorithm>
 #include <bit>
 #include <climits>
 #include <cstdint>
@@ -211,17 +212,30 @@ class InterpDomain {
 
   // ---- calls: raw 64-bit arguments in, raw results out
   void call(CallTarget& callee, std::span<const int64_t> args, std::span<int64_t> results) {
-    int64_t io[kMaxCallSlots];
+    std::size_t slots = std::max(args.size(), results.size());
+    if (slots <= kInlineCallSlots) [[likely]] {
+      int64_t io[kInlineCallSlots];
+      callWith(callee, io, args, results);
+    } else {
+      std::vector<int64_t> io(slots);
+      callWith(callee, io.data(), args, results);
+    }
+  }
+  /// Calls with more argument or result slots than this take a heap buffer: each
+  /// guest call's host frame stays small, which bounds the depth the host stack allows.
+  static constexpr size_t kInlineCallSlots = 8;
+
+  CallTarget& target() const { return target_; }
+
+ private:
+  static void callWith(CallTarget& callee, int64_t* io, std::span<const int64_t> args,
+                       std::span<int64_t> results) {
     for (size_t i = 0; i < args.size(); ++i) io[i] = args[i];
     Status s = callee.call(reinterpret_cast<uint64_t*>(io));
     if (s != 0) [[unlikely]] throw TrapException{trapOf(s)};
     for (size_t i = 0; i < results.size(); ++i) results[i] = io[i];
   }
-  static constexpr size_t kMaxCallSlots = 64;
 
-  CallTarget& target() const { return target_; }
-
- private:
   template <class T>
   using U = std::make_unsigned_t<T>;
   template <class T>

@@ -3,6 +3,8 @@
 // at its root: a frame slot write, a call, a trap.
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
+
 #include "morel/framework/CallTarget.h"
 #include "morel/wasm/nodes/WasmNode.h"
 
@@ -66,11 +68,13 @@ class WasmCallNode final : public Implements<WasmCallNode, WasmStmt> {
 
   template <class D>
   void execute(D& d, typename D::Frame& f) {
-    Val<D, int64_t> args[kMaxValues];
-    Val<D, int64_t> results[kMaxValues];
+    // Small inline buffers: every guest call's host frame holds them, and the
+    // depth the host stack allows (sandbox.MaxStackFrames) depends on its size.
+    absl::InlinedVector<Val<D, int64_t>, 4> args(argCount_);
+    absl::InlinedVector<Val<D, int64_t>, 4> results(resultCount_);
     for (uint32_t i = 0; i < argCount_; ++i) args[i] = d.loadI64(f, argSlot_ + i);
-    d.call(callee_, std::span<const Val<D, int64_t>>(args, argCount_),
-           std::span<Val<D, int64_t>>(results, resultCount_));
+    d.call(callee_, std::span<const Val<D, int64_t>>(args.data(), argCount_),
+           std::span<Val<D, int64_t>>(results.data(), resultCount_));
     for (uint32_t i = 0; i < resultCount_; ++i) d.storeI64(f, resultSlot_ + i, results[i]);
   }
   std::string_view kind() const override { return "Call"; }

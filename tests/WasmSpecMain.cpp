@@ -190,7 +190,7 @@ class SpecRunner {
 
 int runMain(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: wasm_spec interpreter|immediate|tiered [FILE.wast...]\n";
+    std::cerr << "usage: wasm_spec interpreter|immediate|tiered [--engine.X=V...] [FILE.wast...]\n";
     return 2;
   }
   std::string mode = argv[1];
@@ -200,7 +200,17 @@ int runMain(int argc, char** argv) {
     return 2;
   }
   std::vector<fs::path> files;
-  for (int i = 2; i < argc; ++i) files.emplace_back(argv[i]);
+  for (int i = 2; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a.starts_with("--")) {  // extra engine options, e.g. --engine.StressDeopt=3
+      if (auto ok = options->parseArgument(a); !ok) {
+        std::cerr << "wasm_spec: " << ok.error().detail << "\n";
+        return 2;
+      }
+      continue;
+    }
+    files.emplace_back(a);
+  }
   if (files.empty()) {
     fs::path dir = morel::testing::testsuiteDir() / "wasm";
     if (!fs::is_directory(dir)) {

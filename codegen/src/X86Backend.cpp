@@ -3,6 +3,7 @@
 #include <asmjit/x86.h>
 
 #include <mutex>
+#include <ostream>
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
@@ -80,7 +81,7 @@ class Lowering {
  public:
   Lowering(x86::Compiler& cc, const pe::Graph& g, const pe::ControlFlowGraph& cfg,
            const Schedule& s, CallTarget& self)
-      : cc_(cc), g_(g), cfg_(cfg), s_(s), self_(self), limits_(self.runtime().limitsAddress()) {
+      : cc_(cc), g_(g), cfg_(cfg), s_(s), self_(self), limitsAddress_(self.runtime().limitsAddress()) {
     regs_.resize(g.nodes().size());
     hasReg_.assign(g.nodes().size(), false);
   }
@@ -93,19 +94,15 @@ class Lowering {
     fn->setArg(1, ioReg_);
     labels_.resize(cfg_.blocks().size());
     for (Label& l : labels_) l = cc_.newLabel();
-    Label stackOverflow = cc_.newLabel();
+    Label entryFailed = cc_.newLabel();
     Label outOfFrames = cc_.newLabel();
-    Label interrupted = cc_.newLabel();
 
-    // The entry checks every tier makes (CallTarget::interpreterEntry): the host
-    // stack backstop, a pending interrupt, then the guest frame budget.
+    // The entry checks every tier makes (CallTarget::interpreterEntry): one
+    // compare for the host stack and a pending interrupt (which raises the
+    // limit), then the guest frame budget.
     x86::Gp limits = limitsReg();
     cc_.cmp(x86::rsp, x86::qword_ptr(limits, GuestLimits::stackLimitOffset()));
-    cc_.jb(stackOverflow);
-    x86::Gp pending = cc_.newGpq("interrupt");
-    cc_.mov(pending, x86::qword_ptr(limits, GuestLimits::interruptOffset()));
-    cc_.test(pending, pending);
-    cc_.jnz(interrupted);
+    cc_.jb(entryFailed);
     cc_.sub(x86::qword_ptr(limits, GuestLimits::framesLeftOffset()), 1);
     cc_.js(outOfFrames);
 
@@ -126,13 +123,19 @@ class Lowering {
       }
       gotoBlock(b, bb.succs[0]);
     }
-    cc_.bind(interrupted);
-    cc_.ret(pending);
     cc_.bind(outOfFrames);
     cc_.add(x86::qword_ptr(limits, GuestLimits::framesLeftOffset()), 1);
-    cc_.bind(stackOverflow);
+    x86::Gp exhausted = cc_.newGpq("status");
+    cc_.mov(exhausted, Imm(statusOf(kCallStackExhausted)));
+    cc_.ret(exhausted);
+    cc_.bind(entryFailed);
+    // Rare: ask which of the two it was (the interrupt status, or stack exhausted).
+    InvokeNode* invoke = nullptr;
+    cc_.invoke(&invoke, reinterpret_cast<uint64_t>(&entryFailure),
+               FuncSignatureT<intptr_t, const void*>(CallConvId::kHost));
+    invoke->setArg(0, limits);
     x86::Gp status = cc_.newGpq("status");
-    cc_.mov(status, Imm(statusOf(kCallStackExhausted)));
+    invoke->setRet(0, status);
     cc_.ret(status);
     cc_.endFunc();
   }
@@ -143,11 +146,16 @@ class Lowering {
  private:
   x86::Gp newReg(Type t) { return t == Type::I32 ? cc_.newGpd() : cc_.newGpq(); }
 
+  static Status entryFailure(const GuestLimits* limits) { return limits->entryFailure(); }
+
+  /// The GuestLimits address, materialized where it is used: one `mov`, cheaper
+  /// than a register kept alive across calls (a callee-saved push and pop).
   x86::Gp limitsReg() {
     x86::Gp r = cc_.newGpq("limits");
-    cc_.mov(r, Imm(reinterpret_cast<uint64_t>(limits_)));
+    cc_.mov(r, Imm(reinterpret_cast<uint64_t>(limitsAddress_)));
     return r;
   }
+  x86::Mem interruptWord() { return x86::qword_ptr(limitsReg(), GuestLimits::interruptOffset()); }
 
   /// Every exit of the function hands back the frame its entry took from the budget.
   void returnStatus(const x86::Gp& status) {
@@ -159,6 +167,11 @@ class Lowering {
   /// Materializing never touches the flags (`mov`, not `xor`): an operand may be
   /// fetched between a compare and the instruction that consumes its flags.
   x86::Gp reg(IrNode* n) {
+    if (n->op() == Op::Poll) {  // the interrupt word, read afresh at each use
+      x86::Gp r = newReg(Type::I64);
+      cc_.mov(r, interruptWord());
+      return r;
+    }
     if (n->isConst()) {
       x86::Gp r = newReg(n->type());
       if (n->value() == 0) cc_.mov(r.r32(), Imm(0));
@@ -194,9 +207,7 @@ class Lowering {
         return;
       }
       case Op::StatusExit: returnStatus(reg(n->input(1))); return;
-      case Op::Poll:
-        cc_.mov(reg(n), x86::qword_ptr(limitsReg(), GuestLimits::interruptOffset()));
-        return;
+      case Op::Poll: return;  // read where it is used: see reg() and compareOperands()
       case Op::StressTick: return lowerStressTick(n);
       case Op::Deopt: return lowerDeopt(n);
       case Op::Add: case Op::Sub: case Op::And: case Op::Or: case Op::Xor:
@@ -310,10 +321,13 @@ class Lowering {
   /// A comparison's operands, fetched into registers (or an immediate) before any
   /// flag-setting instruction is emitted.
   struct CompareOperands {
-    x86::Gp a;
+    Operand a;
     Operand b;
   };
   CompareOperands compareOperands(IrNode* c) {
+    // A loop's poll compares the interrupt word in memory: cmp [mem], 0; jne.
+    if (c->input(0)->op() == Op::Poll && immOperand(c->input(1)))
+      return {interruptWord(), Imm(c->input(1)->value())};
     x86::Gp a = reg(c->input(0));
     if (immOperand(c->input(1))) return {a, Imm(c->input(1)->value())};
     return {a, reg(c->input(1))};
@@ -464,7 +478,7 @@ class Lowering {
   const pe::ControlFlowGraph& cfg_;
   const Schedule& s_;
   CallTarget& self_;
-  const GuestLimits* limits_;
+  const GuestLimits* limitsAddress_;
   std::string failure_;
   std::vector<x86::Gp> regs_;
   std::vector<bool> hasReg_;
@@ -492,6 +506,9 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
   code.init(runtime_->jit.environment());
   ErrorCollector errors;
   code.setErrorHandler(&errors);
+  StringLogger logger;
+  std::ostream* listing = self.runtime().assemblyStream();
+  if (listing != nullptr) code.setLogger(&logger);
   x86::Compiler cc(&code);
   Lowering lowering(cc, g, cfg, schedule, self);
   lowering.run();
@@ -500,6 +517,7 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
   if (errors.error == kErrorOk) cc.finalize();
   if (errors.error != kErrorOk)
     return fail("code generation failed", 0, Diagnostic::Unit::Byte, errors.text);
+  if (listing != nullptr) *listing << "[engine] assembly of " << self.name() << ":\n" << logger.data() << std::flush;
   Entry entry = nullptr;
   if (Error err = runtime_->jit.add(&entry, &code); err != kErrorOk)
     return fail("code installation failed", 0, Diagnostic::Unit::Byte, DebugUtils::errorAsString(err));

@@ -80,10 +80,10 @@ Status CallTarget::runInterpreter(uint64_t* io) {
 
 Status CallTarget::interpreterEntry(CallTarget* self, uint64_t* io) {
   GuestLimits& limits = *self->limits_;
-  if (reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) < limits.stackLimit)
-    return statusOf(kCallStackExhausted);
-  if (Status s = limits.pendingInterrupt(); s != 0) [[unlikely]]
-    return s;
+  // One compare catches a full host stack and a pending interrupt alike.
+  if (reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) <
+      limits.stackLimit.load(std::memory_order_relaxed)) [[unlikely]]
+    return limits.entryFailure();
   self->callCount_.increment();
   self->runtime_->onInterpretedCall(*self);
   Entry e = self->currentEntry();

@@ -16,6 +16,8 @@ const std::vector<OptionDescriptor>& engineOptionDescriptors() {
        "Calls plus loop iterations after which a call target is compiled."},
       {"engine.TraceCompilation", false,
        "Print one line per compilation (name, tier, time, graph size, code size) and per deoptimization."},
+      {"engine.PrintAssembly", false,
+       "Print the machine code of every installed compilation (asmjit's logger)."},
       {"engine.DumpGraphs", std::string{},
        "Directory to write one Graphviz .dot file per compilation phase into."},
       {"engine.MaximumGraphSize", int64_t{30000},

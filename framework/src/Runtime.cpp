@@ -19,6 +19,7 @@ Runtime::Runtime(const OptionValues& options, Compiler* compiler, std::ostream* 
       trace_(trace),
       maxStackFrames_(options.getInt("sandbox.MaxStackFrames")),
       maximumGraphSize_(options.getInt("engine.MaximumGraphSize")),
+      printAssembly_(options.getBool("engine.PrintAssembly")),
       stressDeopt_(options.getInt("engine.StressDeopt"),
                    static_cast<uint64_t>(options.getInt("engine.StressDeoptSeed"))) {
   limits_.framesLeft = maxStackFrames_;  // calls made without a GuestEntry (tests) count too
@@ -65,8 +66,10 @@ void Runtime::interrupt(const TrapKind& why) {
   Status cur = limits_.interrupt.load(std::memory_order_relaxed);
   // A context once closed stays closed: a later plain interrupt does not reopen it.
   while (cur != statusOf(kCancelled) && cur != statusOf(kCpuTimeExceeded)) {
-    if (limits_.interrupt.compare_exchange_weak(cur, want, std::memory_order_release)) return;
+    if (limits_.interrupt.compare_exchange_weak(cur, want)) break;
   }
+  // After the status (seq_cst): an entry that resets the limit then sees the status.
+  limits_.stackLimit.store(GuestLimits::kInterruptedStackLimit);
 }
 
 Status Runtime::closedStatus() const {
@@ -82,11 +85,14 @@ Runtime::GuestEntry::GuestEntry(Runtime& runtime)
     : runtime_(runtime), outermost_(runtime.entryDepth_++ == 0) {
   if (!outermost_) return;
   GuestLimits& l = runtime.limits_;
-  l.stackLimit = threadStackLimit();
   l.framesLeft = runtime.maxStackFrames_;
   // An interrupt stops what runs when it arrives, not the next call.
   Status pending = statusOf(kInterrupted);
-  l.interrupt.compare_exchange_strong(pending, 0, std::memory_order_relaxed);
+  l.interrupt.compare_exchange_strong(pending, 0);
+  // Limit first, then the status (both seq_cst): an interrupt() racing with this
+  // entry either is seen here or raises the limit after this store.
+  l.stackLimit.store(threadStackLimit());
+  if (l.pendingInterrupt() != 0) l.stackLimit.store(GuestLimits::kInterruptedStackLimit);
   if (runtime.cpuTimeLimit_) runtime.cpuTimeLimit_->enter();
 }
 

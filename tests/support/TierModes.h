@@ -2,6 +2,7 @@
 // The three modes every suite runs in (design brief, rule 6), as engine options.
 #include <array>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,9 @@ struct TierMode {
   const char* name;         // command-line name: interpreter | immediate | tiered
   const char* displayName;  // test-name suffix: Interpreter | CompileImmediately | Tiered
 };
+
+/// Test names and listings show the mode's name, not its bytes.
+inline void PrintTo(const TierMode& m, std::ostream* os) { *os << m.name; }
 
 inline constexpr std::array<TierMode, 3> kTierModes = {{
     {"interpreter", "Interpreter"},

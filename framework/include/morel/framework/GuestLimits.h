@@ -27,12 +27,20 @@ struct GuestLimits {
   /// (function entry, loop back-edge). Written by any thread.
   std::atomic<Status> interrupt{0};
   /// Entries below this host stack address fail with "call stack exhausted".
-  uintptr_t stackLimit = 0;
+  /// An interrupt also raises it to the top (V8's stack-guard trick), so the
+  /// one compare an entry makes catches both; the slow path tells them apart.
+  std::atomic<uintptr_t> stackLimit{0};
   /// Guest frames that may still be entered; an entry that would make it negative
   /// fails with "call stack exhausted". Reset at each host-to-guest entry.
   int64_t framesLeft = 0;
 
   Status pendingInterrupt() const { return interrupt.load(std::memory_order_relaxed); }
+  /// The status an entry that failed the stack compare returns.
+  Status entryFailure() const {
+    Status s = pendingInterrupt();
+    return s != 0 ? s : statusOf(kCallStackExhausted);
+  }
+  static constexpr uintptr_t kInterruptedStackLimit = UINTPTR_MAX;
 
   static constexpr int32_t interruptOffset() { return offsetof(GuestLimits, interrupt); }
   static constexpr int32_t stackLimitOffset() { return offsetof(GuestLimits, stackLimit); }
@@ -40,5 +48,6 @@ struct GuestLimits {
 };
 
 static_assert(sizeof(std::atomic<Status>) == sizeof(Status), "compiled code reads it as a word");
+static_assert(sizeof(std::atomic<uintptr_t>) == sizeof(uintptr_t), "compiled code reads it as a word");
 
 }  // namespace morel

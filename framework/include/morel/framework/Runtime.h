@@ -63,6 +63,8 @@ class Runtime {
   int64_t maxStackFrames() const { return maxStackFrames_; }
   /// engine.StressDeopt (testing): deliberate deoptimizations in compiled code.
   DeoptStress& stressDeopt() { return stressDeopt_; }
+  /// engine.PrintAssembly: where the code generator prints machine code (or null).
+  std::ostream* assemblyStream() const { return printAssembly_ ? trace_ : nullptr; }
   /// engine.MaximumGraphSize: graphs past it are not compiled.
   int64_t maximumGraphSize() const { return maximumGraphSize_; }
   /// Stops every running guest activation of this context at its next poll;
@@ -102,6 +104,7 @@ class Runtime {
   std::ostream* trace_;
   int64_t maxStackFrames_;
   int64_t maximumGraphSize_;
+  bool printAssembly_;
   GuestLimits limits_;
   DeoptStress stressDeopt_;
   uint32_t entryDepth_ = 0;  // GuestEntry nesting on the guest thread

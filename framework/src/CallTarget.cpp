@@ -1,6 +1,7 @@
 #include "morel/framework/CallTarget.h"
 
 #include <mutex>
+#include <shared_mutex>
 #include <vector>
 
 #include "morel/framework/RootNode.h"
@@ -30,6 +31,8 @@ CallTarget::Snapshot CallTarget::snapshot() const {
 
 bool CallTarget::install(std::unique_ptr<InstalledCode> code, Snapshot compiledFrom) {
   std::lock_guard lock(codeMutex);
+  // No rewrite may slip between the version check and the entry switch.
+  std::shared_lock specialization(root_->specializationMutex());
   if (deoptimizations() != compiledFrom.deopts) {
     // invalidate() already chose the tier (Interpreted, or Failed after too many deopts).
     return false;

@@ -38,10 +38,9 @@ bool CallTarget::install(std::unique_ptr<InstalledCode> code, Snapshot compiledF
     return false;
   }
   if (root_->specializationVersion() != compiledFrom.specializationVersion) {
-    // The tree was re-specialized while the compiler read it: compile it again later.
+    // The tree was re-specialized while the compiler read it. It is still hot:
+    // keep the counters, so the next interpreted call queues it again.
     retired_.push_back(std::move(code));
-    callCount_.reset();
-    loopCount_.reset();
     tier_.store(Tier::Interpreted, std::memory_order_release);
     return false;
   }

@@ -1,4 +1,7 @@
 // The `morel` launcher: `morel run [OPTIONS] [--invoke NAME] FILE [ARGS...]`.
+#include <pthread.h>
+
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -6,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_format.h"
 #include "morel/polyglot/Polyglot.h"
 
@@ -120,9 +124,7 @@ int run(int argc, char** argv) {
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int runCatching(int argc, char** argv) {
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {
@@ -130,4 +132,51 @@ int main(int argc, char** argv) {
     std::cerr << "morel: internal error: " << e.what() << "\n";
     return 70;
   }
+}
+
+/// Host stack for the guest thread: room for sandbox.MaxStackFrames interpreted
+/// frames, so the guest frame limit, not the host stack, decides where "call
+/// stack exhausted" happens, in every tier. Untouched pages cost nothing.
+std::size_t guestStackBytes(int argc, char** argv) {
+  int64_t frames = std::get<int64_t>(std::find_if(morel::engineOptionDescriptors().begin(),
+                                                  morel::engineOptionDescriptors().end(),
+                                                  [](const auto& d) { return d.name == "sandbox.MaxStackFrames"; })
+                                         ->defaultValue);
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view a = argv[i];
+    if (absl::ConsumePrefix(&a, "--sandbox.MaxStackFrames=")) (void)absl::SimpleAtoi(a, &frames);
+  }
+  constexpr std::size_t kBytesPerFrame = 4096;  // an interpreted call takes about 1 KiB
+  constexpr std::size_t kBase = std::size_t{64} << 20;
+  constexpr std::size_t kMax = std::size_t{8} << 30;
+  std::size_t want = kBase + static_cast<std::size_t>(std::max<int64_t>(frames, 0)) * kBytesPerFrame;
+  return std::min(want, kMax);
+}
+
+struct MainArgs {
+  int argc;
+  char** argv;
+  int status;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  MainArgs args{argc, argv, 70};
+  pthread_attr_t attr;
+  pthread_t thread;
+  bool started = pthread_attr_init(&attr) == 0 &&
+                 pthread_attr_setstacksize(&attr, guestStackBytes(argc, argv)) == 0 &&
+                 pthread_create(
+                     &thread, &attr,
+                     [](void* p) -> void* {
+                       auto* a = static_cast<MainArgs*>(p);
+                       a->status = runCatching(a->argc, a->argv);
+                       return nullptr;
+                     },
+                     &args) == 0;
+  pthread_attr_destroy(&attr);
+  if (!started) return runCatching(argc, argv);  // no big stack: the host stack backstop still holds
+  pthread_join(thread, nullptr);
+  return args.status;
 }

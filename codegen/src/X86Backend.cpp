@@ -101,6 +101,14 @@ class Lowering {
     // compare for the host stack and a pending interrupt (which raises the
     // limit), then the guest frame budget.
     x86::Gp limits = limitsReg();
+    // Loops poll through a register that holds the address for the whole function:
+    // `cmp qword [reg], 0; jne` per iteration.
+    for (IrNode* n : g_.liveNodes())
+      if (n->op() == Op::Poll) {
+        pollBase_ = cc_.newGpq("pollBase");
+        cc_.mov(pollBase_, limits);
+        break;
+      }
     cc_.cmp(x86::rsp, x86::qword_ptr(limits, GuestLimits::stackLimitOffset()));
     cc_.jb(entryFailed);
     cc_.sub(x86::qword_ptr(limits, GuestLimits::framesLeftOffset()), 1);
@@ -155,7 +163,9 @@ class Lowering {
     cc_.mov(r, Imm(reinterpret_cast<uint64_t>(limitsAddress_)));
     return r;
   }
-  x86::Mem interruptWord() { return x86::qword_ptr(limitsReg(), GuestLimits::interruptOffset()); }
+  x86::Mem interruptWord() {
+    return x86::qword_ptr(pollBase_.isValid() ? pollBase_ : limitsReg(), GuestLimits::interruptOffset());
+  }
 
   /// Every exit of the function hands back the frame its entry took from the budget.
   void returnStatus(const x86::Gp& status) {
@@ -479,6 +489,7 @@ class Lowering {
   const Schedule& s_;
   CallTarget& self_;
   const GuestLimits* limitsAddress_;
+  x86::Gp pollBase_;  // the GuestLimits address, when the function has loops
   std::string failure_;
   std::vector<x86::Gp> regs_;
   std::vector<bool> hasReg_;

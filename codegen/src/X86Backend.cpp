@@ -153,6 +153,30 @@ class Lowering {
 
  private:
   x86::Gp newReg(Type t) { return t == Type::I32 ? cc_.newGpd() : cc_.newGpq(); }
+  x86::Xmm newXmm(Type t) { return t == Type::F32 ? cc_.newXmmSs() : cc_.newXmmSd(); }
+
+  /// The XMM register holding float node `n`; constants go through a GP register.
+  x86::Xmm xmm(IrNode* n) {
+    if (n->isConst()) {
+      x86::Xmm r = newXmm(n->type());
+      x86::Gp bits = cc_.newGpq();
+      cc_.mov(bits, Imm(n->value()));
+      if (n->type() == Type::F32) cc_.movd(r, bits.r32());
+      else cc_.movq(r, bits);
+      return r;
+    }
+    if (!hasReg_[n->id()]) {
+      regs_[n->id()] = newXmm(n->type());
+      hasReg_[n->id()] = true;
+    }
+    return regs_[n->id()].as<x86::Xmm>();
+  }
+  /// A register copy of the right class for `t`.
+  void copy(Type t, const x86::Reg& to, const x86::Reg& from) {
+    if (isFloat(t)) cc_.movaps(to.as<x86::Xmm>(), from.as<x86::Xmm>());
+    else cc_.mov(to.as<x86::Gp>(), from.as<x86::Gp>());
+  }
+  x86::Reg anyReg(IrNode* n) { return isFloat(n->type()) ? x86::Reg(xmm(n)) : x86::Reg(reg(n)); }
 
   static Status entryFailure(const GuestLimits* limits) { return limits->entryFailure(); }
 
@@ -192,7 +216,7 @@ class Lowering {
       regs_[n->id()] = newReg(n->type());
       hasReg_[n->id()] = true;
     }
-    return regs_[n->id()];
+    return regs_[n->id()].as<x86::Gp>();
   }
 
   /// A constant second operand that fits an instruction's 32-bit immediate.
@@ -247,6 +271,7 @@ class Lowering {
         return;
       }
       case Op::Select: {
+        if (isFloat(n->type())) return lowerFloatSelect(n);
         // Every operand is in a register before `test`, so nothing runs between it and cmov.
         x86::Gp c = reg(n->input(0));
         x86::Gp ifTrue = reg(n->input(1));
@@ -268,8 +293,27 @@ class Lowering {
         return;
       }
       case Op::Const: return;
+      case Op::FAdd: case Op::FSub: case Op::FMul: case Op::FDiv: return lowerFloatArith(n);
+      case Op::FMin: case Op::FMax: return lowerMinMax(n);
+      case Op::FSqrt: case Op::FCeil: case Op::FFloor: case Op::FTrunc: case Op::FNearest:
+        return lowerFloatUnary(n);
+      case Op::FEq: case Op::FNe: case Op::FLt: case Op::FGt: case Op::FLe: case Op::FGe:
+        return lowerFloatCompare(n);
+      case Op::ConvertS: case Op::ConvertU: return lowerConvert(n);
+      case Op::TruncS: case Op::TruncU: return lowerTrunc(n);
+      case Op::Promote: cc_.cvtss2sd(xmm(n), xmm(n->input(0))); return;
+      case Op::Demote: cc_.cvtsd2ss(xmm(n), xmm(n->input(0))); return;
+      case Op::Bits:
+        if (n->type() == Type::I32) cc_.movd(reg(n).r32(), xmm(n->input(0)));
+        else cc_.movq(reg(n), xmm(n->input(0)));
+        return;
+      case Op::FromBits:
+        if (n->type() == Type::F32) cc_.movd(xmm(n), reg(n->input(0)).r32());
+        else cc_.movq(xmm(n), reg(n->input(0)));
+        return;
       default:
         if (isComparison(n->op())) return lowerCompare(n);
+        failure_ = absl::StrCat("no lowering for ", pe::opName(n->op()));
         return;
     }
   }
@@ -284,6 +328,178 @@ class Lowering {
                                      : x86::Inst::kIdXor;
     if (immOperand(n->input(1))) cc_.emit(id, d, Imm(n->input(1)->value()));
     else cc_.emit(id, d, reg(n->input(1)));
+  }
+
+  // ---- floating point (SSE2, rounding with SSE4.1)
+  bool f32(IrNode* n) const { return n->type() == Type::F32; }
+
+  void lowerFloatArith(IrNode* n) {
+    x86::Xmm a = xmm(n->input(0));
+    x86::Xmm b = xmm(n->input(1));
+    x86::Xmm d = xmm(n);
+    bool s = f32(n);
+    InstId id = n->op() == Op::FAdd   ? (s ? x86::Inst::kIdAddss : x86::Inst::kIdAddsd)
+                : n->op() == Op::FSub ? (s ? x86::Inst::kIdSubss : x86::Inst::kIdSubsd)
+                : n->op() == Op::FMul ? (s ? x86::Inst::kIdMulss : x86::Inst::kIdMulsd)
+                                      : (s ? x86::Inst::kIdDivss : x86::Inst::kIdDivsd);
+    cc_.movaps(d, a);
+    cc_.emit(id, d, b);
+  }
+
+  void lowerFloatUnary(IrNode* n) {
+    x86::Xmm a = xmm(n->input(0));
+    x86::Xmm d = xmm(n);
+    bool s = f32(n);
+    if (n->op() == Op::FSqrt) {
+      cc_.emit(s ? x86::Inst::kIdSqrtss : x86::Inst::kIdSqrtsd, d, a);
+      return;
+    }
+    // roundss/roundsd immediate: 0 nearest-even, 1 down, 2 up, 3 toward zero;
+    // bit 3 suppresses the inexact exception.
+    int mode = n->op() == Op::FNearest ? 0 : n->op() == Op::FFloor ? 1 : n->op() == Op::FCeil ? 2 : 3;
+    cc_.emit(s ? x86::Inst::kIdRoundss : x86::Inst::kIdRoundsd, d, a, Imm(mode | 8));
+  }
+
+  /// Wasm's min/max: a NaN operand gives NaN; -0 is below +0. minss/maxss alone
+  /// answer the second operand for both.
+  void lowerMinMax(IrNode* n) {
+    bool s = f32(n), isMin = n->op() == Op::FMin;
+    x86::Xmm a = xmm(n->input(0));
+    x86::Xmm b = xmm(n->input(1));
+    x86::Xmm d = xmm(n);
+    Label unordered = cc_.newLabel(), equal = cc_.newLabel(), done = cc_.newLabel();
+    cc_.movaps(d, a);
+    cc_.emit(s ? x86::Inst::kIdUcomiss : x86::Inst::kIdUcomisd, a, b);
+    cc_.jp(unordered);
+    cc_.je(equal);
+    cc_.emit(isMin ? (s ? x86::Inst::kIdMinss : x86::Inst::kIdMinsd) : (s ? x86::Inst::kIdMaxss : x86::Inst::kIdMaxsd), d, b);
+    cc_.jmp(done);
+    cc_.bind(equal);  // equal values differ at most in the sign of zero
+    if (isMin) cc_.orps(d, b);
+    else cc_.andps(d, b);
+    cc_.jmp(done);
+    cc_.bind(unordered);  // the NaN, quieted
+    cc_.emit(s ? x86::Inst::kIdAddss : x86::Inst::kIdAddsd, d, b);
+    cc_.bind(done);
+  }
+
+  void lowerFloatCompare(IrNode* n) {
+    IrNode* lhs = n->input(0);
+    IrNode* rhs = n->input(1);
+    bool s = lhs->type() == Type::F32;
+    // a < b is b > a: ucomis sets CF/ZF like an unsigned compare, and "above"
+    // (CF=0, ZF=0) and "above or equal" (CF=0) are false when unordered (all set).
+    Op op = n->op();
+    if (op == Op::FLt || op == Op::FLe) std::swap(lhs, rhs);
+    x86::Xmm a = xmm(lhs);
+    x86::Xmm b = xmm(rhs);
+    x86::Gp d = reg(n);
+    cc_.xor_(d.r32(), d.r32());
+    cc_.emit(s ? x86::Inst::kIdUcomiss : x86::Inst::kIdUcomisd, a, b);
+    switch (op) {
+      case Op::FLt: case Op::FGt: cc_.seta(d.r8()); return;
+      case Op::FLe: case Op::FGe: cc_.setae(d.r8()); return;
+      case Op::FEq: {  // equal and ordered
+        x86::Gp ordered = cc_.newGpd();
+        cc_.setnp(ordered.r8());
+        cc_.sete(d.r8());
+        cc_.and_(d.r8(), ordered.r8());
+        return;
+      }
+      default: {  // FNe: different or unordered
+        x86::Gp unordered = cc_.newGpd();
+        cc_.setp(unordered.r8());
+        cc_.setne(d.r8());
+        cc_.or_(d.r8(), unordered.r8());
+        return;
+      }
+    }
+  }
+
+  void lowerConvert(IrNode* n) {
+    IrNode* in = n->input(0);
+    x86::Gp a = reg(in);
+    x86::Xmm d = xmm(n);
+    bool s = f32(n);
+    InstId cvt = s ? x86::Inst::kIdCvtsi2ss : x86::Inst::kIdCvtsi2sd;
+    cc_.xorps(d, d);  // cvtsi2s* writes only the low lane
+    if (n->op() == Op::ConvertS) {
+      cc_.emit(cvt, d, in->type() == Type::I32 ? x86::Gp(a.r32()) : x86::Gp(a.r64()));
+      return;
+    }
+    if (in->type() == Type::I32) {  // u32 fits a signed 64-bit conversion
+      x86::Gp wide = cc_.newGpq();
+      cc_.mov(wide.r32(), a.r32());
+      cc_.emit(cvt, d, wide);
+      return;
+    }
+    // u64: below 2^63 convert directly; above, halve (keeping the low bit, so
+    // rounding stays correct), convert and double.
+    Label big = cc_.newLabel(), done = cc_.newLabel();
+    cc_.test(a, a);
+    cc_.js(big);
+    cc_.emit(cvt, d, a);
+    cc_.jmp(done);
+    cc_.bind(big);
+    x86::Gp half = cc_.newGpq(), low = cc_.newGpq();
+    cc_.mov(half, a);
+    cc_.shr(half, 1);
+    cc_.mov(low, a);
+    cc_.and_(low, 1);
+    cc_.or_(half, low);
+    cc_.emit(cvt, d, half);
+    cc_.emit(s ? x86::Inst::kIdAddss : x86::Inst::kIdAddsd, d, d);
+    cc_.bind(done);
+  }
+
+  /// The raw conversion: the node has already checked the range (or saturated).
+  void lowerTrunc(IrNode* n) {
+    IrNode* in = n->input(0);
+    bool s = in->type() == Type::F32;
+    InstId cvt = s ? x86::Inst::kIdCvttss2si : x86::Inst::kIdCvttsd2si;
+    x86::Xmm a = xmm(in);
+    x86::Gp d = reg(n);
+    if (n->op() == Op::TruncS) {
+      cc_.emit(cvt, n->type() == Type::I32 ? x86::Gp(d.r32()) : x86::Gp(d.r64()), a);
+      return;
+    }
+    if (n->type() == Type::I32) {  // u32 range fits a signed 64-bit conversion
+      x86::Gp wide = cc_.newGpq();
+      cc_.emit(cvt, wide, a);
+      cc_.mov(d.r32(), wide.r32());
+      return;
+    }
+    // u64: at or above 2^63, subtract 2^63 first and set the top bit after.
+    x86::Gp bits = cc_.newGpq();
+    x86::Xmm limit = newXmm(in->type());
+    cc_.mov(bits, Imm(s ? int64_t{0x5f000000} : int64_t{0x43e0000000000000}));
+    if (s) cc_.movd(limit, bits.r32());
+    else cc_.movq(limit, bits);
+    Label big = cc_.newLabel(), done = cc_.newLabel();
+    cc_.emit(s ? x86::Inst::kIdUcomiss : x86::Inst::kIdUcomisd, a, limit);
+    cc_.jae(big);
+    cc_.emit(cvt, d, a);
+    cc_.jmp(done);
+    cc_.bind(big);
+    x86::Xmm reduced = newXmm(in->type());
+    cc_.movaps(reduced, a);
+    cc_.emit(s ? x86::Inst::kIdSubss : x86::Inst::kIdSubsd, reduced, limit);
+    cc_.emit(cvt, d, reduced);
+    cc_.btc(d, 63);
+    cc_.bind(done);
+  }
+
+  void lowerFloatSelect(IrNode* n) {
+    x86::Gp c = reg(n->input(0));
+    x86::Xmm ifTrue = xmm(n->input(1));
+    x86::Xmm ifFalse = xmm(n->input(2));
+    x86::Xmm d = xmm(n);
+    Label done = cc_.newLabel();
+    cc_.movaps(d, ifTrue);
+    cc_.test(c, c);
+    cc_.jnz(done);
+    cc_.movaps(d, ifFalse);
+    cc_.bind(done);
   }
 
   void lowerShift(IrNode* n) {
@@ -390,13 +606,13 @@ class Lowering {
     for (IrNode* n : s_.blockNodes[to])
       if (n->op() == Op::Phi && n->input(k + 1) != n) moves.push_back({n, n->input(k + 1)});
     // Read every source into a temporary first, so phis that feed each other swap correctly.
-    std::vector<x86::Gp> temps;
+    std::vector<x86::Reg> temps;
     for (auto& [phi, value] : moves) {
-      x86::Gp tmp = newReg(phi->type());
-      cc_.mov(tmp, reg(value));
+      x86::Reg tmp = isFloat(phi->type()) ? x86::Reg(newXmm(phi->type())) : x86::Reg(newReg(phi->type()));
+      copy(phi->type(), tmp, anyReg(value));
       temps.push_back(tmp);
     }
-    for (std::size_t i = 0; i < moves.size(); ++i) cc_.mov(reg(moves[i].first), temps[i]);
+    for (std::size_t i = 0; i < moves.size(); ++i) copy(moves[i].first->type(), anyReg(moves[i].first), temps[i]);
     if (nextBlock_ != static_cast<int32_t>(to)) cc_.jmp(labels_[to]);
   }
 
@@ -491,7 +707,7 @@ class Lowering {
   const GuestLimits* limitsAddress_;
   x86::Gp pollBase_;  // the GuestLimits address, when the function has loops
   std::string failure_;
-  std::vector<x86::Gp> regs_;
+  std::vector<x86::Reg> regs_;
   std::vector<bool> hasReg_;
   std::vector<Label> labels_;
   x86::Gp selfReg_, ioReg_;
@@ -511,8 +727,9 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
   std::lock_guard lock(runtime_->mutex);
   // lzcnt/tzcnt/popcnt decode as other instructions on CPUs without them.
   const CpuFeatures& cpu = CpuInfo::host().features();
-  if (!cpu.x86().hasLZCNT() || !cpu.x86().hasBMI() || !cpu.x86().hasPOPCNT())
-    return fail("code generation failed", 0, Diagnostic::Unit::Byte, "CPU lacks LZCNT, BMI1 or POPCNT");
+  if (!cpu.x86().hasLZCNT() || !cpu.x86().hasBMI() || !cpu.x86().hasPOPCNT() || !cpu.x86().hasSSE4_1())
+    return fail("code generation failed", 0, Diagnostic::Unit::Byte,
+                "CPU lacks LZCNT, BMI1, POPCNT or SSE4.1");
   CodeHolder code;
   code.init(runtime_->jit.environment());
   ErrorCollector errors;

@@ -2,6 +2,7 @@
 //   Add(Const 2, Const 3) => Const 5;  Add(x, 0) => x;  Sub(0, Sub(0, x)) => x
 // Constant folding reuses the interpreter domain's arithmetic, so the folded
 // value is by construction what the interpreter would have computed.
+#include <cmath>
 #include <limits>
 #include <optional>
 
@@ -71,6 +72,120 @@ std::optional<int64_t> foldUnary(Op op, T a) {
   }
 }
 
+template <class T>
+T floatOf(IrNode* n) {
+  return fromRaw<T>(static_cast<uint64_t>(n->value()));
+}
+template <class T>
+int64_t rawOf(T v) {
+  return static_cast<int64_t>(toRaw(v));
+}
+
+/// Float ops fold with the interpreter's own functions; NaN payloads and -0
+/// come out exactly as the interpreter (and the hardware) make them.
+template <class T>
+std::optional<int64_t> foldFloatBinary(Op op, T a, T b) {
+  switch (op) {
+    case Op::FAdd: return rawOf(I::add(a, b));
+    case Op::FSub: return rawOf(I::sub(a, b));
+    case Op::FMul: return rawOf(I::mul(a, b));
+    case Op::FDiv: return rawOf(I::div(a, b));
+    case Op::FMin: return rawOf(I::min(a, b));
+    case Op::FMax: return rawOf(I::max(a, b));
+    case Op::FEq: return I::eq(a, b);
+    case Op::FNe: return I::ne(a, b);
+    case Op::FLt: return I::lt(a, b);
+    case Op::FGt: return I::gt(a, b);
+    case Op::FLe: return I::le(a, b);
+    case Op::FGe: return I::ge(a, b);
+    default: return std::nullopt;
+  }
+}
+
+template <class T>
+std::optional<int64_t> foldFloatUnary(Op op, T a) {
+  switch (op) {
+    case Op::FSqrt: return rawOf(I::sqrt(a));
+    case Op::FCeil: return rawOf(I::ceil(a));
+    case Op::FFloor: return rawOf(I::floor(a));
+    case Op::FTrunc: return rawOf(I::trunc(a));
+    case Op::FNearest: return rawOf(I::nearest(a));
+    default: return std::nullopt;
+  }
+}
+
+/// Whether truncating `a` toward zero fits integer type To (signed or unsigned):
+/// only then does the raw TruncS/TruncU fold (the node traps or saturates otherwise).
+template <class To, class From>
+bool truncFits(From a, bool isSigned) {
+  if (!(a == a)) return false;
+  long double t = std::trunc(static_cast<long double>(a));
+  if (isSigned)
+    return t >= static_cast<long double>(std::numeric_limits<To>::min()) &&
+           t <= static_cast<long double>(std::numeric_limits<To>::max());
+  using U = std::make_unsigned_t<To>;
+  return t >= 0 && t <= static_cast<long double>(std::numeric_limits<U>::max());
+}
+
+template <class To, class From>
+std::optional<int64_t> foldTrunc(Op op, From a) {
+  bool isSigned = op == Op::TruncS;
+  if (!truncFits<To, From>(a, isSigned)) return std::nullopt;
+  To r = isSigned ? I::truncS<To>(a) : I::truncU<To>(a);
+  return static_cast<int64_t>(r);
+}
+
+/// Folds the float ops and the conversions into and out of floats.
+std::optional<int64_t> foldFloat(IrNode* n, IrNode* a, IrNode* b) {
+  Type in = a->type(), out = n->type();
+  switch (n->op()) {
+    case Op::ConvertS:
+    case Op::ConvertU: {
+      bool s = n->op() == Op::ConvertS;
+      if (in == Type::I32) {
+        auto v = static_cast<int32_t>(a->value());
+        if (out == Type::F32) return rawOf(s ? I::convertS<float>(v) : I::convertU<float>(v));
+        return rawOf(s ? I::convertS<double>(v) : I::convertU<double>(v));
+      }
+      int64_t v = a->value();
+      if (out == Type::F32) return rawOf(s ? I::convertS<float>(v) : I::convertU<float>(v));
+      return rawOf(s ? I::convertS<double>(v) : I::convertU<double>(v));
+    }
+    case Op::TruncS:
+    case Op::TruncU:
+      if (in == Type::F32)
+        return out == Type::I32 ? foldTrunc<int32_t>(n->op(), floatOf<float>(a))
+                                : foldTrunc<int64_t>(n->op(), floatOf<float>(a));
+      return out == Type::I32 ? foldTrunc<int32_t>(n->op(), floatOf<double>(a))
+                              : foldTrunc<int64_t>(n->op(), floatOf<double>(a));
+    case Op::Promote: return rawOf(I::promote(floatOf<float>(a)));
+    case Op::Demote: return rawOf(I::demote(floatOf<double>(a)));
+    case Op::Bits: return out == Type::I32 ? static_cast<int32_t>(a->value()) : a->value();
+    case Op::FromBits: return out == Type::F32 ? static_cast<uint32_t>(a->value()) : a->value();
+    default: break;
+  }
+  if (!isFloat(in)) return std::nullopt;
+  if (b == nullptr)
+    return in == Type::F32 ? foldFloatUnary(n->op(), floatOf<float>(a))
+                           : foldFloatUnary(n->op(), floatOf<double>(a));
+  if (!b->isConst()) return std::nullopt;
+  return in == Type::F32 ? foldFloatBinary(n->op(), floatOf<float>(a), floatOf<float>(b))
+                         : foldFloatBinary(n->op(), floatOf<double>(a), floatOf<double>(b));
+}
+
+bool isFloatOp(Op op) {
+  switch (op) {
+    case Op::FAdd: case Op::FSub: case Op::FMul: case Op::FDiv: case Op::FMin: case Op::FMax:
+    case Op::FSqrt: case Op::FCeil: case Op::FFloor: case Op::FTrunc: case Op::FNearest:
+    case Op::FEq: case Op::FNe: case Op::FLt: case Op::FGt: case Op::FLe: case Op::FGe:
+    case Op::ConvertS: case Op::ConvertU: case Op::TruncS: case Op::TruncU:
+    case Op::Promote: case Op::Demote: case Op::Bits: case Op::FromBits:
+      return true;
+    default:
+      return false;
+  }
+}
+
 /// The value operands of a pure or pinned node (pinned ones carry control first).
 std::pair<IrNode*, IrNode*> operands(IrNode* n) {
   std::size_t first = n->opClass() == OpClass::Pinned ? 1 : 0;
@@ -87,6 +202,10 @@ IrNode* Graph::fold(IrNode* n) {
   if (a == nullptr || !a->isConst()) return n;
   std::optional<int64_t> v;
   Type operandType = a->type();
+  if (isFloatOp(n->op())) {
+    v = foldFloat(n, a, b);
+    return v ? constant(n->type(), *v) : n;
+  }
   switch (n->op()) {
     case Op::Wrap: return constant(Type::I32, static_cast<int32_t>(a->value()));
     case Op::ExtendS: return constant(Type::I64, static_cast<int32_t>(a->value()));
@@ -167,6 +286,13 @@ IrNode* Graph::idealize(IrNode* n) {
       return nullptr;
     case Op::Wrap:
       if (a->op() == Op::ExtendU || a->op() == Op::ExtendS) return a->input(0);
+      return nullptr;
+    // A float's bits and back are the identity (exact, NaN payloads included).
+    case Op::Bits:
+      if (a->op() == Op::FromBits && a->input(0)->type() == t) return a->input(0);
+      return nullptr;
+    case Op::FromBits:
+      if (a->op() == Op::Bits && a->input(0)->type() == t) return a->input(0);
       return nullptr;
     default:
       return nullptr;

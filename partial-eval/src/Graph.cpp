@@ -35,6 +35,8 @@ const char* typeName(Type t) {
     case Type::Control: return "ctrl";
     case Type::I32: return "i32";
     case Type::I64: return "i64";
+    case Type::F32: return "f32";
+    case Type::F64: return "f64";
     case Type::Tuple: return "tuple";
     case Type::None: return "none";
   }
@@ -96,6 +98,7 @@ IrNode* Graph::make(Op op, Type type, const std::vector<IrNode*>& inputs, int64_
 
 IrNode* Graph::constant(Type type, int64_t value) {
   if (type == Type::I32) value = static_cast<int32_t>(value);
+  if (type == Type::F32) value = static_cast<uint32_t>(value);  // the bit pattern
   return make(Op::Const, type, {}, value);
 }
 

@@ -25,6 +25,8 @@ GraphFrame GraphDomain::newFrame(const FrameDescriptor& descriptor) {
     switch (descriptor.kind(i)) {
       case SlotKind::Int32: f.slots[i] = g_.constant(Type::I32, 0); break;
       case SlotKind::Int64: f.slots[i] = g_.constant(Type::I64, 0); break;
+      case SlotKind::Float32: f.slots[i] = g_.constant(Type::F32, 0); break;
+      case SlotKind::Float64: f.slots[i] = g_.constant(Type::F64, 0); break;
       case SlotKind::Temporary: break;
     }
   }
@@ -43,10 +45,19 @@ void GraphDomain::returnValues(std::span<const GV<int64_t>> results) {
 
 void GraphDomain::finish() { assert(labels_.empty() && dispatches_.empty()); }
 
+// Between a slot's raw 64-bit word and a typed value, as the interpreter's
+// fromRaw/toRaw do: integers wrap or zero-extend, floats travel as their bits.
 IrNode* GraphDomain::convert(IrNode* n, Type to) {
   if (n == nullptr) return g_.constant(to, 0);  // a value valid code never reads
-  if (n->type() == to) return n;
-  return to == Type::I32 ? g_.make(Op::Wrap, Type::I32, {n}) : g_.make(Op::ExtendU, Type::I64, {n});
+  Type from = n->type();
+  if (from == to) return n;
+  auto intOfWidth = [](Type t) { return t == Type::F32 || t == Type::I32 ? Type::I32 : Type::I64; };
+  if (isFloat(from)) n = g_.make(Op::Bits, intOfWidth(from), {n});
+  Type want = intOfWidth(to);
+  if (n->type() != want)
+    n = want == Type::I32 ? g_.make(Op::Wrap, Type::I32, {n}) : g_.make(Op::ExtendU, Type::I64, {n});
+  if (isFloat(to)) n = g_.make(Op::FromBits, to, {n});
+  return n;
 }
 
 std::pair<IrNode*, IrNode*> GraphDomain::split(IrNode* cond) {

@@ -11,6 +11,8 @@ namespace morel {
 enum class SlotKind : uint8_t {
   Int32,      // starts as 0
   Int64,      // starts as 0
+  Float32,    // starts as +0.0
+  Float64,    // starts as +0.0
   Temporary,  // holds values of any kind; never read before it is written
 };
 

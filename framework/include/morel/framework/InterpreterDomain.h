@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <bit>
 #include <climits>
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <type_traits>
@@ -20,6 +21,7 @@
 #include "morel/framework/Node.h"
 #include "morel/framework/Profiles.h"
 #include "morel/framework/Trap.h"
+#include "morel/framework/ValueTypes.h"
 
 namespace morel {
 
@@ -42,29 +44,37 @@ class InterpDomain {
     f.slots[slot] = static_cast<int64_t>(static_cast<uint32_t>(v));
   }
   void storeI64(Frame& f, uint32_t slot, int64_t v) const { f.slots[slot] = v; }
-  /// The same, for a guest type T chosen by a node template (int32_t or int64_t).
-  template <class T>
+  /// The same, for a guest type T chosen by a node template (ValueTraits names
+  /// the types): slots hold raw 64-bit words (see ValueTypes.h).
+  template <GuestValue T>
   T constant(T v) const { return v; }
-  template <class T>
-  T load(Frame& f, uint32_t slot) const {
-    if constexpr (sizeof(T) == 4) return loadI32(f, slot);
-    else return loadI64(f, slot);
-  }
-  template <class T>
-  void store(Frame& f, uint32_t slot, T v) const {
-    if constexpr (sizeof(T) == 4) storeI32(f, slot, v);
-    else storeI64(f, slot, v);
-  }
+  template <GuestValue T>
+  T load(Frame& f, uint32_t slot) const { return fromRaw<T>(static_cast<uint64_t>(f.slots[slot])); }
+  template <GuestValue T>
+  void store(Frame& f, uint32_t slot, T v) const { f.slots[slot] = static_cast<int64_t>(toRaw(v)); }
 
-  // ---- integer arithmetic, wrapping like the hardware
-  template <class T>
-  static T add(T a, T b) { return static_cast<T>(U<T>(a) + U<T>(b)); }
-  template <class T>
-  static T sub(T a, T b) { return static_cast<T>(U<T>(a) - U<T>(b)); }
-  template <class T>
-  static T mul(T a, T b) { return static_cast<T>(U<T>(a) * U<T>(b)); }
-  template <class T>
-  static T neg(T a) { return static_cast<T>(U<T>(0) - U<T>(a)); }
+  // ---- arithmetic: integers wrap like the hardware, floats are IEEE 754
+  template <GuestValue T>
+  static T add(T a, T b) {
+    if constexpr (GuestFloat<T>) return a + b;
+    else return static_cast<T>(U<T>(a) + U<T>(b));
+  }
+  template <GuestValue T>
+  static T sub(T a, T b) {
+    if constexpr (GuestFloat<T>) return a - b;
+    else return static_cast<T>(U<T>(a) - U<T>(b));
+  }
+  template <GuestValue T>
+  static T mul(T a, T b) {
+    if constexpr (GuestFloat<T>) return a * b;
+    else return static_cast<T>(U<T>(a) * U<T>(b));
+  }
+  /// Integers: 0 - a. Floats: the sign bit flipped (NaN payloads kept, as Wasm asks).
+  template <GuestValue T>
+  static T neg(T a) {
+    if constexpr (GuestFloat<T>) return fromBits<T>(bits(a) ^ kSignBit<T>);
+    else return static_cast<T>(U<T>(0) - U<T>(a));
+  }
   /// Division preconditions (non-zero divisor, no MIN / -1) are the node's job.
   template <class T>
   static T divS(T a, T b) { return a / b; }
@@ -130,6 +140,64 @@ class InterpDomain {
   static int32_t both(int32_t a, int32_t b) { return (a != 0) & (b != 0); }
   template <class T>
   static T select(int32_t cond, T a, T b) { return cond != 0 ? a : b; }
+
+  // ---- floating point (Wasm's semantics: NaN in, NaN out; -0 < +0 for min/max)
+  template <GuestFloat T>
+  static T div(T a, T b) { return a / b; }
+  template <GuestFloat T>
+  static T min(T a, T b) {
+    if (a != a || b != b) return a + b;  // a NaN operand gives a (quiet) NaN
+    if (a == b) return std::signbit(a) ? a : b;  // min(-0, +0) is -0
+    return a < b ? a : b;
+  }
+  template <GuestFloat T>
+  static T max(T a, T b) {
+    if (a != a || b != b) return a + b;
+    if (a == b) return std::signbit(a) ? b : a;  // max(-0, +0) is +0
+    return a > b ? a : b;
+  }
+  template <GuestFloat T>
+  static T sqrt(T a) { return std::sqrt(a); }
+  template <GuestFloat T>
+  static T abs(T a) { return fromBits<T>(bits(a) & ~kSignBit<T>); }
+  template <GuestFloat T>
+  static T copysign(T a, T b) { return fromBits<T>((bits(a) & ~kSignBit<T>) | (bits(b) & kSignBit<T>)); }
+  template <GuestFloat T>
+  static T ceil(T a) { return std::ceil(a); }
+  template <GuestFloat T>
+  static T floor(T a) { return std::floor(a); }
+  template <GuestFloat T>
+  static T trunc(T a) { return std::trunc(a); }
+  /// Round to nearest, ties to even (the default rounding mode).
+  template <GuestFloat T>
+  static T nearest(T a) { return std::nearbyint(a); }
+  template <GuestFloat T>
+  static int32_t lt(T a, T b) { return a < b; }
+  template <GuestFloat T>
+  static int32_t gt(T a, T b) { return a > b; }
+  template <GuestFloat T>
+  static int32_t le(T a, T b) { return a <= b; }
+  template <GuestFloat T>
+  static int32_t ge(T a, T b) { return a >= b; }
+
+  /// Integer to float, rounding to nearest.
+  template <GuestFloat To, GuestInteger From>
+  static To convertS(From a) { return static_cast<To>(a); }
+  template <GuestFloat To, GuestInteger From>
+  static To convertU(From a) { return static_cast<To>(static_cast<U<From>>(a)); }
+  /// Float to integer, rounding toward zero. Precondition (the node's job): the
+  /// truncated value fits To (signed), or To's unsigned range (truncU).
+  template <GuestInteger To, GuestFloat From>
+  static To truncS(From a) { return static_cast<To>(a); }
+  template <GuestInteger To, GuestFloat From>
+  static To truncU(From a) { return static_cast<To>(static_cast<U<To>>(a)); }
+  static double promote(float a) { return static_cast<double>(a); }
+  static float demote(double a) { return static_cast<float>(a); }
+  /// Reinterpretation: a float's bit pattern as the integer of its width, and back.
+  template <GuestFloat T>
+  static auto bits(T a) { return std::bit_cast<std::make_signed_t<typename ValueTraits<T>::Bits>>(a); }
+  template <GuestFloat T, GuestInteger I>
+  static T fromBits(I a) { return std::bit_cast<T>(a); }
 
   // ---- conversions
   static int32_t wrap(int64_t a) { return static_cast<int32_t>(a); }
@@ -240,6 +308,10 @@ class InterpDomain {
   using U = std::make_unsigned_t<T>;
   template <class T>
   static constexpr T kShiftMask = sizeof(T) * CHAR_BIT - 1;
+  template <GuestFloat T>
+  static constexpr auto kSignBit =
+      std::bit_cast<std::make_signed_t<typename ValueTraits<T>::Bits>>(typename ValueTraits<T>::Bits{1}
+                                                                        << (sizeof(T) * CHAR_BIT - 1));
 
   CallTarget& target_;
   uint32_t unwind_ = 0;

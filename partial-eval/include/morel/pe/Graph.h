@@ -21,7 +21,10 @@ enum class Op : uint8_t {
 
 enum class OpClass : uint8_t { Control, Pure, Pinned, Phi, Proj, Param, Const };
 
-enum class Type : uint8_t { Control, I32, I64, Tuple, None };
+enum class Type : uint8_t { Control, I32, I64, F32, F64, Tuple, None };
+
+inline bool isFloat(Type t) { return t == Type::F32 || t == Type::F64; }
+inline bool isInteger(Type t) { return t == Type::I32 || t == Type::I64; }
 
 const char* opName(Op op);
 OpClass opClass(Op op);
@@ -41,7 +44,7 @@ class IrNode {
   const absl::InlinedVector<IrNode*, 4>& inputs() const { return inputs_; }
   const std::vector<IrNode*>& uses() const { return uses_; }
 
-  int64_t value() const { return value_; }   // Const value; Param and Proj index
+  int64_t value() const { return value_; }   // Const value (floats: bits); Param and Proj index
   const void* aux() const { return aux_; }   // Call: callee; TrapExit: trap kind
 
   bool isConst() const { return op_ == Op::Const; }

@@ -17,6 +17,7 @@
 #include "morel/framework/Profiles.h"
 #include "morel/framework/RootNode.h"
 #include "morel/framework/Trap.h"
+#include "morel/framework/ValueTypes.h"
 #include "morel/pe/Graph.h"
 
 namespace morel::pe {
@@ -27,10 +28,24 @@ struct GV {
   IrNode* node = nullptr;
 };
 
-template <class T>
+/// The IR type of guest type T, from its value trait.
+template <GuestValue T>
 constexpr Type typeOf() {
-  return sizeof(T) == 4 ? Type::I32 : Type::I64;
+  switch (valueTypeOf<T>()) {
+    case ValueType::I32: return Type::I32;
+    case ValueType::I64: return Type::I64;
+    case ValueType::F32: return Type::F32;
+    case ValueType::F64: return Type::F64;
+  }
+  return Type::None;
 }
+
+/// The signed integer type of a float's width, and its sign bit.
+template <GuestFloat T>
+using BitsOf = std::make_signed_t<typename ValueTraits<T>::Bits>;
+template <GuestFloat T>
+inline constexpr int64_t kSign =
+    static_cast<BitsOf<T>>(typename ValueTraits<T>::Bits{1} << (sizeof(T) * 8 - 1));
 
 struct GraphFrame {
   std::vector<IrNode*> slots;  // nullptr: no value on this path (never read)
@@ -67,19 +82,26 @@ class GraphDomain : public GraphDomainHandle {
   GV<int64_t> loadI64(Frame& f, uint32_t slot) { return {convert(f.slots[slot], Type::I64)}; }
   void storeI32(Frame& f, uint32_t slot, GV<int32_t> v) { f.slots[slot] = v.node; }
   void storeI64(Frame& f, uint32_t slot, GV<int64_t> v) { f.slots[slot] = v.node; }
-  /// The same, for a guest type T chosen by a node template (int32_t or int64_t).
-  template <class T>
-  GV<T> constant(T v) { return {g_.constant(typeOf<T>(), v)}; }
+  /// The same, for a guest type T chosen by a node template (see ValueTraits).
+  template <GuestValue T>
+  GV<T> constant(T v) {
+    return {g_.constant(typeOf<T>(), static_cast<int64_t>(toRaw(v)))};
+  }
   template <class T>
   GV<T> load(Frame& f, uint32_t slot) { return {convert(f.slots[slot], typeOf<T>())}; }
   template <class T>
   void store(Frame& f, uint32_t slot, GV<T> v) { f.slots[slot] = v.node; }
 
-  // ---- arithmetic: one IR node each, folded and value-numbered on creation
-  template <class T> GV<T> add(GV<T> a, GV<T> b) { return bin<T>(Op::Add, a, b); }
-  template <class T> GV<T> sub(GV<T> a, GV<T> b) { return bin<T>(Op::Sub, a, b); }
-  template <class T> GV<T> mul(GV<T> a, GV<T> b) { return bin<T>(Op::Mul, a, b); }
-  template <class T> GV<T> neg(GV<T> a) { return sub(GV<T>{g_.constant(typeOf<T>(), 0)}, a); }
+  // ---- arithmetic: one IR node each, folded and value-numbered on creation.
+  // Float operations get ops of their own (FAdd, ...), so integer rules never apply.
+  template <class T> GV<T> add(GV<T> a, GV<T> b) { return bin<T>(GuestFloat<T> ? Op::FAdd : Op::Add, a, b); }
+  template <class T> GV<T> sub(GV<T> a, GV<T> b) { return bin<T>(GuestFloat<T> ? Op::FSub : Op::Sub, a, b); }
+  template <class T> GV<T> mul(GV<T> a, GV<T> b) { return bin<T>(GuestFloat<T> ? Op::FMul : Op::Mul, a, b); }
+  template <class T>
+  GV<T> neg(GV<T> a) {
+    if constexpr (GuestFloat<T>) return flipSign(a);
+    else return sub(GV<T>{g_.constant(typeOf<T>(), 0)}, a);
+  }
   template <class T> GV<T> divS(GV<T> a, GV<T> b) { return pinned<T>(Op::DivS, a, b); }
   template <class T> GV<T> divU(GV<T> a, GV<T> b) { return pinned<T>(Op::DivU, a, b); }
   template <class T> GV<T> remS(GV<T> a, GV<T> b) { return pinned<T>(Op::RemS, a, b); }
@@ -100,8 +122,8 @@ class GraphDomain : public GraphDomainHandle {
     return {g_.make(Op::SignExtend, typeOf<T>(), {a.node}, bits)};
   }
 
-  template <class T> GV<int32_t> eq(GV<T> a, GV<T> b) { return cmp(Op::Eq, a.node, b.node); }
-  template <class T> GV<int32_t> ne(GV<T> a, GV<T> b) { return cmp(Op::Ne, a.node, b.node); }
+  template <class T> GV<int32_t> eq(GV<T> a, GV<T> b) { return cmp(GuestFloat<T> ? Op::FEq : Op::Eq, a.node, b.node); }
+  template <class T> GV<int32_t> ne(GV<T> a, GV<T> b) { return cmp(GuestFloat<T> ? Op::FNe : Op::Ne, a.node, b.node); }
   template <class T> GV<int32_t> ltS(GV<T> a, GV<T> b) { return cmp(Op::LtS, a.node, b.node); }
   template <class T> GV<int32_t> ltU(GV<T> a, GV<T> b) { return cmp(Op::LtU, a.node, b.node); }
   template <class T> GV<int32_t> leS(GV<T> a, GV<T> b) { return cmp(Op::LeS, a.node, b.node); }
@@ -116,6 +138,45 @@ class GraphDomain : public GraphDomainHandle {
   GV<T> select(GV<int32_t> c, GV<T> a, GV<T> b) {
     return {g_.make(Op::Select, typeOf<T>(), {c.node, a.node, b.node})};
   }
+
+  // ---- floating point
+  template <GuestFloat T> GV<T> div(GV<T> a, GV<T> b) { return bin<T>(Op::FDiv, a, b); }
+  template <GuestFloat T> GV<T> min(GV<T> a, GV<T> b) { return bin<T>(Op::FMin, a, b); }
+  template <GuestFloat T> GV<T> max(GV<T> a, GV<T> b) { return bin<T>(Op::FMax, a, b); }
+  template <GuestFloat T> GV<T> sqrt(GV<T> a) { return un<T>(Op::FSqrt, a); }
+  template <GuestFloat T> GV<T> ceil(GV<T> a) { return un<T>(Op::FCeil, a); }
+  template <GuestFloat T> GV<T> floor(GV<T> a) { return un<T>(Op::FFloor, a); }
+  template <GuestFloat T> GV<T> trunc(GV<T> a) { return un<T>(Op::FTrunc, a); }
+  template <GuestFloat T> GV<T> nearest(GV<T> a) { return un<T>(Op::FNearest, a); }
+  /// Sign operations are bit operations on the pattern, as the interpreter's.
+  template <GuestFloat T>
+  GV<T> abs(GV<T> a) {
+    return fromBits<T>(bitAnd(bits(a), GV<BitsOf<T>>{g_.constant(typeOf<BitsOf<T>>(), ~kSign<T>)}));
+  }
+  template <GuestFloat T>
+  GV<T> copysign(GV<T> a, GV<T> b) {
+    auto mask = GV<BitsOf<T>>{g_.constant(typeOf<BitsOf<T>>(), kSign<T>)};
+    auto rest = GV<BitsOf<T>>{g_.constant(typeOf<BitsOf<T>>(), ~kSign<T>)};
+    return fromBits<T>(bitOr(bitAnd(bits(a), rest), bitAnd(bits(b), mask)));
+  }
+  template <GuestFloat T> GV<int32_t> lt(GV<T> a, GV<T> b) { return cmp(Op::FLt, a.node, b.node); }
+  template <GuestFloat T> GV<int32_t> gt(GV<T> a, GV<T> b) { return cmp(Op::FGt, a.node, b.node); }
+  template <GuestFloat T> GV<int32_t> le(GV<T> a, GV<T> b) { return cmp(Op::FLe, a.node, b.node); }
+  template <GuestFloat T> GV<int32_t> ge(GV<T> a, GV<T> b) { return cmp(Op::FGe, a.node, b.node); }
+  template <GuestFloat To, GuestInteger From>
+  GV<To> convertS(GV<From> a) { return {g_.make(Op::ConvertS, typeOf<To>(), {a.node})}; }
+  template <GuestFloat To, GuestInteger From>
+  GV<To> convertU(GV<From> a) { return {g_.make(Op::ConvertU, typeOf<To>(), {a.node})}; }
+  template <GuestInteger To, GuestFloat From>
+  GV<To> truncS(GV<From> a) { return {g_.make(Op::TruncS, typeOf<To>(), {a.node})}; }
+  template <GuestInteger To, GuestFloat From>
+  GV<To> truncU(GV<From> a) { return {g_.make(Op::TruncU, typeOf<To>(), {a.node})}; }
+  GV<double> promote(GV<float> a) { return {g_.make(Op::Promote, Type::F64, {a.node})}; }
+  GV<float> demote(GV<double> a) { return {g_.make(Op::Demote, Type::F32, {a.node})}; }
+  template <GuestFloat T>
+  GV<BitsOf<T>> bits(GV<T> a) { return {g_.make(Op::Bits, typeOf<BitsOf<T>>(), {a.node})}; }
+  template <GuestFloat T, GuestInteger I>
+  GV<T> fromBits(GV<I> a) { return {g_.make(Op::FromBits, typeOf<T>(), {a.node})}; }
 
   GV<int32_t> wrap(GV<int64_t> a) { return {g_.make(Op::Wrap, Type::I32, {a.node})}; }
   GV<int64_t> extendS(GV<int32_t> a) { return {g_.make(Op::ExtendS, Type::I64, {a.node})}; }
@@ -192,6 +253,14 @@ class GraphDomain : public GraphDomainHandle {
   template <class T>
   GV<T> bin(Op op, GV<T> a, GV<T> b) {
     return {g_.make(op, typeOf<T>(), {a.node, b.node})};
+  }
+  template <class T>
+  GV<T> un(Op op, GV<T> a) {
+    return {g_.make(op, typeOf<T>(), {a.node})};
+  }
+  template <GuestFloat T>
+  GV<T> flipSign(GV<T> a) {
+    return fromBits<T>(bitXor(bits(a), GV<BitsOf<T>>{g_.constant(typeOf<BitsOf<T>>(), kSign<T>)}));
   }
   template <class T>
   GV<T> pinned(Op op, GV<T> a, GV<T> b) {

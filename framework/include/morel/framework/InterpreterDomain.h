@@ -162,15 +162,17 @@ class InterpDomain {
   static T abs(T a) { return fromBits<T>(bits(a) & ~kSignBit<T>); }
   template <GuestFloat T>
   static T copysign(T a, T b) { return fromBits<T>((bits(a) & ~kSignBit<T>) | (bits(b) & kSignBit<T>)); }
+  // Rounding: a NaN comes back quieted (an arithmetic NaN, as Wasm asks and the
+  // hardware's roundss gives; libm's ceil may return a signalling NaN as is).
   template <GuestFloat T>
-  static T ceil(T a) { return std::ceil(a); }
+  static T ceil(T a) { return a != a ? a + a : std::ceil(a); }
   template <GuestFloat T>
-  static T floor(T a) { return std::floor(a); }
+  static T floor(T a) { return a != a ? a + a : std::floor(a); }
   template <GuestFloat T>
-  static T trunc(T a) { return std::trunc(a); }
+  static T trunc(T a) { return a != a ? a + a : std::trunc(a); }
   /// Round to nearest, ties to even (the default rounding mode).
   template <GuestFloat T>
-  static T nearest(T a) { return std::nearbyint(a); }
+  static T nearest(T a) { return a != a ? a + a : std::nearbyint(a); }
   template <GuestFloat T>
   static int32_t lt(T a, T b) { return a < b; }
   template <GuestFloat T>

@@ -79,11 +79,6 @@ int main(int argc, char** argv) {
       ++skipReasons[*op];
       continue;
     }
-    if (!tc->memory.empty()) {
-      ++skipped;
-      ++skipReasons["-- mem"];
-      continue;
-    }
     auto instance = morel::ebpf::EbpfInstance::load(*program, name, runtime);
     if (!instance) {
       if (tc->error) ++passed;
@@ -99,7 +94,7 @@ int main(int argc, char** argv) {
     bool ok = true;
     std::string got;
     for (int i = 0; i < runs && ok; ++i) {
-      auto r = (*instance)->run(0);
+      auto r = (*instance)->runWithInput(tc->memory);
       runtime.drainQueue();
       if (!r) {
         ok = tc->error.has_value();

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "morel/framework/LinearMemory.h"
 #include "morel/framework/Runtime.h"
 
 namespace morel::codegen {
@@ -232,6 +233,20 @@ class Lowering {
         return;
       case Op::Proj: return lowerProj(n);
       case Op::Call: return lowerCall(n);
+      case Op::Load: return lowerLoad(n);
+      case Op::Store: return lowerStore(n);
+      case Op::MemSize: {
+        x86::Gp m = cc_.newGpq("memory");
+        cc_.mov(m, Imm(reinterpret_cast<uint64_t>(n->aux())));
+        cc_.mov(reg(n), x86::qword_ptr(m, LinearMemory::sizeOffset()));
+        return;
+      }
+      case Op::ByteSwap: {
+        x86::Gp d = reg(n);
+        cc_.mov(d, reg(n->input(0)));
+        cc_.bswap(d);
+        return;
+      }
       case Op::If: return lowerIf(n, block);
       case Op::Return: return lowerReturn(n);
       case Op::TrapExit: {
@@ -638,9 +653,67 @@ class Lowering {
     callBuffer_[n->id()] = bufReg;
   }
 
+  /// [base + address]: the memory's base never moves (its maximum is reserved up
+  /// front), so it is an immediate; the bounds check precedes the access.
+  x86::Mem memoryOperand(IrNode* access, uint32_t bytes) {
+    const auto* memory = static_cast<const LinearMemory*>(access->aux());
+    x86::Gp base = cc_.newGpq("base");
+    cc_.mov(base, Imm(reinterpret_cast<uint64_t>(memory->base())));
+    x86::Mem m = x86::ptr(base, reg(access->input(1)));
+    m.setSize(bytes);
+    return m;
+  }
+
+  void lowerLoad(IrNode* n) {
+    IrNode* value = nullptr;
+    for (IrNode* u : n->uses())
+      if (u->op() == Op::Proj && u->value() == 1) value = u;
+    auto code = static_cast<uint32_t>(n->value());
+    uint32_t bytes = code & 15;
+    bool isSigned = (code & 16) != 0, isFloat = (code & 32) != 0;
+    x86::Mem m = memoryOperand(n, bytes);
+    if (value == nullptr) {  // unused: still performed, for its bounds check's sake it already ran
+      x86::Gp sink = cc_.newGpq();
+      if (bytes == 8) cc_.mov(sink, m);
+      else if (bytes == 4) cc_.mov(sink.r32(), m);
+      else cc_.movzx(sink.r32(), m);
+      return;
+    }
+    if (isFloat) {
+      if (bytes == 4) cc_.movss(xmm(value), m);
+      else cc_.movsd(xmm(value), m);
+      return;
+    }
+    x86::Gp d = reg(value);
+    bool wide = value->type() == Type::I64;
+    if (bytes == 8) cc_.mov(d.r64(), m);
+    else if (bytes == 4 && isSigned && wide) cc_.movsxd(d.r64(), m);
+    else if (bytes == 4) cc_.mov(d.r32(), m);
+    else if (isSigned) cc_.movsx(wide ? x86::Gp(d.r64()) : x86::Gp(d.r32()), m);
+    else cc_.movzx(d.r32(), m);
+  }
+
+  void lowerStore(IrNode* n) {
+    auto code = static_cast<uint32_t>(n->value());
+    uint32_t bytes = code & 15;
+    IrNode* value = n->input(2);
+    x86::Mem m = memoryOperand(n, bytes);
+    if ((code & 32) != 0) {
+      if (bytes == 4) cc_.movss(m, xmm(value));
+      else cc_.movsd(m, xmm(value));
+      return;
+    }
+    x86::Gp v = reg(value);
+    if (bytes == 8) cc_.mov(m, v.r64());
+    else if (bytes == 4) cc_.mov(m, v.r32());
+    else if (bytes == 2) cc_.mov(m, v.r16());
+    else cc_.mov(m, v.r8());
+  }
+
   void lowerProj(IrNode* n) {
     IrNode* call = n->input(0);
     if (n->type() == Type::Control) return;
+    if (call->op() == Op::Load) return;  // the load wrote its value projection's register
     if (n->value() == 1) {
       cc_.mov(reg(n), callStatus_.at(call->id()));
       return;

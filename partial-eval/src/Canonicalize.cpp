@@ -67,6 +67,7 @@ std::optional<int64_t> foldUnary(Op op, T a) {
     case Op::Clz: return I::clz(a);
     case Op::Ctz: return I::ctz(a);
     case Op::Popcnt: return I::popcnt(a);
+    case Op::ByteSwap: return I::byteSwap(a);
     case Op::Eqz: return I::eqz(a);
     default: return std::nullopt;
   }

@@ -13,7 +13,7 @@ namespace {
 
 /// The control node that follows `n` in its chain (nullptr at an exit).
 IrNode* nextControl(const IrNode* n) {
-  if (n->op() == Op::Call) {
+  if (n->type() == Type::Tuple) {  // Call, Load: control continues in projection 0
     for (IrNode* u : n->uses())
       if (u->op() == Op::Proj && u->type() == Type::Control) return u;
     return nullptr;

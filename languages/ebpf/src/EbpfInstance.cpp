@@ -3,6 +3,8 @@
 // a dispatcher over the blocks (design brief, rule 4).
 #include "morel/ebpf/EbpfInstance.h"
 
+#include <cstring>
+
 
 #include "morel/ebpf/nodes/EbpfNodes.h"
 
@@ -18,7 +20,9 @@ class EbpfRootNode final : public InterpretedRoot<EbpfRootNode> {
       : InterpretedRoot(std::move(name)), body_(adopt(body)) {
     frame_.add(SlotKind::Int64, kRegisterCount);  // r0..r10
   }
-  uint32_t parameterCount() const override { return 1; }
+  /// r1, r2 and r10 come from the caller: the context (or input address), its
+  /// length, and the stack top.
+  uint32_t parameterCount() const override { return 3; }
   uint32_t resultCount() const override { return 1; }
   std::size_t blockCount() const { return body_->blockCount(); }
 
@@ -26,6 +30,8 @@ class EbpfRootNode final : public InterpretedRoot<EbpfRootNode> {
     auto& d = static_cast<pe::GraphDomain&>(handle);
     pe::GraphFrame f = d.newFrame(frame_);
     d.storeI64(f, 1, d.parameter(0));
+    d.storeI64(f, 2, d.parameter(1));
+    d.storeI64(f, 10, d.parameter(2));
     body_->run(d, f);
     pe::GV<int64_t> r0[] = {d.loadI64(f, 0)};
     d.returnValues(r0);
@@ -33,7 +39,9 @@ class EbpfRootNode final : public InterpretedRoot<EbpfRootNode> {
 
   // The interpreter entries' parts (InterpretedRoot).
   void bindArguments(InterpFrame f, const uint64_t* io) {
-    f.slots[1] = static_cast<int64_t>(io[0]);  // r1: the context
+    f.slots[1] = static_cast<int64_t>(io[0]);  // r1: the context or the input's address
+    f.slots[2] = static_cast<int64_t>(io[1]);  // r2: the input's length
+    f.slots[10] = static_cast<int64_t>(io[2]);  // r10: the stack top
   }
   void runBody(InterpDomain& d, InterpFrame& f) { body_->run(d, f); }
   void returnResults(InterpFrame f, uint64_t* io) { io[0] = static_cast<uint64_t>(f.slots[0]); }
@@ -47,7 +55,8 @@ class EbpfRootNode final : public InterpretedRoot<EbpfRootNode> {
 
 class TreeBuilder {
  public:
-  TreeBuilder(std::span<const Instruction> p, Arena& arena) : p_(p), arena_(arena) {}
+  TreeBuilder(std::span<const Instruction> p, Arena& arena, LinearMemory& memory)
+      : p_(p), arena_(arena), memory_(memory) {}
 
   EbpfDispatchNode* build() {
     findBlocks();
@@ -68,6 +77,15 @@ class TreeBuilder {
           ++pc;
         } else if (cls == op::kAlu || cls == op::kAlu64) {
           body.push_back(alu(in));
+        } else if (cls == op::kLdx) {
+          body.push_back(load(in));
+        } else if (cls == op::kStx && (in.opcode & 0xe0) == 0xc0) {  // ATOMIC mode
+          if ((in.opcode & 0x18) == 0x18)
+            body.push_back(arena_.make<EbpfAtomicNode<int64_t>>(memory_, in.dst, in.src, in.offset, in.imm));
+          else
+            body.push_back(arena_.make<EbpfAtomicNode<int32_t>>(memory_, in.dst, in.src, in.offset, in.imm));
+        } else if (cls == op::kSt || cls == op::kStx) {
+          body.push_back(store(in));
         } else {
           terminator = jump(in, pc, successors[b]);
         }
@@ -98,7 +116,7 @@ class TreeBuilder {
       }
       if (!isJump(in)) continue;
       leader[pc + 1] = true;
-      if (in.opcode != 0x95) leader[pc + 1 + in.offset] = true;
+      if (in.opcode != 0x95) leader[pc + 1 + jumpOffset(in)] = true;
     }
     blockOf_.assign(p_.size(), 0);
     for (uint32_t pc = 0; pc < p_.size(); ++pc)
@@ -109,12 +127,14 @@ class TreeBuilder {
   }
 
   uint32_t blockAt(uint32_t pc) const { return blockOf_[pc]; }
+  /// ja32 (gotol) takes its 32-bit target from imm; every other jump from offset.
+  static int64_t jumpOffset(const Instruction& in) { return in.opcode == 0x06 ? in.imm : in.offset; }
 
   EbpfBlock* jump(const Instruction& in, uint32_t pc, std::vector<uint32_t>& successors) {
     if (in.opcode == 0x95) return arena_.make<EbpfExitNode>();
-    uint32_t taken = blockAt(pc + 1 + in.offset);
+    uint32_t taken = blockAt(pc + 1 + jumpOffset(in));
     successors.push_back(taken);
-    if (in.opcode == 0x05) return arena_.make<EbpfJumpNode>(taken);
+    if (in.opcode == 0x05 || in.opcode == 0x06) return arena_.make<EbpfJumpNode>(taken);
     uint32_t next = blockAt(pc + 1);
     successors.push_back(next);
     Operand src{(in.opcode & op::kSourceMask) == op::kX, in.src, in.imm};
@@ -131,10 +151,51 @@ class TreeBuilder {
     return arena_.make<EbpfExitNode>();  // unreachable: the loader rejects other opcodes
   }
 
+  template <template <class> class Node, class... Args>
+  EbpfStmt* sized(uint8_t sizeBits, bool isSigned, Args&&... args) {
+    switch (sizeBits) {
+      case 0x00: return isSigned ? static_cast<EbpfStmt*>(arena_.make<Node<int32_t>>(args...))
+                                 : arena_.make<Node<uint32_t>>(args...);
+      case 0x08: return isSigned ? static_cast<EbpfStmt*>(arena_.make<Node<int16_t>>(args...))
+                                 : arena_.make<Node<uint16_t>>(args...);
+      case 0x10: return isSigned ? static_cast<EbpfStmt*>(arena_.make<Node<int8_t>>(args...))
+                                 : arena_.make<Node<uint8_t>>(args...);
+      default: return arena_.make<Node<int64_t>>(args...);
+    }
+  }
+
+  /// ldx (mode 0x60) zero-extends; ldxs (mode 0x80, v4) sign-extends.
+  EbpfStmt* load(const Instruction& in) {
+    bool isSigned = (in.opcode & 0xe0) == 0x80;
+    return sized<EbpfLoadNode>(in.opcode & 0x18, isSigned, memory_, in.dst, in.src, in.offset);
+  }
+
+  EbpfStmt* store(const Instruction& in) {
+    bool fromRegister = (in.opcode & op::kClassMask) == op::kStx;
+    Operand value{fromRegister, in.src, in.imm};
+    return sized<EbpfStoreNode>(in.opcode & 0x18, false, memory_, in.dst, in.offset, value);
+  }
+
   EbpfStmt* alu(const Instruction& in) {
     bool k32 = (in.opcode & op::kClassMask) == op::kAlu;
     Operand src{(in.opcode & op::kSourceMask) == op::kX, in.src, in.imm};
-    switch (in.opcode & op::kCodeMask) {
+    uint8_t code = in.opcode & op::kCodeMask;
+    if (code == 0xd0) {  // le (K) / be (X) in the ALU class; bswap in ALU64
+      bool swap = !k32 || (in.opcode & op::kSourceMask) == op::kX;
+      return arena_.make<EbpfEndianNode>(in.dst, in.imm, swap);
+    }
+    if (in.offset == 1 && (code == 0x30 || code == 0x90)) {  // sdiv, smod
+      bool mod = code == 0x90;
+      if (k32) return mod ? static_cast<EbpfStmt*>(arena_.make<EbpfSignedDivNode<true, true>>(in.dst, src))
+                          : arena_.make<EbpfSignedDivNode<false, true>>(in.dst, src);
+      return mod ? static_cast<EbpfStmt*>(arena_.make<EbpfSignedDivNode<true, false>>(in.dst, src))
+                 : arena_.make<EbpfSignedDivNode<false, false>>(in.dst, src);
+    }
+    if (code == 0xb0 && in.offset != 0) {  // movsx
+      if (k32) return arena_.make<EbpfMovSignExtendNode<true>>(in.dst, in.src, in.offset);
+      return arena_.make<EbpfMovSignExtendNode<false>>(in.dst, in.src, in.offset);
+    }
+    switch (code) {
 #define ALU(code, Op)                                                                       \
   case code:                                                                                \
     return k32 ? static_cast<EbpfStmt*>(arena_.make<EbpfAluNode<Op, true>>(in.dst, src)) \
@@ -159,6 +220,7 @@ class TreeBuilder {
 
   std::span<const Instruction> p_;
   Arena& arena_;
+  LinearMemory& memory_;
   std::vector<uint32_t> starts_;
   std::vector<uint32_t> blockOf_;  // per instruction slot; meaningful at block starts
 };
@@ -169,7 +231,10 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruc
                                                          std::string name, Runtime& runtime) {
   if (auto ok = verify(program); !ok) return std::unexpected(ok.error());
   std::unique_ptr<EbpfInstance> instance(new EbpfInstance());
-  EbpfDispatchNode* body = TreeBuilder(program, instance->arena_).build();
+  auto memory = LinearMemory::create(kStackSize, kStackSize + kMaxInputSize);
+  if (!memory) return std::unexpected(memory.error());
+  instance->memory_ = std::move(*memory);
+  EbpfDispatchNode* body = TreeBuilder(program, instance->arena_, *instance->memory_).build();
   instance->root_ = instance->arena_.make<EbpfRootNode>(std::move(name), body);
   instance->target_ = std::make_unique<CallTarget>(*instance->root_, runtime);
   return instance;
@@ -182,12 +247,26 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::loadAssembly(std::string_vie
   return load(*program, std::string(name), runtime);
 }
 
-std::expected<uint64_t, Status> EbpfInstance::run(uint64_t context) {
+std::expected<uint64_t, Status> EbpfInstance::call(uint64_t r1, uint64_t r2) {
   Runtime::GuestEntry entry(target_->runtime());
-  uint64_t io[1] = {context};
+  uint64_t io[3] = {r1, r2, kStackSize};
   Status s = target_->call(io);
   if (s != 0) return std::unexpected(s);
   return io[0];
+}
+
+std::expected<uint64_t, Status> EbpfInstance::run(uint64_t context) {
+  memory_->resize(0);  // a fresh, zeroed stack for every run
+  memory_->resize(kStackSize);
+  return call(context, 0);
+}
+
+std::expected<uint64_t, Status> EbpfInstance::runWithInput(std::span<const uint8_t> input) {
+  if (input.size() > kMaxInputSize) return std::unexpected(statusOf(kOutOfBoundsMemoryAccess));
+  memory_->resize(0);
+  memory_->resize(kStackSize + input.size());
+  if (!input.empty()) std::memcpy(memory_->base() + kStackSize, input.data(), input.size());
+  return call(kStackSize, input.size());
 }
 
 std::size_t EbpfInstance::blockCount() const {

@@ -68,7 +68,70 @@ TEST_P(EbpfExecutionTest, RejectsBadPrograms) {
   EXPECT_FALSE(EbpfInstance::loadAssembly("mov %r0, 1\n", "x", *runtime_).has_value());  // falls off
   EXPECT_FALSE(EbpfInstance::loadAssembly("ja +5\nexit\n", "x", *runtime_).has_value());
   EXPECT_FALSE(EbpfInstance::loadAssembly("frobnicate %r0\nexit\n", "x", *runtime_).has_value());
-  EXPECT_FALSE(EbpfInstance::loadAssembly("ldxw %r0, [%r1]\nexit\n", "x", *runtime_).has_value());  // no memory yet
+  EXPECT_FALSE(EbpfInstance::loadAssembly("call 1\nexit\n", "x", *runtime_).has_value());  // no helpers yet
+}
+
+/// Runs over `input` often enough for tiered mode to compile; returns r0 or the trap message.
+std::string runInput(EbpfInstance& p, Runtime& runtime, std::vector<uint8_t> input) {
+  std::string last;
+  for (int i = 0; i < 8; ++i) {
+    auto r = p.runWithInput(input);
+    std::string now = r ? std::to_string(*r) : std::string("trap: ") + trapOf(r.error())->message;
+    if (i > 0 && now != last) return "tiers disagree: " + last + " then " + now;
+    last = now;
+    runtime.drainQueue();
+  }
+  return last;
+}
+
+TEST_P(EbpfExecutionTest, LoadsAndStoresStayInsideTheSandbox) {
+  // Reads the input through r1, the stack through r10, and the length from r2.
+  auto p = load(
+      "ldxh %r0, [%r1+2]\n"
+      "stxdw [%r10-8], %r0\n"
+      "ldxdw %r3, [%r10-8]\n"
+      "add %r0, %r3\n"
+      "add %r0, %r2\n"
+      "exit\n");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(runInput(*p, *runtime_, {0xaa, 0xbb, 0x11, 0x22}), std::to_string(2 * 0x2211 + 4));
+  // Past the input's end, below the stack, or at a wrapped-around address: a trap, in every tier.
+  auto past = load("ldxw %r0, [%r1+2]\nexit\n");
+  EXPECT_EQ(runInput(*past, *runtime_, {1, 2, 3}), "trap: out of bounds memory access");
+  auto wrap = load("lddw %r1, 0xfffffffffffffffe\nldxw %r0, [%r1+0]\nexit\n");
+  EXPECT_EQ(runInput(*wrap, *runtime_, {}), "trap: out of bounds memory access");
+  auto below = load("mov %r1, %r10\nsub %r1, 513\nstb [%r1+0], 1\nmov %r0, 0\nexit\n");
+  EXPECT_EQ(runInput(*below, *runtime_, {}), "trap: out of bounds memory access");
+  auto host = load("lddw %r1, 0x7f0000000000\nstdw [%r1+0], 1\nmov %r0, 0\nexit\n");
+  EXPECT_EQ(runInput(*host, *runtime_, {}), "trap: out of bounds memory access");
+}
+
+TEST_P(EbpfExecutionTest, AGuardAfterAStoreDoesNotRepeatIt) {
+  // The stored counter is incremented once per run; a deoptimization at the
+  // branch after the store resumes there, not at the block's start.
+  auto p = load(
+      "ldxw %r0, [%r1+0]\n"
+      "add %r0, 1\n"
+      "stxw [%r1+0], %r0\n"
+      "jgt %r0, 100, +1\n"
+      "exit\n"
+      "mov %r0, 999\n"
+      "exit\n");
+  ASSERT_NE(p, nullptr);
+  // The input is copied in per run, so each run sees its own counter: 5 -> 6, then 100 -> 101
+  // takes the branch the profile has not seen (a deoptimization in compiled tiers).
+  for (int i = 0; i < 6; ++i) {
+    auto r = p->runWithInput(std::vector<uint8_t>{5, 0, 0, 0});
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(*r, 6u);
+    runtime_->drainQueue();
+  }
+  auto r = p->runWithInput(std::vector<uint8_t>{100, 0, 0, 0});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(*r, 999u);
+  EXPECT_EQ(p->memory().base()[EbpfInstance::kStackSize], 101) << "the store ran twice or not at all";
+  // Tiered compiled from a profile that never took the branch: the last run deoptimized.
+  if (std::string_view(GetParam().name) == "tiered") EXPECT_EQ(p->target().deoptimizations(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTiers, EbpfExecutionTest, ::testing::ValuesIn(testing::kTierModes),

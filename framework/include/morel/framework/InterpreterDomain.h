@@ -11,6 +11,7 @@
 #include <bit>
 #include <climits>
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <span>
 #include <type_traits>
@@ -18,6 +19,7 @@
 
 #include "morel/framework/CallTarget.h"
 #include "morel/framework/Frame.h"
+#include "morel/framework/LinearMemory.h"
 #include "morel/framework/Node.h"
 #include "morel/framework/Profiles.h"
 #include "morel/framework/Trap.h"
@@ -200,6 +202,23 @@ class InterpDomain {
   static auto bits(T a) { return std::bit_cast<std::make_signed_t<typename ValueTraits<T>::Bits>>(a); }
   template <GuestFloat T, GuestInteger I>
   static T fromBits(I a) { return std::bit_cast<T>(a); }
+
+  // ---- memory: raw accesses, in bounds by precondition (MemoryAccess.h checks)
+  static int64_t memSize(const LinearMemory& m) { return static_cast<int64_t>(m.size()); }
+  template <class Stored, GuestValue T>
+  static T loadMemory(LinearMemory& m, int64_t address) {
+    Stored v;
+    std::memcpy(&v, m.base() + address, sizeof v);
+    return static_cast<T>(v);
+  }
+  template <class Stored, GuestValue T>
+  static void storeMemory(LinearMemory& m, int64_t address, T value) {
+    auto v = static_cast<Stored>(value);
+    std::memcpy(m.base() + address, &v, sizeof v);
+  }
+  /// Reverses the bytes of an integer (eBPF's bswap, be16/32/64).
+  template <GuestInteger T>
+  static T byteSwap(T a) { return static_cast<T>(std::byteswap(static_cast<U<T>>(a))); }
 
   // ---- conversions
   static int32_t wrap(int64_t a) { return static_cast<int32_t>(a); }

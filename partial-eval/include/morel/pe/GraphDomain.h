@@ -13,6 +13,7 @@
 
 #include "morel/framework/CallTarget.h"
 #include "morel/framework/Frame.h"
+#include "morel/framework/LinearMemory.h"
 #include "morel/framework/Node.h"
 #include "morel/framework/Profiles.h"
 #include "morel/framework/RootNode.h"
@@ -137,6 +138,32 @@ class GraphDomain : public GraphDomainHandle {
   template <class T>
   GV<T> select(GV<int32_t> c, GV<T> a, GV<T> b) {
     return {g_.make(Op::Select, typeOf<T>(), {c.node, a.node, b.node})};
+  }
+
+  // ---- memory (raw accesses; MemoryAccess.h adds the bounds check)
+  GV<int64_t> memSize(LinearMemory& m) {
+    if (dead()) return i64(0);
+    return {g_.make(Op::MemSize, Type::I64, {ctrl_}, 0, &m)};
+  }
+  template <class Stored, GuestValue T>
+  GV<T> loadMemory(LinearMemory& m, GV<int64_t> address) {
+    if (dead()) return {g_.constant(typeOf<T>(), 0)};
+    IrNode* load = g_.make(Op::Load, Type::Tuple, {ctrl_, address.node}, accessCode<Stored>(), &m);
+    ctrl_ = g_.make(Op::Proj, Type::Control, {load}, 0);
+    return {g_.make(Op::Proj, typeOf<T>(), {load}, 1)};
+  }
+  template <class Stored, GuestValue T>
+  void storeMemory(LinearMemory& m, GV<int64_t> address, GV<T> value) {
+    if (dead()) return;
+    ctrl_ = g_.make(Op::Store, Type::Control, {ctrl_, address.node, value.node}, accessCode<Stored>(), &m);
+  }
+  template <GuestInteger T>
+  GV<T> byteSwap(GV<T> a) { return un<T>(Op::ByteSwap, a); }
+  /// bytes | signed << 4 | float << 5 (see IrOps.def).
+  template <class Stored>
+  static constexpr int64_t accessCode() {
+    return static_cast<int64_t>(sizeof(Stored)) | (std::is_signed_v<Stored> ? 16 : 0) |
+           (std::is_floating_point_v<Stored> ? 32 : 0);
   }
 
   // ---- floating point

@@ -8,6 +8,7 @@
 #include "morel/framework/DispatchNode.h"
 #include "morel/framework/IntegerOps.h"
 #include "morel/framework/InterpreterDomain.h"
+#include "morel/framework/MemoryAccess.h"
 #include "morel/pe/GraphDomain.h"
 
 namespace morel::ebpf {
@@ -126,6 +127,183 @@ class EbpfDivNode final : public Implements<EbpfDivNode<kMod, k32>, EbpfStmt> {
   BranchProfile zeroDivisor_;
 };
 
+/// sdiv and smod (RFC 9669): x s/ 0 == 0, x s% 0 == x, and the overflowing
+/// MIN s/ -1 == MIN, MIN s% -1 == 0 (x s/ -1 is -x, wrapping; no trap).
+template <bool kMod, bool k32>
+class EbpfSignedDivNode final : public Implements<EbpfSignedDivNode<kMod, k32>, EbpfStmt> {
+ public:
+  using T = std::conditional_t<k32, int32_t, int64_t>;
+  EbpfSignedDivNode(uint8_t dst, Operand src) : dst_(dst), src_(src) {}
+  template <class D>
+  void execute(D& d, typename D::Frame& f) {
+    if constexpr (k32) run(d, f, d.wrap(d.loadI64(f, dst_)), src_.read32(d, f));
+    else run(d, f, d.loadI64(f, dst_), src_.read64(d, f));
+  }
+  std::string_view kind() const override { return kMod ? "SMod" : "SDiv"; }
+
+ private:
+  template <class D>
+  void run(D& d, typename D::Frame& f, Val<D, T> a, Val<D, T> b) {
+    d.ifElse(
+        d.eqz(b), zeroDivisor_, f, [&] { store(d, f, kMod ? a : d.constant(T{0})); },
+        [&] {
+          d.ifElse(
+              d.eq(b, d.constant(T{-1})), minusOne_, f,
+              [&] { store(d, f, kMod ? d.constant(T{0}) : d.neg(a)); },
+              [&] { store(d, f, kMod ? d.remS(a, b) : d.divS(a, b)); });
+        });
+  }
+  template <class D>
+  void store(D& d, typename D::Frame& f, Val<D, T> v) {
+    if constexpr (k32) d.storeI64(f, dst_, d.extendU(v));
+    else d.storeI64(f, dst_, v);
+  }
+
+  uint8_t dst_;
+  Operand src_;
+  BranchProfile zeroDivisor_;
+  BranchProfile minusOne_;
+};
+
+/// movsx: dst = src sign-extended from `bits` (to 64 bits, or to 32 and then zero-extended).
+template <bool k32>
+class EbpfMovSignExtendNode final : public Implements<EbpfMovSignExtendNode<k32>, EbpfStmt> {
+ public:
+  EbpfMovSignExtendNode(uint8_t dst, uint8_t src, int bits) : dst_(dst), src_(src), bits_(bits) {}
+  template <class D>
+  void execute(D& d, typename D::Frame& f) {
+    if constexpr (k32) d.storeI64(f, dst_, d.extendU(d.signExtend(d.wrap(d.loadI64(f, src_)), bits_)));
+    else d.storeI64(f, dst_, d.signExtend(d.loadI64(f, src_), bits_));
+  }
+  std::string_view kind() const override { return "MovSx"; }
+
+ private:
+  uint8_t dst_, src_;
+  int bits_;
+};
+
+/// le/be/bswap: dst's low `bits` bits, byte-swapped when `swap`, zero-extended.
+class EbpfEndianNode final : public Implements<EbpfEndianNode, EbpfStmt> {
+ public:
+  EbpfEndianNode(uint8_t dst, int bits, bool swap) : dst_(dst), bits_(bits), swap_(swap) {}
+  template <class D>
+  void execute(D& d, typename D::Frame& f) {
+    auto v = d.loadI64(f, dst_);
+    if (bits_ == 64) {
+      d.storeI64(f, dst_, swap_ ? d.byteSwap(v) : v);
+      return;
+    }
+    auto low = d.wrap(v);
+    if (swap_) {
+      low = d.byteSwap(low);  // the low `bits` bits end up at the top
+      if (bits_ == 16) low = d.shrU(low, d.i32(16));
+    } else if (bits_ == 16) {
+      low = d.bitAnd(low, d.i32(0xffff));
+    }
+    d.storeI64(f, dst_, d.extendU(low));
+  }
+  std::string_view kind() const override { return "Endian"; }
+
+ private:
+  uint8_t dst_;
+  int bits_;
+  bool swap_;
+};
+
+/// ldx / ldxs: dst = *(Stored*)(src + offset), zero- or sign-extended to 64 bits.
+template <class Stored>
+class EbpfLoadNode final : public Implements<EbpfLoadNode<Stored>, EbpfStmt> {
+ public:
+  EbpfLoadNode(LinearMemory& memory, uint8_t dst, uint8_t src, int16_t offset)
+      : memory_(memory), dst_(dst), src_(src), offset_(offset) {}
+  template <class D>
+  void execute(D& d, typename D::Frame& f) {
+    auto address = d.add(d.loadI64(f, src_), d.i64(offset_));
+    d.storeI64(f, dst_, checkedLoad<Stored, int64_t>(d, memory_, address));
+  }
+  std::string_view kind() const override { return "Load"; }
+
+ private:
+  LinearMemory& memory_;
+  uint8_t dst_, src_;
+  int16_t offset_;
+};
+
+/// st / stx: *(Stored*)(dst + offset) = imm | src, truncated. The store is the
+/// statement's one effect (rule 3): a deoptimization resumes before or after it.
+template <class Stored>
+class EbpfStoreNode final : public Implements<EbpfStoreNode<Stored>, EbpfStmt> {
+ public:
+  EbpfStoreNode(LinearMemory& memory, uint8_t dst, int16_t offset, Operand value)
+      : memory_(memory), dst_(dst), offset_(offset), value_(value) {}
+  template <class D>
+  void execute(D& d, typename D::Frame& f) {
+    auto address = d.add(d.loadI64(f, dst_), d.i64(offset_));
+    checkedStore<Stored, int64_t>(d, memory_, address, value_.read64(d, f));
+  }
+  std::string_view kind() const override { return "Store"; }
+
+ private:
+  LinearMemory& memory_;
+  uint8_t dst_;
+  int16_t offset_;
+  Operand value_;
+};
+
+/// Atomic read-modify-write (STX class, ATOMIC mode). Morel runs a program on one
+/// thread at a time, so "atomic" is a load and a store in one statement.
+/// `imm` names the operation: 0x00 add, 0x40 or, 0x50 and, 0xa0 xor (| 0x01 to
+/// fetch the old value into src), 0xe1 xchg, 0xf1 cmpxchg (compares with r0,
+/// which receives the old value). 32-bit forms zero-extend what they fetch.
+template <class Stored>
+class EbpfAtomicNode final : public Implements<EbpfAtomicNode<Stored>, EbpfStmt> {
+ public:
+  EbpfAtomicNode(LinearMemory& memory, uint8_t dst, uint8_t src, int16_t offset, int32_t op)
+      : memory_(memory), dst_(dst), src_(src), offset_(offset), op_(op) {}
+  template <class D>
+  void execute(D& d, typename D::Frame& f) {
+    auto address = d.add(d.loadI64(f, dst_), d.i64(offset_));
+    auto old = checkedLoad<Stored, Stored>(d, memory_, address);
+    auto src = narrow(d, d.loadI64(f, src_));
+    if (op_ == 0xf1) {  // cmpxchg
+      d.ifElse(
+          d.eq(old, narrow(d, d.loadI64(f, 0))), matched_, f,
+          [&] { checkedStore<Stored, Stored>(d, memory_, address, src); }, [] {});
+      d.storeI64(f, 0, widen(d, old));
+      return;
+    }
+    Val<D, Stored> updated = src;  // xchg
+    switch (op_ & ~1) {
+      case 0x00: updated = d.add(old, src); break;
+      case 0x40: updated = d.bitOr(old, src); break;
+      case 0x50: updated = d.bitAnd(old, src); break;
+      case 0xa0: updated = d.bitXor(old, src); break;
+      default: break;
+    }
+    checkedStore<Stored, Stored>(d, memory_, address, updated);
+    if ((op_ & 1) != 0) d.storeI64(f, src_, widen(d, old));
+  }
+  std::string_view kind() const override { return "Atomic"; }
+
+ private:
+  template <class D>
+  Val<D, Stored> narrow(D& d, Val<D, int64_t> v) {
+    if constexpr (std::is_same_v<Stored, int32_t>) return d.wrap(v);
+    else return v;
+  }
+  template <class D>
+  Val<D, int64_t> widen(D& d, Val<D, Stored> v) {
+    if constexpr (std::is_same_v<Stored, int32_t>) return d.extendU(v);
+    else return v;
+  }
+
+  LinearMemory& memory_;
+  uint8_t dst_, src_;
+  int16_t offset_;
+  int32_t op_;
+  BranchProfile matched_;
+};
+
 /// lddw: dst = a 64-bit constant.
 class EbpfLoadImm64Node final : public Implements<EbpfLoadImm64Node, EbpfStmt> {
  public:
@@ -196,9 +374,14 @@ class EbpfBasicBlockNode final : public Implements<EbpfBasicBlockNode, EbpfBlock
       : terminator_(adopt(terminator)) {
     for (EbpfStmt* s : body) body_.push_back(adopt(s));
   }
+  /// Every instruction is a statement: a deoptimization resumes at the one whose
+  /// guard failed, so a store earlier in the block never runs twice.
   template <class D>
   typename D::Successor execute(D& d, typename D::Frame& f) {
-    for (EbpfStmt* s : body_) s->run(d, f);
+    runSequence<EbpfStmt>(std::span<EbpfStmt* const>(body_), d, f);
+    // The terminator is a resume point too: a guard in it must not re-run the last instruction.
+    d.beginStatement(terminator_, f);
+    if (d.resuming()) d.resumeInto(terminator_);
     return terminator_->run(d, f);
   }
   std::string_view kind() const override { return "BasicBlock"; }

@@ -1,0 +1,47 @@
+#pragma once
+// A guest's memory (design brief, "effects are edges"): one contiguous byte
+// range that every guest access is checked against, in every tier, so no guest
+// load or store reaches host memory. The whole maximum is reserved when the
+// memory is made, so its base never moves: compiled code embeds it. Growing
+// only makes more of the reservation accessible.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "morel/framework/Diagnostic.h"
+#include "morel/framework/Trap.h"
+
+namespace morel {
+
+inline constexpr TrapKind kOutOfBoundsMemoryAccess{"out of bounds memory access"};
+
+class LinearMemory {
+ public:
+  /// `initialBytes` accessible now, up to `maximumBytes` after growing.
+  static Result<std::unique_ptr<LinearMemory>> create(uint64_t initialBytes, uint64_t maximumBytes);
+  ~LinearMemory();
+  LinearMemory(const LinearMemory&) = delete;
+  LinearMemory& operator=(const LinearMemory&) = delete;
+
+  uint8_t* base() const { return base_; }
+  /// Accessible bytes: an access of n bytes at `a` is in bounds when a + n <= size().
+  uint64_t size() const { return size_; }
+  uint64_t maximum() const { return maximum_; }
+  /// Makes `bytes` more accessible (zeroed); false past the maximum.
+  bool grow(uint64_t bytes);
+  /// Sets the accessible size (zeroing what it adds); false past the maximum.
+  bool resize(uint64_t bytes);
+
+  /// Where compiled code reads the size.
+  static constexpr int32_t sizeOffset() { return offsetof(LinearMemory, size_); }
+
+ private:
+  LinearMemory() = default;
+  uint8_t* base_ = nullptr;
+  uint64_t size_ = 0;
+  uint64_t maximum_ = 0;
+  uint64_t reserved_ = 0;
+  uint64_t committed_ = 0;  // bytes made readable and writable so far
+};
+
+}  // namespace morel

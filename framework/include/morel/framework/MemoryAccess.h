@@ -1,0 +1,38 @@
+#pragma once
+// Guest memory accesses, written once for every domain (design brief, rule 1):
+// the bounds check and the access. `Stored` is the C++ type of the bytes in
+// memory (int8_t, uint16_t, int32_t, float, ...), T the guest value it loads
+// into or stores from: a narrower signed Stored sign-extends, an unsigned one
+// zero-extends; a store truncates. Addresses are 64-bit and unsigned.
+//
+// An access is a statement's side effect (rule 3): the language puts it at a
+// statement's root, so a deoptimization never repeats a store.
+#include <cstdint>
+
+#include "morel/framework/DomainNode.h"
+#include "morel/framework/LinearMemory.h"
+
+namespace morel {
+
+/// Traps unless [address, address + bytes) lies inside the memory.
+template <class D>
+void checkBounds(D& d, LinearMemory& m, Val<D, int64_t> address, int64_t bytes) {
+  auto size = d.memSize(m);
+  // Two compares, so an address near 2^64 cannot wrap past the check.
+  d.trapIf(d.bitOr(d.gtU(address, size), d.gtU(d.add(address, d.i64(bytes)), size)),
+           kOutOfBoundsMemoryAccess);
+}
+
+template <class Stored, class T, class D>
+Val<D, T> checkedLoad(D& d, LinearMemory& m, Val<D, int64_t> address) {
+  checkBounds(d, m, address, sizeof(Stored));
+  return d.template loadMemory<Stored, T>(m, address);
+}
+
+template <class Stored, class T, class D>
+void checkedStore(D& d, LinearMemory& m, Val<D, int64_t> address, Val<D, T> value) {
+  checkBounds(d, m, address, sizeof(Stored));
+  d.template storeMemory<Stored, T>(m, address, value);
+}
+
+}  // namespace morel

@@ -1,0 +1,61 @@
+#include "morel/framework/LinearMemory.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace morel {
+
+namespace {
+uint64_t pageRound(uint64_t bytes) {
+  auto page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  return (bytes + page - 1) / page * page;
+}
+}  // namespace
+
+Result<std::unique_ptr<LinearMemory>> LinearMemory::create(uint64_t initialBytes, uint64_t maximumBytes) {
+  if (initialBytes > maximumBytes)
+    return fail("memory size must be at most the maximum", 0, Diagnostic::Unit::Byte,
+                absl::StrCat(initialBytes, " > ", maximumBytes));
+  std::unique_ptr<LinearMemory> m(new LinearMemory());
+  m->maximum_ = maximumBytes;
+  m->reserved_ = pageRound(std::max<uint64_t>(maximumBytes, 1));
+  // Reserve address space only; pages become accessible as the memory grows.
+  void* p = mmap(nullptr, m->reserved_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED)
+    return fail("out of memory", 0, Diagnostic::Unit::Byte,
+                absl::StrCat("cannot reserve ", m->reserved_, " bytes for a linear memory"));
+  m->base_ = static_cast<uint8_t*>(p);
+  if (!m->resize(initialBytes))
+    return fail("out of memory", 0, Diagnostic::Unit::Byte,
+                absl::StrCat("cannot commit ", initialBytes, " bytes of linear memory"));
+  return m;
+}
+
+LinearMemory::~LinearMemory() {
+  if (base_ != nullptr) munmap(base_, reserved_);
+}
+
+bool LinearMemory::grow(uint64_t bytes) {
+  if (bytes > maximum_ - size_) return false;
+  return resize(size_ + bytes);
+}
+
+bool LinearMemory::resize(uint64_t bytes) {
+  if (bytes > maximum_) return false;
+  uint64_t need = pageRound(bytes);
+  if (need > committed_) {
+    if (mprotect(base_ + committed_, need - committed_, PROT_READ | PROT_WRITE) != 0) return false;
+    committed_ = need;
+  }
+  // Bytes that become accessible again start as zero (they may have been used before a shrink).
+  if (bytes > size_) std::memset(base_ + size_, 0, bytes - size_);
+  size_ = bytes;
+  return true;
+}
+
+}  // namespace morel

@@ -103,6 +103,7 @@ Runtime::GuestEntry::~GuestEntry() {
 
 void Runtime::onInterpretedCall(CallTarget& target) {
   if (!compilationEnabled() || target.tier() != Tier::Interpreted) return;
+  if (!target.root().isCompilable()) return;
   if (compileImmediately_) return compileNow(target);
   if (static_cast<int64_t>(target.callCount() + target.loopCount()) < threshold_) return;
   if (!background_) return compileNow(target);

@@ -6,7 +6,13 @@
 #include <cstring>
 
 
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "morel/ebpf/EbpfHelpers.h"
 #include "morel/ebpf/nodes/EbpfNodes.h"
+#include "morel/framework/HostFunction.h"
 
 namespace morel::ebpf {
 
@@ -14,24 +20,26 @@ namespace {
 
 using namespace morel::ops;
 
+/// One function of a program (the main program, or a `call local` target).
 class EbpfRootNode final : public InterpretedRoot<EbpfRootNode> {
  public:
-  EbpfRootNode(std::string name, EbpfDispatchNode* body)
-      : InterpretedRoot(std::move(name)), body_(adopt(body)) {
+  explicit EbpfRootNode(std::string name) : InterpretedRoot(std::move(name)) {
     frame_.add(SlotKind::Int64, kRegisterCount);  // r0..r10
+    frame_.add(SlotKind::Int64);                  // kUnwindSlot
   }
-  /// r1, r2 and r10 come from the caller: the context (or input address), its
-  /// length, and the stack top.
-  uint32_t parameterCount() const override { return 3; }
+  void setBody(EbpfDispatchNode* body) { body_ = adopt(body); }
+  /// r1..r5 and r10 come from the caller: for the main program the input's
+  /// address and length, and the stack top; for a local call its arguments
+  /// and the callee's frame.
+  uint32_t parameterCount() const override { return 6; }
   uint32_t resultCount() const override { return 1; }
   std::size_t blockCount() const { return body_->blockCount(); }
 
   void partialEvaluate(GraphDomainHandle& handle) override {
     auto& d = static_cast<pe::GraphDomain&>(handle);
     pe::GraphFrame f = d.newFrame(frame_);
-    d.storeI64(f, 1, d.parameter(0));
-    d.storeI64(f, 2, d.parameter(1));
-    d.storeI64(f, 10, d.parameter(2));
+    for (uint32_t r = 1; r <= 5; ++r) d.storeI64(f, r, d.parameter(r - 1));
+    d.storeI64(f, 10, d.parameter(5));
     body_->run(d, f);
     pe::GV<int64_t> r0[] = {d.loadI64(f, 0)};
     d.returnValues(r0);
@@ -39,9 +47,8 @@ class EbpfRootNode final : public InterpretedRoot<EbpfRootNode> {
 
   // The interpreter entries' parts (InterpretedRoot).
   void bindArguments(InterpFrame f, const uint64_t* io) {
-    f.slots[1] = static_cast<int64_t>(io[0]);  // r1: the context or the input's address
-    f.slots[2] = static_cast<int64_t>(io[1]);  // r2: the input's length
-    f.slots[10] = static_cast<int64_t>(io[2]);  // r10: the stack top
+    for (uint32_t r = 1; r <= 5; ++r) f.slots[r] = static_cast<int64_t>(io[r - 1]);
+    f.slots[10] = static_cast<int64_t>(io[5]);
   }
   void runBody(InterpDomain& d, InterpFrame& f) { body_->run(d, f); }
   void returnResults(InterpFrame f, uint64_t* io) { io[0] = static_cast<uint64_t>(f.slots[0]); }
@@ -50,21 +57,37 @@ class EbpfRootNode final : public InterpretedRoot<EbpfRootNode> {
   void replaceChild(Node* o, Node* n) override { swapChild(body_, o, n); }
 
  private:
-  EbpfDispatchNode* body_;
+  EbpfDispatchNode* body_ = nullptr;
+};
+
+/// What calls in a program refer to: its functions and the helpers it uses.
+struct CallTargets {
+  std::map<uint32_t, CallTarget*> functions;  // by entry instruction
+  std::map<uint64_t, CallTarget*> helpers;    // by helper number
+  CallTarget* callx = nullptr;                // the run-time helper dispatcher
 };
 
 class TreeBuilder {
  public:
-  TreeBuilder(std::span<const Instruction> p, Arena& arena, LinearMemory& memory)
-      : p_(p), arena_(arena), memory_(memory) {}
-
-  EbpfDispatchNode* build() {
+  TreeBuilder(std::span<const Instruction> p, Arena& arena, LinearMemory& memory,
+              const CallTargets& calls)
+      : p_(p), arena_(arena), memory_(memory), calls_(calls) {
     findBlocks();
+  }
+
+  /// The dispatcher of the function entered at instruction `entryPc`: every
+  /// block, renumbered so the entry is block 0 (the dispatcher runs what is
+  /// reachable from there), plus a last block that only exits (for unwinding).
+  EbpfDispatchNode* build(uint32_t entryPc) {
+    auto n = static_cast<uint32_t>(starts_.size());
+    entry_ = blockAt(entryPc);
+    exitBlock_ = n;
     std::vector<EbpfBlock*> blocks;
-    std::vector<std::vector<uint32_t>> successors(starts_.size());
-    for (uint32_t b = 0; b < starts_.size(); ++b) {
+    std::vector<std::vector<uint32_t>> successors(n + 1);
+    for (uint32_t i = 0; i < n; ++i) {
+      uint32_t b = (i + entry_) % n;
       uint32_t begin = starts_[b];
-      uint32_t end = b + 1 < starts_.size() ? starts_[b + 1] : static_cast<uint32_t>(p_.size());
+      uint32_t end = b + 1 < n ? starts_[b + 1] : static_cast<uint32_t>(p_.size());
       std::vector<EbpfStmt*> body;
       EbpfBlock* terminator = nullptr;
       for (uint32_t pc = begin; pc < end; ++pc) {
@@ -86,23 +109,71 @@ class TreeBuilder {
             body.push_back(arena_.make<EbpfAtomicNode<int32_t>>(memory_, in.dst, in.src, in.offset, in.imm));
         } else if (cls == op::kSt || cls == op::kStx) {
           body.push_back(store(in));
+        } else if (isCall(in)) {
+          body.push_back(call(in, pc));
+          if (mayUnwind(in)) {  // the call ends its block (findBlocks)
+            bool callx = in.opcode == 0x8d;
+            uint32_t next = renumber(blockAt(pc + 1));
+            successors[i] = {exitBlock_, next};
+            terminator = arena_.make<EbpfUnwindCheckNode>(callx ? kUnwindSlot : 0, !callx, exitBlock_, next);
+          }
         } else {
-          terminator = jump(in, pc, successors[b]);
+          terminator = jump(in, pc, successors[i]);
         }
       }
       if (terminator == nullptr) {
-        terminator = arena_.make<EbpfJumpNode>(b + 1);
-        successors[b].push_back(b + 1);
+        uint32_t next = renumber(b + 1);
+        terminator = arena_.make<EbpfJumpNode>(next);
+        successors[i].push_back(next);
       }
       blocks.push_back(arena_.make<EbpfBasicBlockNode>(std::move(body), terminator));
     }
+    blocks.push_back(arena_.make<EbpfBasicBlockNode>(std::vector<EbpfStmt*>{}, arena_.make<EbpfExitNode>()));
     return arena_.make<EbpfDispatchNode>(std::move(blocks), successors);
   }
 
+  /// Entry instructions of the program's functions: 0, then every `call local` target.
+  std::vector<uint32_t> functionEntries() const {
+    std::vector<uint32_t> entries{0};
+    for (uint32_t pc = 0; pc < p_.size(); ++pc) {
+      if (p_[pc].opcode == 0x18) {
+        ++pc;
+        continue;
+      }
+      if (isLocalCall(p_[pc])) entries.push_back(static_cast<uint32_t>(pc + 1 + p_[pc].imm));
+    }
+    std::sort(entries.begin(), entries.end());
+    entries.erase(std::unique(entries.begin(), entries.end()), entries.end());
+    return entries;
+  }
+
  private:
+  static bool isCall(const Instruction& in) { return in.opcode == 0x85 || in.opcode == 0x8d; }
+  static bool isLocalCall(const Instruction& in) { return in.opcode == 0x85 && in.src == 1; }
+  /// A helper that may end the program (uBPF's unwind), or any callx.
+  static bool mayUnwind(const Instruction& in) {
+    if (in.opcode == 0x8d) return true;
+    if (in.opcode != 0x85 || in.src != 0) return false;
+    const EbpfHelper* h = findHelper(static_cast<uint32_t>(in.imm));
+    return h != nullptr && h->unwindsOnZero;
+  }
   bool isJump(const Instruction& in) const {
     uint8_t cls = in.opcode & op::kClassMask;
-    return cls == op::kJmp || cls == op::kJmp32;
+    return (cls == op::kJmp || cls == op::kJmp32) && !isCall(in);
+  }
+  uint32_t renumber(uint32_t block) const {
+    auto n = static_cast<uint32_t>(starts_.size());
+    return (block + n - entry_) % n;
+  }
+
+  EbpfStmt* call(const Instruction& in, uint32_t pc) {
+    if (in.opcode == 0x8d)
+      return arena_.make<EbpfCallNode>(*calls_.callx, EbpfCallNode::Kind::Callx, in.dst);
+    if (in.src == 1)
+      return arena_.make<EbpfCallNode>(*calls_.functions.at(static_cast<uint32_t>(pc + 1 + in.imm)),
+                                       EbpfCallNode::Kind::Local);
+    return arena_.make<EbpfCallNode>(*calls_.helpers.at(static_cast<uint32_t>(in.imm)),
+                                     EbpfCallNode::Kind::Helper);
   }
 
   void findBlocks() {
@@ -114,6 +185,7 @@ class TreeBuilder {
         ++pc;
         continue;
       }
+      if (mayUnwind(in)) leader[pc + 1] = true;
       if (!isJump(in)) continue;
       leader[pc + 1] = true;
       if (in.opcode != 0x95) leader[pc + 1 + jumpOffset(in)] = true;
@@ -132,10 +204,10 @@ class TreeBuilder {
 
   EbpfBlock* jump(const Instruction& in, uint32_t pc, std::vector<uint32_t>& successors) {
     if (in.opcode == 0x95) return arena_.make<EbpfExitNode>();
-    uint32_t taken = blockAt(pc + 1 + jumpOffset(in));
+    uint32_t taken = renumber(blockAt(pc + 1 + jumpOffset(in)));
     successors.push_back(taken);
     if (in.opcode == 0x05 || in.opcode == 0x06) return arena_.make<EbpfJumpNode>(taken);
-    uint32_t next = blockAt(pc + 1);
+    uint32_t next = renumber(blockAt(pc + 1));
     successors.push_back(next);
     Operand src{(in.opcode & op::kSourceMask) == op::kX, in.src, in.imm};
     bool k32 = (in.opcode & op::kClassMask) == op::kJmp32;
@@ -221,6 +293,9 @@ class TreeBuilder {
   std::span<const Instruction> p_;
   Arena& arena_;
   LinearMemory& memory_;
+  const CallTargets& calls_;
+  uint32_t entry_ = 0;      // the block the function being built enters at
+  uint32_t exitBlock_ = 0;  // its extra exit-only block
   std::vector<uint32_t> starts_;
   std::vector<uint32_t> blockOf_;  // per instruction slot; meaningful at block starts
 };
@@ -230,13 +305,48 @@ class TreeBuilder {
 Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruction> program,
                                                          std::string name, Runtime& runtime) {
   if (auto ok = verify(program); !ok) return std::unexpected(ok.error());
+  for (std::size_t i = 0; i < program.size(); ++i)
+    if (program[i].opcode == 0x85 && program[i].src == 0 && findHelper(static_cast<uint32_t>(program[i].imm)) == nullptr)
+      return fail("unknown helper", i, Diagnostic::Unit::Instruction, absl::StrCat("call ", program[i].imm));
   std::unique_ptr<EbpfInstance> instance(new EbpfInstance());
   auto memory = LinearMemory::create(kStackSize, kStackSize + kMaxInputSize);
   if (!memory) return std::unexpected(memory.error());
   instance->memory_ = std::move(*memory);
-  EbpfDispatchNode* body = TreeBuilder(program, instance->arena_, *instance->memory_).build();
-  instance->root_ = instance->arena_.make<EbpfRootNode>(std::move(name), body);
-  instance->target_ = std::make_unique<CallTarget>(*instance->root_, runtime);
+  LinearMemory& mem = *instance->memory_;
+
+  // Helpers are host functions: one call target each, and the callx dispatcher.
+  CallTargets calls;
+  auto host = [&](std::string hostName, uint32_t params, uint32_t results, HostFunctionRoot::Function fn) {
+    auto* root = instance->arena_.make<HostFunctionRoot>(std::move(hostName), params, results, std::move(fn));
+    instance->targets_.push_back(std::make_unique<CallTarget>(*root, runtime));
+    return instance->targets_.back().get();
+  };
+  for (const EbpfHelper& h : ebpfHelpers()) {
+    calls.helpers[h.number] = host(std::string(h.name), 5, 1, [&mem, &h](uint64_t* io) {
+      io[0] = h.call(mem, io);
+    });
+  }
+  calls.callx = host("callx", 6, 2, [&mem](uint64_t* io) {
+    const EbpfHelper* h = findHelper(io[0]);
+    if (h == nullptr) throw TrapException{&kUnknownHelper};
+    uint64_t r0 = h->call(mem, io + 1);
+    io[0] = r0;
+    io[1] = h->unwindsOnZero && r0 == 0 ? 1 : 0;
+  });
+
+  // One root and call target per function; bodies after, since calls refer to them.
+  TreeBuilder builder(program, instance->arena_, mem, calls);
+  std::vector<uint32_t> entries = builder.functionEntries();
+  std::vector<EbpfRootNode*> roots;
+  for (uint32_t entry : entries) {
+    std::string fnName = entry == 0 ? name : absl::StrCat(name, "+", entry);
+    roots.push_back(instance->arena_.make<EbpfRootNode>(std::move(fnName)));
+    instance->targets_.push_back(std::make_unique<CallTarget>(*roots.back(), runtime));
+    calls.functions[entry] = instance->targets_.back().get();
+  }
+  for (std::size_t i = 0; i < entries.size(); ++i) roots[i]->setBody(builder.build(entries[i]));
+  instance->root_ = roots[0];
+  instance->target_ = calls.functions.at(0);
   return instance;
 }
 
@@ -249,7 +359,7 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::loadAssembly(std::string_vie
 
 std::expected<uint64_t, Status> EbpfInstance::call(uint64_t r1, uint64_t r2) {
   Runtime::GuestEntry entry(target_->runtime());
-  uint64_t io[3] = {r1, r2, kStackSize};
+  uint64_t io[6] = {r1, r2, 0, 0, 0, kStackSize};
   Status s = target_->call(io);
   if (s != 0) return std::unexpected(s);
   return io[0];

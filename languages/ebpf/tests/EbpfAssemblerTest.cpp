@@ -276,7 +276,7 @@ TEST(EbpfOpcodeTable, EveryRowAssemblesAndRoundTrips) {
   }
 }
 
-TEST(EbpfOpcodeTable, SupportedSetIsEverythingButCalls) {
+TEST(EbpfOpcodeTable, SupportedSetIsAllButLegacyPacketLoadsAndRuntimeCalls) {
   EXPECT_TRUE(isSupported(uint8_t{0x07}));   // add
   EXPECT_TRUE(isSupported(uint8_t{0x3c}));   // div32 (unsigned form)
   EXPECT_TRUE(isSupported(uint8_t{0x05}));   // ja
@@ -287,15 +287,16 @@ TEST(EbpfOpcodeTable, SupportedSetIsEverythingButCalls) {
   EXPECT_TRUE(isSupported(uint8_t{0xd4}));   // le
   EXPECT_TRUE(isSupported(uint8_t{0x06}));   // ja32
   EXPECT_TRUE(isSupported(uint8_t{0xdb}));   // atomic 64
-  EXPECT_FALSE(isSupported(uint8_t{0x85}));  // call
-  EXPECT_FALSE(isSupported(uint8_t{0x8d}));  // callx
+  EXPECT_TRUE(isSupported(uint8_t{0x85}));   // call (helper, local)
+  EXPECT_TRUE(isSupported(uint8_t{0x8d}));   // callx
   EXPECT_FALSE(isSupported(uint8_t{0x20}));  // ldabsw (legacy packet access)
+  EXPECT_FALSE(isSupported(assembleOk("call runtime 3")[0]));
   EXPECT_FALSE(isSupported(uint8_t{0x00}));
   EXPECT_TRUE(isSupported(assembleOk("div %r1, 3")[0]));
   EXPECT_TRUE(isSupported(assembleOk("sdiv %r1, 3")[0]));
   EXPECT_TRUE(isSupported(assembleOk("movsx864 %r1, %r2")[0]));
   EXPECT_EQ(firstUnsupported(assembleOk("mov %r0, 1\nlddw %r1, 5\nexit")), std::nullopt);
-  EXPECT_EQ(firstUnsupported(assembleOk("mov %r0, 1\nsmod %r0, 3\ncall 1\nexit")), "call");
+  EXPECT_EQ(firstUnsupported(assembleOk("mov %r0, 1\nsmod %r0, 3\nldabsw 4\nexit")), "ldabsw");
 }
 
 TEST(EbpfVerify, AcceptsAWellFormedProgram) {
@@ -345,7 +346,7 @@ TEST(EbpfVerify, RejectsBadRegistersAndOpcodes) {
 }
 
 TEST(EbpfVerify, RejectsWhatMorelCannotRunYet) {
-  auto program = assembleOk("call 1\nexit");
+  auto program = assembleOk("ldabsw 4\nexit");
   Diagnostic d = verifyError(program);
   EXPECT_EQ(d.category, "unsupported instruction");
   EXPECT_TRUE(verifyStructure(program).has_value());

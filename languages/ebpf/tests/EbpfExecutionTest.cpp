@@ -68,7 +68,9 @@ TEST_P(EbpfExecutionTest, RejectsBadPrograms) {
   EXPECT_FALSE(EbpfInstance::loadAssembly("mov %r0, 1\n", "x", *runtime_).has_value());  // falls off
   EXPECT_FALSE(EbpfInstance::loadAssembly("ja +5\nexit\n", "x", *runtime_).has_value());
   EXPECT_FALSE(EbpfInstance::loadAssembly("frobnicate %r0\nexit\n", "x", *runtime_).has_value());
-  EXPECT_FALSE(EbpfInstance::loadAssembly("call 1\nexit\n", "x", *runtime_).has_value());  // no helpers yet
+  auto unknownHelper = EbpfInstance::loadAssembly("mov %r0, 1\ncall 99\nexit\n", "x", *runtime_);
+  ASSERT_FALSE(unknownHelper.has_value());
+  EXPECT_EQ(unknownHelper.error().toString(), "unknown helper at instruction 1: call 99");
 }
 
 /// Runs over `input` often enough for tiered mode to compile; returns r0 or the trap message.
@@ -100,10 +102,47 @@ TEST_P(EbpfExecutionTest, LoadsAndStoresStayInsideTheSandbox) {
   EXPECT_EQ(runInput(*past, *runtime_, {1, 2, 3}), "trap: out of bounds memory access");
   auto wrap = load("lddw %r1, 0xfffffffffffffffe\nldxw %r0, [%r1+0]\nexit\n");
   EXPECT_EQ(runInput(*wrap, *runtime_, {}), "trap: out of bounds memory access");
-  auto below = load("mov %r1, %r10\nsub %r1, 513\nstb [%r1+0], 1\nmov %r0, 0\nexit\n");
+  auto below = load("mov %r1, %r10\nsub %r1, 4097\nstb [%r1+0], 1\nmov %r0, 0\nexit\n");
   EXPECT_EQ(runInput(*below, *runtime_, {}), "trap: out of bounds memory access");
   auto host = load("lddw %r1, 0x7f0000000000\nstdw [%r1+0], 1\nmov %r0, 0\nexit\n");
   EXPECT_EQ(runInput(*host, *runtime_, {}), "trap: out of bounds memory access");
+}
+
+TEST_P(EbpfExecutionTest, HelpersAndLocalCalls) {
+  // gather_bytes (helper 0), a local function with its own frame, callx of
+  // no_op (helper 2); r6..r9 survive the local call.
+  auto p = load(
+      "mov %r1, 1\nmov %r2, 2\nmov %r3, 3\nmov %r4, 4\nmov %r5, 5\n"
+      "call 0\n"
+      "mov %r6, %r0\n"
+      "mov %r1, 7\n"
+      "stdw [%r10-8], 100\n"
+      "call local twice\n"
+      "add %r6, %r0\n"
+      "ldxdw %r7, [%r10-8]\n"
+      "add %r6, %r7\n"
+      "mov %r8, 2\n"
+      "callx %r8\n"
+      "add %r0, %r6\n"
+      "exit\n"
+      "twice:\n"
+      "stdw [%r10-8], 1\n"  // the callee's own frame: the caller's slot is untouched
+      "mov %r6, 0\n"
+      "mov %r0, %r1\n"
+      "add %r0, %r1\n"
+      "exit\n");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(runInput(*p, *runtime_, {}), std::to_string(0x0102030405 + 14 + 100));
+  // memfrob (helper 1) works on the program's memory; out of it, it traps.
+  auto frob = load("mov %r2, 2\ncall 1\nldxh %r0, [%r1+0]\nexit\n");
+  EXPECT_EQ(runInput(*frob, *runtime_, {0, 1}), std::to_string((1 ^ 42) << 8 | 42));
+  auto frobOut = load("mov %r2, 100\ncall 1\nexit\n");
+  EXPECT_EQ(runInput(*frobOut, *runtime_, {0, 1}), "trap: out of bounds memory access");
+  // unwind (helper 5) with 0 ends the program; callx of an unknown number traps.
+  auto unwind = load("mov %r1, 0\ncall 5\nmov %r0, 2\nexit\n");
+  EXPECT_EQ(runInput(*unwind, *runtime_, {}), "0");
+  auto bad = load("mov %r2, 77\ncallx %r2\nexit\n");
+  EXPECT_EQ(runInput(*bad, *runtime_, {}), "trap: call to an unknown helper");
 }
 
 TEST_P(EbpfExecutionTest, AGuardAfterAStoreDoesNotRepeatIt) {

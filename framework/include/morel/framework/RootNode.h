@@ -31,6 +31,8 @@ class RootNode : public Node {
   const FrameDescriptor& frameDescriptor() const { return frame_; }
   virtual uint32_t parameterCount() const = 0;
   virtual uint32_t resultCount() const = 0;
+  /// False for roots the compiler must never be asked for (host functions).
+  virtual bool isCompilable() const { return true; }
 
   /// Runs the tree. Arguments arrive in io, results leave in io; traps throw TrapException.
   virtual void executeInterpreted(CallTarget& target, uint64_t* io) = 0;

@@ -3,6 +3,7 @@
 // the call target that runs it. The program's result is r0.
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "morel/ebpf/EbpfProgram.h"
 #include "morel/framework/Arena.h"
@@ -34,7 +35,7 @@ class EbpfInstance {
   /// The program's sandbox: every load and store is checked against one linear
   /// memory laid out as [stack (kStackSize bytes) | input]. Addresses the
   /// program sees are offsets in it: r10 = kStackSize, the input starts there too.
-  static constexpr uint64_t kStackSize = 512;
+  static constexpr uint64_t kStackSize = 512 * 8;  // 512 bytes for each of 8 nested calls
   static constexpr uint64_t kMaxInputSize = uint64_t{64} << 20;
   LinearMemory& memory() const { return *memory_; }
   std::size_t blockCount() const;
@@ -45,7 +46,8 @@ class EbpfInstance {
   std::unique_ptr<LinearMemory> memory_;  // before arena_: nodes refer to it
   Arena arena_;
   RootNode* root_ = nullptr;
-  std::unique_ptr<CallTarget> target_;
+  CallTarget* target_ = nullptr;  // the main program's, one of targets_
+  std::vector<std::unique_ptr<CallTarget>> targets_;  // functions and helpers
 };
 
 }  // namespace morel::ebpf

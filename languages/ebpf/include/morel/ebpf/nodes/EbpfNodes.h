@@ -27,6 +27,10 @@ using EbpfStmt = DomainNode<StmtKind, InterpDomain, pe::GraphDomain>;
 using EbpfBlock = DomainNode<SuccessorKind, InterpDomain, pe::GraphDomain>;
 
 inline constexpr uint32_t kRegisterCount = 11;
+/// A frame slot after the registers: whether the last callx asked to unwind.
+inline constexpr uint32_t kUnwindSlot = 11;
+/// Every function's stack frame: a local call's r10 is the caller's minus this.
+inline constexpr int64_t kFrameSize = 512;
 
 /// The second operand: a register, or the immediate (sign-extended to 64 bits).
 struct Operand {
@@ -302,6 +306,57 @@ class EbpfAtomicNode final : public Implements<EbpfAtomicNode<Stored>, EbpfStmt>
   int16_t offset_;
   int32_t op_;
   BranchProfile matched_;
+};
+
+/// A call: a helper (`call N`, arguments r1..r5), a helper chosen at run time
+/// (`callx %rN`: the dispatcher takes the number first and also answers whether
+/// to unwind), or a local function (`call local`, r1..r5 and a new frame below
+/// r10). r0 receives the result; the callee's registers are its own, so r6..r9
+/// survive. The call is the statement's one effect.
+class EbpfCallNode final : public Implements<EbpfCallNode, EbpfStmt> {
+ public:
+  enum class Kind : uint8_t { Helper, Callx, Local };
+  EbpfCallNode(CallTarget& callee, Kind kind, uint8_t indexRegister = 0)
+      : callee_(callee), kind_(kind), indexRegister_(indexRegister) {}
+  template <class D>
+  void execute(D& d, typename D::Frame& f) {
+    Val<D, int64_t> args[7];
+    uint32_t n = 0;
+    if (kind_ == Kind::Callx) args[n++] = d.loadI64(f, indexRegister_);
+    for (uint32_t r = 1; r <= 5; ++r) args[n++] = d.loadI64(f, r);
+    if (kind_ == Kind::Local) args[n++] = d.sub(d.loadI64(f, 10), d.i64(kFrameSize));
+    Val<D, int64_t> results[2];
+    uint32_t m = kind_ == Kind::Callx ? 2 : 1;
+    d.call(callee_, std::span<const Val<D, int64_t>>(args, n), std::span<Val<D, int64_t>>(results, m));
+    d.storeI64(f, 0, results[0]);
+    if (kind_ == Kind::Callx) d.storeI64(f, kUnwindSlot, results[1]);
+  }
+  std::string_view kind() const override { return "Call"; }
+
+ private:
+  CallTarget& callee_;
+  Kind kind_;
+  uint8_t indexRegister_;
+};
+
+/// Ends a block after a call that may unwind: to `exitBlock` (which exits with
+/// r0) when `slot` is zero (`whenZero`) or non-zero, else on to `next`.
+class EbpfUnwindCheckNode final : public Implements<EbpfUnwindCheckNode, EbpfBlock> {
+ public:
+  EbpfUnwindCheckNode(uint32_t slot, bool whenZero, uint32_t exitBlock, uint32_t next)
+      : slot_(slot), whenZero_(whenZero), exitBlock_(exitBlock), next_(next) {}
+  template <class D>
+  typename D::Successor execute(D& d, typename D::Frame& f) {
+    auto v = d.loadI64(f, slot_);
+    return d.branch(whenZero_ ? d.eqz(v) : d.ne(v, d.i64(0)), profile_, exitBlock_, next_, f);
+  }
+  std::string_view kind() const override { return "UnwindCheck"; }
+
+ private:
+  uint32_t slot_;
+  bool whenZero_;
+  uint32_t exitBlock_, next_;
+  BranchProfile profile_;
 };
 
 /// lddw: dst = a 64-bit constant.

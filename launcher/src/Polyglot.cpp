@@ -1,6 +1,7 @@
 #include "morel/polyglot/Polyglot.h"
 
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -87,6 +88,7 @@ Result<Source> Source::fromFile(const std::string& path) {
 struct Context::Loaded {
   std::unique_ptr<wasm::WasmInstance> wasm;
   std::unique_ptr<ebpf::EbpfInstance> ebpf;
+  std::optional<std::vector<uint8_t>> ebpfInput;  // a conformance file's `-- mem`: r1 points to it
 };
 
 Context::Context(Engine& engine)
@@ -132,11 +134,12 @@ Result<Value> Context::eval(const Source& source) {
       auto parsed = ebpf::parseConformanceCase(text);
       if (!parsed) return std::unexpected(parsed.error());
       assembly = parsed->asmText;
+      if (!parsed->memory.empty()) loaded->ebpfInput = parsed->memory;
     }
     auto instance = ebpf::EbpfInstance::loadAssembly(assembly, "main", *runtime_);
     if (!instance) return std::unexpected(instance.error());
     loaded->ebpf = std::move(*instance);
-    v.data_ = Value::Function{this, &loaded->ebpf->target(), {true}, {true}};
+    v.data_ = Value::Function{this, &loaded->ebpf->target(), {true}, {true}, loaded_.size()};
   } else {
     return fail("unknown language", 0, Diagnostic::Unit::Byte, source.language());
   }
@@ -229,7 +232,12 @@ Result<Value> Value::execute(const std::vector<Value>& args) const {
                              : static_cast<uint32_t>(args[i].asInt());
   }
   Status s = 0;
-  {
+  if (f->ebpfProgram != SIZE_MAX) {
+    const Context::Loaded& program = *f->context->loaded_[f->ebpfProgram];
+    auto r = program.ebpfInput ? program.ebpf->runWithInput(*program.ebpfInput) : program.ebpf->run(io[0]);
+    if (r) io[0] = *r;
+    else s = r.error();
+  } else {
     Runtime::GuestEntry entry(*f->context->runtime_);
     s = f->target->call(io.data());
   }

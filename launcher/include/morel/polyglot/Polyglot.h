@@ -109,6 +109,9 @@ class Value {
     CallTarget* target;
     std::vector<bool> paramIsI64;
     std::vector<bool> resultIsI64;
+    /// For an eBPF program: its index in the context (it runs through its
+    /// instance, which lays out its memory and registers).
+    std::size_t ebpfProgram = SIZE_MAX;
   };
   struct Module {
     Context* context;

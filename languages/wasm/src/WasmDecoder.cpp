@@ -31,7 +31,7 @@ constexpr uint8_t kFuncForm = 0x60;
 // An implementation limit (the spec allows 2^32-1): locals are materialized per frame.
 constexpr uint64_t kMaxLocals = 50000;
 
-enum class Imm : uint8_t { None, BlockType, LabelIdx, FuncIdx, LocalIdx, I32, I64 };
+enum class Imm : uint8_t { None, BlockType, LabelIdx, FuncIdx, LocalIdx, I32, I64, F32, F64 };
 
 struct OpInfo {
   bool known = false;
@@ -39,9 +39,16 @@ struct OpInfo {
   const char* name = "<unknown>";
 };
 
-constexpr std::array<OpInfo, 256> kOps = [] {
-  std::array<OpInfo, 256> table{};
-#define MOREL_WASM_OP(Name, byte, text, imm, sig) table[byte] = {true, Imm::imm, text};
+// Prefixed codes must fit the tables: 0xfcNN with NN below kPrefixFCSubCount.
+constexpr bool fitsTable(uint32_t code) {
+  return opcodeIndex(code) != kOpcodeTableSize - 1;
+}
+
+constexpr std::array<OpInfo, kOpcodeTableSize> kOps = [] {
+  std::array<OpInfo, kOpcodeTableSize> table{};
+#define MOREL_WASM_OP(Name, code, text, imm, sig, node) \
+  static_assert(fitsTable(code), #Name " has an opcode the tables have no room for");    \
+  table[opcodeIndex(code)] = {true, Imm::imm, text};
 #include "morel/wasm/WasmOpcodes.def"
 #undef MOREL_WASM_OP
   return table;
@@ -86,13 +93,10 @@ class Reader {
   }
 
   Result<uint32_t> fixedU32() {
-    uint32_t value = 0;
-    for (int i = 0; i < 4; ++i) {
-      MOREL_TRY(b, byte());
-      value |= uint32_t{b} << (8 * i);
-    }
-    return value;
+    MOREL_TRY(value, fixed(4));
+    return static_cast<uint32_t>(value);
   }
+  Result<uint64_t> fixedU64() { return fixed(8); }
 
   Result<uint32_t> u32() {
     MOREL_TRY(v, leb(32, false));
@@ -152,6 +156,16 @@ class Reader {
     }
   }
 
+  // `count` bytes, little-endian (magic, version, float constants).
+  Result<uint64_t> fixed(int count) {
+    uint64_t value = 0;
+    for (int i = 0; i < count; ++i) {
+      MOREL_TRY(b, byte());
+      value |= uint64_t{b} << (8 * i);
+    }
+    return value;
+  }
+
   static Result<void> checkLastLebByte(uint8_t b, unsigned usedBits, bool isSigned,
                                        std::size_t at) {
     if (b & 0x80) return fail("integer representation too long", at);
@@ -201,11 +215,11 @@ Result<ValType> decodeValType(Reader& r) {
   const std::size_t at = r.pos();
   MOREL_TRY(b, r.byte());
   switch (b) {
-    case 0x7f:
-    case 0x7e:
-      return static_cast<ValType>(b);
+    case 0x7f:  // i32
+    case 0x7e:  // i64
     case 0x7d:  // f32
     case 0x7c:  // f64
+      return static_cast<ValType>(b);
     case 0x7b:  // v128
     case 0x70:  // funcref
     case 0x6f:  // externref
@@ -271,6 +285,16 @@ Result<void> decodeImmediate(Reader& r, Imm imm, Instr& in) {
       in.imm = value;
       return {};
     }
+    case Imm::F32: {  // the IEEE bit pattern, little-endian
+      MOREL_TRY(bits, r.fixedU32());
+      in.imm = bits;
+      return {};
+    }
+    case Imm::F64: {
+      MOREL_TRY(bits, r.fixedU64());
+      in.imm = static_cast<int64_t>(bits);
+      return {};
+    }
   }
   return {};
 }
@@ -302,13 +326,24 @@ Result<bool> trackNesting(std::vector<Opcode>& open, const Instr& in) {
 Result<Instr> decodeInstr(Reader& r) {
   const std::size_t at = r.pos();
   MOREL_TRY(byte, r.byte());
-  const OpInfo& info = kOps[byte];
+  uint32_t code = byte;
+  if (byte == kPrefixFC) {
+    MOREL_TRY(sub, r.u32());
+    if (sub >= kPrefixFCSubCount) {
+      return fail("illegal opcode", at, Diagnostic::Unit::Byte,
+                  absl::StrFormat("0xfc %d is not in Morel's WebAssembly subset", sub));
+    }
+    code = uint32_t{kPrefixFC} << 8 | sub;
+  }
+  const OpInfo& info = kOps[opcodeIndex(code)];
   if (!info.known) {
     return fail("illegal opcode", at, Diagnostic::Unit::Byte,
-                absl::StrFormat("0x%02x is not in Morel's WebAssembly subset", byte));
+                byte == kPrefixFC
+                    ? absl::StrFormat("0xfc %d is not in Morel's WebAssembly subset", code & 0xff)
+                    : absl::StrFormat("0x%02x is not in Morel's WebAssembly subset", byte));
   }
   Instr in{};
-  in.op = static_cast<Opcode>(byte);
+  in.op = static_cast<Opcode>(code);
   in.offset = static_cast<uint32_t>(at);
   MOREL_CHECK(decodeImmediate(r, info.imm, in));
   return in;
@@ -499,7 +534,17 @@ class Decoder {
 }  // namespace
 
 const char* opcodeName(Opcode op) {
-  return kOps[static_cast<uint8_t>(op)].name;
+  return kOps[opcodeIndex(op)].name;
+}
+
+const char* valTypeName(ValType t) {
+  switch (t) {
+    case ValType::I32: return "i32";
+    case ValType::I64: return "i64";
+    case ValType::F32: return "f32";
+    case ValType::F64: return "f64";
+  }
+  return "<unknown>";
 }
 
 Result<Module> decode(std::span<const uint8_t> bytes) {

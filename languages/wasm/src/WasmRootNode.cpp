@@ -3,7 +3,39 @@
 namespace morel::wasm {
 
 namespace {
-SlotKind kindOf(ValType t) { return t == ValType::I32 ? SlotKind::Int32 : SlotKind::Int64; }
+
+SlotKind kindOf(ValType t) {
+  switch (t) {
+    case ValType::I32: return SlotKind::Int32;
+    case ValType::I64: return SlotKind::Int64;
+    case ValType::F32: return SlotKind::Float32;
+    case ValType::F64: return SlotKind::Float64;
+  }
+  return SlotKind::Int64;
+}
+
+// A raw 64-bit io word as the typed graph value of `t` and back (ValueTypes.h:
+// i32 and f32 in the low half, floats as their bit patterns), as the interpreter's
+// entries copy the words unchanged into and out of its raw frame slots.
+void storeRaw(pe::GraphDomain& d, pe::GraphFrame& f, uint32_t slot, ValType t, pe::GV<int64_t> raw) {
+  switch (t) {
+    case ValType::I32: d.store(f, slot, d.wrap(raw)); return;
+    case ValType::I64: d.store(f, slot, raw); return;
+    case ValType::F32: d.store(f, slot, d.fromBits<float>(d.wrap(raw))); return;
+    case ValType::F64: d.store(f, slot, d.fromBits<double>(raw)); return;
+  }
+}
+
+pe::GV<int64_t> loadRaw(pe::GraphDomain& d, pe::GraphFrame& f, uint32_t slot, ValType t) {
+  switch (t) {
+    case ValType::I32: return d.extendU(d.load<int32_t>(f, slot));
+    case ValType::I64: return d.load<int64_t>(f, slot);
+    case ValType::F32: return d.extendU(d.bits(d.load<float>(f, slot)));
+    case ValType::F64: return d.bits(d.load<double>(f, slot));
+  }
+  return d.load<int64_t>(f, slot);
+}
+
 }  // namespace
 
 WasmRootNode::WasmRootNode(std::string name, FuncType type, const std::vector<ValType>& locals)
@@ -13,6 +45,8 @@ WasmRootNode::WasmRootNode(std::string name, FuncType type, const std::vector<Va
   resultSlot_ = frame_.size();
 }
 
+// Frame slots and io words are both raw 64-bit words: arguments and results
+// cross unchanged whatever their type.
 void WasmRootNode::bindArguments(InterpFrame f, const uint64_t* io) {
   for (uint32_t i = 0; i < parameterCount(); ++i) f.slots[i] = static_cast<int64_t>(io[i]);
 }
@@ -24,18 +58,11 @@ void WasmRootNode::returnResults(InterpFrame f, uint64_t* io) {
 void WasmRootNode::partialEvaluate(GraphDomainHandle& handle) {
   auto& d = static_cast<pe::GraphDomain&>(handle);
   pe::GraphFrame f = d.newFrame(frame_);
-  for (uint32_t i = 0; i < parameterCount(); ++i) {
-    auto raw = d.parameter(i);
-    if (frame_.kind(i) == SlotKind::Int32) d.storeI32(f, i, d.wrap(raw));
-    else d.storeI64(f, i, raw);
-  }
+  for (uint32_t i = 0; i < parameterCount(); ++i) storeRaw(d, f, i, type_.params[i], d.parameter(i));
   body_->run(d, f);
   std::vector<pe::GV<int64_t>> results;
-  for (uint32_t i = 0; i < resultCount(); ++i) {
-    uint32_t slot = resultSlot_ + i;
-    results.push_back(type_.results[i] == ValType::I32 ? d.extendU(d.loadI32(f, slot))
-                                                        : d.loadI64(f, slot));
-  }
+  for (uint32_t i = 0; i < resultCount(); ++i)
+    results.push_back(loadRaw(d, f, resultSlot_ + i, type_.results[i]));
   d.returnValues(results);
 }
 

@@ -3,19 +3,95 @@
 // trees on an abstract stack and are materialized into their slots only before
 // a statement (a side effect or control transfer), so each statement's tree
 // keeps the evaluation order of the original stack code.
+//
+// Numeric instructions are built from the opcode table (WasmOpcodes.def): its
+// node column names the node shape, its signature the C++ types.
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "morel/framework/ControlNodes.h"
+#include "morel/framework/ValueTypes.h"
 #include "morel/wasm/WasmInstance.h"
 #include "morel/wasm/nodes/WasmDivisionNodes.h"
 #include "morel/wasm/nodes/WasmExpressionNodes.h"
+#include "morel/wasm/nodes/WasmFloatOps.h"
 #include "morel/wasm/nodes/WasmStatementNodes.h"
 
 namespace morel::wasm {
 
 namespace {
 
-using namespace morel::ops;
+/// The node shapes of the opcode table's last column.
+namespace shape {
+struct Special {};
+struct Const {};
+struct DivS {};
+template <class O>
+struct Pure {
+  template <class To, class From>
+  using Op = O;
+};
+template <template <class, class> class O>
+struct Convert {
+  template <class To, class From>
+  using Op = O<To, From>;
+};
+template <class O>
+struct CheckedDiv {
+  using Op = O;
+};
+template <class K>
+inline constexpr bool kIsCheckedDiv = false;
+template <class O>
+inline constexpr bool kIsCheckedDiv<CheckedDiv<O>> = true;
+}  // namespace shape
+
+/// A signature of the table reduced to what the builder needs: operand count,
+/// operand type letter and result type letter (0 when there is none).
+struct Sig {
+  int arity = 0;
+  char operand = 0;
+  char result = 0;
+};
+constexpr Sig sigOf(std::string_view text) {
+  if (text == "*") return {};
+  std::size_t colon = text.find(':');
+  return {static_cast<int>(colon), colon > 0 ? text[0] : '\0',
+          colon + 1 < text.size() ? text[colon + 1] : '\0'};
+}
+
+template <char kLetter>
+struct Letter;
+template <> struct Letter<'i'> { using type = int32_t; };
+template <> struct Letter<'l'> { using type = int64_t; };
+template <> struct Letter<'f'> { using type = float; };
+template <> struct Letter<'d'> { using type = double; };
+template <char kLetter>
+using TypeOf = typename Letter<kLetter>::type;
+
+template <class T>
+constexpr ValType valTypeOf() {
+  switch (valueTypeOf<T>()) {
+    case ValueType::I32: return ValType::I32;
+    case ValueType::I64: return ValType::I64;
+    case ValueType::F32: return ValType::F32;
+    case ValueType::F64: return ValType::F64;
+  }
+  return ValType::I32;
+}
+
+/// Calls f(std::type_identity<T>{}) with the C++ type T of guest type t.
+template <class F>
+decltype(auto) withType(ValType t, F&& f) {
+  switch (t) {
+    case ValType::I64: return f(std::type_identity<int64_t>{});
+    case ValType::F32: return f(std::type_identity<float>{});
+    case ValType::F64: return f(std::type_identity<double>{});
+    case ValType::I32: break;
+  }
+  return f(std::type_identity<int32_t>{});
+}
 using BlockN = BlockNode<WasmStmt>;
 using LoopN = LoopNode<WasmStmt>;
 using IfN = IfNode<WasmStmt, WasmI32>;
@@ -107,20 +183,18 @@ class TreeBuilder {
     for (uint32_t h = 0; h < stack_.size(); ++h) {
       StackEntry& e = stack_[h];
       if (e.pending == nullptr) continue;
-      if (e.type == ValType::I32)
-        emit(arena_.make<WasmSetSlotNode<int32_t>>(slot(h), static_cast<WasmI32*>(e.pending)));
-      else
-        emit(arena_.make<WasmSetSlotNode<int64_t>>(slot(h), static_cast<WasmI64*>(e.pending)));
+      withType(e.type, [&]<class T>(std::type_identity<T>) {
+        emit(arena_.make<WasmSetSlotNode<T>>(slot(h), static_cast<WasmExpr<T>*>(e.pending)));
+      });
       e.pending = nullptr;
     }
   }
 
   void copySlot(ValType t, uint32_t from, uint32_t to) {
     if (from == to) return;
-    if (t == ValType::I32)
-      emit(arena_.make<WasmSetSlotNode<int32_t>>(to, arena_.make<WasmLocalGetNode<int32_t>>(from)));
-    else
-      emit(arena_.make<WasmSetSlotNode<int64_t>>(to, arena_.make<WasmLocalGetNode<int64_t>>(from)));
+    withType(t, [&]<class T>(std::type_identity<T>) {
+      emit(arena_.make<WasmSetSlotNode<T>>(to, arena_.make<WasmLocalGetNode<T>>(from)));
+    });
   }
 
   /// Moves a branch's values from the stack top to the target label's slots.
@@ -151,24 +225,24 @@ class TreeBuilder {
   void binary() {
     auto* b = pop<T>();
     auto* a = pop<T>();
-    push(sizeof(R) == 4 ? ValType::I32 : ValType::I64, arena_.make<WasmBinaryNode<T, R, Op>>(a, b));
+    push(valTypeOf<R>(), arena_.make<WasmBinaryNode<T, R, Op>>(a, b));
   }
   template <class T, class R, class Op>
   void unary() {
     auto* a = pop<T>();
-    push(sizeof(R) == 4 ? ValType::I32 : ValType::I64, arena_.make<WasmUnaryNode<T, R, Op>>(a));
+    push(valTypeOf<R>(), arena_.make<WasmUnaryNode<T, R, Op>>(a));
   }
   template <class T, class Op>
   void checkedDiv() {
     auto* b = pop<T>();
     auto* a = pop<T>();
-    push(sizeof(T) == 4 ? ValType::I32 : ValType::I64, arena_.make<WasmCheckedDivNode<T, Op>>(a, b));
+    push(valTypeOf<T>(), arena_.make<WasmCheckedDivNode<T, Op>>(a, b));
   }
   template <class T>
   void divS() {
     auto* b = pop<T>();
     auto* a = pop<T>();
-    push(sizeof(T) == 4 ? ValType::I32 : ValType::I64, arena_.make<WasmDivSNode<T>>(a, b));
+    push(valTypeOf<T>(), arena_.make<WasmDivSNode<T>>(a, b));
   }
   template <class T>
   void setLocal(uint32_t index, bool tee) {
@@ -182,7 +256,7 @@ class TreeBuilder {
     auto* c = pop<int32_t>();
     auto* b = pop<T>();
     auto* a = pop<T>();
-    push(sizeof(T) == 4 ? ValType::I32 : ValType::I64, arena_.make<WasmSelectNode<T>>(a, b, c));
+    push(valTypeOf<T>(), arena_.make<WasmSelectNode<T>>(a, b, c));
   }
 
   void branch(uint32_t depth) {
@@ -215,6 +289,44 @@ class TreeBuilder {
   }
 
   Result<void> step(const Instr& in) {
+    switch (in.op) {
+#define MOREL_WASM_OP(Name, code, text, imm, sig, node) \
+  case Opcode::Name:                                    \
+    return build<shape::node, sigOf(sig)>(in);
+#include "morel/wasm/WasmOpcodes.def"
+#undef MOREL_WASM_OP
+    }
+    return fail("illegal opcode", in.offset, Diagnostic::Unit::Byte, opcodeName(in.op));
+  }
+
+  /// Builds a table entry of shape Kind with signature S.
+  template <class Kind, Sig S>
+  Result<void> build(const Instr& in) {
+    if constexpr (std::is_same_v<Kind, shape::Special>) {
+      return special(in);
+    } else if constexpr (std::is_same_v<Kind, shape::Const>) {
+      using R = TypeOf<S.result>;
+      push(valTypeOf<R>(), arena_.make<WasmConstNode<R>>(fromRaw<R>(static_cast<uint64_t>(in.imm))));
+      return {};
+    } else if constexpr (std::is_same_v<Kind, shape::DivS>) {
+      divS<TypeOf<S.operand>>();
+      return {};
+    } else if constexpr (shape::kIsCheckedDiv<Kind>) {
+      checkedDiv<TypeOf<S.operand>, typename Kind::Op>();
+      return {};
+    } else {  // Pure or Convert
+      using T = TypeOf<S.operand>;
+      using R = TypeOf<S.result>;
+      using Op = typename Kind::template Op<R, T>;
+      static_assert(S.arity == 1 || S.arity == 2);
+      if constexpr (S.arity == 2) binary<T, R, Op>();
+      else unary<T, R, Op>();
+      return {};
+    }
+  }
+
+  /// Control, parametric and local instructions (the table's Special entries).
+  Result<void> special(const Instr& in) {
     switch (in.op) {
       case Opcode::Nop: return {};
       case Opcode::Unreachable:
@@ -279,95 +391,37 @@ class TreeBuilder {
         return {};
       }
       case Opcode::Drop: {
-        ValType t = stack_.back().type;
         if (stack_.back().pending == nullptr) {
           stack_.pop_back();
           return {};
         }
-        if (t == ValType::I32) {
-          auto* v = pop<int32_t>();
+        withType(stack_.back().type, [&]<class T>(std::type_identity<T>) {
+          auto* v = pop<T>();
           flush();
-          emit(arena_.make<WasmDropNode<int32_t>>(v));
-        } else {
-          auto* v = pop<int64_t>();
-          flush();
-          emit(arena_.make<WasmDropNode<int64_t>>(v));
-        }
+          emit(arena_.make<WasmDropNode<T>>(v));
+        });
         return {};
       }
       case Opcode::Select:
-        if (stack_[stack_.size() - 2].type == ValType::I32) select<int32_t>();
-        else select<int64_t>();
+        withType(stack_[stack_.size() - 2].type, [&]<class T>(std::type_identity<T>) { select<T>(); });
         return {};
       case Opcode::LocalGet: {
         uint32_t i = static_cast<uint32_t>(in.imm);
-        if (localTypes_[i] == ValType::I32) push(ValType::I32, arena_.make<WasmLocalGetNode<int32_t>>(i));
-        else push(ValType::I64, arena_.make<WasmLocalGetNode<int64_t>>(i));
+        withType(localTypes_[i], [&]<class T>(std::type_identity<T>) {
+          push(valTypeOf<T>(), arena_.make<WasmLocalGetNode<T>>(i));
+        });
         return {};
       }
       case Opcode::LocalSet:
       case Opcode::LocalTee: {
         uint32_t i = static_cast<uint32_t>(in.imm);
         bool tee = in.op == Opcode::LocalTee;
-        if (localTypes_[i] == ValType::I32) setLocal<int32_t>(i, tee);
-        else setLocal<int64_t>(i, tee);
+        withType(localTypes_[i], [&]<class T>(std::type_identity<T>) { setLocal<T>(i, tee); });
         return {};
       }
-      case Opcode::I32Const:
-        push(ValType::I32, arena_.make<WasmConstNode<int32_t>>(static_cast<int32_t>(in.imm)));
-        return {};
-      case Opcode::I64Const:
-        push(ValType::I64, arena_.make<WasmConstNode<int64_t>>(in.imm));
-        return {};
-      default:
-        return numeric(in);
-    }
-  }
-
-  Result<void> numeric(const Instr& in) {
-    using I = int32_t;
-    using L = int64_t;
-    switch (in.op) {
-      case Opcode::I32Eqz: unary<I, I, ops::Eqz>(); break;
-      case Opcode::I64Eqz: unary<L, I, ops::Eqz>(); break;
-#define CMP(Name, OpT)                                  \
-  case Opcode::I32##Name: binary<I, I, OpT>(); break; \
-  case Opcode::I64##Name: binary<L, I, OpT>(); break;
-      CMP(Eq, ops::Eq) CMP(Ne, ops::Ne) CMP(LtS, ops::LtS) CMP(LtU, ops::LtU) CMP(GtS, ops::GtS)
-      CMP(GtU, ops::GtU) CMP(LeS, ops::LeS) CMP(LeU, ops::LeU) CMP(GeS, ops::GeS) CMP(GeU, ops::GeU)
-#undef CMP
-#define ARITH(Name, OpT)                                \
-  case Opcode::I32##Name: binary<I, I, OpT>(); break; \
-  case Opcode::I64##Name: binary<L, L, OpT>(); break;
-      ARITH(Add, ops::Add) ARITH(Sub, ops::Sub) ARITH(Mul, ops::Mul) ARITH(And, ops::And) ARITH(Or, ops::Or)
-      ARITH(Xor, ops::Xor) ARITH(Shl, ops::Shl) ARITH(ShrS, ops::ShrS) ARITH(ShrU, ops::ShrU)
-      ARITH(Rotl, ops::Rotl) ARITH(Rotr, ops::Rotr)
-#undef ARITH
-#define UNARY(Name, OpT)                               \
-  case Opcode::I32##Name: unary<I, I, OpT>(); break; \
-  case Opcode::I64##Name: unary<L, L, OpT>(); break;
-      UNARY(Clz, ops::Clz) UNARY(Ctz, ops::Ctz) UNARY(Popcnt, ops::Popcnt)
-#undef UNARY
-      case Opcode::I32DivS: divS<I>(); break;
-      case Opcode::I64DivS: divS<L>(); break;
-      case Opcode::I32DivU: checkedDiv<I, ops::DivU>(); break;
-      case Opcode::I64DivU: checkedDiv<L, ops::DivU>(); break;
-      case Opcode::I32RemS: checkedDiv<I, ops::RemS>(); break;
-      case Opcode::I64RemS: checkedDiv<L, ops::RemS>(); break;
-      case Opcode::I32RemU: checkedDiv<I, ops::RemU>(); break;
-      case Opcode::I64RemU: checkedDiv<L, ops::RemU>(); break;
-      case Opcode::I32WrapI64: unary<L, I, ops::Wrap>(); break;
-      case Opcode::I64ExtendI32S: unary<I, L, ops::ExtendS>(); break;
-      case Opcode::I64ExtendI32U: unary<I, L, ops::ExtendU>(); break;
-      case Opcode::I32Extend8S: unary<I, I, ops::SignExtend<8>>(); break;
-      case Opcode::I32Extend16S: unary<I, I, ops::SignExtend<16>>(); break;
-      case Opcode::I64Extend8S: unary<L, L, ops::SignExtend<8>>(); break;
-      case Opcode::I64Extend16S: unary<L, L, ops::SignExtend<16>>(); break;
-      case Opcode::I64Extend32S: unary<L, L, ops::SignExtend<32>>(); break;
       default:
         return fail("illegal opcode", in.offset, Diagnostic::Unit::Byte, opcodeName(in.op));
     }
-    return {};
   }
 
   const Module& m_;

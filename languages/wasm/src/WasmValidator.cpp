@@ -35,8 +35,14 @@ struct Signature {
   std::array<ValType, 1> pushes{};
 };
 
+// The .def's type letters: i = i32, l = i64, f = f32, d = f64.
 constexpr ValType typeLetter(char c) {
-  return c == 'l' ? ValType::I64 : ValType::I32;
+  switch (c) {
+    case 'l': return ValType::I64;
+    case 'f': return ValType::F32;
+    case 'd': return ValType::F64;
+    default: return ValType::I32;
+  }
 }
 
 constexpr Signature parseSignature(std::string_view text) {
@@ -49,17 +55,16 @@ constexpr Signature parseSignature(std::string_view text) {
   return sig;
 }
 
-constexpr std::array<Signature, 256> kSignatures = [] {
-  std::array<Signature, 256> table{};
-#define MOREL_WASM_OP(Name, byte, text, imm, sig) table[byte] = parseSignature(sig);
+constexpr std::array<Signature, kOpcodeTableSize> kSignatures = [] {
+  std::array<Signature, kOpcodeTableSize> table{};
+#define MOREL_WASM_OP(Name, code, text, imm, sig, node) table[opcodeIndex(code)] = parseSignature(sig);
 #include "morel/wasm/WasmOpcodes.def"
 #undef MOREL_WASM_OP
   return table;
 }();
 
 const char* typeName(std::optional<ValType> t) {
-  if (!t) return "unknown";
-  return *t == ValType::I32 ? "i32" : "i64";
+  return t ? valTypeName(*t) : "unknown";
 }
 
 // An operand of unknown type (std::nullopt) only arises from a polymorphic stack.
@@ -192,7 +197,7 @@ class FunctionValidator {
   // --- instructions --------------------------------------------------------------------
 
   Result<void> instr(const Instr& in) {
-    const Signature& sig = kSignatures[static_cast<uint8_t>(in.op)];
+    const Signature& sig = kSignatures[opcodeIndex(in.op)];
     if (!sig.special) return simple(sig);
     switch (in.op) {
       case Opcode::Unreachable:

@@ -21,6 +21,7 @@ using Bytes = std::vector<uint8_t>;
 constexpr uint8_t kI32 = 0x7f;
 constexpr uint8_t kI64 = 0x7e;
 constexpr uint8_t kF32 = 0x7d;
+constexpr uint8_t kF64 = 0x7c;
 
 Bytes cat(std::initializer_list<Bytes> parts) {
   Bytes out;
@@ -171,6 +172,78 @@ TEST(WasmDecoderTest, ConstantImmediates) {
   EXPECT_EQ(b[4].imm, INT64_MAX);
 }
 
+TEST(WasmDecoderTest, FloatTypesEverywhere) {
+  // (f32, f64) -> f64 with an f32 and an f64 local and a block (result f32).
+  auto m = decodeBytes(singleFunction({kF32, kF64}, {kF64},
+                                      {0x02, 0x01, kF32, 0x01, kF64,      // locals
+                                       0x02, kF32, 0x20, 0x00, 0x0b,      // block (result f32)
+                                       0x1a, 0x20, 0x01, 0x0b}));
+  ASSERT_TRUE(m.has_value()) << m.error().toString();
+  EXPECT_EQ(m->types[0], (FuncType{{ValType::F32, ValType::F64}, {ValType::F64}}));
+  EXPECT_EQ(m->functions[0].locals, (std::vector<ValType>{ValType::F32, ValType::F64}));
+  EXPECT_EQ(m->functions[0].body[0].block.kind, BlockType::Kind::Value);
+  EXPECT_EQ(m->functions[0].body[0].block.value, ValType::F32);
+}
+
+TEST(WasmDecoderTest, FloatConstantsKeepTheirBits) {
+  auto m = decodeBytes(singleFunction(
+      {}, {},
+      {0x00, 0x43, 0x00, 0x00, 0xc0, 0x3f, 0x1a,                          // f32.const 1.5
+       0x43, 0x01, 0x00, 0xa0, 0xff, 0x1a,                                // f32.const -nan:0x200001
+       0x44, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf8, 0x3f, 0x1a,        // f64.const 1.5
+       0x44, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf4, 0xff, 0x1a,        // f64.const -nan:0x4000000000001
+       0x0b}));
+  ASSERT_TRUE(m.has_value()) << m.error().toString();
+  const auto& b = m->functions[0].body;
+  EXPECT_EQ(b[0].op, Opcode::F32Const);
+  EXPECT_EQ(b[0].imm, 0x3fc00000);
+  EXPECT_EQ(b[2].imm, 0xffa00001);  // zero-extended, a signalling NaN kept as it is
+  EXPECT_EQ(b[4].op, Opcode::F64Const);
+  EXPECT_EQ(b[4].imm, 0x3ff8000000000000);
+  EXPECT_EQ(static_cast<uint64_t>(b[6].imm), 0xfff4000000000001u);
+}
+
+TEST(WasmDecoderTest, TruncatedFloatConstants) {
+  // The body ends inside the immediate: at the module's end, or before a following section.
+  Bytes custom = section(0, vec(1, {'x'}));
+  for (const Bytes& code : {Bytes{0x00, 0x43, 0x00, 0x00, 0x80}, Bytes{0x00, 0x44, 0x00, 0x00, 0x00, 0x00}}) {
+    Bytes m = singleFunction({}, {}, code);
+    std::size_t end = m.size();
+    expectError(m, "unexpected end", end);
+    expectError(cat({m, custom}), "unexpected end of section or function", end);
+  }
+  // A function body whose declared size cuts an f64 immediate short.
+  Bytes m = cat({header(), section(1, vec(1, funcType({}, {}))), section(3, vec(1, {0x00})),
+                 section(10, vec(1, cat({uleb(4), {0x00, 0x44, 0x00, 0x00}}))), custom});
+  expectError(m, "unexpected end of section or function", 26);
+}
+
+TEST(WasmDecoderTest, PrefixedSaturatingTruncations) {
+  auto m = decodeBytes(singleFunction({kF32}, {},
+                                      {0x00, 0x20, 0x00, 0xfc, 0x00, 0x1a,  // i32.trunc_sat_f32_s
+                                       0x20, 0x00, 0xfc, 0x85, 0x00, 0x1a,  // sub-opcode 5, two-byte LEB
+                                       0x0b}));
+  ASSERT_TRUE(m.has_value()) << m.error().toString();
+  const auto& b = m->functions[0].body;
+  EXPECT_EQ(b[1].op, Opcode::I32TruncSatF32S);
+  EXPECT_EQ(b[1].offset, b[0].offset + 2);
+  EXPECT_EQ(b[4].op, Opcode::I64TruncSatF32U);
+  EXPECT_EQ(static_cast<uint32_t>(Opcode::I64TruncSatF64U), 0xfc07u);
+  // memory.init (0xfc 8) and a sub-opcode past any table are outside the subset.
+  for (const Bytes& op : {Bytes{0xfc, 0x08}, Bytes{0xfc, 0xff, 0xff, 0xff, 0xff, 0x0f}}) {
+    auto r = decodeBytes(singleFunction({}, {}, cat({{0x00}, op, {0x0b}})));
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().category, "illegal opcode");
+  }
+  // A sub-opcode LEB that is too long, and one cut off by the end of the module.
+  auto r = decodeBytes(singleFunction({}, {}, {0x00, 0xfc, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x0b}));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().category, "integer representation too long");
+  r = decodeBytes(singleFunction({}, {}, {0x00, 0xfc}));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().category, "unexpected end");
+}
+
 TEST(WasmDecoderTest, CustomSectionsAreSkippedAnywhere) {
   Bytes custom = section(0, cat({vec(4, {'n', 'a', 'm', 'e'}), {1, 2, 3}}));
   Bytes m = answerModule();
@@ -183,6 +256,11 @@ TEST(WasmDecoderTest, OpcodeNames) {
   EXPECT_STREQ(opcodeName(Opcode::I32Add), "i32.add");
   EXPECT_STREQ(opcodeName(Opcode::LocalTee), "local.tee");
   EXPECT_STREQ(opcodeName(static_cast<Opcode>(0x28)), "<unknown>");
+  EXPECT_STREQ(opcodeName(Opcode::F64Copysign), "f64.copysign");
+  EXPECT_STREQ(opcodeName(Opcode::I32TruncSatF64U), "i32.trunc_sat_f64_u");
+  EXPECT_STREQ(opcodeName(static_cast<Opcode>(0xfc08)), "<unknown>");
+  EXPECT_STREQ(opcodeName(static_cast<Opcode>(0xfd00)), "<unknown>");
+  EXPECT_STREQ(valTypeName(ValType::F32), "f32");
 }
 
 // --- malformed modules, one per category --------------------------------------------------
@@ -287,7 +365,7 @@ TEST(WasmDecoderTest, BytesAfterFinalEnd) {
 }
 
 TEST(WasmDecoderTest, ValueTypes) {
-  auto r = decodeBytes(singleFunction({kF32}, {}, {0x00, 0x0b}));
+  auto r = decodeBytes(singleFunction({0x7b}, {}, {0x00, 0x0b}));  // v128
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().category, "unsupported value type");
   r = decodeBytes(singleFunction({0x55}, {}, {0x00, 0x0b}));

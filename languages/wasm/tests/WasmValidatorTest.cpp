@@ -23,7 +23,13 @@ using Bytes = std::vector<uint8_t>;
 
 constexpr uint8_t kI32 = 0x7f;
 constexpr uint8_t kI64 = 0x7e;
+constexpr uint8_t kF32 = 0x7d;
+constexpr uint8_t kF64 = 0x7c;
 constexpr uint8_t kVoid = 0x40;
+
+// f32.const 1.0 and f64.const 1.0.
+const Bytes kF32One = {0x43, 0x00, 0x00, 0x80, 0x3f};
+const Bytes kF64One = {0x44, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf0, 0x3f};
 
 Bytes cat(std::initializer_list<Bytes> parts) {
   Bytes out;
@@ -147,6 +153,66 @@ TEST(WasmValidatorTest, PolymorphicStackAfterUnreachable) {
   expectValid(function({}, {kI32}, {0x00, 0x00, 0x6a, 0x1a, 0x1b, 0x0b}));
   expectValid(function({}, {kI32}, {0x00, 0x02, kI32, 0x41, 0x01, 0x0c, 0x00, 0x6a, 0x0b, 0x0b}));
   expectValid(function({}, {kI64}, {0x00, 0x00, 0x0f, 0x0b}));
+}
+
+TEST(WasmValidatorTest, FloatArithmeticAndComparisons) {
+  // (f32, f32) -> f32: min(a + b, sqrt(a)) with copysign; comparisons give i32.
+  expectValid(function({kF32, kF32}, {kF32},
+                       {0x00, 0x20, 0x00, 0x20, 0x01, 0x92,  // a + b
+                        0x20, 0x00, 0x91, 0x96,              // min(., sqrt a)
+                        0x20, 0x01, 0x98, 0x0b}));           // copysign(., b)
+  expectValid(function({kF64, kF64}, {kI32}, {0x00, 0x20, 0x00, 0x20, 0x01, 0x63, 0x0b}));  // f64.lt
+  expectValid(function({kF32}, {kI32}, {0x00, 0x20, 0x00, 0x20, 0x00, 0x5c, 0x0b}));        // f32.ne
+}
+
+TEST(WasmValidatorTest, FloatConversions) {
+  // f64 -> i64: i64.trunc_f64_s; f32 -> f64 by promote; i64 -> f32 convert; reinterpret both ways.
+  expectValid(function({kF64}, {kI64}, {0x00, 0x20, 0x00, 0xb0, 0x0b}));
+  expectValid(function({kF32}, {kF64}, {0x00, 0x20, 0x00, 0xbb, 0x0b}));
+  expectValid(function({kI64}, {kF32}, {0x00, 0x20, 0x00, 0xb5, 0x0b}));
+  expectValid(function({kF32}, {kF32}, {0x00, 0x20, 0x00, 0xbc, 0xbe, 0x0b}));
+  expectValid(function({kF64}, {kI32}, {0x00, 0x20, 0x00, 0xfc, 0x03, 0x0b}));  // trunc_sat_f64_u
+  expectValid(function({kF32}, {kI64}, {0x00, 0x20, 0x00, 0xfc, 0x04, 0x0b}));  // trunc_sat_f32_s
+}
+
+TEST(WasmValidatorTest, FloatLocalsBlocksAndSelect) {
+  // An f64 local set from a block (result f64); select of two f32 constants.
+  expectValid(function({}, {kF64}, cat({{0x01, 0x01, kF64, 0x02, kF64}, kF64One, {0x0b, 0x21, 0x00},
+                                        {0x20, 0x00, 0x0b}})));
+  expectValid(function({kI32}, {kF32}, cat({{0x00}, kF32One, kF32One, {0x20, 0x00, 0x1b, 0x0b}})));
+  // if (result f32) ... else ... end
+  expectValid(function({kI32}, {kF32},
+                       cat({{0x00, 0x20, 0x00, 0x04, kF32}, kF32One, {0x05}, kF32One, {0x0b, 0x0b}})));
+}
+
+TEST(WasmValidatorTest, FloatTypeMismatches) {
+  // f32.add of an f64 and an f32
+  expectInvalid(function({}, {}, cat({{0x00}, kF64One, kF32One, {0x92, 0x1a, 0x0b}})), "type mismatch",
+                2);
+  // f64.add of two i64
+  expectInvalid(function({kI64}, {}, {0x00, 0x20, 0x00, 0x20, 0x00, 0xa0, 0x1a, 0x0b}), "type mismatch",
+                2);
+  // i32.trunc_f32_s of an f64
+  expectInvalid(function({kF64}, {kI32}, {0x00, 0x20, 0x00, 0xa8, 0x0b}), "type mismatch", 1);
+  // i64.trunc_sat_f64_u of an f32
+  expectInvalid(function({kF32}, {kI64}, {0x00, 0x20, 0x00, 0xfc, 0x07, 0x0b}), "type mismatch", 1);
+  // f32.convert_i32_s yields f32, returned as f64
+  expectInvalid(function({kI32}, {kF64}, {0x00, 0x20, 0x00, 0xb2, 0x0b}), "type mismatch", 2);
+  // f32.reinterpret_i32 of an i64
+  expectInvalid(function({kI64}, {kF32}, {0x00, 0x20, 0x00, 0xbe, 0x0b}), "type mismatch", 1);
+  // f32 comparison result is i32, not f32
+  expectInvalid(function({kF32}, {kF32}, {0x00, 0x20, 0x00, 0x20, 0x00, 0x5b, 0x0b}), "type mismatch", 3);
+  // select of f32 and f64
+  expectInvalid(function({kI32}, {}, cat({{0x00}, kF32One, kF64One, {0x20, 0x00, 0x1b, 0x1a, 0x0b}})),
+                "type mismatch", 3);
+  // local.set of an f32 into an f64 local
+  expectInvalid(function({kF64}, {}, cat({{0x00}, kF32One, {0x21, 0x00, 0x0b}})), "type mismatch", 1);
+  // if and br_if with an f32 condition
+  expectInvalid(function({kF32}, {}, {0x00, 0x20, 0x00, 0x04, kVoid, 0x0b, 0x0b}), "type mismatch", 1);
+  expectInvalid(function({kF32}, {}, {0x00, 0x20, 0x00, 0x0d, 0x00, 0x0b}), "type mismatch", 1);
+  // block (result f32) ending with an f64
+  expectInvalid(function({}, {}, cat({{0x00, 0x02, kF32}, kF64One, {0x0b, 0x1a, 0x0b}})), "type mismatch",
+                2);
 }
 
 // --- invalid code, one per category ---------------------------------------------------------
@@ -349,7 +415,20 @@ TEST(WasmSpecSuiteTest, RelevantWastFiles) {
                          "unwind",
                          "fac",
                          "forward",
-                         "type"};
+                         "type",
+                         "f32",
+                         "f64",
+                         "f32_cmp",
+                         "f64_cmp",
+                         "f32_bitwise",
+                         "f64_bitwise",
+                         "conversions",
+                         "float_misc",
+                         "float_literals",
+                         "float_exprs",
+                         "int_exprs",
+                         "left-to-right",
+                         "const"};
   SpecCounts total;
   for (const char* name : files) {
     const fs::path wast = suite / (std::string(name) + ".wast");

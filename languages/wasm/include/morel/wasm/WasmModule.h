@@ -1,6 +1,7 @@
 #pragma once
 // A decoded WebAssembly module of Morel's subset: what the decoder produces,
 // the validator checks and the tree builder turns into nodes.
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -10,15 +11,34 @@
 
 namespace morel::wasm {
 
-enum class ValType : uint8_t { I32 = 0x7f, I64 = 0x7e };
+enum class ValType : uint8_t { I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c };
 
-enum class Opcode : uint8_t {
-#define MOREL_WASM_OP(Name, byte, text, imm, sig) Name = byte,
+/// "i32", "i64", "f32" or "f64".
+const char* valTypeName(ValType t);
+
+/// An opcode: its byte, or 0xfcNN for the 0xFC-prefixed instruction NN.
+enum class Opcode : uint16_t {
+#define MOREL_WASM_OP(Name, code, text, imm, sig, node) Name = code,
 #include "morel/wasm/WasmOpcodes.def"
 #undef MOREL_WASM_OP
 };
 
-/// The text name of an opcode ("i32.add"); "<unknown>" for bytes outside the subset.
+/// The prefix byte of the non-trapping conversions (and, later, bulk memory).
+inline constexpr uint8_t kPrefixFC = 0xfc;
+/// Sub-opcodes of the 0xFC prefix that opcode tables have room for.
+inline constexpr uint32_t kPrefixFCSubCount = 0x20;
+/// Tables over opcodes (decoder, validator) are this long, indexed by opcodeIndex().
+inline constexpr std::size_t kOpcodeTableSize = 0x100 + kPrefixFCSubCount + 1;
+/// A dense index: single-byte opcodes are their byte, 0xFC-prefixed ones follow at
+/// 0x100 + NN, and every other code shares the last entry (never a known opcode).
+constexpr std::size_t opcodeIndex(uint32_t code) {
+  if (code < 0x100) return code;
+  if (code >> 8 == kPrefixFC && (code & 0xff) < kPrefixFCSubCount) return 0x100 + (code & 0xff);
+  return kOpcodeTableSize - 1;
+}
+constexpr std::size_t opcodeIndex(Opcode op) { return opcodeIndex(static_cast<uint32_t>(op)); }
+
+/// The text name of an opcode ("i32.add"); "<unknown>" for codes outside the subset.
 const char* opcodeName(Opcode op);
 
 struct FuncType {
@@ -38,7 +58,9 @@ struct BlockType {
 struct Instr {
   Opcode op;
   uint32_t offset;
-  int64_t imm = 0;  // i32/i64 constant (i32 sign-extended), label depth, function or local index
+  // i32/i64 constant (i32 sign-extended), f32/f64 constant as its bits (f32 zero-extended),
+  // label depth, function or local index
+  int64_t imm = 0;
   BlockType block;  // for block, loop, if
 };
 

@@ -2,8 +2,10 @@
 // expected results: recursion, loops with early exits, nested blocks, i64, traps.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <fstream>
 #include <iterator>
+#include <string>
 
 #include "TierModes.h"
 #include "morel/polyglot/Polyglot.h"
@@ -48,11 +50,33 @@ class WasmProgramTest : public ::testing::TestWithParam<TierMode> {
         << GetParam().name;
   }
 
+  /// The same for values of any type, comparing the results' text (floats: the
+  /// shortest round-trip form, so equal text means equal bits).
+  void expectAlwaysText(const morel::Value& module, const char* fn, const std::vector<morel::Value>& args,
+                        const std::string& expected) {
+    morel::Value f = module.getMember(fn);
+    ASSERT_TRUE(f.canExecute()) << fn;
+    for (int i = 0; i < 40; ++i) {
+      auto r = f.execute(args);
+      ASSERT_TRUE(r.has_value()) << fn << ": " << r.error().toString();
+      ASSERT_EQ(r->toString(), expected) << fn << " call " << i;
+      if (i == 25) context_->drainCompilations();
+    }
+    context_->drainCompilations();
+    EXPECT_EQ(context_->compilationCount() > 0, morel::testing::compiles(GetParam().name))
+        << GetParam().name;
+  }
+
   void expectTrap(const morel::Value& module, const char* fn, const std::vector<int64_t>& args,
                   const char* message) {
-    morel::Value f = module.getMember(fn);
     std::vector<morel::Value> values;
     for (int64_t a : args) values.push_back(morel::Value::fromLong(a));
+    expectTrapValues(module, fn, values, message);
+  }
+
+  void expectTrapValues(const morel::Value& module, const char* fn, const std::vector<morel::Value>& values,
+                        const char* message) {
+    morel::Value f = module.getMember(fn);
     for (int i = 0; i < 30; ++i) {
       auto r = f.execute(values);
       ASSERT_FALSE(r.has_value()) << fn;
@@ -106,6 +130,65 @@ TEST_P(WasmProgramTest, GuardFailingMidLoopResumesThere) {
   expectAlways(m, "sum_div", {10, 2, -1}, 20);  // divisor never -1: compiled without the check
   expectAlways(m, "sum_div", {10, 2, 5}, 13);   // -1 at i == 5: 18 + 5 / -1
   expectAlways(m, "sum_div", {10, 2, 5}, 13);   // recompiled with the state seen
+}
+
+using morel::Value;
+
+TEST_P(WasmProgramTest, FloatLoopsAndCalls) {
+  auto m = load("floats.wasm");
+  expectAlwaysText(m, "basel", {Value::fromInt(1000)}, "1.6439345666815615");
+  expectAlwaysText(m, "newton_sqrt", {Value::fromFloat(2), Value::fromInt(10)}, "1.4142135");
+  expectAlwaysText(m, "newton_sqrt", {Value::fromFloat(0.25f), Value::fromInt(10)}, "0.5");
+  expectAlwaysText(m, "mandel", {Value::fromDouble(-0.75), Value::fromDouble(0.1), Value::fromInt(1000)}, "33");
+  expectAlwaysText(m, "mandel", {Value::fromDouble(0), Value::fromDouble(0), Value::fromInt(1000)}, "1000");
+}
+
+TEST_P(WasmProgramTest, FloatLiveAcrossADeoptimization) {
+  auto m = load("floats.wasm");
+  expectAlwaysText(m, "scaled_sum", {Value::fromInt(10), Value::fromInt(3), Value::fromInt(-1)},
+                   "37738.916015625");
+  expectAlwaysText(m, "scaled_sum", {Value::fromInt(10), Value::fromInt(3), Value::fromInt(5)},
+                   "30990.603515625");  // divisor -1 at i == 5
+}
+
+TEST_P(WasmProgramTest, FloatConversionsAndBits) {
+  auto m = load("floats.wasm");
+  float nan = std::bit_cast<float>(0x7fa00001u);  // a signalling NaN passes bit for bit
+  expectAlwaysText(m, "bits", {Value::fromFloat(nan)}, std::to_string(0x7fa00001));
+  expectAlwaysText(m, "bits", {Value::fromFloat(-0.0f)}, std::to_string(INT32_MIN));
+  expectAlwaysText(m, "to_i32", {Value::fromDouble(-2147483648.9)}, "-2147483648");
+  expectTrapValues(m, "to_i32", {Value::fromDouble(2147483648.0)}, "integer overflow");
+  expectTrapValues(m, "to_i32", {Value::fromDouble(std::bit_cast<double>(0xfff0000000000001u))},
+                   "invalid conversion to integer");
+  expectAlwaysText(m, "to_u32_sat", {Value::fromFloat(-5)}, "0");
+  expectAlwaysText(m, "to_u32_sat", {Value::fromFloat(5e9f)}, "-1");
+  expectAlwaysText(m, "to_u32_sat", {Value::fromFloat(4294967040.0f)}, "-256");
+  expectAlwaysText(m, "to_u32_sat", {Value::fromFloat(std::bit_cast<float>(0x7fc00000u))}, "0");
+  expectAlwaysText(m, "min_max", {Value::fromFloat(-0.0f), Value::fromFloat(0.0f)}, "-0\n0");
+  // min and max quiet the signalling NaN (arithmetic NaN: the quiet bit is set).
+  expectAlwaysText(m, "min_max", {Value::fromFloat(1), Value::fromFloat(nan)}, "nan:0x600001\nnan:0x600001");
+}
+
+TEST_P(WasmProgramTest, FloatArgumentsConvertByParameterType) {
+  auto m = load("floats.wasm");
+  // An integer or an f64 for an f32 parameter rounds to the nearest f32.
+  expectAlwaysText(m, "bits", {Value::fromInt(1)}, "1065353216");
+  expectAlwaysText(m, "bits", {Value::fromDouble(0.1)}, "1036831949");
+  // A float for an integer parameter is refused.
+  auto r = m.getMember("basel").execute({Value::fromDouble(3)});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().category, "argument error");
+  auto f = m.getMember("min_max");
+  EXPECT_EQ(f.parameterTypes(), (std::vector<morel::ValueType>{morel::ValueType::F32, morel::ValueType::F32}));
+  EXPECT_EQ(f.resultTypes(), (std::vector<morel::ValueType>{morel::ValueType::F32, morel::ValueType::F32}));
+  auto both = f.execute({Value::fromFloat(2), Value::fromFloat(1)});
+  ASSERT_TRUE(both.has_value());
+  ASSERT_EQ(both->getArraySize(), 2u);
+  EXPECT_TRUE(both->getArrayElement(0).isFloat());
+  EXPECT_EQ(both->getArrayElement(0).asFloat(), 1.0f);
+  EXPECT_EQ(both->getArrayElement(1).asDouble(), 2.0);
+  EXPECT_EQ(both->getArrayElement(1).asLong(), 0);  // not an integer
+  EXPECT_EQ(m.getMember("basel").execute({Value::fromInt(1)})->numberType(), morel::ValueType::F64);
 }
 
 TEST_P(WasmProgramTest, UnboundedRecursionIsAGuestTrap) {

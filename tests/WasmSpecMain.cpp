@@ -2,8 +2,15 @@
 // assert_trap, assert_exhaustion) in one tier, for every module inside Morel's
 // subset, and prints "N passed, N failed, N skipped".
 //   wasm_spec MODE [FILE.wast...]     MODE: interpreter | immediate | tiered
-// Modules outside the subset (memory, floats, tables, ...) are skipped with the
+// Modules outside the subset (memory, tables, SIMD, ...) are skipped with the
 // reason; a valid spec module rejected for any other reason is a failure.
+//
+// Values: wast2json writes every number as the unsigned decimal text of its bit
+// pattern. Results are compared by bits, so a float must match exactly (NaN
+// payload and the sign of zero included), except for the expectations
+// "nan:canonical" (a NaN whose payload is only the quiet bit, either sign) and
+// "nan:arithmetic" (a NaN with the quiet bit set).
+#include <bit>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -32,14 +39,90 @@ bool outsideSubset(const morel::Diagnostic& d) {
          d.category == "illegal opcode";
 }
 
-/// A spec value (unsigned decimal text) as an int64 argument; nullopt for non-integers.
-std::optional<int64_t> integer(const json& v) {
-  std::string type = v.at("type");
-  if (type != "i32" && type != "i64") return std::nullopt;
-  if (!v.contains("value")) return std::nullopt;
-  uint64_t u = std::stoull(v.at("value").get<std::string>());
-  return type == "i32" ? static_cast<int64_t>(static_cast<int32_t>(static_cast<uint32_t>(u)))
-                       : static_cast<int64_t>(u);
+/// A spec value: a number of one of the four types, given by its bits, or (for
+/// expected results) a NaN class.
+struct SpecValue {
+  enum class Nan { None, Canonical, Arithmetic };
+  morel::ValueType type;
+  uint64_t bits = 0;
+  Nan nan = Nan::None;
+
+  morel::Value toValue() const {
+    switch (type) {
+      case morel::ValueType::I32: return morel::Value::fromInt(std::bit_cast<int32_t>(static_cast<uint32_t>(bits)));
+      case morel::ValueType::I64: return morel::Value::fromLong(std::bit_cast<int64_t>(bits));
+      case morel::ValueType::F32: return morel::Value::fromFloat(std::bit_cast<float>(static_cast<uint32_t>(bits)));
+      case morel::ValueType::F64: return morel::Value::fromDouble(std::bit_cast<double>(bits));
+    }
+    return {};
+  }
+
+  bool matches(const morel::Value& v) const {
+    if (v.numberType() != type) return false;
+    uint64_t got = bitsOf(v);
+    if (nan == Nan::None) return got == bits;
+    // Exponent all ones with the quiet bit (the fraction's top bit) set; canonical:
+    // nothing else set in the fraction. The sign is free.
+    const bool f32 = type == morel::ValueType::F32;
+    const uint64_t quietNan = f32 ? 0x7fc00000u : 0x7ff8000000000000u;
+    const uint64_t magnitude = got & (f32 ? 0x7fffffffu : 0x7fffffffffffffffu);
+    return nan == Nan::Canonical ? magnitude == quietNan : (magnitude & quietNan) == quietNan;
+  }
+
+  static uint64_t bitsOf(const morel::Value& v) {
+    if (v.fitsInInt()) return static_cast<uint32_t>(v.asInt());
+    if (v.isLong()) return static_cast<uint64_t>(v.asLong());
+    if (v.isFloat()) return std::bit_cast<uint32_t>(v.asFloat());
+    if (v.isDouble()) return std::bit_cast<uint64_t>(v.asDouble());
+    return 0;
+  }
+
+  std::string toString() const {
+    if (nan == Nan::Canonical) return "nan:canonical";
+    if (nan == Nan::Arithmetic) return "nan:arithmetic";
+    return toValue().toString();
+  }
+};
+
+/// A spec argument or expected result; nullopt for types outside the subset
+/// (v128, references) and for alternatives ("either").
+std::optional<SpecValue> specValue(const json& v) {
+  static const std::map<std::string, morel::ValueType> kTypes = {
+      {"i32", morel::ValueType::I32}, {"i64", morel::ValueType::I64},
+      {"f32", morel::ValueType::F32}, {"f64", morel::ValueType::F64}};
+  if (!v.contains("type") || !v.contains("value") || !v.at("value").is_string()) return std::nullopt;
+  auto type = kTypes.find(v.at("type").get<std::string>());
+  if (type == kTypes.end()) return std::nullopt;
+  SpecValue r{type->second};
+  std::string text = v.at("value").get<std::string>();
+  if (text == "nan:canonical" || text == "nan:arithmetic") {
+    if (r.type != morel::ValueType::F32 && r.type != morel::ValueType::F64) return std::nullopt;
+    r.nan = text == "nan:canonical" ? SpecValue::Nan::Canonical : SpecValue::Nan::Arithmetic;
+    return r;
+  }
+  r.bits = std::stoull(text);
+  return r;
+}
+
+const char* typeName(morel::ValueType t) {
+  static const char* kNames[] = {"i32", "i64", "f32", "f64"};
+  return kNames[static_cast<int>(t)];
+}
+
+/// How a value reads in a failure: "f32:1.5", "f64:nan:canonical".
+std::string describe(const morel::Value& v) {
+  auto t = v.numberType();
+  if (!t) return "<" + v.toString() + ">";
+  std::string s = typeName(*t);
+  s += ':';
+  s += v.toString();
+  return s;
+}
+std::string describe(const SpecValue& v) {
+  std::string s = typeName(v.type);
+  s += ':';
+  s += v.toString();
+  return s;
 }
 
 class SpecRunner {
@@ -117,17 +200,17 @@ class SpecRunner {
     }
     std::vector<morel::Value> args;
     for (const json& a : action.at("args")) {
-      auto v = integer(a);
-      if (!v) {
+      auto v = specValue(a);
+      if (!v || v->nan != SpecValue::Nan::None) {
         ++c.skipped;
         return;
       }
-      args.push_back(morel::Value::fromLong(*v));
+      args.push_back(v->toValue());
     }
-    std::vector<int64_t> expected;
+    std::vector<SpecValue> expected;
     if (type == "assert_return")
       for (const json& e : cmd.at("expected")) {
-        auto v = integer(e);
+        auto v = specValue(e);
         if (!v) {
           ++c.skipped;
           return;
@@ -156,7 +239,7 @@ class SpecRunner {
   }
 
   static std::string check(const morel::Value& fn, const std::vector<morel::Value>& args, const json& cmd,
-                           const std::string& type, const std::vector<int64_t>& expected) {
+                           const std::string& type, const std::vector<SpecValue>& expected) {
     auto r = fn.execute(args);
     if (type == "action") return r || r.error().category == "trap" ? "" : r.error().toString();
     if (type == "assert_trap" || type == "assert_exhaustion") {
@@ -166,16 +249,18 @@ class SpecRunner {
       return r.error().detail.starts_with(want) ? "" : "expected trap '" + want + "', got '" + r.error().detail + "'";
     }
     if (!r) return "unexpected " + r.error().category + ": " + r.error().detail;
-    std::vector<int64_t> got;
+    std::vector<morel::Value> got;
     if (r->hasArrayElements())
-      for (std::size_t i = 0; i < r->getArraySize(); ++i) got.push_back(r->getArrayElement(i).asLong());
+      for (std::size_t i = 0; i < r->getArraySize(); ++i) got.push_back(r->getArrayElement(i));
     else if (!r->isNull())
-      got.push_back(r->asLong());
-    if (got == expected) return "";
+      got.push_back(*r);
+    bool same = got.size() == expected.size();
+    for (std::size_t i = 0; same && i < got.size(); ++i) same = expected[i].matches(got[i]);
+    if (same) return "";
     std::string s = "expected";
-    for (int64_t e : expected) s += " " + std::to_string(e);
+    for (const SpecValue& e : expected) (s += ' ') += describe(e);
     s += ", got";
-    for (int64_t g : got) s += " " + std::to_string(g);
+    for (const morel::Value& g : got) (s += ' ') += describe(g);
     return s;
   }
 

@@ -1,5 +1,8 @@
 #include "morel/polyglot/Polyglot.h"
 
+#include <bit>
+#include <charconv>
+#include <cmath>
 #include <filesystem>
 #include <optional>
 #include <fstream>
@@ -7,6 +10,7 @@
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "morel/codegen/OptimizingCompiler.h"
 #include "morel/ebpf/EbpfInstance.h"
 #include "morel/framework/Runtime.h"
@@ -139,7 +143,7 @@ Result<Value> Context::eval(const Source& source) {
     auto instance = ebpf::EbpfInstance::loadAssembly(assembly, "main", *runtime_);
     if (!instance) return std::unexpected(instance.error());
     loaded->ebpf = std::move(*instance);
-    v.data_ = Value::Function{this, &loaded->ebpf->target(), {true}, {true}, loaded_.size()};
+    v.data_ = Value::Function{this, &loaded->ebpf->target(), {ValueType::I64}, {ValueType::I64}, loaded_.size()};
   } else {
     return fail("unknown language", 0, Diagnostic::Unit::Byte, source.language());
   }
@@ -148,6 +152,20 @@ Result<Value> Context::eval(const Source& source) {
 }
 
 // ---- Value
+
+namespace {
+
+ValueType valueTypeOf(wasm::ValType t) {
+  switch (t) {
+    case wasm::ValType::I32: return ValueType::I32;
+    case wasm::ValType::I64: return ValueType::I64;
+    case wasm::ValType::F32: return ValueType::F32;
+    case wasm::ValType::F64: return ValueType::F64;
+  }
+  return ValueType::I64;
+}
+
+}  // namespace
 
 Value Value::fromInt(int32_t v) {
   Value r;
@@ -159,9 +177,24 @@ Value Value::fromLong(int64_t v) {
   r.data_ = v;
   return r;
 }
+Value Value::fromFloat(float v) {
+  Value r;
+  r.data_ = v;
+  return r;
+}
+Value Value::fromDouble(double v) {
+  Value r;
+  r.data_ = v;
+  return r;
+}
 
-bool Value::isNumber() const {
-  return std::holds_alternative<int32_t>(data_) || std::holds_alternative<int64_t>(data_);
+bool Value::isNumber() const { return numberType().has_value(); }
+std::optional<ValueType> Value::numberType() const {
+  if (fitsInInt()) return ValueType::I32;
+  if (isLong()) return ValueType::I64;
+  if (isFloat()) return ValueType::F32;
+  if (isDouble()) return ValueType::F64;
+  return std::nullopt;
 }
 int32_t Value::asInt() const {
   if (auto* i = std::get_if<int32_t>(&data_)) return *i;
@@ -171,6 +204,20 @@ int32_t Value::asInt() const {
 int64_t Value::asLong() const {
   if (auto* i = std::get_if<int32_t>(&data_)) return *i;
   if (auto* l = std::get_if<int64_t>(&data_)) return *l;
+  return 0;
+}
+float Value::asFloat() const {
+  if (auto* f = std::get_if<float>(&data_)) return *f;
+  if (auto* d = std::get_if<double>(&data_)) return static_cast<float>(*d);
+  if (auto* i = std::get_if<int32_t>(&data_)) return static_cast<float>(*i);
+  if (auto* l = std::get_if<int64_t>(&data_)) return static_cast<float>(*l);
+  return 0;
+}
+double Value::asDouble() const {
+  if (auto* d = std::get_if<double>(&data_)) return *d;
+  if (auto* f = std::get_if<float>(&data_)) return static_cast<double>(*f);
+  if (auto* i = std::get_if<int32_t>(&data_)) return static_cast<double>(*i);
+  if (auto* l = std::get_if<int64_t>(&data_)) return static_cast<double>(*l);
   return 0;
 }
 std::size_t Value::getArraySize() const {
@@ -192,8 +239,8 @@ Value Value::getMember(std::string_view name) const {
   if (target == nullptr) return {};
   const wasm::FuncType& type = *instance.exportedType(name);
   Function f{m->context, target, {}, {}};
-  for (auto t : type.params) f.paramIsI64.push_back(t == wasm::ValType::I64);
-  for (auto t : type.results) f.resultIsI64.push_back(t == wasm::ValType::I64);
+  for (auto t : type.params) f.params.push_back(valueTypeOf(t));
+  for (auto t : type.results) f.results.push_back(valueTypeOf(t));
   Value v;
   v.data_ = std::move(f);
   return v;
@@ -211,25 +258,75 @@ bool Value::canExecute() const { return std::holds_alternative<Function>(data_);
 
 std::size_t Value::parameterCount() const {
   auto* f = std::get_if<Function>(&data_);
-  return f ? f->paramIsI64.size() : 0;
+  return f ? f->params.size() : 0;
+}
+
+std::vector<ValueType> Value::parameterTypes() const {
+  auto* f = std::get_if<Function>(&data_);
+  return f ? f->params : std::vector<ValueType>{};
+}
+
+std::vector<ValueType> Value::resultTypes() const {
+  auto* f = std::get_if<Function>(&data_);
+  return f ? f->results : std::vector<ValueType>{};
+}
+
+namespace {
+
+const char* typeName(ValueType t) {
+  switch (t) {
+    case ValueType::I32: return "i32";
+    case ValueType::I64: return "i64";
+    case ValueType::F32: return "f32";
+    case ValueType::F64: return "f64";
+  }
+  return "?";
+}
+
+}  // namespace
+
+Result<uint64_t> Value::toRawArgument(ValueType type, std::size_t index) const {
+  if (!isNumber()) return fail("argument error", index, Diagnostic::Unit::Byte, "argument is not a number");
+  bool isInteger = fitsInInt() || isLong();
+  switch (type) {
+    case ValueType::I32:
+    case ValueType::I64:
+      if (!isInteger)
+        return fail("argument error", index, Diagnostic::Unit::Byte,
+                    absl::StrCat("argument ", index, " is a float, the parameter ", typeName(type)));
+      // An i32 may be written signed or unsigned, as wasmtime accepts it.
+      if (type == ValueType::I32 && (asLong() < INT32_MIN || asLong() > UINT32_MAX))
+        return fail("argument error", index, Diagnostic::Unit::Byte,
+                    absl::StrCat("argument ", index, " does not fit i32: ", asLong()));
+      return type == ValueType::I32 ? morel::toRaw(asInt()) : morel::toRaw(asLong());
+    // Float parameters keep a float's bits; the rest converts to the nearest value.
+    case ValueType::F32: return morel::toRaw(asFloat());
+    case ValueType::F64: return morel::toRaw(asDouble());
+  }
+  return 0;
+}
+
+Value Value::fromRawResult(ValueType type, uint64_t raw) {
+  switch (type) {
+    case ValueType::I32: return fromInt(morel::fromRaw<int32_t>(raw));
+    case ValueType::I64: return fromLong(morel::fromRaw<int64_t>(raw));
+    case ValueType::F32: return fromFloat(morel::fromRaw<float>(raw));
+    case ValueType::F64: return fromDouble(morel::fromRaw<double>(raw));
+  }
+  return {};
 }
 
 Result<Value> Value::execute(const std::vector<Value>& args) const {
   auto* f = std::get_if<Function>(&data_);
   if (f == nullptr) return fail("argument error", 0, Diagnostic::Unit::Byte, "value is not executable");
-  if (args.size() != f->paramIsI64.size())
+  if (args.size() != f->params.size())
     return fail("argument error", 0, Diagnostic::Unit::Byte,
-                absl::StrCat("expected ", f->paramIsI64.size(), " arguments, got ", args.size()));
-  std::vector<uint64_t> io(std::max(args.size(), f->resultIsI64.size()) + 1);
+                absl::StrCat("expected ", f->params.size(), " arguments, got ", args.size()));
+  std::vector<uint64_t> io(std::max(args.size(), f->results.size()) + 1);
   for (std::size_t i = 0; i < args.size(); ++i) {
-    if (!args[i].isNumber())
-      return fail("argument error", i, Diagnostic::Unit::Byte, "argument is not a number");
-    // An i32 may be written signed or unsigned, as wasmtime accepts it.
-    if (!f->paramIsI64[i] && (args[i].asLong() < INT32_MIN || args[i].asLong() > UINT32_MAX))
-      return fail("argument error", i, Diagnostic::Unit::Byte,
-                  absl::StrCat("argument ", i, " does not fit i32: ", args[i].asLong()));
-    io[i] = f->paramIsI64[i] ? static_cast<uint64_t>(args[i].asLong())
-                             : static_cast<uint32_t>(args[i].asInt());
+    auto raw = args[i].toRawArgument(f->params[i], i);
+    if (!raw) return std::unexpected(raw.error());
+    io[i] = *raw;
   }
   Status s = 0;
   if (f->ebpfProgram != SIZE_MAX) {
@@ -244,18 +341,42 @@ Result<Value> Value::execute(const std::vector<Value>& args) const {
   if (isLimitStatus(s)) return std::unexpected(f->context->limitError(s));
   if (s != 0) return fail("trap", 0, Diagnostic::Unit::Byte, trapOf(s)->message);
   std::vector<Value> results;
-  for (std::size_t i = 0; i < f->resultIsI64.size(); ++i)
-    results.push_back(f->resultIsI64[i] ? fromLong(static_cast<int64_t>(io[i]))
-                                        : fromInt(static_cast<int32_t>(io[i])));
+  for (std::size_t i = 0; i < f->results.size(); ++i) results.push_back(fromRawResult(f->results[i], io[i]));
   if (results.size() == 1) return results[0];
   Value v;
   if (!results.empty()) v.data_ = std::move(results);
   return v;
 }
 
+namespace {
+
+// Shortest round-trip decimal; NaNs and infinities as the spec's text format writes them.
+template <class T>
+std::string floatText(T v) {
+  using Bits = typename ValueTraits<T>::Bits;
+  constexpr int kFractionBits = std::numeric_limits<T>::digits - 1;
+  constexpr Bits kFraction = (Bits{1} << kFractionBits) - 1;
+  constexpr Bits kQuiet = Bits{1} << (kFractionBits - 1);
+  const Bits bits = std::bit_cast<Bits>(v);
+  const char* sign = std::signbit(v) ? "-" : "";
+  if (std::isnan(v)) {
+    Bits payload = bits & kFraction;
+    if (payload == kQuiet) return absl::StrCat(sign, "nan");
+    return absl::StrCat(sign, "nan:0x", absl::Hex(payload));
+  }
+  if (std::isinf(v)) return absl::StrCat(sign, "inf");
+  char buffer[64];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, v);
+  return std::string(buffer, ec == std::errc() ? end : buffer);
+}
+
+}  // namespace
+
 std::string Value::toString() const {
   if (auto* i = std::get_if<int32_t>(&data_)) return std::to_string(*i);
   if (auto* l = std::get_if<int64_t>(&data_)) return std::to_string(*l);
+  if (auto* f = std::get_if<float>(&data_)) return floatText(*f);
+  if (auto* d = std::get_if<double>(&data_)) return floatText(*d);
   if (hasArrayElements()) {
     std::string s;
     for (std::size_t i = 0; i < getArraySize(); ++i) absl::StrAppend(&s, i ? "\n" : "", getArrayElement(i).toString());

@@ -2,7 +2,12 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <bit>
+#include <charconv>
+#include <cmath>
 #include <iostream>
+#include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +27,75 @@ constexpr const char* kFlagForm = "";
 int fail(const std::string& message) {
   std::cerr << "morel: " << message << "\n";
   return 2;
+}
+
+// A float argument in the spec's text-format spellings: decimal ("1.5", "-0",
+// "1e-3"), hexadecimal ("0x1.8p+1"), "inf", "nan" (the canonical NaN) and
+// "nan:0x200001" (that payload), each with an optional sign. Decimal and hex are
+// rounded to the nearest T directly (not through double); nullopt if malformed.
+template <class T>
+std::optional<T> parseFloat(std::string_view text) {
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  constexpr int kFractionBits = std::numeric_limits<T>::digits - 1;
+  constexpr Bits kFraction = (Bits{1} << kFractionBits) - 1;
+  constexpr Bits kExponent = ~Bits{0} >> 1 & ~kFraction;
+  bool negative = false;
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
+    negative = text[0] == '-';
+    text.remove_prefix(1);
+  }
+  constexpr Bits kSign = ~(~Bits{0} >> 1);
+  auto withSign = [negative](T v) { return std::bit_cast<T>(std::bit_cast<Bits>(v) | (negative ? kSign : 0)); };
+  if (text == "inf") return withSign(std::numeric_limits<T>::infinity());
+  if (text == "nan") return withSign(std::bit_cast<T>(static_cast<Bits>(kExponent | (kFraction / 2 + 1))));
+  if (text.starts_with("nan:0x")) {
+    std::string_view hex = text.substr(6);
+    Bits payload = 0;
+    auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), payload, 16);
+    if (hex.empty() || ec != std::errc() || end != hex.data() + hex.size() || payload == 0 || payload > kFraction)
+      return std::nullopt;
+    return withSign(std::bit_cast<T>(static_cast<Bits>(kExponent | payload)));
+  }
+  // from_chars takes neither a sign here nor "0x", nor the words it would accept
+  // otherwise ("infinity", "nan(...)"): digits must start the text.
+  auto format = std::chars_format::general;
+  if (text.starts_with("0x") || text.starts_with("0X")) {
+    text.remove_prefix(2);
+    format = std::chars_format::hex;
+  }
+  if (text.empty() || !(std::isxdigit(static_cast<unsigned char>(text[0])) || text[0] == '.')) return std::nullopt;
+  T v{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v, format);
+  if (end != text.data() + text.size()) return std::nullopt;
+  if (ec == std::errc::result_out_of_range) {
+    // Too small rounds to a subnormal or zero, as the text format reads it; too
+    // large is "constant out of range" there, and refused here.
+    std::string copy(format == std::chars_format::hex ? "0x" : "");
+    copy.append(text);
+    v = sizeof(T) == 4 ? std::strtof(copy.c_str(), nullptr) : std::strtod(copy.c_str(), nullptr);
+    if (std::isinf(v)) return std::nullopt;
+  } else if (ec != std::errc()) {
+    return std::nullopt;
+  }
+  return withSign(v);
+}
+
+// One command-line argument as a value of the parameter's type.
+std::optional<morel::Value> parseArgument(const std::string& a, morel::ValueType type) {
+  switch (type) {
+    case morel::ValueType::F32:
+      if (auto f = parseFloat<float>(a)) return morel::Value::fromFloat(*f);
+      return std::nullopt;
+    case morel::ValueType::F64:
+      if (auto d = parseFloat<double>(a)) return morel::Value::fromDouble(*d);
+      return std::nullopt;
+    case morel::ValueType::I32:
+    case morel::ValueType::I64:
+      break;
+  }
+  int64_t v = 0;
+  if (!absl::SimpleAtoi(a, &v)) return std::nullopt;
+  return morel::Value::fromLong(v);
 }
 
 std::string optionHelp(const morel::OptionDescriptor& d) {
@@ -101,10 +175,12 @@ int run(int argc, char** argv) {
     return fail(absl::StrFormat("'%s' takes %d arguments, got %d", invoke.empty() ? file : invoke,
                                 fn.parameterCount(), args.size()));
   std::vector<morel::Value> values;
-  for (const std::string& a : args) {
-    int64_t v = 0;
-    if (!absl::SimpleAtoi(a, &v)) return fail(absl::StrFormat("bad argument '%s': not an integer", a));
-    values.push_back(morel::Value::fromLong(v));
+  const std::vector<morel::ValueType> types = fn.parameterTypes();
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    auto v = parseArgument(args[i], types[i]);
+    bool isFloat = types[i] == morel::ValueType::F32 || types[i] == morel::ValueType::F64;
+    if (!v) return fail(absl::StrFormat("bad argument '%s': not %s", args[i], isFloat ? "a float" : "an integer"));
+    values.push_back(*v);
   }
   auto result = fn.execute(values);
   if (!result) {

@@ -27,6 +27,16 @@ expect() {
 
 printf '(module (func (export "") (result i32) i32.const 5))' > "$work/empty_name.wat"
 wat2wasm "$work/empty_name.wat" -o "$work/empty_name.wasm"
+cat > "$work/floats.wat" <<'WAT'
+(module
+  (func (export "id32") (param f32) (result f32) local.get 0)
+  (func (export "id64") (param f64) (result f64) local.get 0)
+  (func (export "bits32") (param f32) (result i32) local.get 0 i32.reinterpret_f32)
+  (func (export "div") (param f64 f64) (result f64) local.get 0 local.get 1 f64.div)
+  (func (export "trunc") (param f32) (result i32) local.get 0 i32.trunc_f32_s)
+  (func (export "to_f64") (param i64) (result f64) local.get 0 f64.convert_i64_u))
+WAT
+wat2wasm "$work/floats.wat" -o "$work/floats.wasm"
 mkfifo "$work/fifo.wasm"
 mkdir "$work/dir.wasm"
 truncate -s $(( (1 << 30) + 1 )) "$work/huge.wasm"
@@ -43,8 +53,27 @@ expect "zero stack frames"      2 "at least 1"            -- "$morel" run --sand
 expect "unwritable DumpGraphs"  2 "cannot write"          -- "$morel" run --engine.DumpGraphs=/proc/morel-graphs --invoke "" "$work/empty_name.wasm"
 expect "export named \"\""      0 "5"                     -- "$morel" run --invoke "" "$work/empty_name.wasm"
 expect "no --invoke"            2 "needs --invoke"        -- "$morel" run "$work/empty_name.wasm"
+expect "integer argument"       2 "bad argument '1.5': not an integer" -- "$morel" run --invoke to_f64 "$work/floats.wasm" 1.5
+expect "float argument"         2 "bad argument 'one': not a float" -- "$morel" run --invoke id32 "$work/floats.wasm" one
+expect "f32 out of range"       2 "bad argument '1e39': not a float" -- "$morel" run --invoke id32 "$work/floats.wasm" 1e39
+expect "float word"             2 "not a float"           -- "$morel" run --invoke id64 "$work/floats.wasm" infinity
 
 for tier in "${tiers[@]}"; do
+  # Float arguments in the text format's spellings, results in the shortest round-trip form.
+  expect "f32 decimal $tier"        0 "1.5"           -- "$morel" run "$tier" --invoke id32 "$work/floats.wasm" 1.5
+  expect "f32 rounds once $tier"    0 "16777216"      -- "$morel" run "$tier" --invoke id32 "$work/floats.wasm" 16777217
+  expect "f64 shortest $tier"       0 "0.1"           -- "$morel" run "$tier" --invoke id64 "$work/floats.wasm" 0.1
+  expect "f64 hex $tier"            0 "3"             -- "$morel" run "$tier" --invoke id64 "$work/floats.wasm" 0x1.8p1
+  expect "NaN payload $tier"        0 "2141192193"    -- "$morel" run "$tier" --invoke bits32 "$work/floats.wasm" nan:0x200001
+  expect "negative zero $tier"      0 "-2147483648"   -- "$morel" run "$tier" --invoke bits32 "$work/floats.wasm" -0
+  expect "negative NaN $tier"       0 "-nan:0x1"      -- "$morel" run "$tier" --invoke id32 "$work/floats.wasm" -- -nan:0x1
+  expect "infinity $tier"           0 "-inf"          -- "$morel" run "$tier" --invoke div "$work/floats.wasm" -- -1 0
+  expect "NaN result $tier"         0 "nan"           -- "$morel" run "$tier" --invoke div "$work/floats.wasm" 0 0
+  expect "u64 to f64 $tier"         0 "18446744073709551616" -- "$morel" run "$tier" --invoke to_f64 "$work/floats.wasm" -1
+  expect "invalid conversion $tier" 1 "trap: invalid conversion to integer" -- \
+    "$morel" run "$tier" --invoke trunc "$work/floats.wasm" nan
+  expect "float overflow $tier"     1 "trap: integer overflow" -- \
+    "$morel" run "$tier" --invoke trunc "$work/floats.wasm" 2147483648
   expect "endless wasm loop $tier"  1 "morel: sandbox.MaxCPUTime of 200ms exceeded" -- \
     "$morel" run "$tier" --sandbox.MaxCPUTime=200ms --invoke spin "$cases/endless_loop.wasm"
   expect "endless eBPF loop $tier"  1 "morel: sandbox.MaxCPUTime of 200ms exceeded" -- \

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -16,6 +17,7 @@
 
 #include "morel/framework/Diagnostic.h"
 #include "morel/framework/Options.h"
+#include "morel/framework/ValueTypes.h"
 
 namespace morel {
 
@@ -68,18 +70,34 @@ class Source {
   std::vector<uint8_t> bytes_;
 };
 
-/// A guest value: a number, a module with members, or a function.
+/// A guest value: a number (i32, i64, f32 or f64), a module with members, or a function.
 class Value {
  public:
   Value() = default;
   static Value fromInt(int32_t v);
   static Value fromLong(int64_t v);
+  /// An f32 / f64. The bits are kept as they are (NaN payloads, -0).
+  static Value fromFloat(float v);
+  static Value fromDouble(double v);
 
   bool isNull() const { return std::holds_alternative<std::monostate>(data_); }
+  /// Any of the four number types.
   bool isNumber() const;
+  /// An i32 (`int32_t`), an i64 (`int64_t`) or neither: a float or not a number.
   bool fitsInInt() const { return std::holds_alternative<int32_t>(data_); }
+  bool isLong() const { return std::holds_alternative<int64_t>(data_); }
+  /// An f32 (`float`) / an f64 (`double`).
+  bool isFloat() const { return std::holds_alternative<float>(data_); }
+  bool isDouble() const { return std::holds_alternative<double>(data_); }
+  /// The guest type of a number (nothing for other values).
+  std::optional<ValueType> numberType() const;
+  /// Integers: the i32 (as int32_t) or i64 value; 0 for floats and non-numbers.
   int32_t asInt() const;
   int64_t asLong() const;
+  /// Floats: the f32 or f64 (an f32 widened exactly for asDouble); integers are
+  /// converted to the nearest value; 0 for non-numbers.
+  float asFloat() const;
+  double asDouble() const;
   /// Multiple results come back as an array.
   bool hasArrayElements() const { return std::holds_alternative<std::vector<Value>>(data_); }
   std::size_t getArraySize() const;
@@ -91,15 +109,26 @@ class Value {
   std::vector<std::string> getMemberKeys() const;
 
   bool canExecute() const;
-  /// Calls a function. A guest trap comes back as an error with category "trap"
-  /// and the spec's message as detail; bad arguments as "argument error". A
-  /// guest stopped by its host comes back as "resource exhausted" (a sandbox
-  /// limit, e.g. "sandbox.MaxCPUTime of 2s exceeded"), "cancelled" or "interrupted".
+  /// Calls a function. Each argument is converted to its parameter's type: i32
+  /// takes an integer that fits i32 or u32, i64 an integer, f32 and f64 a float
+  /// or double (an f32 widens exactly, an f64 rounds to the nearest f32) or an
+  /// integer (rounded to the nearest float). A guest trap comes back as an error
+  /// with category "trap" and the spec's message as detail; bad arguments as
+  /// "argument error". A guest stopped by its host comes back as "resource
+  /// exhausted" (a sandbox limit, e.g. "sandbox.MaxCPUTime of 2s exceeded"),
+  /// "cancelled" or "interrupted".
   Result<Value> execute(const std::vector<Value>& args) const;
   /// Parameter count of an executable value.
   std::size_t parameterCount() const;
+  /// The guest types of an executable value's parameters and results (empty otherwise).
+  std::vector<ValueType> parameterTypes() const;
+  std::vector<ValueType> resultTypes() const;
 
-  /// The value as text: numbers in decimal (i64 signed), like wasmtime.
+  /// The value as text. Integers in decimal (i64 signed), like wasmtime. Floats
+  /// in the shortest decimal form that reads back to the same value ("1.5",
+  /// "0.1", "1e+30", "-0", "inf", "-inf"); NaNs as the spec's text format writes
+  /// them: "nan" for the canonical NaN, "nan:0x200001" with another payload, "-nan..."
+  /// with the sign bit set. Several results: one per line.
   std::string toString() const;
 
  private:
@@ -107,8 +136,8 @@ class Value {
   struct Function {
     Context* context;
     CallTarget* target;
-    std::vector<bool> paramIsI64;
-    std::vector<bool> resultIsI64;
+    std::vector<ValueType> params;
+    std::vector<ValueType> results;
     /// For an eBPF program: its index in the context (it runs through its
     /// instance, which lays out its memory and registers).
     std::size_t ebpfProgram = SIZE_MAX;
@@ -117,7 +146,10 @@ class Value {
     Context* context;
     std::size_t index;
   };
-  std::variant<std::monostate, int32_t, int64_t, Function, Module, std::vector<Value>> data_;
+  /// This number as the raw io word of a parameter of `type` (argument `index`).
+  Result<uint64_t> toRawArgument(ValueType type, std::size_t index) const;
+  static Value fromRawResult(ValueType type, uint64_t raw);
+  std::variant<std::monostate, int32_t, int64_t, float, double, Function, Module, std::vector<Value>> data_;
 };
 
 /// An isolated set of loaded guest code, with its own compilation queue and

@@ -26,18 +26,18 @@ CallTarget::~CallTarget() = default;
 const std::string& CallTarget::name() const { return root_->name(); }
 
 CallTarget::Snapshot CallTarget::snapshot() const {
-  return {deoptimizations(), root_->specializationVersion()};
+  return {deoptimizations(), root_->specializationRoot().specializationVersion()};
 }
 
 bool CallTarget::install(std::unique_ptr<InstalledCode> code, Snapshot compiledFrom) {
   std::lock_guard lock(codeMutex);
   // No rewrite may slip between the version check and the entry switch.
-  std::shared_lock specialization(root_->specializationMutex());
+  std::shared_lock specialization(root_->specializationRoot().specializationMutex());
   if (deoptimizations() != compiledFrom.deopts) {
     // invalidate() already chose the tier (Interpreted, or Failed after too many deopts).
     return false;
   }
-  if (root_->specializationVersion() != compiledFrom.specializationVersion) {
+  if (root_->specializationRoot().specializationVersion() != compiledFrom.specializationVersion) {
     // The tree was re-specialized while the compiler read it. It is still hot:
     // keep the counters, so the next interpreted call queues it again.
     retired_.push_back(std::move(code));

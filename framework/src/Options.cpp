@@ -14,6 +14,9 @@ const std::vector<OptionDescriptor>& engineOptionDescriptors() {
        "Compile on a background thread while the interpreter keeps running."},
       {"engine.CompilationThreshold", int64_t{1000},
        "Calls plus loop iterations after which a call target is compiled."},
+      {"engine.OSRCompilationThreshold", int64_t{10000},
+       "Loop back-edges after which a loop still running in the interpreter is compiled on its own "
+       "and the activation moves into it (on-stack replacement); 0 turns it off."},
       {"engine.TraceCompilation", false,
        "Print one line per compilation (name, tier, time, graph size, code size) and per deoptimization."},
       {"engine.PrintAssembly", false,

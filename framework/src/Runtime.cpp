@@ -18,6 +18,7 @@ Runtime::Runtime(const OptionValues& options, Compiler* compiler, std::ostream* 
       threshold_(options.getInt("engine.CompilationThreshold")),
       trace_(trace),
       maxStackFrames_(options.getInt("sandbox.MaxStackFrames")),
+      osrThreshold_(options.getInt("engine.OSRCompilationThreshold")),
       maximumGraphSize_(options.getInt("engine.MaximumGraphSize")),
       printAssembly_(options.getBool("engine.PrintAssembly")),
       stressDeopt_(options.getInt("engine.StressDeopt"),
@@ -107,6 +108,20 @@ void Runtime::onInterpretedCall(CallTarget& target) {
   if (compileImmediately_) return compileNow(target);
   if (static_cast<int64_t>(target.callCount() + target.loopCount()) < threshold_) return;
   if (!background_) return compileNow(target);
+  if (!target.tryQueue()) return;
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(&target);
+  }
+  wake_.notify_one();
+}
+
+void Runtime::requestCompilation(CallTarget& target) {
+  if (!compilationEnabled() || !target.root().isCompilable()) return;
+  if (compileImmediately_ || !background_) {
+    if (target.tier() == Tier::Interpreted) compileNow(target);
+    return;
+  }
   if (!target.tryQueue()) return;
   {
     std::lock_guard lock(mutex_);

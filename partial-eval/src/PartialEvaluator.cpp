@@ -9,7 +9,7 @@
 namespace morel::pe {
 
 Result<PartialEvaluation> partialEvaluate(CallTarget& target, std::size_t maxNodes) {
-  std::shared_lock lock(target.root().specializationMutex());
+  std::shared_lock lock(target.root().specializationRoot().specializationMutex());
   auto graph = std::make_unique<Graph>();
   graph->setNodeLimit(maxNodes);
   try {

@@ -1,5 +1,7 @@
 #include "morel/wasm/WasmRootNode.h"
 
+#include "morel/pe/OsrRoot.h"
+
 namespace morel::wasm {
 
 namespace {
@@ -64,6 +66,12 @@ void WasmRootNode::partialEvaluate(GraphDomainHandle& handle) {
   for (uint32_t i = 0; i < resultCount(); ++i)
     results.push_back(loadRaw(d, f, resultSlot_ + i, type_.results[i]));
   d.returnValues(results);
+}
+
+std::unique_ptr<RootNode> WasmRootNode::createOsrRoot(Node& loop, uint32_t enclosingLabels) {
+  auto* statement = dynamic_cast<WasmStmt*>(&loop);
+  if (statement == nullptr) return nullptr;
+  return std::make_unique<pe::OsrRoot<WasmStmt>>(*this, *statement, enclosingLabels);
 }
 
 }  // namespace morel::wasm

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "morel/framework/DomainNode.h"
+#include "morel/framework/Osr.h"
 #include "morel/framework/Profiles.h"
 
 namespace morel {
@@ -62,6 +63,7 @@ class BlockNode final : public Implements<BlockNode<S>, S>, public SequenceOwner
     d.exitLabel(label, f);
   }
   std::string_view kind() const override { return "Block"; }
+  bool opensLabel() const override { return true; }
 
  protected:
   void replaceChild(Node* o, Node* n) override { this->replaceIn(o, n); }
@@ -73,19 +75,23 @@ class LoopNode final : public Implements<LoopNode<S>, S>, public SequenceOwner<S
  public:
   explicit LoopNode(std::vector<S*> body) {
     for (S* s : body) this->body_.push_back(this->adopt(s));
+    osr_.setLoop(this);
   }
   template <class D>
   void execute(D& d, typename D::Frame& f) {
-    d.loop(f, profile_, [&] { runSequence<S>(this->body(), d, f); });
+    d.loop(f, profile_, [&] { runSequence<S>(this->body(), d, f); }, &osr_);
   }
   const LoopProfile& profile() const { return profile_; }
+  const OsrPoint& osr() const { return osr_; }
   std::string_view kind() const override { return "Loop"; }
+  bool opensLabel() const override { return true; }
 
  protected:
   void replaceChild(Node* o, Node* n) override { this->replaceIn(o, n); }
 
  private:
   LoopProfile profile_;
+  OsrPoint osr_;
 };
 
 /// A label around a two-way branch; the condition is evaluated inside the label.
@@ -114,6 +120,7 @@ class IfNode final : public Implements<IfNode<S, C>, S> {
   }
   const BranchProfile& profile() const { return profile_; }
   std::string_view kind() const override { return "If"; }
+  bool opensLabel() const override { return true; }
 
  protected:
   void replaceChild(Node* o, Node* n) override {

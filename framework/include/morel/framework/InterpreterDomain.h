@@ -21,6 +21,7 @@
 #include "morel/framework/Frame.h"
 #include "morel/framework/LinearMemory.h"
 #include "morel/framework/Node.h"
+#include "morel/framework/Osr.h"
 #include "morel/framework/Profiles.h"
 #include "morel/framework/Trap.h"
 #include "morel/framework/ValueTypes.h"
@@ -261,14 +262,23 @@ class InterpDomain {
     if (unwind_ != 0) --unwind_;
   }
   void br(uint32_t depth, Frame&) { unwind_ = depth + 1; }
+  /// `osr`, when given, may move the rest of the loop into compiled code at a
+  /// back-edge (on-stack replacement); it answers how many labels the loop's exit leaves.
   template <class Body>
-  void loop(Frame&, LoopProfile& profile, Body body) {
+  void loop(Frame& f, LoopProfile& profile, Body body, OsrPoint* osr = nullptr) {
     for (;;) {
       body();
       if (unwind_ == 1) {
         unwind_ = 0;
         profile.backEdge();
         target_.onBackEdge();
+        if (osr != nullptr) {
+          int32_t exit = osr->onBackEdge(target_, f);
+          if (exit >= 0) [[unlikely]] {
+            unwind_ = static_cast<uint32_t>(exit);
+            return;
+          }
+        }
         continue;
       }
       if (unwind_ != 0) --unwind_;
@@ -315,6 +325,8 @@ class InterpDomain {
   static constexpr size_t kInlineCallSlots = 8;
 
   CallTarget& target() const { return target_; }
+  /// Labels still to leave on the current path (0 when it runs normally).
+  uint32_t unwindDepth() const { return unwind_; }
 
  private:
   static void callWith(CallTarget& callee, int64_t* io, std::span<const int64_t> args,

@@ -62,6 +62,8 @@ class Node {
 
   /// A short human name for dumps and traces.
   virtual std::string_view kind() const { return "Node"; }
+  /// True for structured-control nodes that open a label (block, loop, if).
+  virtual bool opensLabel() const { return false; }
 
   /// How many times this node was replaced; visible to tests.
   uint32_t rewrites() const { return rewrites_; }

@@ -4,6 +4,7 @@
 // interpreter domain, partialEvaluate in the graph domain.
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <shared_mutex>
 #include <string>
 
@@ -33,6 +34,14 @@ class RootNode : public Node {
   virtual uint32_t resultCount() const = 0;
   /// False for roots the compiler must never be asked for (host functions).
   virtual bool isCompilable() const { return true; }
+  /// An on-stack-replacement root for `loop`, one of this tree's loops inside
+  /// `enclosingLabels` labels (see Osr.h), or null when the language has none.
+  virtual std::unique_ptr<RootNode> createOsrRoot(Node& loop, uint32_t enclosingLabels) {
+    return nullptr;
+  }
+  /// The root whose specialization lock and version cover this root's nodes:
+  /// itself, or for an OSR root the function it was cut from.
+  virtual RootNode& specializationRoot() { return *this; }
 
   /// Runs the tree. Arguments arrive in io, results leave in io; traps throw TrapException.
   virtual void executeInterpreted(CallTarget& target, uint64_t* io) = 0;

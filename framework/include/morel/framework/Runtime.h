@@ -49,6 +49,11 @@ class Runtime {
   void onInterpretedCall(CallTarget& target);
   /// Compiles now, on this thread (compile-immediately mode and tests).
   void compileNow(CallTarget& target);
+  /// Asks for `target` to be compiled: queued for the background thread, or
+  /// compiled now when compilation is synchronous (OSR requests use this).
+  void requestCompilation(CallTarget& target);
+  /// engine.OSRCompilationThreshold: loop back-edges before on-stack replacement (0: never).
+  int64_t osrThreshold() const { return osrThreshold_; }
   /// Waits until the background queue is empty (tests, benchmarks).
   void drainQueue();
   /// Traces a failed guard (with engine.TraceCompilation).
@@ -103,6 +108,7 @@ class Runtime {
   int64_t threshold_;
   std::ostream* trace_;
   int64_t maxStackFrames_;
+  int64_t osrThreshold_;
   int64_t maximumGraphSize_;
   bool printAssembly_;
   GuestLimits limits_;

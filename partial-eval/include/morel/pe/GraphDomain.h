@@ -15,6 +15,7 @@
 #include "morel/framework/Frame.h"
 #include "morel/framework/LinearMemory.h"
 #include "morel/framework/Node.h"
+#include "morel/framework/Osr.h"
 #include "morel/framework/Profiles.h"
 #include "morel/framework/RootNode.h"
 #include "morel/framework/Trap.h"
@@ -233,7 +234,7 @@ class GraphDomain : public GraphDomainHandle {
   void exitLabel(Label label, Frame& f);
   void br(uint32_t depth, Frame& f);
   template <class Body>
-  void loop(Frame& f, LoopProfile&, Body body) {
+  void loop(Frame& f, LoopProfile&, Body body, OsrPoint* = nullptr) {
     if (dead()) return;
     Label label = beginLoop(f);
     body();

@@ -27,6 +27,8 @@ class WasmRootNode final : public InterpretedRoot<WasmRootNode> {
   uint32_t resultSlot() const { return resultSlot_; }
 
   void partialEvaluate(GraphDomainHandle& domain) override;
+  /// On-stack replacement of one of this function's loops (pe::OsrRoot).
+  std::unique_ptr<RootNode> createOsrRoot(Node& loop, uint32_t enclosingLabels) override;
 
   // The interpreter entries' parts (InterpretedRoot).
   void bindArguments(InterpFrame f, const uint64_t* io);

@@ -1,0 +1,46 @@
+;; Loops in functions called once: on-stack replacement moves the running
+;; interpreter frame into compiled code at a back-edge (engine.OSRCompilationThreshold).
+;;   morel run --engine.TraceCompilation=true --invoke sum build/examples/osr.wasm 100000000
+(module
+  ;; sum of 0..n-1; the loop is left by br_if to the enclosing block
+  (func (export "sum") (param $n i32) (result i64)
+    (local $i i32) (local $acc i64)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (local.get $acc))
+  ;; returns from inside the loop when i reaches `at` (else the count)
+  (func (export "find") (param $n i32) (param $at i32) (result i32)
+    (local $i i32)
+    (loop $next
+      (if (i32.eq (local.get $i) (local.get $at)) (then (return (i32.sub (i32.const 0) (local.get $i)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $next (i32.lt_s (local.get $i) (local.get $n))))
+    (local.get $i))
+  ;; an f64 accumulator and a loop nested in a loop, left through two labels
+  (func (export "nested") (param $n i32) (result f64)
+    (local $i i32) (local $j i32) (local $acc f64)
+    (block $out
+      (loop $outer
+        (local.set $j (i32.const 0))
+        (loop $inner
+          (local.set $acc (f64.add (local.get $acc) (f64.const 0.25)))
+          (br_if $out (f64.ge (local.get $acc) (f64.const 1e9)))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br_if $inner (i32.lt_s (local.get $j) (i32.const 100))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $outer (i32.lt_s (local.get $i) (local.get $n)))))
+    (local.get $acc))
+  ;; a block result carried out of the loop by br with a value
+  (func (export "firstSquareAbove") (param $limit i32) (result i32)
+    (local $i i32)
+    (block $found (result i32)
+      (loop $next
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $found (i32.mul (local.get $i) (local.get $i))
+                      (i32.gt_u (i32.mul (local.get $i) (local.get $i)) (local.get $limit)))
+        (br $next))
+      (i32.const -1))))

@@ -32,7 +32,7 @@ int32_t OsrPoint::tryEnter(CallTarget& current, InterpFrame& f) {
   }
   if (target_ == nullptr) {
     auto* owner = dynamic_cast<RootNode*>(const_cast<Node*>(loop_->topmost()));
-    root_ = owner != nullptr ? owner->createOsrRoot(*loop_, enclosingLabels(*loop_)) : nullptr;
+    root_ = owner != nullptr ? owner->createOsrRoot(*loop_, enclosingLabels(*loop_), entry_) : nullptr;
     if (root_ == nullptr) {
       failed_ = true;
       return -1;

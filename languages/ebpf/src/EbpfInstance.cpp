@@ -13,6 +13,7 @@
 #include "morel/ebpf/EbpfHelpers.h"
 #include "morel/ebpf/nodes/EbpfNodes.h"
 #include "morel/framework/HostFunction.h"
+#include "morel/pe/OsrRoot.h"
 
 namespace morel::ebpf {
 
@@ -28,6 +29,13 @@ class EbpfRootNode final : public InterpretedRoot<EbpfRootNode> {
     frame_.add(SlotKind::Int64);                  // kUnwindSlot
   }
   void setBody(EbpfDispatchNode* body) { body_ = adopt(body); }
+  /// On-stack replacement: the dispatcher entered at a loop-header block.
+  std::unique_ptr<RootNode> createOsrRoot(Node& loop, uint32_t enclosingLabels,
+                                          const Node* entry) override {
+    auto* dispatcher = dynamic_cast<EbpfStmt*>(&loop);
+    if (dispatcher == nullptr || entry == nullptr) return nullptr;
+    return std::make_unique<pe::OsrRoot<EbpfStmt>>(*this, *dispatcher, enclosingLabels, entry);
+  }
   /// r1..r5 and r10 come from the caller: for the main program the input's
   /// address and length, and the stack top; for a local call its arguments
   /// and the callee's frame.

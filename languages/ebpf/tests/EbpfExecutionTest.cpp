@@ -145,6 +145,26 @@ TEST_P(EbpfExecutionTest, HelpersAndLocalCalls) {
   EXPECT_EQ(runInput(*bad, *runtime_, {}), "trap: call to an unknown helper");
 }
 
+TEST_P(EbpfExecutionTest, ALoopRunOnceMovesIntoCompiledCode) {
+  // One run of a long loop: on-stack replacement at a back-edge in the compiled
+  // tiers (here synchronous, after 100 back-edges); the same r0 in every tier.
+  OptionValues o = *testing::tierOptions(GetParam().name, 1000000);
+  ASSERT_TRUE(o.set("engine.OSRCompilationThreshold", "100").has_value());
+  ASSERT_TRUE(o.set("engine.BackgroundCompilation", "false").has_value());
+  Runtime runtime(o, &compiler_, nullptr);
+  auto p = EbpfInstance::loadAssembly(
+      "mov %r0, 0\nmov %r1, 1000000\nloop:\nadd %r0, %r1\nstxdw [%r10-8], %r0\nsub %r1, 1\n"
+      "jne %r1, 0, loop\nldxdw %r0, [%r10-8]\nexit\n",
+      "osr", runtime);
+  ASSERT_TRUE(p.has_value()) << p.error().toString();
+  auto r = (*p)->run(0);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(*r, 500000500000u);
+  // Tiered: the program itself was never compiled (one call), its loop was.
+  if (std::string_view(GetParam().name) == "tiered") EXPECT_EQ((*p)->target().compilations(), 0u);
+  EXPECT_EQ(runtime.installedCompilations() > 0, testing::compiles(GetParam().name));
+}
+
 TEST_P(EbpfExecutionTest, AGuardAfterAStoreDoesNotRepeatIt) {
   // The stored counter is incremented once per run; a deoptimization at the
   // branch after the store resumes there, not at the block's start.

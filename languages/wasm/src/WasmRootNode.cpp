@@ -68,7 +68,8 @@ void WasmRootNode::partialEvaluate(GraphDomainHandle& handle) {
   d.returnValues(results);
 }
 
-std::unique_ptr<RootNode> WasmRootNode::createOsrRoot(Node& loop, uint32_t enclosingLabels) {
+std::unique_ptr<RootNode> WasmRootNode::createOsrRoot(Node& loop, uint32_t enclosingLabels,
+                                                      const Node* /*entry: structured loops only*/) {
   auto* statement = dynamic_cast<WasmStmt*>(&loop);
   if (statement == nullptr) return nullptr;
   return std::make_unique<pe::OsrRoot<WasmStmt>>(*this, *statement, enclosingLabels);

@@ -9,9 +9,11 @@
 // ends by returning d.jump(i, f), d.branch(cond, profile, taken, fallthrough, f)
 // or d.leave(f).
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "morel/framework/DomainNode.h"
+#include "morel/framework/Osr.h"
 
 namespace morel {
 
@@ -22,6 +24,12 @@ class BlockDispatchNode final : public Implements<BlockDispatchNode<S, B>, S> {
   BlockDispatchNode(std::vector<B*> blocks, const std::vector<std::vector<uint32_t>>& successors) {
     for (B* b : blocks) blocks_.push_back(this->adopt(b));
     orderBlocks(successors);
+    osr_.resize(blocks_.size());
+    for (std::size_t b = 0; b < blocks_.size(); ++b) {
+      if (!loopHeaders_[b]) continue;
+      osr_[b] = std::make_unique<OsrPoint>();
+      osr_[b]->setLoop(this, blocks_[b]);
+    }
   }
   template <class D>
   void execute(D& d, typename D::Frame& f) {
@@ -29,10 +37,13 @@ class BlockDispatchNode final : public Implements<BlockDispatchNode<S, B>, S> {
     uint32_t entry = 0;
     if (d.resuming())
       while (entry < blocks_.size() && !d.resumeInto(blocks_[entry])) ++entry;
-    d.dispatch(f, entry, order_, loopHeaders_, [&](uint32_t i) {
-      d.beginStatement(blocks_[i], f);  // each block is a resume point
-      return blocks_[i]->run(d, f);
-    });
+    d.dispatch(
+        f, entry, order_, loopHeaders_,
+        [&](uint32_t i) {
+          d.beginStatement(blocks_[i], f);  // each block is a resume point
+          return blocks_[i]->run(d, f);
+        },
+        [&](uint32_t i) { return osr_[i].get(); });
   }
   /// Reachable blocks in reverse post-order: every block after its forward predecessors.
   const std::vector<uint32_t>& order() const { return order_; }
@@ -77,6 +88,7 @@ class BlockDispatchNode final : public Implements<BlockDispatchNode<S, B>, S> {
   }
 
   std::vector<B*> blocks_;
+  std::vector<std::unique_ptr<OsrPoint>> osr_;  // per loop-header block
   std::vector<uint32_t> order_;
   std::vector<bool> loopHeaders_;
 };

@@ -292,13 +292,21 @@ class InterpDomain {
   }
 
   // ---- unstructured control (basic-block dispatch)
-  template <class RunBlock>
-  void dispatch(Frame&, uint32_t entry, const std::vector<uint32_t>& /*order*/,
-                const std::vector<bool>& /*loopHeaders*/, RunBlock runBlock) {
+  /// `osrAt(block)` names the OsrPoint of a loop-header block (or null): at a
+  /// back-edge into it the rest of the program may move into compiled code.
+  template <class RunBlock, class OsrAt = std::nullptr_t>
+  void dispatch(Frame& f, uint32_t entry, const std::vector<uint32_t>& /*order*/,
+                const std::vector<bool>& /*loopHeaders*/, RunBlock runBlock, OsrAt osrAt = nullptr) {
     auto block = static_cast<int32_t>(entry);
     while (block >= 0) {
       int32_t next = runBlock(static_cast<uint32_t>(block));
-      if (next >= 0 && next <= block) target_.onBackEdge();
+      if (next >= 0 && next <= block) {
+        target_.onBackEdge();
+        if constexpr (!std::is_same_v<OsrAt, std::nullptr_t>) {
+          if (OsrPoint* osr = osrAt(static_cast<uint32_t>(next)); osr != nullptr)
+            if (osr->onBackEdge(target_, f) >= 0) [[unlikely]] return;  // ran to the program's exit
+        }
+      }
       block = next;
     }
   }

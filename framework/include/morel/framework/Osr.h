@@ -29,7 +29,12 @@ class OsrPoint {
   OsrPoint(const OsrPoint&) = delete;
   OsrPoint& operator=(const OsrPoint&) = delete;
 
-  void setLoop(Node* loop) { loop_ = loop; }
+  /// `loop` is a structured loop node, or a block dispatcher with `entry` the
+  /// loop-header block the compiled code enters at.
+  void setLoop(Node* loop, const Node* entry = nullptr) {
+    loop_ = loop;
+    entry_ = entry;
+  }
 
   /// At a back-edge of the loop run by `current` with frame `f`: -1 to keep
   /// interpreting, or (the loop having run to its end in compiled code) the
@@ -47,6 +52,7 @@ class OsrPoint {
   int32_t tryEnter(CallTarget& current, InterpFrame& f);
 
   Node* loop_ = nullptr;
+  const Node* entry_ = nullptr;
   uint32_t backEdges_ = 0;
   uint32_t threshold_ = 0;  // read from the runtime at the first back-edge
   uint32_t entries_ = 0;

@@ -35,8 +35,10 @@ class RootNode : public Node {
   /// False for roots the compiler must never be asked for (host functions).
   virtual bool isCompilable() const { return true; }
   /// An on-stack-replacement root for `loop`, one of this tree's loops inside
-  /// `enclosingLabels` labels (see Osr.h), or null when the language has none.
-  virtual std::unique_ptr<RootNode> createOsrRoot(Node& loop, uint32_t enclosingLabels) {
+  /// `enclosingLabels` labels (see Osr.h), entered at its start, or for a block
+  /// dispatcher at the loop-header block `entry`; null when the language has none.
+  virtual std::unique_ptr<RootNode> createOsrRoot(Node& loop, uint32_t enclosingLabels,
+                                                  const Node* entry) {
     return nullptr;
   }
   /// The root whose specialization lock and version cover this root's nodes:

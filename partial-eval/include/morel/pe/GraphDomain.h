@@ -224,9 +224,17 @@ class GraphDomain : public GraphDomainHandle {
     if (stressDeopt_) stressTick();
   }
   /// Only the interpreter resumes activations.
-  static constexpr bool resuming() { return false; }
-  static constexpr bool resumeInto(const Node*) { return false; }
-  static constexpr bool resumesWithin(const Node*) { return false; }
+  /// Only the interpreter resumes activations; the graph domain "resumes" once,
+  /// for an OSR compilation that enters a dispatcher at a loop-header block.
+  bool resuming() const { return osrEntry_ != nullptr; }
+  bool resumeInto(const Node* node) {
+    if (node != osrEntry_) return false;
+    osrEntry_ = nullptr;
+    return true;
+  }
+  bool resumesWithin(const Node* node) const { return node == osrEntry_; }
+  /// Enters the next dispatcher at the block `entry` (OSR into an unstructured loop).
+  void enterAtBlock(const Node* entry) { osrEntry_ = entry; }
 
   // ---- structured control
   bool dead() const { return ctrl_ == nullptr; }
@@ -245,9 +253,9 @@ class GraphDomain : public GraphDomainHandle {
 
   // ---- unstructured control (basic-block dispatch, exploded)
   /// `entry` is always 0 here (only a resumed interpreter enters elsewhere).
-  template <class RunBlock>
+  template <class RunBlock, class OsrAt = std::nullptr_t>
   void dispatch(Frame& f, uint32_t entry, const std::vector<uint32_t>& order,
-                const std::vector<bool>& loopHeaders, RunBlock runBlock);
+                const std::vector<bool>& loopHeaders, RunBlock runBlock, OsrAt = nullptr);
   Successor jump(uint32_t block, Frame& f);
   Successor branch(GV<int32_t> cond, BranchProfile& profile, uint32_t taken, uint32_t fallthrough,
                    Frame& f);
@@ -324,6 +332,7 @@ class GraphDomain : public GraphDomainHandle {
   std::vector<DispatchInfo*> dispatches_;
   uint32_t deoptGuards_ = 0;
   bool stressDeopt_ = false;
+  const Node* osrEntry_ = nullptr;
   int64_t stressTicks_ = 0;
 };
 
@@ -348,9 +357,9 @@ void GraphDomain::ifElse(GV<int32_t> cond, BranchProfile& profile, Frame& f, The
   mergeInto(out, f);
 }
 
-template <class RunBlock>
-void GraphDomain::dispatch(Frame& f, uint32_t /*entry*/, const std::vector<uint32_t>& order,
-                           const std::vector<bool>& loopHeaders, RunBlock runBlock) {
+template <class RunBlock, class OsrAt>
+void GraphDomain::dispatch(Frame& f, uint32_t entry, const std::vector<uint32_t>& order,
+                           const std::vector<bool>& loopHeaders, RunBlock runBlock, OsrAt) {
   if (dead()) return;
   std::size_t blockCount = loopHeaders.size();
   DispatchInfo info;
@@ -359,7 +368,9 @@ void GraphDomain::dispatch(Frame& f, uint32_t /*entry*/, const std::vector<uint3
   info.position.assign(blockCount, blockCount);
   for (std::size_t i = 0; i < order.size(); ++i) info.position[order[i]] = i;
   info.exitLabel = enterLabel();
-  info.pending[0].push_back({ctrl_, f.slots});
+  // Block 0, or the loop header an OSR compilation enters at: blocks before it
+  // in the order are only reached through back-edges, which deoptimize.
+  info.pending[entry].push_back({ctrl_, f.slots});
   ctrl_ = nullptr;
   dispatches_.push_back(&info);
   // Reverse post-order: every forward entry of a block is known when it starts.

@@ -22,11 +22,13 @@ namespace morel::pe {
 template <class S>
 class OsrRoot final : public InterpretedRoot<OsrRoot<S>> {
  public:
-  OsrRoot(RootNode& function, S& loop, uint32_t enclosingLabels)
+  /// `entry`: for a block dispatcher, the loop-header block to enter at.
+  OsrRoot(RootNode& function, S& loop, uint32_t enclosingLabels, const Node* entry = nullptr)
       : InterpretedRoot<OsrRoot<S>>(function.name() + "@osr"),
         function_(function),
         loop_(loop),
         labels_(enclosingLabels),
+        entry_(entry),
         slots_(function.frameDescriptor().size()) {
     for (uint32_t i = 0; i < slots_; ++i) this->frame_.add(function.frameDescriptor().kind(i));
     this->frame_.add(SlotKind::Int64);  // the exit depth
@@ -41,6 +43,9 @@ class OsrRoot final : public InterpretedRoot<OsrRoot<S>> {
     for (uint32_t i = 0; i < slots_; ++i) f.slots[i] = static_cast<int64_t>(io[i]);
   }
   void runBody(InterpDomain& d, InterpFrame& f) {
+    // A fresh entry into a dispatcher starts at the loop header (a deoptimization
+    // has already set where to resume).
+    if (entry_ != nullptr && !d.resuming()) d.resumeAt(entry_);
     loop_.run(d, f);
     f.slots[slots_] = d.unwindDepth();
   }
@@ -65,6 +70,7 @@ class OsrRoot final : public InterpretedRoot<OsrRoot<S>> {
     // Outermost first, so the label just around the loop is the innermost.
     std::vector<GraphDomain::Label> outer;
     for (uint32_t k = 0; k < labels_; ++k) outer.push_back(d.enterLabel());
+    if (entry_ != nullptr) d.enterAtBlock(entry_);
     loop_.run(d, f);
     returnFrame(d, f, 0);
     for (uint32_t k = labels_; k-- > 0;) {
@@ -85,6 +91,7 @@ class OsrRoot final : public InterpretedRoot<OsrRoot<S>> {
   RootNode& function_;
   S& loop_;  // not adopted: the loop stays a child of its function's tree
   uint32_t labels_;
+  const Node* entry_;
   uint32_t slots_;
 };
 

@@ -28,7 +28,8 @@ class WasmRootNode final : public InterpretedRoot<WasmRootNode> {
 
   void partialEvaluate(GraphDomainHandle& domain) override;
   /// On-stack replacement of one of this function's loops (pe::OsrRoot).
-  std::unique_ptr<RootNode> createOsrRoot(Node& loop, uint32_t enclosingLabels) override;
+  std::unique_ptr<RootNode> createOsrRoot(Node& loop, uint32_t enclosingLabels,
+                                          const Node* entry) override;
 
   // The interpreter entries' parts (InterpretedRoot).
   void bindArguments(InterpFrame f, const uint64_t* io);

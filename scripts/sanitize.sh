@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Builds and tests under a sanitizer, each in its own build directory (CMakePresets.json;
+# the sanitizer options are the test presets' environment):
+#   scripts/sanitize.sh asan [--all] [CTEST ARGS...]
+#       ASan + UBSan (build-asan/): the unit tests, the eBPF conformance suite and the
+#       wasm spec suite, all three tiers. This is what CI runs. The spec suite costs ~5 s
+#       per tier under ASan, so nothing is left out and --all selects the same tests.
+#   scripts/sanitize.sh tsan [--all] [CTEST ARGS...]
+#       TSan (build-tsan/): the tests where background compilation runs beside the
+#       interpreter: the suites' tiered runs (wasm_spec/ebpf_conformance .tiered and
+#       .stress_deopt_random), every gtest in its Tiered instance (".../Tiered"), every
+#       test of wasm_program_tests, and any test whose name contains "Race" or "Thread".
+#       --all runs every test under TSan. (The deepest wasm_spec runs are made outside
+#       ctest, with a smaller guest frame budget: see below.)
+# CTEST ARGS go to every ctest call, e.g. `-R Fib` or `--repeat until-fail:5`; with
+# them, only ctest runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+kind=${1:-}
+case $kind in
+  asan | tsan) shift ;;
+  -h | --help) usage; exit 0 ;;
+  *) usage >&2; exit 2 ;;
+esac
+all=0
+if [[ ${1:-} == --all ]]; then
+  all=1
+  shift
+fi
+
+scripts/setup.sh
+cmake --preset "$kind" >/dev/null
+nice -n 10 ninja -C "build-$kind" -j2
+
+# GCC 12's sanitizer runtimes assume at most 28 bits of mmap randomization (newer kernels
+# may use 32, and TSan then dies with "unexpected memory mapping"): run without ASLR there.
+run=()
+if (($(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo 28) > 28)); then
+  run=(setarch "$(uname -m)" -R)
+fi
+
+# ASan's frames are several times larger (redzones around locals, -O1), while the tests
+# are written for release frames on the default 8 MiB stack (5,000-deep guest recursion,
+# 10,000 nested ifs): give the main thread and the compiler thread 64 MiB. Not for TSan:
+# its frames grow less, and deeper host recursion overflows its stack depot (65,536
+# frames per stack trace; the unbounded-recursion test reaches 70,000 on 16 MiB).
+if [[ $kind == asan ]]; then
+  ulimit -S -s 65536
+fi
+
+if [[ $kind == asan ]]; then
+  "${run[@]}" ctest --preset asan "$@"
+  exit
+fi
+
+# TSan keeps a shadow call stack of 65,536 frames. The spec driver's exhaustion assertions
+# (fac.wast) recurse to the default sandbox.MaxStackFrames, 10,000 guest frames of up to
+# ~13 host frames each when interpreted or resumed after deoptimization, and overflow
+# it (TSan then dies with a SEGV and "CHECK failed: sanitizer_stackdepot.cpp"). Those
+# runs are made here with a 2,000-frame budget instead of through ctest; their
+# arguments mirror tests/CMakeLists.txt.
+declare -A deep_runs=(
+  [wasm_spec.interpreter]="interpreter"
+  [wasm_spec.stress_deopt]="immediate --engine.StressDeopt=3"
+  [wasm_spec.stress_deopt_random]="tiered --engine.StressDeopt=5 --engine.StressDeoptSeed=42")
+deep_names='^wasm_spec\.(interpreter|stress_deopt|stress_deopt_random)$'
+status=0
+if ((all)); then
+  direct=("${!deep_runs[@]}")
+  "${run[@]}" ctest --preset tsan -E "$deep_names" "$@" || status=1
+else
+  direct=(wasm_spec.stress_deopt_random)
+  # Two selections (ctest intersects -L with -R): the whole wasm_program_tests binary,
+  # then the tiered suites and the Race/Thread tests outside it. Both always run.
+  "${run[@]}" ctest --preset tsan -L '^wasm_program_tests$' "$@" || status=1
+  "${run[@]}" ctest --preset tsan -LE '^wasm_program_tests$' -E "$deep_names" \
+    -R '^(wasm_spec|ebpf_conformance)\.(tiered|stress_deopt_random)$|/Tiered|Race|Thread' "$@" || status=1
+fi
+if (($# == 0)); then
+  export TSAN_OPTIONS="halt_on_error=0:second_deadlock_stack=1:history_size=4:external_symbolizer_path=/usr/bin/llvm-symbolizer-14"
+  for name in "${direct[@]}"; do
+    read -r -a args <<<"${deep_runs[$name]}"
+    echo "== $name under TSan with --sandbox.MaxStackFrames=2000"
+    if "${run[@]}" "build-tsan/bin/${name%%.*}" "${args[@]}" --sandbox.MaxStackFrames=2000 \
+         >"build-tsan/$name.log" 2>&1; then
+      tail -n 1 "build-tsan/$name.log"
+    else
+      grep -v '^PASS' "build-tsan/$name.log" | tail -n 80
+      echo "$name FAILED under TSan (log: build-tsan/$name.log)"
+      status=1
+    fi
+  done
+fi
+exit $status

@@ -85,9 +85,19 @@ void GraphDomain::deoptExit(IrNode* ctrl) {
   // Slot values are raw 64-bit, as the interpreter's frame holds them. Before the
   // first statement the resume point is the root itself: the call starts over.
   std::vector<IrNode*> inputs{ctrl};
-  for (IrNode* v : resumeSlots_) inputs.push_back(convert(v, Type::I64));
+  for (IrNode* v : resumeSlots()) inputs.push_back(convert(v, Type::I64));
   addExit(g_.make(Op::Deopt, Type::Control, inputs, 0, resumeAt_));
   ++deoptGuards_;
+}
+
+const std::vector<IrNode*>& GraphDomain::resumeSlots() {
+  if (!snapshotTaken_ && statementFrame_ != nullptr) {
+    resumeSlots_ = statementFrame_->slots;
+    for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) resumeSlots_[it->first] = it->second;
+    undo_.clear();
+    snapshotTaken_ = true;
+  }
+  return resumeSlots_;
 }
 
 void GraphDomain::pollInterrupt() {

@@ -82,8 +82,8 @@ class GraphDomain : public GraphDomainHandle {
   GV<int64_t> i64(int64_t v) { return {g_.constant(Type::I64, v)}; }
   GV<int32_t> loadI32(Frame& f, uint32_t slot) { return {convert(f.slots[slot], Type::I32)}; }
   GV<int64_t> loadI64(Frame& f, uint32_t slot) { return {convert(f.slots[slot], Type::I64)}; }
-  void storeI32(Frame& f, uint32_t slot, GV<int32_t> v) { f.slots[slot] = v.node; }
-  void storeI64(Frame& f, uint32_t slot, GV<int64_t> v) { f.slots[slot] = v.node; }
+  void storeI32(Frame& f, uint32_t slot, GV<int32_t> v) { setSlot(f, slot, v.node); }
+  void storeI64(Frame& f, uint32_t slot, GV<int64_t> v) { setSlot(f, slot, v.node); }
   /// The same, for a guest type T chosen by a node template (see ValueTraits).
   template <GuestValue T>
   GV<T> constant(T v) {
@@ -92,7 +92,7 @@ class GraphDomain : public GraphDomainHandle {
   template <class T>
   GV<T> load(Frame& f, uint32_t slot) { return {convert(f.slots[slot], typeOf<T>())}; }
   template <class T>
-  void store(Frame& f, uint32_t slot, GV<T> v) { f.slots[slot] = v.node; }
+  void store(Frame& f, uint32_t slot, GV<T> v) { setSlot(f, slot, v.node); }
 
   // ---- arithmetic: one IR node each, folded and value-numbered on creation.
   // Float operations get ops of their own (FAdd, ...), so integer rules never apply.
@@ -219,8 +219,14 @@ class GraphDomain : public GraphDomainHandle {
 
   // ---- statements: each start is a frame state that deopt exits resume at
   void beginStatement(const Node* statement, const Frame& f) {
+    // The frame at the statement's start is what a deopt exit inside it hands the
+    // interpreter. It is copied only if the statement has such an exit: until
+    // then slot writes are logged, and the copy undoes them (O(slots) per
+    // statement with a guard, not per statement).
     resumeAt_ = statement;
-    resumeSlots_ = f.slots;
+    statementFrame_ = &f;
+    undo_.clear();
+    snapshotTaken_ = false;
     if (stressDeopt_) stressTick();
   }
   /// Only the interpreter resumes activations.
@@ -326,8 +332,19 @@ class GraphDomain : public GraphDomainHandle {
   CallTarget& self_;
   std::vector<IrNode*> params_;
   IrNode* ctrl_;
+  /// Writes a frame slot, logging the old value for the current statement's snapshot.
+  void setSlot(Frame& f, uint32_t slot, IrNode* v) {
+    if (&f == statementFrame_ && !snapshotTaken_) undo_.push_back({slot, f.slots[slot]});
+    f.slots[slot] = v;
+  }
+  /// The frame at the start of resumeAt_ (see beginStatement).
+  const std::vector<IrNode*>& resumeSlots();
+
   const Node* resumeAt_;              // the innermost statement begun so far
-  std::vector<IrNode*> resumeSlots_;  // the frame at its start
+  const Frame* statementFrame_ = nullptr;
+  std::vector<std::pair<uint32_t, IrNode*>> undo_;  // slot writes since it began
+  bool snapshotTaken_ = false;
+  std::vector<IrNode*> resumeSlots_;  // the frame at its start, once taken
   std::vector<LabelInfo> labels_;
   std::vector<DispatchInfo*> dispatches_;
   uint32_t deoptGuards_ = 0;

@@ -10,16 +10,20 @@ Modes (morel run ...):
   immediate   --engine.CompileImmediately=true
   tiered      defaults (background compilation after 1000 calls + back-edges)
   tiered-low  --engine.CompilationThreshold=2 --engine.BackgroundCompilation=false
+  osr         only loops compiled, through on-stack replacement after 10 back-edges
+              (added when the binary has engine.OSRCompilationThreshold; --no-osr)
+  stress-deopt  (with --stress-deopt) CompileImmediately + engine.StressDeopt=3
 and the reference: Node.js (V8) for Wasm (tests/diff/node_runner.js, one process per
 batch of modules), the Python interpreter in gen_ebpf.py for eBPF.
 
-Outcomes are compared as "ok VALUES", "trap KIND" (div0, overflow, unreachable, stack:
+Outcomes are compared as "ok VALUES", "trap KIND" (div0, overflow, unreachable, stack, oob:
 Morel's `trap: <spec message>` and V8's messages mapped onto the same kinds), "error:
 MESSAGE" (Morel rejected the program), "crash ..." or "timeout". Every divergence is
 saved under OUT/divergences/<id>/ with the program, its arguments, each mode's output
 and a replay.sh. The last line printed is "N agreed, M diverged"; the exit status is 1
-when anything diverged. Deterministic for a given --seed (program i of a run is
-generated from the seed string "S-LANG-i").
+when anything diverged. Deterministic for a given --seed and binary (program i of a run
+is generated from the seed string "S-LANG-i" and the optional instruction groups the
+binary accepts, probed at the start).
 """
 
 import argparse
@@ -51,13 +55,34 @@ MODES = [
 MOREL_TRAPS = {
     "integer divide by zero": "div0",
     "integer overflow": "overflow",
+    # V8 reports both failed float truncations alike ("float unrepresentable in integer
+    # range"), so a NaN operand counts as an overflow too.
+    "invalid conversion to integer": "overflow",
     "unreachable": "unreachable",
     "call stack exhausted": "stack",
+    "out of bounds memory access": "oob",
+}
+# Tiny programs that tell which of gen_ebpf.FEATURES the binary executes (older builds
+# reject them as unsupported instructions); the generator uses only those.
+EBPF_PROBES = {
+    "sdiv": "mov %r0, 7\nsdiv %r0, 2\nsmod32 %r0, 3\nexit\n",
+    "movsx": "mov %r0, 255\nmovsx864 %r0, %r0\nmovsx1632 %r0, %r0\nexit\n",
+    "endian": "mov %r0, 1\nbe16 %r0\nle32 %r0\nbswap64 %r0\nexit\n",
+    "ja32": "ja32 +1\nmov %r0, 1\nexit\n",
+    "mem": "stxdw [%r10-8], %r1\nldxh %r0, [%r10-8]\nstw [%r10-4], 1\nldxsb %r0, [%r10-8]\nexit\n",
+    "atomic": "mov %r0, 0\nstxdw [%r10-8], %r0\nlock fetch add [%r10-8], %r0\n"
+              "lock cmpxchg32 [%r10-8], %r0\nexit\n",
 }
 # --stress-deopt adds this fifth mode: compiled code deoptimizes at pseudo-random statement
 # boundaries (engine.StressDeopt), so frame states get rebuilt and resumed everywhere.
 STRESS_MODE = ("stress-deopt", ["--engine.CompileImmediately=true", "--engine.StressDeopt=3",
                                 "--engine.StressDeoptSeed=12345", "--engine.TraceCompilation=true"])
+# Added when the binary has on-stack replacement (engine.OSRCompilationThreshold): loops
+# move into compiled code after 10 back-edges, synchronously, while calls never reach the
+# (huge) compilation threshold, so OSR entries and exits happen at the same place every run.
+OSR_MODE = ("osr", ["--engine.OSRCompilationThreshold=10", "--engine.CompilationThreshold=100000",
+                    "--engine.BackgroundCompilation=false", "--engine.TraceCompilation=true"])
+ALL_MODES = MODES + [OSR_MODE, STRESS_MODE]
 RUN_TIMEOUT = 20.0
 NODE_TIMEOUT = 120.0
 
@@ -88,17 +113,19 @@ def run_morel(morel, mode_flags, lang, path, args, timeout=RUN_TIMEOUT):
     else:
         return "crash (cannot execute morel)", detail, {}
     stats = {"opt": 0, "failed": 0, "deopt": 0}
-    messages = []
-    for line in p.stderr.splitlines():
+    # Trace lines come from the compiler thread too and may land in the middle of the
+    # main thread's "trap: ..." line: take them out wherever they are.
+    traces = re.findall(r"\[engine\] [^\n]*\n?", p.stderr)
+    for line in traces:
         if line.startswith("[engine] opt done"):
             stats["opt"] += 1
         elif line.startswith("[engine] opt failed"):
             stats["failed"] += 1
-            stats.setdefault("failures", []).append(line)
+            stats.setdefault("failures", []).append(line.strip())
         elif line.startswith("[engine] deopt"):
             stats["deopt"] += 1
-        elif line.strip():
-            messages.append(line)
+    rest = re.sub(r"\[engine\] [^\n]*\n?", "", p.stderr)
+    messages = [line for line in rest.splitlines() if line.strip()]
     detail = f"$ {' '.join(cmd)}\nexit {p.returncode}\n--- stdout\n{p.stdout}--- stderr\n{p.stderr}"
     if p.returncode == 0:
         return " ".join(["ok"] + p.stdout.split()), detail, stats
@@ -158,10 +185,56 @@ def ref_ebpf(text, r1):
 # ---------------------------------------------------------------------------------------
 # One batch of programs (runs in a pool worker)
 
-def prepare(lang, seed_text, workdir, name):
+WASM_PROBES = {
+    "float": "(module (func (export \"main\") (result i32) f64.const 1.5 f32.const -2 "
+             "f64.promote_f32 f64.copysign i32.trunc_sat_f64_s f32.const 1 "
+             "i32.reinterpret_f32 i32.add))",
+}
+
+
+def probe_wasm_features(morel, workdir):
+    """Which of gen_wasm's optional features the binary runs."""
+    found = []
+    for feature, text in WASM_PROBES.items():
+        wat = os.path.join(workdir, f"probe-{feature}.wat")
+        wasm = wat[:-4] + ".wasm"
+        with open(wat, "w") as f:
+            f.write(text)
+        if subprocess.run(["wat2wasm", wat, "-o", wasm], capture_output=True).returncode != 0:
+            continue
+        p = subprocess.run([morel, "run", "--engine.Compilation=false", "--invoke", "main", wasm],
+                           capture_output=True)
+        if p.returncode == 0:
+            found.append(feature)
+    return found
+
+
+def has_osr(morel, out_dir):
+    """Whether the binary knows engine.OSRCompilationThreshold (older ones refuse it)."""
+    path = os.path.join(out_dir, "work", "probe-osr.bpf")
+    with open(path, "w") as f:
+        f.write("mov %r0, 1\nexit\n")
+    p = subprocess.run([morel, "run", "--engine.OSRCompilationThreshold=10", path],
+                       capture_output=True)
+    return p.returncode == 0
+
+
+def probe_ebpf_features(morel, workdir):
+    found = []
+    for feature, text in EBPF_PROBES.items():
+        path = os.path.join(workdir, f"probe-{feature}.bpf")
+        with open(path, "w") as f:
+            f.write(text)
+        p = subprocess.run([morel, "run", "--engine.Compilation=false", path], capture_output=True)
+        if p.returncode == 0:
+            found.append(feature)
+    return found
+
+
+def prepare(lang, seed_text, workdir, name, features=None):
     """Generates one program; returns a job dict (or one with an 'invalid' message)."""
     if lang == "wasm":
-        prog = gen_wasm.generate(seed_text)
+        prog = gen_wasm.generate(seed_text, (features or {}).get("wasm", ()))
         wat = os.path.join(workdir, name + ".wat")
         wasm = os.path.join(workdir, name + ".wasm")
         header = (f";; seed: {seed_text}\n;; args: {' '.join(map(str, prog['args']))}\n"
@@ -175,7 +248,7 @@ def prepare(lang, seed_text, workdir, name):
         if p.returncode != 0:
             job["invalid"] = "wat2wasm rejected the generated module:\n" + p.stderr
         return job
-    prog = gen_ebpf.generate(seed_text)
+    prog = gen_ebpf.generate(seed_text, (features or {}).get("ebpf", ()))
     data = os.path.join(workdir, name + ".data")
     with open(data, "w") as f:
         f.write(f"# seed: {seed_text}\n# r1: {prog['args'][0]}\n" + prog["text"])
@@ -250,12 +323,12 @@ def save_divergence(job, out_dir):
 
 def work(task):
     """Pool worker: generates and runs one batch. Returns compact per-program records."""
-    batch, morel, out_dir, modes = task
+    batch, morel, out_dir, modes, features = task
     workdir = tempfile.mkdtemp(prefix="batch-", dir=os.path.join(out_dir, "work"))
     jobs = []
     for index, lang, seed_text, seed in batch:
         name = f"{lang}-s{re.sub(r'[^A-Za-z0-9_.]', '_', seed)}-{index:05d}"
-        job = prepare(lang, seed_text, workdir, name)
+        job = prepare(lang, seed_text, workdir, name, features)
         job["name"], job["index"] = name, index
         jobs.append(job)
     execute(jobs, morel, workdir, modes)
@@ -305,7 +378,7 @@ def snapshot_morel(out_dir):
 def summarize(records, elapsed):
     total = len(records)
     outcomes = {}
-    modes = [m for m, _ in MODES + [STRESS_MODE]]
+    modes = [m for m, _ in ALL_MODES]
     compiled = {m: 0 for m in modes}
     deopts = {m: 0 for m in modes}
     failed = {m: 0 for m in modes}
@@ -340,8 +413,12 @@ def run(opts):
     programs = [(i, langs[i % len(langs)], f"{opts.seed}-{langs[i % len(langs)]}-{i}", opts.seed)
                 for i in range(opts.count)]
     size = max(4, min(40, opts.count // (opts.jobs * 4) or 1))
-    modes = MODES + ([STRESS_MODE] if opts.stress_deopt else [])
-    batches = [(programs[k:k + size], morel, out_dir, modes)
+    modes = MODES + ([OSR_MODE] if has_osr(morel, out_dir) and not opts.no_osr else []) + \
+        ([STRESS_MODE] if opts.stress_deopt else [])
+    probe_dir = os.path.join(out_dir, "work")
+    features = {"wasm": probe_wasm_features(morel, probe_dir) if "wasm" in langs else [],
+                "ebpf": probe_ebpf_features(morel, probe_dir) if "ebpf" in langs else []}
+    batches = [(programs[k:k + size], morel, out_dir, modes, features)
                for k in range(0, len(programs), size)]
     start = time.time()
     records = []
@@ -361,7 +438,8 @@ def run(opts):
     records.sort(key=lambda r: r["index"])
     diverged = [r for r in records if not r["agree"]]
     summarize(records, elapsed)
-    print(f"binary: {src} (mtime {time.ctime(mtime)})")
+    print(f"binary: {src} (mtime {time.ctime(mtime)}); generated extras: " +
+          "; ".join(f"{lang} {','.join(features[lang]) or 'none'}" for lang in langs))
     for r in diverged:
         print(f"  saved {r['saved']}")
     print(f"{len(records) - len(diverged)} agreed, {len(diverged)} diverged")
@@ -387,7 +465,7 @@ def replay(directory, program_file=None):
         job = {"lang": lang, "seed": meta.get("seed"), "source": source, "program": program,
                "args": meta["args"], "params": meta.get("params", []), "name": "replay"}
         names = meta.get("modes", [m for m, _ in MODES])
-        execute([job], morel, workdir, [m for m in MODES + [STRESS_MODE] if m[0] in names])
+        execute([job], morel, workdir, [m for m in ALL_MODES if m[0] in names])
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     for mode, detail in job["details"].items():
@@ -407,6 +485,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     ap.add_argument("--out", default=os.path.join(REPO, "build", "diff"))
     ap.add_argument("--progress", action="store_true")
+    ap.add_argument("--no-osr", action="store_true",
+                    help="leave out the osr mode (added when the binary has OSR)")
     ap.add_argument("--stress-deopt", action="store_true",
                     help="add a fifth mode with engine.StressDeopt")
     ap.add_argument("--replay", metavar="DIR")

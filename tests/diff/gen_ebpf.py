@@ -2,12 +2,14 @@
 """Random well-formed, terminating eBPF programs for Morel's differential tests, and a
 reference interpreter for them.
 
-The programs use only what Morel executes today (EbpfOpcodes.def rows marked supported):
-64- and 32-bit ALU (add sub mul div mod or and xor lsh rsh arsh neg mov, immediate and
-register forms), lddw, exit, ja and every conditional jump in its JMP and JMP32 forms.
-No memory, calls, byte swaps, sdiv/smod or movsx. r1 holds the program's argument (the
-context value `morel run FILE.data N` passes); r10 is never touched; every other register
-is written before it is read.
+The base programs use the 64- and 32-bit ALU (add sub mul div mod or and xor lsh rsh arsh
+neg mov, immediate and register forms), lddw, exit, ja and every conditional jump in its
+JMP and JMP32 forms. `features` adds what newer Morel builds execute (diff.py probes the
+binary): sdiv/smod, movsx, byte swaps (le/be/bswap/swap), ja32, stack loads and stores
+(ldx, ldxs, st, stx on [r10-N] or a pointer copied from r10, rarely out of bounds) and
+atomics. No calls or legacy packet loads. r1 holds the program's argument (the context
+value `morel run FILE.data N` passes); r10 is only used as the stack pointer; every other
+register is written before it is read.
 
 Termination: loops are `mov rC, N; head: body; <step rC>; <jump back while rC in range>`
 where the counter register rC is read-only inside the body; every other jump goes forward,
@@ -15,11 +17,12 @@ to a label whose enclosing loops are a prefix of the jump's own (so no jump land
 loop, skipping its counter's initialisation). A forward jump may leave any number of
 structures (break), skip to a loop's latch (continue), or end the program.
 
-The reference interpreter (`evaluate`) implements RFC 9669 for that subset on the text
-syntax; `--check-suite DIR` runs it over the bpf_conformance *.data files it can handle
-and compares with their `-- result`.
+The reference interpreter (`evaluate`) implements RFC 9669 on the text syntax, in Morel's
+sandbox layout (memory = a zeroed 512-byte stack, then the input; r10 = 512);
+`--check-suite DIR` runs it over the bpf_conformance *.data files (all but the calls) and
+compares with their `-- result`.
 
-Usage: gen_ebpf.py --seed S [-o FILE.data]     (the argument, r1, is in a header comment)
+Usage: gen_ebpf.py --seed S [--features all|LIST] [-o FILE.data]   (r1 is in a header comment)
        gen_ebpf.py --eval FILE [R1]            (prints r0 as the reference computes it)
        gen_ebpf.py --check-suite DIR
 """
@@ -68,8 +71,9 @@ def imm_text(rng, value):
 class Gen:
     COUNTER_POOL = [9, 8, 7, 6]
 
-    def __init__(self, rng):
+    def __init__(self, rng, features=()):
         self.rng = rng
+        self.features = set(features)
         self.items = []        # ("insn", text) | ("label", name, loops) | ("fwd", text, loops)
         self.loops = []        # ids of the enclosing loops
         self.frozen = set()    # counter registers of the enclosing loops
@@ -111,7 +115,10 @@ class Gen:
     # ---- straight-line code ---------------------------------------------------------
     def alu(self):
         rng = self.rng
-        op = rng.choice(ALU_OPS + ["neg"] + ["add", "sub", "mov", "xor"])
+        ops = ALU_OPS + ["neg"] + ["add", "sub", "mov", "xor"]
+        if "sdiv" in self.features:
+            ops = ops + ["sdiv", "smod"]
+        op = rng.choice(ops)
         suffix = "32" if rng.random() < 0.4 else ""
         d = self.dst()
         if op == "neg":
@@ -144,10 +151,10 @@ class Gen:
         self.fuel -= 1
         if self.fuel <= 0 or depth > 5:
             return self.alu()
-        kind = weighted(self.rng, [(10, "alu"), (1.5, "lddw"), (3, "if"), (2, "ifelse"),
-                                   (2.5, "loop"), (2, "fwd"), (0.6, "ja"), (0.4, "exit"),
-                                   (0.6, "cexit"), (1, "anchor")])
-        getattr(self, "s_" + kind)(depth)
+        kinds = [(10, "alu"), (1.5, "lddw"), (3, "if"), (2, "ifelse"), (2.5, "loop"), (2, "fwd"),
+                 (0.6, "ja"), (0.4, "exit"), (0.6, "cexit"), (1, "anchor")]
+        kinds += [(w, k) for w, k, feature in EXTRA_STMTS if feature in self.features]
+        getattr(self, "s_" + weighted(self.rng, kinds))(depth)
 
     def stmts(self, depth, lo, hi):
         for _ in range(self.rng.randint(lo, hi)):
@@ -219,7 +226,81 @@ class Gen:
         self.items.append(("fwd", self.cond_jump("{T}"), tuple(self.loops)))
 
     def s_ja(self, depth):
-        self.items.append(("fwd", "ja {T}", tuple(self.loops)))
+        op = "ja32" if "ja32" in self.features and self.rng.random() < 0.5 else "ja"
+        self.items.append(("fwd", op + " {T}", tuple(self.loops)))
+
+    # ---- instructions behind feature flags (what newer Morel builds execute) ----------
+    def s_movsx(self, depth):
+        form = self.rng.choice(["movsx864", "movsx1664", "movsx3264", "movsx832", "movsx1632"])
+        self.emit(f"{form} %r{self.dst()}, %r{self.src()}")
+
+    def s_endian(self, depth):
+        kind = self.rng.choice(["le", "be", "bswap", "swap"])
+        self.emit(f"{kind}{self.rng.choice([16, 32, 64])} %r{self.dst()}")
+
+    def mem_operand(self, size):
+        """A stack address: mostly a few slots near r10 (so loads see earlier stores), the
+        bottom of a 512-byte stack, a pointer copied from r10, and rarely out of bounds (a
+        trap). Returns (operand, pointer register or None). The address itself never
+        reaches a result, so programs do not depend on where Morel puts the stack."""
+        rng = self.rng
+        r = rng.random()
+        if r < 0.015:
+            return rng.choice(["[%r10-32768]", "[%r10+0x7ff8]"]), None
+        slot = rng.choice([8, 8, 16, 16, 24, 32, 40, 64, 128, 512])
+        offset = -slot + rng.randrange(0, 8, size)
+        if r < 0.2:
+            free = [x for x in range(2, 10) if x not in self.frozen]
+            if free:
+                p = rng.choice(free)
+                split = rng.randrange(0, 8, size) if rng.random() < 0.5 else 0
+                self.emit(f"mov %r{p}, %r10")
+                self.emit(f"add %r{p}, {offset - split}")
+                return f"[%r{p}+{split}]", p
+        return f"[%r10{offset:+d}]", None
+
+    def data_src(self, pointer):
+        """A source register other than the pointer (whose value is an address)."""
+        r = self.src()
+        return r if r != pointer else (r + 1) % 10
+
+    def forget(self, pointer):
+        if pointer is not None:
+            self.emit(f"mov %r{pointer}, {imm_text(self.rng, self.imm())}")
+
+    def s_load(self, depth):
+        size = self.rng.choice(["b", "h", "w", "dw"])
+        signed_ = size != "dw" and self.rng.random() < 0.3
+        mem, pointer = self.mem_operand(SIZES[size])
+        d = self.dst()
+        self.emit(f"ldx{'s' if signed_ else ''}{size} %r{d}, {mem}")
+        if d != pointer:
+            self.forget(pointer)
+
+    def s_store(self, depth):
+        size = self.rng.choice(["b", "h", "w", "dw"])
+        mem, pointer = self.mem_operand(SIZES[size])
+        if self.rng.random() < 0.35:
+            self.emit(f"st{size} {mem}, {imm_text(self.rng, self.imm())}")
+        else:
+            self.emit(f"stx{size} {mem}, %r{self.data_src(pointer)}")
+        self.forget(pointer)
+
+    def s_atomic(self, depth):
+        rng = self.rng
+        w32 = rng.random() < 0.4
+        name = rng.choice(["add", "or", "and", "xor", "fetch add", "fetch or", "fetch and",
+                           "fetch xor", "xchg", "cmpxchg"])
+        mem, pointer = self.mem_operand(4 if w32 else 8)
+        writes_src = name.startswith("fetch") or name == "xchg"
+        src = self.dst() if writes_src else self.src()
+        if src == pointer:
+            src = 0 if name != "cmpxchg" else (pointer % 9) + 1
+            if src in self.frozen or src == pointer:
+                src = 0
+        self.emit(f"lock {name}{'32' if w32 else ''} {mem}, %r{src}")
+        self.forget(pointer)
+
 
     def s_exit(self, depth):
         self.emit("exit")
@@ -273,6 +354,12 @@ class Gen:
         return lines
 
 
+# Statements that only some Morel builds support: (weight, kind, feature).
+EXTRA_STMTS = [(1.5, "movsx", "movsx"), (1.5, "endian", "endian"), (3, "load", "mem"),
+               (3, "store", "mem"), (1.5, "atomic", "atomic")]
+FEATURES = ("sdiv", "movsx", "endian", "ja32", "mem", "atomic")
+
+
 def argument(rng):
     r = rng.random()
     if r < 0.3:
@@ -283,10 +370,11 @@ def argument(rng):
     return rng.getrandbits(64) - (1 << 63)
 
 
-def generate(seed):
-    """Returns dict(text, args): a .data file (the `-- asm` section) and [r1]."""
+def generate(seed, features=()):
+    """Returns dict(text, args): a .data file (the `-- asm` section) and [r1]. `features`
+    (a subset of FEATURES) enables the newer instructions."""
     rng = random.Random(seed)
-    lines = Gen(rng).program()
+    lines = Gen(rng, features).program()
     r1 = argument(rng)
     text = "-- asm\n" + "\n".join(lines) + "\n"
     return {"text": text, "args": [r1]}
@@ -305,11 +393,20 @@ def signed(v, bits):
 
 
 def parse_number(text):
-    return int(text, 0)
+    return int(text.replace(" ", ""), 0)
 
 
 class Unsupported(Exception):
     pass
+
+
+MEM_RE = re.compile(r"^\[\s*%r(\d+)\s*(?:([+-])\s*(0x[0-9a-fA-F]+|\d+))?\s*\]$")
+SIZES = {"b": 1, "h": 2, "w": 4, "dw": 8}
+
+
+def split_word(text):
+    parts = text.split(None, 1)
+    return (parts[0], parts[1] if len(parts) > 1 else "") if parts else ("", "")
 
 
 def assemble(text):
@@ -328,9 +425,17 @@ def assemble(text):
             line = m.group(2).strip()
             if not line:
                 continue
-        parts = line.split(None, 1)
-        op = parts[0]
-        args = [a.strip() for a in parts[1].split(",")] if len(parts) > 1 else []
+        op, rest = split_word(line)
+        if op == "lock":
+            word, rest = split_word(rest)
+            if word == "fetch":
+                word, rest = split_word(rest)
+                op = "lock fetch " + word
+            else:
+                op = "lock " + word
+        elif op == "call":
+            raise Unsupported("call")
+        args = [a.strip() for a in rest.split(",")] if rest.strip() else []
         insns.append((op, args))
     first_exit = next((i for i, (op, _) in enumerate(insns) if op == "exit"), None)
 
@@ -343,9 +448,9 @@ def assemble(text):
 
     out = []
     for i, (op, args) in enumerate(insns):
-        if op.startswith("j") and op != "ja":
+        if op.startswith("j") and op not in ("ja", "ja32"):
             out.append((op, args[:2] + [target(i, args[2])]))
-        elif op == "ja":
+        elif op in ("ja", "ja32"):
             out.append((op, [target(i, args[0])]))
         else:
             out.append((op, args))
@@ -358,81 +463,180 @@ def reg(text):
     return int(text[2:])
 
 
-def evaluate(text, r1=0, max_steps=10_000_000):
-    """Runs the program; returns r0 (unsigned 64-bit), or the string 'timeout'."""
+def sext(v, bits):
+    v &= (1 << bits) - 1
+    return v - (1 << bits) if v >> (bits - 1) else v
+
+
+def bswap(v, bits):
+    return int.from_bytes((v & ((1 << bits) - 1)).to_bytes(bits // 8, "little"), "big")
+
+
+class Trap(Exception):
+    pass
+
+
+STACK_SIZE = 512
+
+
+def evaluate(text, r1=0, max_steps=10_000_000, mem=None):
+    """Runs the program in Morel's eBPF sandbox layout (a zeroed 512-byte stack, r10 = 512,
+    then the input `mem`, r1 = its address and r2 = its length; without `mem`, r1 = the
+    argument). Returns r0 (unsigned 64-bit), or "timeout", or "trap oob"."""
     prog = assemble(text)
+    memory = bytearray(STACK_SIZE + len(mem or b""))
     r = [0] * 11
-    r[1] = r1 & M64
-    pc = 0
-    steps = 0
-    while True:
-        steps += 1
-        if steps > max_steps:
-            return "timeout"
-        op, args = prog[pc]
-        pc += 1
-        if op == "exit":
-            return r[0]
-        if op == "lddw":
-            r[reg(args[0])] = parse_number(args[1]) & M64
-            continue
-        if op == "ja":
-            pc = args[0]
-            continue
-        base = op[:-2] if op.endswith("32") else op
-        w32 = op.endswith("32")
-        if base in JUMP_OPS:
-            a = r[reg(args[0])]
-            b = r[reg(args[1])] if args[1].startswith("%") else sext32(parse_number(args[1])) & M64
-            bits = 32 if w32 else 64
-            if w32:
-                a, b = a & M32, b & M32
-            sa, sb = signed(a, bits), signed(b, bits)
-            taken = {"jeq": a == b, "jne": a != b, "jgt": a > b, "jge": a >= b, "jlt": a < b,
-                     "jle": a <= b, "jset": (a & b) != 0, "jsgt": sa > sb, "jsge": sa >= sb,
-                     "jslt": sa < sb, "jsle": sa <= sb}[base]
-            if taken:
-                pc = args[2]
-            continue
-        if base == "neg":
+    if mem is not None:
+        memory[STACK_SIZE:] = mem
+        r[1], r[2] = STACK_SIZE, len(mem)
+    else:
+        r[1] = r1 & M64
+    r[10] = STACK_SIZE
+
+    def address(operand, size):
+        m = MEM_RE.match(operand)
+        if not m:
+            raise Unsupported(operand)
+        offset = int(m.group(3), 0) if m.group(3) else 0
+        if m.group(2) == "-":
+            offset = -offset
+        at = (r[int(m.group(1))] + offset) & M64
+        if at + size > len(memory):
+            raise Trap("oob")
+        return at
+
+    def load(at, size):
+        return int.from_bytes(memory[at:at + size], "little")
+
+    def store(at, size, value):
+        memory[at:at + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+
+    pc = steps = 0
+    try:
+        while True:
+            steps += 1
+            if steps > max_steps:
+                return "timeout"
+            op, args = prog[pc]
+            pc += 1
+            if op == "exit":
+                return r[0]
+            if op == "lddw":
+                r[reg(args[0])] = parse_number(args[1]) & M64
+                continue
+            if op in ("ja", "ja32"):
+                pc = args[0]
+                continue
+            m = re.match(r"^(ldxs?|stx?)(b|h|w|dw)$", op)
+            if m:
+                size = SIZES[m.group(2)]
+                if m.group(1).startswith("ld"):
+                    value = load(address(args[1], size), size)
+                    if m.group(1) == "ldxs":
+                        value = sext(value, 8 * size) & M64
+                    r[reg(args[0])] = value
+                else:
+                    at = address(args[0], size)
+                    value = r[reg(args[1])] if m.group(1) == "stx" else parse_number(args[1])
+                    store(at, size, value)
+                continue
+            if op.startswith("lock "):
+                words = op.split()
+                name = words[-1]
+                w32 = name.endswith("32")
+                name = name[:-2] if w32 else name
+                size, mask = (4, M32) if w32 else (8, M64)
+                at = address(args[0], size)
+                s = reg(args[1])
+                old = load(at, size)
+                if name == "cmpxchg":
+                    if (r[0] & mask) == old:
+                        store(at, size, r[s])
+                    r[0] = old
+                    continue
+                if name == "xchg":
+                    store(at, size, r[s])
+                    r[s] = old
+                    continue
+                value = {"add": old + r[s], "or": old | r[s], "and": old & r[s],
+                         "xor": old ^ r[s]}[name]
+                store(at, size, value)
+                if words[1] == "fetch":
+                    r[s] = old
+                continue
+            m = re.match(r"^(le|be|bswap|swap)(16|32|64)$", op)
+            if m:
+                d, bits = reg(args[0]), int(m.group(2))
+                r[d] = r[d] & ((1 << bits) - 1) if m.group(1) == "le" else bswap(r[d], bits)
+                continue
+            m = re.match(r"^movsx(8|16|32)(32|64)$", op)
+            if m:
+                d, s = reg(args[0]), reg(args[1])
+                r[d] = sext(r[s], int(m.group(1))) & (M32 if m.group(2) == "32" else M64)
+                continue
+            base = op[:-2] if op.endswith("32") else op
+            w32 = op.endswith("32")
+            if base in JUMP_OPS:
+                a = r[reg(args[0])]
+                b = r[reg(args[1])] if args[1].startswith("%") else sext32(parse_number(args[1])) & M64
+                bits = 32 if w32 else 64
+                if w32:
+                    a, b = a & M32, b & M32
+                sa, sb = signed(a, bits), signed(b, bits)
+                taken = {"jeq": a == b, "jne": a != b, "jgt": a > b, "jge": a >= b, "jlt": a < b,
+                         "jle": a <= b, "jset": (a & b) != 0, "jsgt": sa > sb, "jsge": sa >= sb,
+                         "jslt": sa < sb, "jsle": sa <= sb}[base]
+                if taken:
+                    pc = args[2]
+                continue
+            if base == "neg":
+                d = reg(args[0])
+                r[d] = (-r[d]) & (M32 if w32 else M64)
+                continue
+            if base not in ALU_OPS and base not in ("sdiv", "smod"):
+                raise Unsupported(op)
             d = reg(args[0])
-            r[d] = (-r[d]) & (M32 if w32 else M64)
-            continue
-        if base not in ALU_OPS:
-            raise Unsupported(op)
-        d = reg(args[0])
-        if args[1].startswith("%"):
-            s = r[reg(args[1])]
-        else:
-            imm = parse_number(args[1])
-            s = (imm & M32) if w32 else (sext32(imm) & M64)
-        mask, bits = (M32, 32) if w32 else (M64, 64)
-        a, s = r[d] & mask, s & mask
-        if base == "add":
-            v = a + s
-        elif base == "sub":
-            v = a - s
-        elif base == "mul":
-            v = a * s
-        elif base == "div":
-            v = a // s if s else 0
-        elif base == "mod":
-            v = a % s if s else a
-        elif base == "or":
-            v = a | s
-        elif base == "and":
-            v = a & s
-        elif base == "xor":
-            v = a ^ s
-        elif base == "lsh":
-            v = a << (s & (bits - 1))
-        elif base == "rsh":
-            v = a >> (s & (bits - 1))
-        elif base == "arsh":
-            v = signed(a, bits) >> (s & (bits - 1))
-        else:  # mov
-            v = s
-        r[d] = v & mask
+            if args[1].startswith("%"):
+                s = r[reg(args[1])]
+            else:
+                imm = parse_number(args[1])
+                s = (imm & M32) if w32 else (sext32(imm) & M64)
+            mask, bits = (M32, 32) if w32 else (M64, 64)
+            a, s = r[d] & mask, s & mask
+            if base == "add":
+                v = a + s
+            elif base == "sub":
+                v = a - s
+            elif base == "mul":
+                v = a * s
+            elif base == "div":
+                v = a // s if s else 0
+            elif base == "mod":
+                v = a % s if s else a
+            elif base in ("sdiv", "smod"):
+                sa, ss = signed(a, bits), signed(s, bits)
+                if ss == 0:
+                    v = 0 if base == "sdiv" else a
+                else:
+                    q = abs(sa) // abs(ss) * (1 if (sa < 0) == (ss < 0) else -1)
+                    v = q if base == "sdiv" else sa - q * ss
+            elif base == "or":
+                v = a | s
+            elif base == "and":
+                v = a & s
+            elif base == "xor":
+                v = a ^ s
+            elif base == "lsh":
+                v = a << (s & (bits - 1))
+            elif base == "rsh":
+                v = a >> (s & (bits - 1))
+            elif base == "arsh":
+                v = signed(a, bits) >> (s & (bits - 1))
+            else:  # mov
+                v = s
+            r[d] = v & mask
+    except Trap as t:
+        return f"trap {t}"
 
 
 def check_suite(directory):
@@ -440,18 +644,18 @@ def check_suite(directory):
     checked, failures = 0, []
     for path in sorted(glob.glob(os.path.join(directory, "*.data"))):
         text = open(path).read()
-        if "-- mem" in text or "-- result" not in text:
-            continue
         m = re.search(r"^-- result\s*\n\s*(\S+)", text, re.M)
         if not m:
             continue
+        mem = re.search(r"^-- mem\s*\n(.*?)(?=^--|\Z)", text, re.M | re.S)
+        data = bytes.fromhex("".join(mem.group(1).split())) if mem else None
         try:
-            got = evaluate(text, 0)
+            got = evaluate(text, 0, mem=data)
         except (Unsupported, ValueError, IndexError, KeyError):
             continue
         checked += 1
         if got != int(m.group(1), 0):
-            failures.append(f"{os.path.basename(path)}: expected {m.group(1)}, got {got:#x}")
+            failures.append(f"{os.path.basename(path)}: expected {m.group(1)}, got {got}")
     return checked, failures
 
 
@@ -461,6 +665,8 @@ def main():
     ap.add_argument("-o", "--output")
     ap.add_argument("--eval", nargs="+", metavar=("FILE", "R1"))
     ap.add_argument("--check-suite", metavar="DIR")
+    ap.add_argument("--features", default="",
+                    help="comma-separated: " + ",".join(FEATURES) + " (or 'all')")
     opts = ap.parse_args()
     if opts.check_suite:
         checked, failures = check_suite(opts.check_suite)
@@ -471,7 +677,8 @@ def main():
         result = evaluate(open(opts.eval[0]).read(), r1)
         print(result if isinstance(result, str) else hex(result))
         return
-    prog = generate(opts.seed)
+    features = FEATURES if opts.features == "all" else [f for f in opts.features.split(",") if f]
+    prog = generate(opts.seed, features)
     text = f"# seed: {opts.seed}\n# r1: {prog['args'][0]}\n" + prog["text"]
     if opts.output:
         with open(opts.output, "w") as f:

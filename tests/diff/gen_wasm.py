@@ -23,21 +23,32 @@ parameter that is read-only and recurse only when it is positive, passing depth 
 A cost estimate (instructions times loop trip counts, plus callee costs) bounds the
 work per module.
 
-Extending the subset: add an entry to EXPR_TABLE / STMT_TABLE (one row per instruction
-family: which types it produces, its weight, the function that emits it), and a value
-type to TYPES if needed. Memory, globals, floats, tables and br_table are not emitted
-because Morel rejects them today.
+With the "float" feature (diff.py turns it on when the binary runs f32/f64), f32/f64
+values appear everywhere but in main's signature: constants (NaNs with payloads, -0,
+infinities, denormals, integer boundaries), unary and binary float operators,
+comparisons and every conversion (trapping and saturating truncations, convert,
+promote/demote, reinterpret). NaN bits, which implementations may choose, never reach a
+result: a value is canonicalised before reinterpret and before copysign takes its sign.
 
-Usage: gen_wasm.py --seed S [-o FILE.wat]   (the arguments are printed in a header comment)
+Extending the subset: add an entry to EXPR_TABLE / STMT_TABLE (one row per instruction
+family: which types it produces, its weight, the function that emits it, a precondition),
+and a value type to ALL if needed. Memory, globals, tables and br_table are not emitted
+yet.
+
+Usage: gen_wasm.py --seed S [--features float] [-o FILE.wat]   (the arguments are in a header comment)
 """
 
 import argparse
 import random
+import struct
 import sys
 
-I32, I64 = "i32", "i64"
-TYPES = (I32, I64)
-BITS = {I32: 32, I64: 64}
+I32, I64, F32, F64 = "i32", "i64", "f32", "f64"
+TYPES = (I32, I64)            # the integer types (always generated)
+FLOATS = (F32, F64)           # with the "float" feature
+ALL = TYPES + FLOATS
+BITS = {I32: 32, I64: 64, F32: 32, F64: 64}
+SAME_WIDTH = {F32: I32, F64: I64, I32: F32, I64: F64}
 
 
 def wrap_signed(value, t):
@@ -75,6 +86,15 @@ DIVREM = {t: [f"{t}.{op}" for op in ("div_s", "div_u", "rem_s", "rem_u")] for t 
 RELOPS = {t: [f"{t}.{op}" for op in ("eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u",
                                      "ge_s", "ge_u")] for t in TYPES}
 
+FLOAT_EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1.5, 2.5, -2.5, 3.0, 0.1, 1e10, -1e10,
+               2.0 ** 31, -(2.0 ** 31), 2.0 ** 31 - 1, 2.0 ** 32, 2.0 ** 32 - 1, 2.0 ** 63,
+               -(2.0 ** 63), 2.0 ** 64, 4294967296.5, 2147483647.5, -2147483648.5, 1e-40,
+               5e-324, 1.17549435e-38, 3.4028234663852886e38, 1.7976931348623157e308,
+               float("inf"), float("-inf"), float("nan"), "-nan", "nan:0x200000", "nan:0x1"]
+FUNOPS = ["abs", "neg", "sqrt", "ceil", "floor", "trunc", "nearest"]
+FBINOPS = ["add", "sub", "mul", "div", "min", "max", "copysign"]
+FRELOPS = ["eq", "ne", "lt", "gt", "le", "ge"]
+
 MAX_DEPTH = 7          # expression nesting before only leaves are produced
 MAX_LOOP_MULT = 96     # product of the trip counts of nested loops
 MODULE_BUDGET = 2000000  # estimated instructions executed by one call of main
@@ -83,7 +103,20 @@ MODULE_BUDGET = 2000000  # estimated instructions executed by one call of main
 HOT_BUDGET = 8000000
 
 
+def float_value(rng, zero_bias):
+    r = rng.random()
+    if r < zero_bias:
+        return rng.choice([0.0, -0.0])
+    if r < 0.7:
+        return rng.choice(FLOAT_EDGES)
+    if r < 0.85:
+        return float(rng.randint(-20, 20)) / rng.choice([1, 2, 4, 3])
+    return rng.uniform(-1e6, 1e6)
+
+
 def const_value(rng, t, zero_bias=0.25):
+    if t in FLOATS:
+        return float_value(rng, zero_bias)
     r = rng.random()
     if r < zero_bias:
         return 0
@@ -95,7 +128,35 @@ def const_value(rng, t, zero_bias=0.25):
 
 
 def const(t, value):
+    if t in FLOATS:
+        if isinstance(value, str):
+            return f"{t}.const {value}"
+        if value != value:
+            return f"{t}.const nan"
+        if value in (float("inf"), float("-inf")):
+            return f"{t}.const {'-' if value < 0 else ''}inf"
+        if t == F32:
+            try:
+                value = struct.unpack("<f", struct.pack("<f", value))[0]
+            except OverflowError:
+                return f"{t}.const {'-' if value < 0 else ''}inf"
+        return f"{t}.const {float(value).hex()}"
     return f"{t}.const {wrap_signed(value, t)}"
+
+
+def convert(src, dst, rng):
+    """Instructions turning a value of type src into one of type dst without trapping (and
+    without exposing NaN bits, which implementations may choose freely)."""
+    if src == dst:
+        return []
+    if src in TYPES and dst in TYPES:
+        return ["i32.wrap_i64"] if dst == I32 else [rng.choice(["i64.extend_i32_s",
+                                                                  "i64.extend_i32_u"])]
+    if src in TYPES:
+        return [f"{dst}.convert_{src}_{rng.choice('su')}"]
+    if dst in TYPES:
+        return [f"{dst}.trunc_sat_{src}_{rng.choice('su')}"]
+    return ["f64.promote_f32"] if dst == F64 else ["f32.demote_f64"]
 
 
 def weighted(rng, entries):
@@ -137,8 +198,9 @@ class Sig:
 class FuncGen:
     """Generates one function body as flat text instructions, one per line."""
 
-    def __init__(self, rng, sigs, sig, fuel, budget):
+    def __init__(self, rng, sigs, sig, fuel, budget, vtypes=TYPES):
         self.rng = rng
+        self.vtypes = vtypes
         self.sigs = sigs
         self.sig = sig
         self.locals = list(sig.params)
@@ -151,7 +213,7 @@ class FuncGen:
         self.self_rate = 0      # self-calls per invocation (times loop multipliers)
         self.next_label = 0
         for _ in range(rng.randint(0, 4) if rng.random() < 0.8 else rng.randint(5, 16)):
-            self.new_local(rng.choice(TYPES))
+            self.new_local(rng.choice(vtypes))
 
     # ---- locals and labels -------------------------------------------------------
     def local_name(self, index):
@@ -195,7 +257,7 @@ class FuncGen:
         self.cost += units * self.mult
 
     def random_types(self, lo, hi):
-        return [self.rng.choice(TYPES) for _ in range(self.rng.randint(lo, hi))]
+        return [self.rng.choice(self.vtypes) for _ in range(self.rng.randint(lo, hi))]
 
     # ---- expressions: each pushes exactly one value of type t ------------------------
     def expr(self, t, depth):
@@ -238,24 +300,29 @@ class FuncGen:
         same = [i for i in temps if self.locals[i] == t]
         if len(same) >= 2 and self.rng.random() < 0.5:
             a, b = self.rng.sample(same, 2)
-            op = self.rng.choice(BINOPS[t])
+            op = self.rng.choice(BINOPS[t] if t in TYPES else [f"{t}.{o}" for o in FBINOPS[:-1]])
             return out + [f"local.get {self.local_name(a)}", f"local.get {self.local_name(b)}", op]
         if same:
             return out + [f"local.get {self.local_name(self.rng.choice(same))}"]
         other = self.rng.choice(temps)
         out.append(f"local.get {self.local_name(other)}")
-        if t == I32:
-            out.append("i32.wrap_i64")
-        else:
-            out.append(self.rng.choice(["i64.extend_i32_s", "i64.extend_i32_u"]))
-        return out
+        return out + convert(self.locals[other], t, self.rng)
 
     def cond(self, depth):
         """An i32 used as a condition: compares, eqz, constants, saved flags."""
         rng = self.rng
-        kind = weighted(rng, [(6, "cmp"), (3, "cmp_const"), (3, "eqz"), (1, "eqz_cmp"),
-                              (1.5, "const"), (1.5, "const_cmp"), (2, "expr"), (1, "flag"),
-                              (1, "and_or")])
+        kinds = [(6, "cmp"), (3, "cmp_const"), (3, "eqz"), (1, "eqz_cmp"), (1.5, "const"),
+                 (1.5, "const_cmp"), (2, "expr"), (1, "flag"), (1, "and_or")]
+        if F32 in self.vtypes:
+            kinds.append((3, "fcmp"))
+        kind = weighted(rng, kinds)
+        if kind == "fcmp":
+            t = rng.choice(FLOATS)
+            a = self.expr(t, depth)
+            b = self.operand(t, depth, 0.5)
+            if rng.random() < 0.3:
+                a, b = b, a
+            return a + b + [f"{t}.{rng.choice(FRELOPS)}"]
         if kind in ("cmp", "cmp_const"):
             t = rng.choice(TYPES)
             a = self.expr(t, depth)
@@ -303,7 +370,7 @@ class FuncGen:
         return out
 
     def stmt_set(self, depth):
-        t = self.rng.choice(TYPES)
+        t = self.rng.choice(self.vtypes)
         targets = self.locals_of(t, writable=True)
         if not targets:
             targets = [self.new_local(t)]
@@ -315,7 +382,8 @@ class FuncGen:
         lines and how many leading results are already on the stack."""
         if len(params) == 1 and results and results[0] == params[0] and self.rng.random() < 0.6:
             t = params[0]
-            op = self.rng.choice(BINOPS[t] + SHIFTS[t])
+            op = self.rng.choice(BINOPS[t] + SHIFTS[t] if t in TYPES else
+                                 [f"{t}.{o}" for o in ("add", "sub", "mul", "min", "max")])
             return self.expr(t, depth) + [op], 1
         out = []
         for p in reversed(params):
@@ -644,12 +712,60 @@ class FuncGen:
         return out + [f"local.get {fname}", f"if {label.name} (result {t})"] + then + \
             ["else"] + els + ["end"]
 
+    # ---- floats (the "float" feature) -------------------------------------------------
+    def canonical(self, t, lines):
+        """The value of `lines` with any NaN replaced by the canonical NaN, for where NaN bits
+        would become observable (reinterpret, copysign's sign)."""
+        tmp = self.local_name(self.new_local(t))
+        return [f"{t}.const nan"] + lines + [f"local.tee {tmp}", f"local.get {tmp}",
+                                                f"local.get {tmp}", f"{t}.ne", "select"]
+
+    def gen_funop(self, t, depth):
+        return self.expr(t, depth) + [f"{t}.{self.rng.choice(FUNOPS)}"]
+
+    def gen_fbinop(self, t, depth):
+        op = self.rng.choice(FBINOPS)
+        a, b = self.expr(t, depth), self.operand(t, depth, 0.35)
+        if op == "copysign":
+            b = self.canonical(t, b)
+        return a + b + [f"{t}.{op}"]
+
+    def gen_fconvert(self, t, depth):
+        """A float from an integer (convert, reinterpret) or from the other float type."""
+        rng = self.rng
+        kind = rng.randrange(3)
+        if kind == 0:
+            src = rng.choice(TYPES)
+            return self.expr(src, depth) + [f"{t}.convert_{src}_{rng.choice('su')}"]
+        if kind == 1:
+            src = SAME_WIDTH[t]
+            return self.expr(src, depth) + [f"{t}.reinterpret_{src}"]
+        other = F64 if t == F32 else F32
+        return self.expr(other, depth) + convert(other, t, rng)
+
+    def gen_ftrunc(self, t, depth):
+        """An integer from a float: trapping trunc, saturating trunc, or the bits."""
+        rng = self.rng
+        src = rng.choice(FLOATS)
+        kind = rng.random()
+        if kind < 0.4:
+            # Mostly in range (clamped with min/max), so that not every module traps.
+            value = self.expr(src, depth)
+            if rng.random() < 0.7:
+                value += [const(src, -1e9 if t == I32 else -1e18), f"{src}.max",
+                          const(src, 1e9 if t == I32 else 1e18), f"{src}.min"]
+            return value + [f"{t}.trunc_{src}_{rng.choice('su')}"]
+        if kind < 0.8:
+            return self.expr(src, depth) + [f"{t}.trunc_sat_{src}_{rng.choice('su')}"]
+        src = SAME_WIDTH[t]
+        return self.canonical(src, self.expr(src, depth)) + [f"{t}.reinterpret_{src}"]
+
     # ---- statements ------------------------------------------------------------------
     def s_set(self, depth):
         return self.stmt_set(depth)
 
     def s_drop(self, depth):
-        return self.expr(self.rng.choice(TYPES), depth) + ["drop"]
+        return self.expr(self.rng.choice(self.vtypes), depth) + ["drop"]
 
     def s_block(self, depth):
         return self.gen_block(None, depth)
@@ -726,6 +842,10 @@ class FuncGen:
         return out
 
 
+def floats(g):
+    return F32 in g.vtypes
+
+
 def has_locals(t):
     return lambda g: bool(g.locals_of(t))
 
@@ -736,9 +856,9 @@ def in_loop(g):
 
 # One row per instruction family: (types produced, weight, generator, precondition).
 EXPR_TABLE = [
-    (TYPES, 10, FuncGen.gen_const, None),
-    (TYPES, 10, FuncGen.gen_local_get, None),
-    (TYPES, 3, FuncGen.gen_tee, None),
+    (ALL, 10, FuncGen.gen_const, None),
+    (ALL, 10, FuncGen.gen_local_get, None),
+    (ALL, 3, FuncGen.gen_tee, None),
     (TYPES, 5, FuncGen.gen_unop, None),
     (TYPES, 12, FuncGen.gen_binop, None),
     (TYPES, 5, FuncGen.gen_shift, None),
@@ -746,16 +866,20 @@ EXPR_TABLE = [
     ((I32,), 10, FuncGen.gen_compare, None),
     ((I32,), 3, FuncGen.gen_eqz, None),
     (TYPES, 4, FuncGen.gen_convert, None),
-    (TYPES, 12, FuncGen.gen_select, None),
-    (TYPES, 3, FuncGen.gen_flag_later, None),
-    (TYPES, 3, FuncGen.gen_block, None),
-    (TYPES, 4, FuncGen.gen_if, None),
-    (TYPES, 2.5, FuncGen.gen_loop, None),
-    (TYPES, 4, FuncGen.gen_br_if_value, None),
-    (TYPES, 0.7, FuncGen.gen_br, None),
-    (TYPES, 0.4, FuncGen.gen_return, None),
-    (TYPES, 0.2, FuncGen.gen_unreachable, None),
-    (TYPES, 4, FuncGen.gen_call, None),
+    (ALL, 12, FuncGen.gen_select, None),
+    (ALL, 3, FuncGen.gen_flag_later, None),
+    (ALL, 3, FuncGen.gen_block, None),
+    (ALL, 4, FuncGen.gen_if, None),
+    (ALL, 2.5, FuncGen.gen_loop, None),
+    (ALL, 4, FuncGen.gen_br_if_value, None),
+    (ALL, 0.7, FuncGen.gen_br, None),
+    (ALL, 0.4, FuncGen.gen_return, None),
+    (ALL, 0.2, FuncGen.gen_unreachable, None),
+    (ALL, 4, FuncGen.gen_call, None),
+    (FLOATS, 5, FuncGen.gen_funop, None),
+    (FLOATS, 10, FuncGen.gen_fbinop, None),
+    (FLOATS, 4, FuncGen.gen_fconvert, None),
+    (TYPES, 3, FuncGen.gen_ftrunc, floats),
 ]
 
 # Statements: (weight, generator, precondition).
@@ -774,9 +898,11 @@ STMT_TABLE = [
 ]
 
 
-def generate(seed):
-    """Returns dict(wat, args, params, results, iterations)."""
+def generate(seed, features=()):
+    """Returns dict(wat, args, params, results, iterations). `features` may hold "float"
+    (f32/f64 values, operators and conversions; only where Morel has them)."""
     rng = random.Random(seed)
+    vtypes = ALL if "float" in features else TYPES
     nfuncs = weighted(rng, [(2, 1), (3, 2), (3, 3), (2, 4), (1, 5)])
     iterations = weighted(rng, [(3, 1), (4, rng.randint(2, 5)), (3, rng.randint(6, 40)),
                                 (3, rng.randint(8000, 40000))])
@@ -784,10 +910,10 @@ def generate(seed):
     sigs = []
     for i in range(nfuncs):
         nparams = rng.randint(1 if i == 0 else 0, 4) if rng.random() < 0.85 else rng.randint(5, 12)
-        params = [rng.choice(TYPES) for _ in range(nparams)]
+        params = [rng.choice(TYPES if i == 0 else vtypes) for _ in range(nparams)]
         nresults = weighted(rng, [(16, 1), (3, 2), (1, 3)]) if i == 0 else \
             weighted(rng, [(2, 0), (12, 1), (4, 2), (1, 3), (1, 5)])
-        results = [rng.choice(TYPES) for _ in range(nresults)]
+        results = [rng.choice(TYPES if i == 0 else vtypes) for _ in range(nresults)]
         recursive = i > 0 and rng.random() < 0.35
         depth_max = 0
         if recursive:
@@ -801,7 +927,7 @@ def generate(seed):
         fuel = rng.choice([15, 30, 60, 100, 160, 300]) if iterations < 1000 else \
             rng.choice([8, 15, 30, 60])
         for attempt in range(6):
-            g = FuncGen(rng, sigs, sig, fuel, budget)
+            g = FuncGen(rng, sigs, sig, fuel, budget, vtypes)
             lines = g.body()
             cost = g.cost + 1
             if sig.recursive:
@@ -810,7 +936,7 @@ def generate(seed):
                 break
             fuel = max(3, fuel // 2)
         else:
-            g = FuncGen(rng, sigs, sig, 0, budget)
+            g = FuncGen(rng, sigs, sig, 0, budget, vtypes)
             g.locals = list(sig.params)
             lines = g.values(sig.results, MAX_DEPTH)
             cost = len(lines) + 1
@@ -887,8 +1013,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seed", default="0")
     ap.add_argument("-o", "--output")
+    ap.add_argument("--features", default="", help="comma-separated: float")
     opts = ap.parse_args()
-    prog = generate(opts.seed)
+    prog = generate(opts.seed, [f for f in opts.features.split(",") if f])
     text = (f";; seed: {opts.seed}\n;; args: {' '.join(map(str, prog['args']))}\n"
             f";; main: ({' '.join(prog['params'])}) -> ({' '.join(prog['results'])}), "
             f"calls $f0 {prog['iterations']} times\n" + prog["wat"])

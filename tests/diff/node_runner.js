@@ -16,7 +16,10 @@ function trapKind(e) {
   if (e instanceof RangeError && /call stack/i.test(m)) return 'trap stack';
   if (e instanceof WebAssembly.RuntimeError) {
     if (/divide by zero|remainder by zero/.test(m)) return 'trap div0';
-    if (/divide result unrepresentable|integer overflow/.test(m)) return 'trap overflow';
+    // Failed float truncations count as overflows (V8 does not tell NaN from out of range).
+    if (/divide result unrepresentable|integer overflow|float unrepresentable/.test(m)) {
+      return 'trap overflow';
+    }
     if (/unreachable/.test(m)) return 'trap unreachable';
   }
   return 'trap other: ' + (e && e.constructor ? e.constructor.name : 'Error') + ': ' + m;

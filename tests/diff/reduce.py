@@ -48,6 +48,7 @@ class Oracle:
         self.target = None
         self.tries = 0
         self.any_crash = False
+        self.flaky, self.runs, self.flags = None, 0, None
 
     def outcomes(self, text, stop_early=False):
         """Each mode's outcome; None if the program is not valid. With stop_early, stops at
@@ -87,7 +88,34 @@ class Oracle:
             out["reference"] = diff.ref_ebpf(text, self.args[0])[0]
         return out
 
+    def flaky_interesting(self, text):
+        """--flaky MODE: some of `runs` runs of MODE disagree with the interpreter."""
+        self.tries += 1
+        ext = ".wat" if self.lang == "wasm" else ".data"
+        src = os.path.join(self.workdir, "cand" + ext)
+        with open(src, "w") as f:
+            f.write(text)
+        program = src
+        if self.lang == "wasm":
+            program = os.path.join(self.workdir, "cand.wasm")
+            if subprocess.run(["wat2wasm", src, "-o", program], capture_output=True).returncode:
+                return False
+        flags = dict(diff.ALL_MODES)
+        expected, _, _ = diff.run_morel(self.morel, flags["interp"], self.lang, program,
+                                        self.args, timeout=REDUCE_TIMEOUT)
+        if kind(expected) != kind(self.target["interp"]):
+            return False
+        mode_flags = self.flags if self.flags is not None else flags[self.flaky]
+        for _ in range(self.runs):
+            got, _, _ = diff.run_morel(self.morel, mode_flags, self.lang, program,
+                                       self.args, timeout=REDUCE_TIMEOUT)
+            if got != expected and kind(got) in ("ok", "trap"):
+                return True
+        return False
+
     def interesting(self, text):
+        if self.flaky:
+            return self.flaky_interesting(text)
         out = self.outcomes(text, stop_early=True)
         if out is None or set(out) != set(self.target):
             return False
@@ -107,10 +135,10 @@ class Oracle:
 # Wasm text edits. The text is normalised so that every instruction sits on its own line
 # and closing parentheses of functions and the module are lines of their own.
 
-VALUE_RE = re.compile(r"^(i32|i64)\.")
+VALUE_RE = re.compile(r"^(i32|i64|f32|f64)\.")
 BINARY = ("add", "sub", "mul", "div_s", "div_u", "rem_s", "rem_u", "and", "or", "xor", "shl",
           "shr_s", "shr_u", "rotl", "rotr", "eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s",
-          "le_u", "ge_s", "ge_u")
+          "le_u", "ge_s", "ge_u", "div", "min", "max", "copysign", "lt", "gt", "le", "ge")
 
 
 def normalise(text):
@@ -135,7 +163,8 @@ def normalise(text):
                 lines.append(stripped)
             continue
         body = stripped[:len(stripped) - closing] if closing else stripped
-        lines.append(body.rstrip())
+        if body.strip():
+            lines.append(body.rstrip())
         lines += [")"] * closing
     return lines
 
@@ -254,14 +283,15 @@ def wasm_candidates(lines):
             t, name = op.split(".", 1)
             if name in BINARY:
                 yield rest[0] + ["drop"] + rest[1]
-            elif name in ("eqz",):
-                yield rest[0] + ["drop", "i32.const 0"] + rest[1]
-            elif name in ("wrap_i64",):
-                yield rest[0] + ["drop", "i32.const 0"] + rest[1]
-            elif name.startswith("extend_i32"):
-                yield rest[0] + ["drop", "i64.const 0"] + rest[1]
+                if name in ("eq", "ne", "lt", "gt", "le", "ge") or name[:2] in ("lt", "gt", "le",
+                                                                                  "ge"):
+                    yield rest[0] + ["drop", "drop", "i32.const 0"] + rest[1]
             else:
+                # A unary operator: gone (same type in and out) or replaced by a zero of
+                # its result type (conversions, eqz, compares).
                 yield rest[0] + rest[1]
+                result = "i32" if name == "eqz" else t
+                yield rest[0] + ["drop", f"{result}.const 0"] + rest[1]
     # Short windows (e.g. a constant and the drop of it).
     for width in (2, 3, 4):
         for i in range(len(lines) - width + 1):
@@ -321,13 +351,19 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("dir")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--flaky", metavar="MODE",
+                    help="for a divergence that comes and goes: keep a candidate when one of "
+                         "--runs runs of MODE disagrees with the interpreter")
+    ap.add_argument("--runs", type=int, default=100)
+    ap.add_argument("--flags", help="with --flaky: run the mode with these morel flags instead "
+                                    "(e.g. ones that make the failure deterministic)")
     ap.add_argument("--any-crash", action="store_true",
                     help="accept any crash (signal or exit code) where the original crashed")
     opts = ap.parse_args()
     d = os.path.abspath(opts.dir)
     meta = json.load(open(os.path.join(d, "meta.json")))
     lang = meta["lang"]
-    modes = [(m, f) for m, f in diff.MODES + [diff.STRESS_MODE]
+    modes = [(m, f) for m, f in diff.ALL_MODES
              if m in meta.get("modes", [m for m, _ in diff.MODES])]
     morel = os.environ.get("MOREL", os.path.join(diff.REPO, "build", "bin", "morel"))
     workdir = tempfile.mkdtemp(prefix="reduce-")
@@ -346,7 +382,13 @@ def main():
             cands = ebpf_candidates
         oracle.any_crash = opts.any_crash
         oracle.target = oracle.outcomes(render_fn(lines))
-        if oracle.target is None or len(set(oracle.target.values())) == 1:
+        if opts.flaky:
+            oracle.flaky, oracle.runs = opts.flaky, opts.runs
+            oracle.flags = opts.flags.split() if opts.flags else None
+            if not oracle.interesting(render_fn(lines)):
+                print(f"no disagreement of {opts.flaky} in {opts.runs} runs")
+                return 1
+        elif oracle.target is None or len(set(oracle.target.values())) == 1:
             print("the program does not diverge (any more):", oracle.target)
             return 1
         log(f"reducing {len(lines)} lines: {oracle.target}")

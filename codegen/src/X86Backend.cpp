@@ -318,10 +318,16 @@ class Lowering {
       case Op::TruncS: case Op::TruncU: return lowerTrunc(n);
       case Op::Promote: cc_.cvtss2sd(xmm(n), xmm(n->input(0))); return;
       case Op::Demote: cc_.cvtsd2ss(xmm(n), xmm(n->input(0))); return;
-      case Op::Bits:
-        if (n->type() == Type::I32) cc_.movd(reg(n).r32(), xmm(n->input(0)));
-        else cc_.movq(reg(n), xmm(n->input(0)));
+      case Op::Bits: {
+        // Through a fresh XMM register: asmjit's allocator rewrites a spilled
+        // source of `movd r32, xmm` into `movd r32, m32`, which encodes as a
+        // load into an XMM register and leaves the GP destination unwritten.
+        x86::Xmm source = newXmm(n->input(0)->type());
+        cc_.movaps(source, xmm(n->input(0)));
+        if (n->type() == Type::I32) cc_.movd(reg(n).r32(), source);
+        else cc_.movq(reg(n), source);
         return;
+      }
       case Op::FromBits:
         if (n->type() == Type::F32) cc_.movd(xmm(n), reg(n->input(0)).r32());
         else cc_.movq(xmm(n), reg(n->input(0)));

@@ -1,6 +1,7 @@
 #pragma once
 // A WebAssembly function's root: the frame layout (parameters, locals, then the
 // operand stack) and the function-body label.
+#include <algorithm>
 #include <vector>
 
 #include "morel/framework/ControlNodes.h"
@@ -17,7 +18,9 @@ class WasmRootNode final : public InterpretedRoot<WasmRootNode> {
 
   void setBody(WasmStmt* body, uint32_t stackHeight) {
     body_ = adopt(body);
-    frame_.add(SlotKind::Temporary, stackHeight);
+    // The results are read from the slots at height 0 even when the body never
+    // pushes them (it always traps): they must exist.
+    frame_.add(SlotKind::Temporary, std::max(stackHeight, resultCount()));
   }
   WasmStmt* body() const { return body_; }
 

@@ -127,8 +127,21 @@ Result<Value> Context::eval(const Source& source) {
   auto loaded = std::make_unique<Loaded>();
   Value v;
   if (source.language() == "wasm") {
-    auto instance = wasm::WasmInstance::instantiate(source.bytes(), *runtime_);
-    if (!instance) return std::unexpected(instance.error());
+    wasm::WasmInstance::Options options;
+    options.imports = [this](std::string_view moduleName) -> const wasm::WasmInstance* {
+      auto it = registered_.find(moduleName);
+      return it == registered_.end() ? nullptr : loaded_[it->second]->wasm.get();
+    };
+    std::unique_ptr<wasm::WasmInstance> failed;
+    options.failedInstance = &failed;
+    auto instance = wasm::WasmInstance::instantiate(source.bytes(), *runtime_, options);
+    if (!instance) {
+      if (failed) {  // tables of other modules may refer to its functions: keep it
+        loaded->wasm = std::move(failed);
+        loaded_.push_back(std::move(loaded));
+      }
+      return std::unexpected(instance.error());
+    }
     loaded->wasm = std::move(*instance);
     v.data_ = Value::Module{this, loaded_.size()};
   } else if (source.language() == "ebpf") {
@@ -148,6 +161,27 @@ Result<Value> Context::eval(const Source& source) {
     return fail("unknown language", 0, Diagnostic::Unit::Byte, source.language());
   }
   loaded_.push_back(std::move(loaded));
+  return v;
+}
+
+Result<void> Context::registerModule(const std::string& name, const Value& module) {
+  auto* m = std::get_if<Value::Module>(&module.data_);
+  if (m == nullptr || m->context != this)
+    return fail("argument error", 0, Diagnostic::Unit::Byte, "not a Wasm module of this context");
+  registered_[name] = m->index;
+  return {};
+}
+
+Result<Value> Context::addBuiltinModule(std::string_view name) {
+  if (name != "spectest")
+    return fail("unknown module", 0, Diagnostic::Unit::Byte,
+                absl::StrCat("no built-in module \"", std::string(name), "\" (there is \"spectest\")"));
+  auto loaded = std::make_unique<Loaded>();
+  loaded->wasm = wasm::WasmInstance::spectest(*runtime_);
+  Value v;
+  v.data_ = Value::Module{this, loaded_.size()};
+  loaded_.push_back(std::move(loaded));
+  registered_[std::string(name)] = loaded_.size() - 1;
   return v;
 }
 
@@ -235,6 +269,11 @@ Value Value::getMember(std::string_view name) const {
   auto* m = std::get_if<Module>(&data_);
   if (m == nullptr) return {};
   const wasm::WasmInstance& instance = *m->context->loaded_[m->index]->wasm;
+  const wasm::Export* e = instance.findExport(name);
+  if (e != nullptr && e->kind == wasm::ExternalKind::Global) {
+    const wasm::WasmGlobal& g = *instance.global(e->index);
+    return fromRawResult(valueTypeOf(g.type.type), g.raw());
+  }
   CallTarget* target = instance.exportedFunction(name);
   if (target == nullptr) return {};
   const wasm::FuncType& type = *instance.exportedType(name);
@@ -250,7 +289,7 @@ std::vector<std::string> Value::getMemberKeys() const {
   std::vector<std::string> keys;
   if (auto* m = std::get_if<Module>(&data_))
     for (const auto& e : m->context->loaded_[m->index]->wasm->module().exports)
-      if (e.kind == wasm::ExternalKind::Func) keys.push_back(e.name);
+      if (e.kind == wasm::ExternalKind::Func || e.kind == wasm::ExternalKind::Global) keys.push_back(e.name);
   return keys;
 }
 

@@ -1,5 +1,5 @@
-// Decodes the WebAssembly binary format for Morel's subset: type, function, export and code
-// sections (custom sections are skipped). Every rejection carries the spec's category and the
+// Decodes the WebAssembly binary format for Morel's subset: every section of WebAssembly 2.0
+// (custom sections are skipped); element segments of function indices only. Every rejection carries the spec's category and the
 // byte offset of the offending byte; the decoder never reads outside `bytes`.
 #include <array>
 #include <cstddef>
@@ -27,11 +27,14 @@ namespace {
 
 constexpr uint32_t kMagic = 0x6d736100;  // "\0asm" read little-endian
 constexpr uint32_t kVersion = 1;
-constexpr uint8_t kFuncForm = 0x60;
+constexpr int32_t kFuncForm = -0x20;  // 0x60 as the signed LEB128 the spec reads
 // An implementation limit (the spec allows 2^32-1): locals are materialized per frame.
 constexpr uint64_t kMaxLocals = 50000;
 
-enum class Imm : uint8_t { None, BlockType, LabelIdx, FuncIdx, LocalIdx, I32, I64, F32, F64 };
+enum class Imm : uint8_t {
+  None, BlockType, LabelIdx, BrTable, FuncIdx, CallIndirect, LocalIdx, GlobalIdx, MemIdx,
+  MemoryCopy, MemoryInit, DataIdx, SelectTypes, RefType, I32, I64, F32, F64, Mem8, Mem16, Mem32, Mem64
+};
 
 struct OpInfo {
   bool known = false;
@@ -70,22 +73,31 @@ enum SectionId : uint8_t {
   kDataCount = 12,
 };
 
-const char* sectionName(uint8_t id) {
-  static constexpr const char* kNames[] = {"custom", "type",   "import",    "function", "table",
-                                           "memory", "global", "export",    "start",    "element",
-                                           "code",   "data",   "data count"};
-  return kNames[id];
+// The order non-custom sections must come in: the data count section (12) sits between
+// the element and code sections.
+constexpr uint8_t sectionRank(uint8_t id) {
+  switch (id) {
+    case kDataCount: return kElement + 1;
+    case kCode: return kElement + 2;
+    case kData: return kElement + 3;
+    default: return id;
+  }
 }
 
-// A cursor over [pos, end) of the module. Sections and function bodies get their own
-// reader, so running past their declared size is caught where it happens.
+// A cursor over the module. As in the spec's reference decoder, a section or a function
+// body is read from the same stream as the rest: its declared size is checked when it has
+// been read ("section size mismatch"), so reading past it gives the error the spec's tests
+// expect. Counts and lengths may not exceed the bytes left ("length out of bounds").
 class Reader {
  public:
-  Reader(std::span<const uint8_t> module, std::size_t pos, std::size_t end)
-      : module_(module), pos_(pos), end_(end) {}
+  /// `inSection`: running out of bytes is "unexpected end of section or function"
+  /// rather than "unexpected end" (the module's header and section headers).
+  Reader(std::span<const uint8_t> module, std::size_t pos, bool inSection = false)
+      : module_(module), pos_(pos), inSection_(inSection) {}
 
   std::size_t pos() const { return pos_; }
-  bool atEnd() const { return pos_ == end_; }
+  bool atEnd() const { return pos_ >= module_.size(); }
+  void seek(std::size_t pos) { pos_ = pos; }
 
   Result<uint8_t> byte() {
     if (atEnd()) return endError();
@@ -114,27 +126,35 @@ class Reader {
     MOREL_TRY(v, leb(64, true));
     return static_cast<int64_t>(v);
   }
+  /// A one-byte signed LEB128 (type constructors: 0x60 is -0x20).
+  Result<int32_t> s7() {
+    MOREL_TRY(v, leb(7, true));
+    return static_cast<int32_t>(v);
+  }
 
-  /// Splits off the next `length` bytes as their own reader and skips them here.
-  Result<Reader> sub(uint32_t length, std::size_t lengthOffset) {
-    if (length > end_ - pos_) return fail("length out of bounds", lengthOffset);
-    Reader inner(module_, pos_, pos_ + length);
-    pos_ += length;
-    return inner;
+  /// A vector's count, a byte string's length or a section's size: a u32 of at most the
+  /// bytes left in the module, counted from where it starts.
+  Result<uint32_t> count() {
+    const std::size_t at = pos_;
+    MOREL_TRY(n, u32());
+    if (n > module_.size() - at) return fail("length out of bounds", at);
+    return n;
   }
 
   /// A length-prefixed byte string.
   Result<std::span<const uint8_t>> bytes() {
-    std::size_t lengthOffset = pos_;
-    MOREL_TRY(length, u32());
-    MOREL_TRY(inner, sub(length, lengthOffset));
-    return module_.subspan(inner.pos_, length);
+    MOREL_TRY(length, count());
+    if (length > module_.size() - pos_) {
+      pos_ = module_.size();
+      return endError();
+    }
+    pos_ += length;
+    return module_.subspan(pos_ - length, length);
   }
 
  private:
   std::unexpected<Diagnostic> endError() const {
-    return fail(end_ == module_.size() ? "unexpected end" : "unexpected end of section or function",
-                pos_);
+    return fail(inSection_ ? "unexpected end of section or function" : "unexpected end", pos_);
   }
 
   // LEB128 of at most ceil(bits/7) bytes. The unused high bits of the last byte must be
@@ -166,19 +186,21 @@ class Reader {
     return value;
   }
 
+  // The spec's order: value bits beyond the integer first, then a continuation bit.
   static Result<void> checkLastLebByte(uint8_t b, unsigned usedBits, bool isSigned,
                                        std::size_t at) {
-    if (b & 0x80) return fail("integer representation too long", at);
-    if (usedBits >= 7) return {};
-    const uint8_t unused = (0x7f << usedBits) & 0x7f;
-    const bool negative = isSigned && ((b >> (usedBits - 1)) & 1);
-    if ((b & unused) != (negative ? unused : 0)) return fail("integer too large", at);
+    if (usedBits < 7) {
+      const uint8_t unused = (0x7f << usedBits) & 0x7f;
+      const bool negative = isSigned && ((b >> (usedBits - 1)) & 1);
+      if ((b & unused) != (negative ? unused : 0)) return fail("integer too large", at);
+    }
+    if (b & 0x80) return fail("integer representation too long", at + 1);
     return {};
   }
 
   std::span<const uint8_t> module_;
   std::size_t pos_;
-  std::size_t end_;
+  bool inSection_;
 };
 
 // Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
@@ -226,12 +248,14 @@ Result<ValType> decodeValType(Reader& r) {
       return fail("unsupported value type", at, Diagnostic::Unit::Byte,
                   absl::StrFormat("0x%02x is outside Morel's subset", b));
     default:
+      // A value type is a one-byte signed LEB128 to the spec's decoder.
+      if (b & 0x80) return fail("integer representation too long", at + 1);
       return fail("malformed value type", at);
   }
 }
 
 Result<std::vector<ValType>> decodeResultType(Reader& r) {
-  MOREL_TRY(count, r.u32());
+  MOREL_TRY(count, r.count());
   std::vector<ValType> types;
   // No reserve(count): the count is untrusted; each type costs a byte that must be present.
   for (uint32_t i = 0; i < count; ++i) {
@@ -259,7 +283,28 @@ Result<BlockType> decodeBlockType(Reader& r) {
   return BlockType{BlockType::Kind::TypeIndex, ValType::I32, static_cast<uint32_t>(index)};
 }
 
-Result<void> decodeImmediate(Reader& r, Imm imm, Instr& in) {
+Result<RefType> decodeRefType(Reader& r);
+
+// A reserved byte that must be zero (a memory index before multiple memories).
+Result<void> zeroByte(Reader& r) {
+  const std::size_t at = r.pos();
+  MOREL_TRY(b, r.byte());
+  if (b != 0) return fail("zero byte expected", at);
+  return {};
+}
+
+// A memarg: the alignment exponent, then the offset.
+Result<void> decodeMemArg(Reader& r, Instr& in) {
+  MOREL_TRY(align, r.u32());
+  MOREL_TRY(offset, r.u32());
+  in.imm2 = align;
+  in.imm = offset;
+  return {};
+}
+
+// `brTables` receives br_table's label lists (Instr::imm indexes it).
+Result<void> decodeImmediate(Reader& r, Imm imm, Instr& in,
+                             std::vector<std::vector<uint32_t>>& brTables) {
   switch (imm) {
     case Imm::None:
       return {};
@@ -270,11 +315,65 @@ Result<void> decodeImmediate(Reader& r, Imm imm, Instr& in) {
     }
     case Imm::LabelIdx:
     case Imm::FuncIdx:
-    case Imm::LocalIdx: {
+    case Imm::LocalIdx:
+    case Imm::GlobalIdx: {
       MOREL_TRY(index, r.u32());
       in.imm = index;
       return {};
     }
+    case Imm::BrTable: {
+      MOREL_TRY(count, r.count());
+      std::vector<uint32_t> labels;
+      // No reserve(count): each label costs at least a byte that must be present.
+      for (uint64_t i = 0; i <= count; ++i) {  // the targets, then the default
+        MOREL_TRY(label, r.u32());
+        labels.push_back(label);
+      }
+      in.imm = static_cast<int64_t>(brTables.size());
+      brTables.push_back(std::move(labels));
+      return {};
+    }
+    case Imm::CallIndirect: {
+      MOREL_TRY(typeIndex, r.u32());
+      MOREL_TRY(table, r.u32());
+      in.imm = typeIndex;
+      in.imm2 = table;
+      return {};
+    }
+    case Imm::MemIdx:  // memory.size, memory.grow, memory.fill: a reserved zero byte
+      return zeroByte(r);
+    case Imm::MemoryCopy:
+      MOREL_CHECK(zeroByte(r));
+      return zeroByte(r);
+    case Imm::MemoryInit: {
+      MOREL_TRY(index, r.u32());
+      in.imm = index;
+      return zeroByte(r);
+    }
+    case Imm::DataIdx: {
+      MOREL_TRY(index, r.u32());
+      in.imm = index;
+      return {};
+    }
+    case Imm::SelectTypes: {  // imm: the count; block.value: the type when there is one
+      MOREL_TRY(count, r.count());
+      for (uint32_t i = 0; i < count; ++i) {
+        MOREL_TRY(t, decodeValType(r));
+        in.block.value = t;
+      }
+      in.imm = count;
+      return {};
+    }
+    case Imm::RefType: {
+      MOREL_TRY(t, decodeRefType(r));
+      in.imm = static_cast<uint8_t>(t);
+      return {};
+    }
+    case Imm::Mem8:
+    case Imm::Mem16:
+    case Imm::Mem32:
+    case Imm::Mem64:
+      return decodeMemArg(r, in);
     case Imm::I32: {
       MOREL_TRY(value, r.s32());
       in.imm = value;
@@ -323,7 +422,7 @@ Result<bool> trackNesting(std::vector<Opcode>& open, const Instr& in) {
   }
 }
 
-Result<Instr> decodeInstr(Reader& r) {
+Result<Instr> decodeInstr(Reader& r, std::vector<std::vector<uint32_t>>& brTables) {
   const std::size_t at = r.pos();
   MOREL_TRY(byte, r.byte());
   uint32_t code = byte;
@@ -345,16 +444,16 @@ Result<Instr> decodeInstr(Reader& r) {
   Instr in{};
   in.op = static_cast<Opcode>(code);
   in.offset = static_cast<uint32_t>(at);
-  MOREL_CHECK(decodeImmediate(r, info.imm, in));
+  MOREL_CHECK(decodeImmediate(r, info.imm, in, brTables));
   return in;
 }
 
-Result<std::vector<Instr>> decodeInstrs(Reader& r) {
+// Instructions up to and including the `end` that closes the sequence.
+Result<std::vector<Instr>> decodeInstrs(Reader& r, std::vector<std::vector<uint32_t>>& brTables) {
   std::vector<Instr> body;
   std::vector<Opcode> open;
   for (;;) {
-    if (r.atEnd()) return fail("END opcode expected", r.pos());
-    MOREL_TRY(in, decodeInstr(r));
+    MOREL_TRY(in, decodeInstr(r, brTables));
     body.push_back(in);
     MOREL_TRY(done, trackNesting(open, in));
     if (done) return body;
@@ -362,7 +461,7 @@ Result<std::vector<Instr>> decodeInstrs(Reader& r) {
 }
 
 Result<std::vector<ValType>> decodeLocals(Reader& r) {
-  MOREL_TRY(groups, r.u32());
+  MOREL_TRY(groups, r.count());
   std::vector<ValType> locals;
   uint64_t total = 0;
   for (uint32_t i = 0; i < groups; ++i) {
@@ -379,8 +478,60 @@ Result<std::vector<ValType>> decodeLocals(Reader& r) {
   return locals;
 }
 
-Result<void> requireConsumed(const Reader& r) {
-  if (!r.atEnd()) return fail("section size mismatch", r.pos());
+// A constant expression: instructions up to the `end` closing it. Whether they are constant
+// is the validator's question ("constant expression required").
+Result<ConstExpr> decodeConstExpr(Reader& r) {
+  ConstExpr e;
+  e.offset = static_cast<uint32_t>(r.pos());
+  std::vector<std::vector<uint32_t>> brTables;
+  std::vector<Opcode> open;
+  for (;;) {
+    MOREL_TRY(in, decodeInstr(r, brTables));
+    MOREL_TRY(done, trackNesting(open, in));
+    if (done) {
+      e.endOffset = in.offset;
+      return e;
+    }
+    e.instrs.push_back(in);
+  }
+}
+
+// limits ::= 0x00 min | 0x01 min max. The flag is read as the spec reads it, a one-bit
+// LEB128 ("integer too large" above 1).
+Result<Limits> decodeLimits(Reader& r) {
+  const std::size_t at = r.pos();
+  MOREL_TRY(flag, r.byte());
+  if (flag & 0x80) return fail("integer representation too long", at);
+  if (flag > 1) return fail("integer too large", at);
+  Limits limits;
+  MOREL_TRY(min, r.u32());
+  limits.min = min;
+  if (flag == 1) {
+    MOREL_TRY(max, r.u32());
+    limits.max = max;
+  }
+  return limits;
+}
+
+Result<GlobalType> decodeGlobalType(Reader& r) {
+  MOREL_TRY(type, decodeValType(r));
+  const std::size_t at = r.pos();
+  MOREL_TRY(mut, r.byte());
+  if (mut > 1) return fail("malformed mutability", at);
+  return GlobalType{type, mut == 1};
+}
+
+// reftype: funcref (0x70) or externref (0x6f).
+Result<RefType> decodeRefType(Reader& r) {
+  const std::size_t at = r.pos();
+  MOREL_TRY(b, r.byte());
+  if (b == 0x70 || b == 0x6f) return static_cast<RefType>(b);
+  return fail("malformed reference type", at);
+}
+
+// A section or function body must end where its size said.
+Result<void> requireEnd(const Reader& r, std::size_t end) {
+  if (r.pos() != end) return fail("section size mismatch", r.pos());
   return {};
 }
 
@@ -392,11 +543,28 @@ class Decoder {
     if (bytes_.size() > std::numeric_limits<uint32_t>::max()) {
       return fail("module too large", 0, Diagnostic::Unit::Byte, "offsets must fit in 32 bits");
     }
-    Reader r(bytes_, 0, bytes_.size());
+    Reader r(bytes_, 0);
     MOREL_CHECK(header(r));
     while (!r.atEnd()) MOREL_CHECK(section(r));
-    if (!sawCode_ && !module_.functions.empty()) {
-      return fail("function and code section have inconsistent lengths", r.pos());
+    // Checked once everything is read, at the module's end, as the spec's decoder does.
+    if (bodies_.size() != definedFunctions_) {
+      return fail("function and code section have inconsistent lengths", r.pos(), Diagnostic::Unit::Byte,
+                  absl::StrFormat("%d functions, %d bodies", definedFunctions_, bodies_.size()));
+    }
+    if (module_.dataCount && *module_.dataCount != module_.data.size()) {
+      return fail("data count and data section have inconsistent lengths", r.pos(), Diagnostic::Unit::Byte,
+                  absl::StrFormat("data count %d, %d segments", *module_.dataCount, module_.data.size()));
+    }
+    if (!module_.dataCount && usesDataIndex()) {
+      return fail("data count section required", r.pos(), Diagnostic::Unit::Byte,
+                  "memory.init and data.drop need the data count section");
+    }
+    auto body = bodies_.begin();
+    for (Function& f : module_.functions) {
+      if (f.imported) continue;
+      const uint32_t typeIndex = f.typeIndex;
+      f = std::move(*body++);
+      f.typeIndex = typeIndex;
     }
     return std::move(module_);
   }
@@ -414,52 +582,61 @@ class Decoder {
     const std::size_t idOffset = r.pos();
     MOREL_TRY(id, r.byte());
     if (id > kDataCount) return fail("malformed section id", idOffset);
-    const std::size_t sizeOffset = r.pos();
-    MOREL_TRY(size, r.u32());
-    MOREL_TRY(content, r.sub(size, sizeOffset));
-    if (id == kCustom) return customSection(content);
-    MOREL_CHECK(checkOrder(id, idOffset));
-    MOREL_CHECK(sectionContent(id, idOffset, content));
-    return requireConsumed(content);
-  }
-
-  // Non-custom sections appear at most once, in increasing id order (Morel's supported ids
-  // are already in spec order).
-  Result<void> checkOrder(uint8_t id, std::size_t idOffset) {
-    if (id <= lastId_) return fail("unexpected content after last section", idOffset);
-    lastId_ = id;
+    MOREL_TRY(size, r.count());
+    const std::size_t end = r.pos() + size;
+    Reader content(bytes_, r.pos(), true);
+    if (id == kCustom) {
+      MOREL_CHECK(customSection(content, end));
+    } else {
+      MOREL_CHECK(checkOrder(id, idOffset));
+      MOREL_CHECK(sectionContent(id, content));
+      MOREL_CHECK(requireEnd(content, end));
+    }
+    r.seek(end);
     return {};
   }
 
-  Result<void> sectionContent(uint8_t id, std::size_t idOffset, Reader& content) {
+  // Non-custom sections appear at most once, in the spec's order (sectionRank).
+  Result<void> checkOrder(uint8_t id, std::size_t idOffset) {
+    if (sectionRank(id) <= lastRank_) return fail("unexpected content after last section", idOffset);
+    lastRank_ = sectionRank(id);
+    return {};
+  }
+
+  Result<void> sectionContent(uint8_t id, Reader& content) {
     switch (id) {
-      case kType:
-        return typeSection(content);
-      case kFunction:
-        return functionSection(content);
-      case kExport:
-        return exportSection(content);
-      case kCode:
-        return codeSection(content);
-      default:
-        return fail("unsupported section", idOffset, Diagnostic::Unit::Byte,
-                    absl::StrCat(sectionName(id), " section is outside Morel's subset"));
+      case kType: return typeSection(content);
+      case kImport: return importSection(content);
+      case kFunction: return functionSection(content);
+      case kTable: return tableSection(content);
+      case kMemory: return memorySection(content);
+      case kGlobal: return globalSection(content);
+      case kExport: return exportSection(content);
+      case kStart: return startSection(content);
+      case kElement: return elementSection(content);
+      case kDataCount: return dataCountSection(content);
+      case kCode: return codeSection(content);
+      case kData: return dataSection(content);
+      default: return {};
     }
   }
 
   // Custom sections carry only a name that must be valid UTF-8; the payload is skipped.
-  Result<void> customSection(Reader& content) {
+  Result<void> customSection(Reader& content, std::size_t end) {
     const std::size_t nameOffset = content.pos();
     MOREL_TRY(name, content.bytes());
+    // Skipping the payload runs out of bytes (the size may count up to its own LEB128 past the end).
+    if (content.pos() > end || end > bytes_.size())
+      return fail("unexpected end of section or function", std::min(end, bytes_.size()));
     if (!isValidUtf8(name)) return fail("malformed UTF-8 encoding", nameOffset);
     return {};
   }
 
   Result<void> typeSection(Reader& r) {
-    MOREL_TRY(count, r.u32());
+    MOREL_TRY(count, r.count());
     for (uint32_t i = 0; i < count; ++i) {
       const std::size_t at = r.pos();
-      MOREL_TRY(form, r.byte());
+      MOREL_TRY(form, r.s7());
       if (form != kFuncForm) return fail("malformed functype", at);
       MOREL_TRY(params, decodeResultType(r));
       MOREL_TRY(results, decodeResultType(r));
@@ -468,17 +645,109 @@ class Decoder {
     return {};
   }
 
-  Result<void> functionSection(Reader& r) {
-    MOREL_TRY(count, r.u32());
+  Result<std::string> name(Reader& r) {
+    const std::size_t at = r.pos();
+    MOREL_TRY(bytes, r.bytes());
+    if (!isValidUtf8(bytes)) return fail("malformed UTF-8 encoding", at);
+    return std::string(bytes.begin(), bytes.end());
+  }
+
+  Result<void> importSection(Reader& r) {
+    MOREL_TRY(count, r.count());
     for (uint32_t i = 0; i < count; ++i) {
+      Import im;
+      im.offset = static_cast<uint32_t>(r.pos());
+      MOREL_TRY(moduleName, name(r));
+      MOREL_TRY(fieldName, name(r));
+      im.module = std::move(moduleName);
+      im.name = std::move(fieldName);
+      const std::size_t kindOffset = r.pos();
+      MOREL_TRY(kind, r.byte());
+      switch (kind) {
+        case 0: {
+          MOREL_TRY(typeIndex, r.u32());
+          im.index = static_cast<uint32_t>(module_.functions.size());
+          Function& f = module_.functions.emplace_back();
+          f.typeIndex = typeIndex;
+          f.imported = true;
+          f.bodyOffset = im.offset;
+          break;
+        }
+        case 1: {
+          MOREL_TRY(elemType, decodeRefType(r));
+          MOREL_TRY(limits, decodeLimits(r));
+          im.index = static_cast<uint32_t>(module_.tables.size());
+          module_.tables.push_back(Table{elemType, limits, true, im.offset});
+          break;
+        }
+        case 2: {
+          MOREL_TRY(limits, decodeLimits(r));
+          im.index = static_cast<uint32_t>(module_.memories.size());
+          module_.memories.push_back(Memory{limits, true, im.offset});
+          break;
+        }
+        case 3: {
+          MOREL_TRY(type, decodeGlobalType(r));
+          im.index = static_cast<uint32_t>(module_.globals.size());
+          module_.globals.push_back(Global{type, {}, true, im.offset});
+          break;
+        }
+        default:
+          return fail("malformed import kind", kindOffset);
+      }
+      im.kind = static_cast<ExternalKind>(kind);
+      module_.imports.push_back(std::move(im));
+    }
+    return {};
+  }
+
+  Result<void> functionSection(Reader& r) {
+    MOREL_TRY(count, r.count());
+    for (uint32_t i = 0; i < count; ++i) {
+      const std::size_t at = r.pos();
       MOREL_TRY(typeIndex, r.u32());
-      module_.functions.emplace_back().typeIndex = typeIndex;
+      Function& f = module_.functions.emplace_back();
+      f.typeIndex = typeIndex;
+      f.bodyOffset = static_cast<uint32_t>(at);  // until the code section gives the body's
+      ++definedFunctions_;
+    }
+    return {};
+  }
+
+  Result<void> tableSection(Reader& r) {
+    MOREL_TRY(count, r.count());
+    for (uint32_t i = 0; i < count; ++i) {
+      const auto at = static_cast<uint32_t>(r.pos());
+      MOREL_TRY(elemType, decodeRefType(r));
+      MOREL_TRY(limits, decodeLimits(r));
+      module_.tables.push_back(Table{elemType, limits, false, at});
+    }
+    return {};
+  }
+
+  Result<void> memorySection(Reader& r) {
+    MOREL_TRY(count, r.count());
+    for (uint32_t i = 0; i < count; ++i) {
+      const auto at = static_cast<uint32_t>(r.pos());
+      MOREL_TRY(limits, decodeLimits(r));
+      module_.memories.push_back(Memory{limits, false, at});
+    }
+    return {};
+  }
+
+  Result<void> globalSection(Reader& r) {
+    MOREL_TRY(count, r.count());
+    for (uint32_t i = 0; i < count; ++i) {
+      const auto at = static_cast<uint32_t>(r.pos());
+      MOREL_TRY(type, decodeGlobalType(r));
+      MOREL_TRY(init, decodeConstExpr(r));
+      module_.globals.push_back(Global{type, std::move(init), false, at});
     }
     return {};
   }
 
   Result<void> exportSection(Reader& r) {
-    MOREL_TRY(count, r.u32());
+    MOREL_TRY(count, r.count());
     for (uint32_t i = 0; i < count; ++i) {
       MOREL_TRY(e, decodeExport(r));
       module_.exports.push_back(std::move(e));
@@ -489,9 +758,8 @@ class Decoder {
   Result<Export> decodeExport(Reader& r) {
     Export e;
     e.offset = static_cast<uint32_t>(r.pos());
-    MOREL_TRY(name, r.bytes());
-    if (!isValidUtf8(name)) return fail("malformed UTF-8 encoding", e.offset);
-    e.name.assign(name.begin(), name.end());
+    MOREL_TRY(exportName, name(r));
+    e.name = std::move(exportName);
     const std::size_t kindOffset = r.pos();
     MOREL_TRY(kind, r.byte());
     if (kind > static_cast<uint8_t>(ExternalKind::Global)) {
@@ -503,32 +771,149 @@ class Decoder {
     return e;
   }
 
-  Result<void> codeSection(Reader& r) {
-    sawCode_ = true;
-    const std::size_t countOffset = r.pos();
-    MOREL_TRY(count, r.u32());
-    if (count != module_.functions.size()) {
-      return fail("function and code section have inconsistent lengths", countOffset);
+  Result<void> startSection(Reader& r) {
+    module_.startOffset = static_cast<uint32_t>(r.pos());
+    MOREL_TRY(index, r.u32());
+    module_.start = index;
+    return {};
+  }
+
+  // A vector of function indices, each as the constant expression ref.func i.
+  Result<std::vector<ConstExpr>> functionIndices(Reader& r) {
+    MOREL_TRY(count, r.count());
+    std::vector<ConstExpr> items;
+    for (uint32_t i = 0; i < count; ++i) {
+      ConstExpr e;
+      e.offset = e.endOffset = static_cast<uint32_t>(r.pos());
+      MOREL_TRY(index, r.u32());
+      Instr refFunc{};
+      refFunc.op = Opcode::RefFunc;
+      refFunc.offset = e.offset;
+      refFunc.imm = index;
+      e.instrs.push_back(refFunc);
+      items.push_back(std::move(e));
     }
-    for (Function& f : module_.functions) MOREL_CHECK(functionBody(r, f));
+    return items;
+  }
+
+  Result<std::vector<ConstExpr>> expressions(Reader& r) {
+    MOREL_TRY(count, r.count());
+    std::vector<ConstExpr> items;
+    for (uint32_t i = 0; i < count; ++i) {
+      MOREL_TRY(e, decodeConstExpr(r));
+      items.push_back(std::move(e));
+    }
+    return items;
+  }
+
+  // Element segments, by their flags: bit 0 passive or declarative, bit 1 an explicit table
+  // (active) or declarative (otherwise), bit 2 expressions instead of function indices.
+  // Where bits 0-1 are not zero, an element kind (0x00, funcref) or with expressions a
+  // reference type follows.
+  Result<void> elementSection(Reader& r) {
+    MOREL_TRY(count, r.count());
+    for (uint32_t i = 0; i < count; ++i) {
+      ElementSegment seg;
+      seg.offset = static_cast<uint32_t>(r.pos());
+      MOREL_TRY(flags, r.u32());
+      if (flags > 7) return fail("malformed elements segment kind", seg.offset);
+      using Mode = ElementSegment::Mode;
+      const bool expressions = (flags & 4) != 0;
+      seg.mode = (flags & 1) == 0 ? Mode::Active : (flags & 2) != 0 ? Mode::Declarative : Mode::Passive;
+      if ((flags & 3) == 2) {
+        MOREL_TRY(table, r.u32());
+        seg.table = table;
+      }
+      if (seg.mode == Mode::Active) {
+        MOREL_TRY(offset, decodeConstExpr(r));
+        seg.offsetExpr = std::move(offset);
+      }
+      if ((flags & 3) != 0) {
+        if (expressions) {
+          MOREL_TRY(type, decodeRefType(r));
+          seg.type = type;
+        } else {
+          const std::size_t at = r.pos();
+          MOREL_TRY(kind, r.byte());
+          if (kind != 0) return fail("malformed element kind", at);
+        }
+      }
+      if (expressions) {
+        MOREL_TRY(items, this->expressions(r));
+        seg.items = std::move(items);
+      } else {
+        MOREL_TRY(items, functionIndices(r));
+        seg.items = std::move(items);
+      }
+      module_.elements.push_back(std::move(seg));
+    }
+    return {};
+  }
+
+  Result<void> dataCountSection(Reader& r) {
+    MOREL_TRY(count, r.u32());
+    module_.dataCount = count;
+    return {};
+  }
+
+  // The bodies are matched with the function section's entries once the whole module is
+  // read (as the spec's decoder does).
+  Result<void> codeSection(Reader& r) {
+    MOREL_TRY(count, r.count());
+    for (uint32_t i = 0; i < count; ++i) {
+      Function& f = bodies_.emplace_back();
+      MOREL_CHECK(functionBody(r, f));
+    }
     return {};
   }
 
   Result<void> functionBody(Reader& r, Function& f) {
     f.bodyOffset = static_cast<uint32_t>(r.pos());
-    MOREL_TRY(size, r.u32());
-    MOREL_TRY(body, r.sub(size, f.bodyOffset));
-    MOREL_TRY(locals, decodeLocals(body));
-    MOREL_TRY(instrs, decodeInstrs(body));
+    MOREL_TRY(size, r.count());
+    const std::size_t end = r.pos() + size;
+    MOREL_TRY(locals, decodeLocals(r));
+    MOREL_TRY(instrs, decodeInstrs(r, f.brTables));
     f.locals = std::move(locals);
     f.body = std::move(instrs);
-    return requireConsumed(body);
+    return requireEnd(r, end);
+  }
+
+  // Data segments: flags 0 (active, memory 0), 1 (passive), 2 (active, memory given).
+  Result<void> dataSection(Reader& r) {
+    MOREL_TRY(count, r.count());
+    for (uint32_t i = 0; i < count; ++i) {
+      DataSegment seg;
+      seg.offset = static_cast<uint32_t>(r.pos());
+      MOREL_TRY(flags, r.u32());
+      if (flags > 2) return fail("malformed data segment kind", seg.offset);
+      seg.active = flags != 1;
+      if (flags == 2) {
+        MOREL_TRY(memory, r.u32());
+        seg.memory = memory;
+      }
+      if (seg.active) {
+        MOREL_TRY(offset, decodeConstExpr(r));
+        seg.offsetExpr = std::move(offset);
+      }
+      MOREL_TRY(bytes, r.bytes());
+      seg.bytes.assign(bytes.begin(), bytes.end());
+      module_.data.push_back(std::move(seg));
+    }
+    return {};
   }
 
   std::span<const uint8_t> bytes_;
   Module module_;
-  uint8_t lastId_ = kCustom;
-  bool sawCode_ = false;
+  uint8_t lastRank_ = kCustom;
+  uint32_t definedFunctions_ = 0;
+  std::vector<Function> bodies_;  // from the code section
+
+  bool usesDataIndex() const {
+    for (const Function& f : bodies_)
+      for (const Instr& in : f.body)
+        if (in.op == Opcode::MemoryInit || in.op == Opcode::DataDrop) return true;
+    return false;
+  }
 };
 
 }  // namespace
@@ -549,6 +934,12 @@ const char* valTypeName(ValType t) {
 
 Result<Module> decode(std::span<const uint8_t> bytes) {
   return Decoder(bytes).run();
+}
+
+uint32_t Module::importedGlobalCount() const {
+  uint32_t n = 0;
+  for (const Global& g : globals) n += g.imported;
+  return n;
 }
 
 }  // namespace morel::wasm

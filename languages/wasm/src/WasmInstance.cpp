@@ -1,49 +1,454 @@
 #include "morel/wasm/WasmInstance.h"
 
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "morel/framework/ValueTypes.h"
+
 namespace morel::wasm {
 
+namespace {
+
+#define MOREL_CHECK(expr) \
+  if (auto checked = (expr); !checked) return std::unexpected(std::move(checked).error())
+
+inline constexpr TrapKind kUndefinedElement{"undefined element"};
+inline constexpr TrapKind kUninitializedElement{"uninitialized element"};
+inline constexpr TrapKind kIndirectCallTypeMismatch{"indirect call type mismatch"};
+inline constexpr TrapKind kOutOfBoundsTableAccess{"out of bounds table access"};
+
+/// An implementation limit: a table's elements are allocated when it is made.
+constexpr uint64_t kMaxTableElements = 10'000'000;
+
+const char* kindName(ExternalKind k) {
+  switch (k) {
+    case ExternalKind::Func: return "function";
+    case ExternalKind::Table: return "table";
+    case ExternalKind::Memory: return "memory";
+    case ExternalKind::Global: return "global";
+  }
+  return "?";
+}
+
+std::string typeText(const FuncType& t) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < t.params.size(); ++i) absl::StrAppend(&s, i ? " " : "", valTypeName(t.params[i]));
+  absl::StrAppend(&s, "] -> [");
+  for (std::size_t i = 0; i < t.results.size(); ++i) absl::StrAppend(&s, i ? " " : "", valTypeName(t.results[i]));
+  return s + "]";
+}
+
+/// Import matching of limits: the provided ones must lie within the wanted ones.
+bool limitsMatch(uint64_t size, std::optional<uint32_t> max, const Limits& want) {
+  if (size < want.min) return false;
+  if (!want.max) return true;
+  return max && *max <= *want.max;
+}
+
+std::string limitsText(uint64_t size, std::optional<uint32_t> max) {
+  return max ? absl::StrCat(size, " (at most ", *max, ")") : absl::StrCat(size, " (no maximum)");
+}
+
+/// A trap while instantiating: the module is not instantiated.
+std::unexpected<Diagnostic> instantiationTrap(const TrapKind& kind, std::size_t offset, std::string detail = {}) {
+  return fail("trap", offset, Diagnostic::Unit::Byte, detail.empty() ? kind.message : absl::StrCat(kind.message, ": ", detail));
+}
+
+}  // namespace
+
+uint32_t canonicalTypeId(const FuncType& type) {
+  static std::mutex mutex;
+  static std::vector<FuncType> types;
+  std::lock_guard lock(mutex);
+  auto it = std::find(types.begin(), types.end(), type);
+  if (it != types.end()) return static_cast<uint32_t>(it - types.begin());
+  types.push_back(type);
+  return static_cast<uint32_t>(types.size() - 1);
+}
+
+uint64_t WasmGlobal::raw() const {
+  uint64_t bits;
+  std::memcpy(&bits, cells->base() + offset, sizeof bits);
+  if (type.type == ValType::I32 || type.type == ValType::F32) bits &= 0xffffffffu;
+  return bits;
+}
+
+void WasmGlobal::setRaw(uint64_t bits) const { std::memcpy(cells->base() + offset, &bits, sizeof bits); }
+
 Result<std::unique_ptr<WasmInstance>> WasmInstance::instantiate(std::span<const uint8_t> bytes,
-                                                                Runtime& runtime) {
+                                                                Runtime& runtime, const Options& options) {
   auto module = decodeAndValidate(bytes);
   if (!module) return std::unexpected(module.error());
-  std::unique_ptr<WasmInstance> instance(new WasmInstance());
+  std::unique_ptr<WasmInstance> instance(new WasmInstance(runtime));
   instance->module_ = std::move(*module);
+  MOREL_CHECK(instance->link(options));
+  MOREL_CHECK(instance->allocate(options));
   const Module& m = instance->module_;
-  std::size_t n = m.functions.size();
-  instance->roots_.resize(n);
   // Call targets exist before any tree, so call nodes can point at their callees.
-  for (std::size_t i = 0; i < n; ++i) {
+  std::vector<std::pair<uint32_t, WasmRootNode*>> roots;
+  for (uint32_t i = 0; i < m.functions.size(); ++i) {
+    const Function& fn = m.functions[i];
+    if (fn.imported) continue;
     std::string name = "func" + std::to_string(i);
     for (const Export& e : m.exports)
       if (e.kind == ExternalKind::Func && e.index == i) name = e.name;
-    const Function& fn = m.functions[i];
     // The builder adds the operand-stack slots once it knows their height.
-    instance->roots_[i] = instance->arena_.make<WasmRootNode>(
-        name, m.typeOf(static_cast<uint32_t>(i)), fn.locals);
-    instance->targets_.push_back(std::make_unique<CallTarget>(*instance->roots_[i], runtime));
+    auto* root = instance->arena_.make<WasmRootNode>(name, m.typeOf(i), fn.locals);
+    instance->ownTargets_.push_back(std::make_unique<CallTarget>(*root, runtime));
+    instance->functions_.push_back(instance->ownTargets_.back().get());
+    roots.emplace_back(i, root);
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    auto built = buildFunctionTree(m, static_cast<uint32_t>(i), instance->targets_,
-                                   instance->arena_, *instance->roots_[i]);
+  for (auto [index, root] : roots) {
+    auto built = buildFunctionTree(*instance, index, instance->arena_, *root);
     if (!built) return std::unexpected(built.error());
+  }
+  if (auto ok = instance->initialize(); !ok) {
+    if (options.failedInstance != nullptr) *options.failedInstance = std::move(instance);
+    return std::unexpected(ok.error());
   }
   return instance;
 }
 
+// Imports take the first places of each index space, in the order they are declared.
+Result<void> WasmInstance::link(const Options& options) {
+  for (const Import& im : module_.imports) {
+    const WasmInstance* from = options.imports ? options.imports(im.module) : nullptr;
+    const Export* e = from != nullptr ? from->findExport(im.name) : nullptr;
+    if (e == nullptr) {
+      return fail("unknown import", im.offset, Diagnostic::Unit::Byte,
+                  absl::StrFormat("\"%s\" \"%s\"", im.module, im.name));
+    }
+    auto incompatible = [&](std::string detail) {
+      return fail("incompatible import type", im.offset, Diagnostic::Unit::Byte,
+                  absl::StrFormat("\"%s\" \"%s\": %s", im.module, im.name, detail));
+    };
+    if (e->kind != im.kind) {
+      return incompatible(absl::StrCat("expected a ", kindName(im.kind), ", got a ", kindName(e->kind)));
+    }
+    switch (im.kind) {
+      case ExternalKind::Func: {
+        const FuncType& want = module_.typeOf(im.index);
+        const FuncType& have = from->module().typeOf(e->index);
+        if (want != have) return incompatible(absl::StrCat("expected ", typeText(want), ", got ", typeText(have)));
+        functions_.push_back(&from->function(e->index));
+        break;
+      }
+      case ExternalKind::Table: {
+        const std::shared_ptr<WasmTable>& t = from->table(e->index);
+        const Limits& want = module_.tables[im.index].limits;
+        if (t->type != module_.tables[im.index].elemType) return incompatible("element types differ");
+        if (!limitsMatch(t->elements.size(), t->max, want))
+          return incompatible(absl::StrCat("table of ", limitsText(t->elements.size(), t->max)));
+        tables_.push_back(t);
+        break;
+      }
+      case ExternalKind::Memory: {
+        const std::shared_ptr<WasmMemory>& mem = from->memory(e->index);
+        const Limits& want = module_.memories[im.index].limits;
+        if (!limitsMatch(mem->pages(), mem->max, want))
+          return incompatible(absl::StrCat("memory of ", limitsText(mem->pages(), mem->max), " pages"));
+        memories_.push_back(mem);
+        break;
+      }
+      case ExternalKind::Global: {
+        const std::shared_ptr<WasmGlobal>& g = from->global(e->index);
+        const GlobalType& want = module_.globals[im.index].type;
+        if (g->type != want) {
+          auto text = [](const GlobalType& t) {
+            return absl::StrCat(t.isMutable ? "mut " : "", valTypeName(t.type));
+          };
+          return incompatible(absl::StrCat("expected ", text(want), ", got ", text(g->type)));
+        }
+        globals_.push_back(g);
+        break;
+      }
+    }
+  }
+  return {};
+}
+
+std::shared_ptr<WasmMemory> WasmInstance::newMemory(const Limits& limits, uint32_t maxMemoryPages,
+                                                    Result<void>& error) {
+  const uint64_t reserve = std::min<uint64_t>(limits.max.value_or(kMaxPages), maxMemoryPages);
+  if (limits.min > reserve) {
+    error = fail("out of memory", 0, Diagnostic::Unit::Byte,
+                 absl::StrFormat("a memory of %d pages is more than the limit of %d pages", limits.min, reserve));
+    return nullptr;
+  }
+  auto linear = LinearMemory::create(uint64_t{limits.min} * kPageSize, reserve * kPageSize);
+  if (!linear) {
+    error = std::unexpected(linear.error());
+    return nullptr;
+  }
+  auto m = std::make_shared<WasmMemory>();
+  m->memory = std::move(*linear);
+  m->max = limits.max;
+  WasmMemory* raw = m.get();
+  m->growRoot = std::make_unique<HostFunctionRoot>("memory.grow", 1, 1, [raw](uint64_t* io) {
+    const uint32_t old = raw->pages();
+    const uint64_t delta = static_cast<uint32_t>(io[0]);
+    // Past the maximum (declared or configured) growing fails with -1.
+    io[0] = raw->memory->grow(delta * kPageSize) ? old : uint32_t{0xffffffff};
+  });
+  m->grow = std::make_unique<CallTarget>(*m->growRoot, runtime_);
+  return m;
+}
+
+uint64_t WasmInstance::evalConst(const ConstExpr& e) const {
+  const Instr& in = e.instrs.at(0);  // validated: one constant or global.get
+  switch (in.op) {
+    case Opcode::I32Const: return toRaw(static_cast<int32_t>(in.imm));
+    case Opcode::GlobalGet: return globals_[in.imm]->raw();
+    default: return static_cast<uint64_t>(in.imm);  // i64, and floats as their bits
+  }
+}
+
+// The module's own memories, tables and globals, after the imported ones.
+Result<void> WasmInstance::allocate(const Options& options) {
+  for (const Memory& mem : module_.memories) {
+    if (mem.imported) continue;
+    Result<void> error;
+    auto m = newMemory(mem.limits, options.maxMemoryPages, error);
+    if (!m) {
+      error.error().position = mem.offset;
+      return error;
+    }
+    memories_.push_back(std::move(m));
+  }
+  for (const Table& t : module_.tables) {
+    if (t.imported) continue;
+    if (t.limits.min > kMaxTableElements) {
+      return fail("out of memory", t.offset, Diagnostic::Unit::Byte,
+                  absl::StrFormat("a table of %d elements is more than the limit of %d", t.limits.min,
+                                  kMaxTableElements));
+    }
+    auto table = std::make_shared<WasmTable>();
+    table->type = t.elemType;
+    table->elements.resize(t.limits.min);
+    table->max = t.limits.max;
+    tables_.push_back(std::move(table));
+  }
+  for (const DataSegment& seg : module_.data) data_.push_back(seg.bytes);
+  uint32_t defined = 0;
+  for (const Global& g : module_.globals) defined += !g.imported;
+  if (defined > 0) {
+    auto cells = LinearMemory::create(uint64_t{defined} * 8, uint64_t{defined} * 8);
+    if (!cells) return std::unexpected(cells.error());
+    globalCells_ = std::move(*cells);
+  }
+  uint32_t cell = 0;
+  for (const Global& g : module_.globals) {
+    if (g.imported) continue;
+    auto global = std::make_shared<WasmGlobal>(WasmGlobal{g.type, globalCells_, 8 * cell++});
+    global->setRaw(evalConst(g.init));  // may read imported globals only (validated)
+    globals_.push_back(std::move(global));
+  }
+  return {};
+}
+
+WasmFunctionRef WasmInstance::functionRef(uint32_t index) const {
+  return {functions_[index], canonicalTypeId(module_.typeOf(index))};
+}
+
+// Active element segments, then active data segments, in order; then the start
+// function. A segment out of bounds traps: what earlier segments wrote stays.
+Result<void> WasmInstance::initialize() {
+  for (const ElementSegment& seg : module_.elements) {
+    if (seg.mode != ElementSegment::Mode::Active) continue;
+    const uint64_t at = static_cast<uint32_t>(evalConst(seg.offsetExpr));
+    WasmTable& table = *tables_[seg.table];
+    if (at + seg.items.size() > table.elements.size())
+      return instantiationTrap(kOutOfBoundsTableAccess, seg.offset,
+                               absl::StrFormat("%d elements at %d of a table of %d", seg.items.size(), at,
+                                               table.elements.size()));
+    for (std::size_t i = 0; i < seg.items.size(); ++i) {
+      const Instr& item = seg.items[i].instrs.at(0);  // validated: ref.func or ref.null
+      table.elements[at + i] = item.op == Opcode::RefFunc ? functionRef(static_cast<uint32_t>(item.imm))
+                                                          : WasmFunctionRef{};
+    }
+  }
+  for (std::size_t i = 0; i < module_.data.size(); ++i) {
+    const DataSegment& seg = module_.data[i];
+    if (!seg.active) continue;
+    const uint64_t at = static_cast<uint32_t>(evalConst(seg.offsetExpr));
+    LinearMemory& mem = *memories_[seg.memory]->memory;
+    if (at + seg.bytes.size() > mem.size())
+      return instantiationTrap(kOutOfBoundsMemoryAccess, seg.offset,
+                               absl::StrFormat("%d bytes at %d of a memory of %d", seg.bytes.size(), at, mem.size()));
+    if (!seg.bytes.empty()) std::memcpy(mem.base() + at, seg.bytes.data(), seg.bytes.size());
+    data_[i].clear();  // an active segment is dropped once applied
+  }
+  if (module_.start) {
+    Runtime::GuestEntry entry(runtime_);
+    uint64_t io[1] = {0};
+    Status s = functions_[*module_.start]->call(io);
+    if (s != 0) return instantiationTrap(*trapOf(s), module_.startOffset);
+  }
+  return {};
+}
+
+CallTarget& WasmInstance::hostFunction(std::string name, uint32_t params, uint32_t results,
+                                       HostFunctionRoot::Function fn) {
+  auto* root = arena_.make<HostFunctionRoot>(std::move(name), params, results, std::move(fn));
+  ownTargets_.push_back(std::make_unique<CallTarget>(*root, runtime_));
+  return *ownTargets_.back();
+}
+
+CallTarget& WasmInstance::indirectCall(uint32_t tableIndex, uint32_t typeIndex) {
+  auto key = std::pair(tableIndex, typeIndex);
+  if (auto it = indirectCalls_.find(key); it != indirectCalls_.end()) return *it->second;
+  const FuncType& type = module_.types[typeIndex];
+  const auto n = static_cast<uint32_t>(type.params.size());
+  const auto m = static_cast<uint32_t>(type.results.size());
+  const uint32_t typeId = canonicalTypeId(type);
+  WasmTable* table = tables_[tableIndex].get();
+  CallTarget& target = hostFunction("call_indirect", n + 1, m, [=](uint64_t* io) {
+    const auto index = static_cast<uint32_t>(io[n]);
+    if (index >= table->elements.size()) throw TrapException{&kUndefinedElement};
+    const WasmFunctionRef& ref = table->elements[index];
+    if (ref.target == nullptr) throw TrapException{&kUninitializedElement};
+    if (ref.typeId != typeId) throw TrapException{&kIndirectCallTypeMismatch};
+    absl::InlinedVector<uint64_t, 8> buffer(std::max<uint32_t>({n, m, 1}));
+    std::copy(io, io + n, buffer.begin());
+    if (Status s = ref.target->call(buffer.data()); s != 0) throw TrapException{trapOf(s)};
+    std::copy(buffer.begin(), buffer.begin() + m, io);
+  });
+  indirectCalls_[key] = &target;
+  return target;
+}
+
+CallTarget& WasmInstance::bulkMemory(Opcode op, uint32_t segment) {
+  auto key = std::pair(op, segment);
+  if (auto it = bulkMemory_.find(key); it != bulkMemory_.end()) return *it->second;
+  LinearMemory* memory = memories_.empty() ? nullptr : memories_[0]->memory.get();
+  // Ranges are checked as 64-bit sums, so nothing wraps; a check failing traps before
+  // anything is written.
+  auto inBounds = [](uint64_t at, uint64_t n, uint64_t size) { return at + n <= size; };
+  auto u32 = [](uint64_t raw) { return static_cast<uint64_t>(static_cast<uint32_t>(raw)); };
+  HostFunctionRoot::Function fn;
+  uint32_t params = 3;
+  switch (op) {
+    case Opcode::MemoryCopy:
+      fn = [=](uint64_t* io) {
+        const uint64_t dst = u32(io[0]), src = u32(io[1]), n = u32(io[2]);
+        if (!inBounds(src, n, memory->size()) || !inBounds(dst, n, memory->size()))
+          throw TrapException{&kOutOfBoundsMemoryAccess};
+        std::memmove(memory->base() + dst, memory->base() + src, n);
+      };
+      break;
+    case Opcode::MemoryFill:
+      fn = [=](uint64_t* io) {
+        const uint64_t dst = u32(io[0]), n = u32(io[2]);
+        if (!inBounds(dst, n, memory->size())) throw TrapException{&kOutOfBoundsMemoryAccess};
+        std::memset(memory->base() + dst, static_cast<uint8_t>(io[1]), n);
+      };
+      break;
+    case Opcode::MemoryInit: {
+      std::vector<uint8_t>* data = &data_[segment];
+      fn = [=](uint64_t* io) {
+        const uint64_t dst = u32(io[0]), src = u32(io[1]), n = u32(io[2]);
+        if (!inBounds(src, n, data->size()) || !inBounds(dst, n, memory->size()))
+          throw TrapException{&kOutOfBoundsMemoryAccess};
+        if (n != 0) std::memcpy(memory->base() + dst, data->data() + src, n);
+      };
+      break;
+    }
+    default: {  // data.drop
+      std::vector<uint8_t>* data = &data_[segment];
+      params = 0;
+      fn = [=](uint64_t*) { std::vector<uint8_t>().swap(*data); };
+      break;
+    }
+  }
+  CallTarget& target = hostFunction(opcodeName(op), params, 0, std::move(fn));
+  bulkMemory_[key] = &target;
+  return target;
+}
+
 const Export* WasmInstance::findExport(std::string_view name) const {
   for (const Export& e : module_.exports)
-    if (e.kind == ExternalKind::Func && e.name == name) return &e;
+    if (e.name == name) return &e;
   return nullptr;
 }
 
 CallTarget* WasmInstance::exportedFunction(std::string_view name) const {
   const Export* e = findExport(name);
-  return e ? targets_[e->index].get() : nullptr;
+  return e != nullptr && e->kind == ExternalKind::Func ? functions_[e->index] : nullptr;
 }
 
 const FuncType* WasmInstance::exportedType(std::string_view name) const {
   const Export* e = findExport(name);
-  return e ? &module_.typeOf(e->index) : nullptr;
+  return e != nullptr && e->kind == ExternalKind::Func ? &module_.typeOf(e->index) : nullptr;
+}
+
+bool WasmInstance::hasState() const {
+  if (!memories_.empty() || !tables_.empty()) return true;
+  for (const auto& g : globals_)
+    if (g->type.isMutable) return true;
+  for (const Function& f : module_.functions)
+    if (f.imported) return true;
+  return false;
+}
+
+std::unique_ptr<WasmInstance> WasmInstance::spectest(Runtime& runtime) {
+  std::unique_ptr<WasmInstance> instance(new WasmInstance(runtime));
+  Module& m = instance->module_;
+  auto exportAs = [&](std::string name, ExternalKind kind, uint32_t index) {
+    m.exports.push_back(Export{std::move(name), kind, index, 0});
+  };
+  // print, print_i32, ...: host functions that do nothing.
+  const std::pair<const char*, std::vector<ValType>> prints[] = {
+      {"print", {}},
+      {"print_i32", {ValType::I32}},
+      {"print_i64", {ValType::I64}},
+      {"print_f32", {ValType::F32}},
+      {"print_f64", {ValType::F64}},
+      {"print_i32_f32", {ValType::I32, ValType::F32}},
+      {"print_f64_f64", {ValType::F64, ValType::F64}},
+  };
+  for (const auto& [name, params] : prints) {
+    auto index = static_cast<uint32_t>(m.functions.size());
+    m.types.push_back(FuncType{params, {}});
+    m.functions.emplace_back().typeIndex = index;
+    instance->functions_.push_back(
+        &instance->hostFunction(name, static_cast<uint32_t>(params.size()), 0, [](uint64_t*) {}));
+    exportAs(name, ExternalKind::Func, index);
+  }
+  // Globals: 666 in each type.
+  auto cells = LinearMemory::create(32, 32);
+  instance->globalCells_ = std::move(*cells);
+  const std::tuple<const char*, ValType, uint64_t> globals[] = {
+      {"global_i32", ValType::I32, toRaw(int32_t{666})},
+      {"global_i64", ValType::I64, toRaw(int64_t{666})},
+      {"global_f32", ValType::F32, toRaw(666.6f)},
+      {"global_f64", ValType::F64, toRaw(666.6)},
+  };
+  for (const auto& [name, type, bits] : globals) {
+    auto index = static_cast<uint32_t>(m.globals.size());
+    m.globals.push_back(Global{GlobalType{type, false}, {}, false, 0});
+    auto g = std::make_shared<WasmGlobal>(WasmGlobal{GlobalType{type, false}, instance->globalCells_, 8 * index});
+    g->setRaw(bits);
+    instance->globals_.push_back(std::move(g));
+    exportAs(name, ExternalKind::Global, index);
+  }
+  Result<void> error;
+  m.memories.push_back(Memory{Limits{1, 2}, false, 0});
+  instance->memories_.push_back(instance->newMemory(Limits{1, 2}, kMaxPages, error));
+  exportAs("memory", ExternalKind::Memory, 0);
+  m.tables.push_back(Table{RefType::FuncRef, Limits{10, 20}, false, 0});
+  auto table = std::make_shared<WasmTable>();
+  table->type = RefType::FuncRef;
+  table->elements.resize(10);
+  table->max = 20;
+  instance->tables_.push_back(std::move(table));
+  exportAs("table", ExternalKind::Table, 0);
+  return instance;
 }
 
 }  // namespace morel::wasm
+
+#undef MOREL_CHECK

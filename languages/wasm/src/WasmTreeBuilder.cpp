@@ -16,6 +16,7 @@
 #include "morel/wasm/nodes/WasmDivisionNodes.h"
 #include "morel/wasm/nodes/WasmExpressionNodes.h"
 #include "morel/wasm/nodes/WasmFloatOps.h"
+#include "morel/wasm/nodes/WasmMemoryNodes.h"
 #include "morel/wasm/nodes/WasmStatementNodes.h"
 
 namespace morel::wasm {
@@ -45,19 +46,37 @@ template <class K>
 inline constexpr bool kIsCheckedDiv = false;
 template <class O>
 inline constexpr bool kIsCheckedDiv<CheckedDiv<O>> = true;
+template <class S>
+struct Load {
+  using Stored = S;
+};
+template <class K>
+inline constexpr bool kIsLoad = false;
+template <class S>
+inline constexpr bool kIsLoad<Load<S>> = true;
+template <class S>
+struct Store {
+  using Stored = S;
+};
+template <class K>
+inline constexpr bool kIsStore = false;
+template <class S>
+inline constexpr bool kIsStore<Store<S>> = true;
 }  // namespace shape
 
 /// A signature of the table reduced to what the builder needs: operand count,
-/// operand type letter and result type letter (0 when there is none).
+/// the first and second operands' type letters and the result type letter (0
+/// when there is none).
 struct Sig {
   int arity = 0;
   char operand = 0;
+  char operand2 = 0;
   char result = 0;
 };
 constexpr Sig sigOf(std::string_view text) {
   if (text == "*") return {};
   std::size_t colon = text.find(':');
-  return {static_cast<int>(colon), colon > 0 ? text[0] : '\0',
+  return {static_cast<int>(colon), colon > 0 ? text[0] : '\0', colon > 1 ? text[1] : '\0',
           colon + 1 < text.size() ? text[colon + 1] : '\0'};
 }
 
@@ -121,9 +140,9 @@ struct ControlFrame {
 
 class TreeBuilder {
  public:
-  TreeBuilder(const Module& m, uint32_t index, std::span<const std::unique_ptr<CallTarget>> targets,
-              Arena& arena)
-      : m_(m), fn_(m.functions[index]), type_(m.typeOf(index)), targets_(targets), arena_(arena) {
+  TreeBuilder(WasmInstance& instance, uint32_t index, Arena& arena)
+      : instance_(instance), m_(instance.module()), fn_(m_.functions[index]), type_(m_.typeOf(index)),
+        arena_(arena) {
     localTypes_ = type_.params;
     localTypes_.insert(localTypes_.end(), fn_.locals.begin(), fn_.locals.end());
   }
@@ -137,6 +156,9 @@ class TreeBuilder {
       if (auto r = step(in); !r) return r;
       if (done_) break;
     }
+    // The results' slots exist even when no path reaches the end with values there
+    // (a body that always traps): the root's entries read them.
+    maxHeight_ = std::max(maxHeight_, static_cast<uint32_t>(type_.results.size()));
     root.setBody(body_, maxHeight_);
     return {};
   }
@@ -266,6 +288,63 @@ class TreeBuilder {
     top().unreachable = true;
   }
 
+  LinearMemory& memory() { return *instance_.memory(0)->memory; }
+
+  /// A call statement: the top `argCount` stack values are its arguments (in their
+  /// slots), the results replace them.
+  Result<void> call(CallTarget& callee, std::size_t argCount, const std::vector<ValType>& results,
+                    const Instr& in) {
+    if (argCount > WasmCallNode::kMaxValues || results.size() > WasmCallNode::kMaxValues)
+      return fail("too many parameters or results", in.offset);
+    flush();
+    auto n = static_cast<uint32_t>(argCount);
+    uint32_t base = height() - n;
+    emit(arena_.make<WasmCallNode>(callee, slot(base), n, slot(base), static_cast<uint32_t>(results.size())));
+    resetStack(base, results);
+    return {};
+  }
+
+  /// Statements that move the branch values to `target` and leave `extraLabels`
+  /// more labels than the current frame's (those of enclosing ifs).
+  std::vector<WasmStmt*> branchTo(uint32_t depth, uint32_t extraLabels) {
+    std::vector<WasmStmt*> saved = std::move(top().stmts);
+    top().stmts.clear();
+    copyBranchValues(ctrl_[ctrl_.size() - 1 - depth]);
+    emit(arena_.make<BreakN>(depth + extraLabels));
+    std::vector<WasmStmt*> out = std::move(top().stmts);
+    top().stmts = std::move(saved);
+    return out;
+  }
+
+  /// br_table: the index goes to a slot above the stack; runs of equal targets
+  /// become ranges, searched by a tree of unsigned compares (log n tests).
+  struct TableRange {
+    uint32_t low;  // first index of the run
+    uint32_t label;
+  };
+  void brTable(const std::vector<uint32_t>& labels) {
+    WasmI32* index = pop<int32_t>();
+    flush();
+    const uint32_t indexSlot = slot(height());
+    maxHeight_ = std::max(maxHeight_, height() + 1);
+    emit(arena_.make<WasmSetSlotNode<int32_t>>(indexSlot, index));
+    std::vector<TableRange> ranges;
+    for (uint32_t i = 0; i < labels.size(); ++i)  // the default label covers n and above
+      if (ranges.empty() || ranges.back().label != labels[i]) ranges.push_back({i, labels[i]});
+    for (WasmStmt* s : tableSearch(ranges, 0, ranges.size(), indexSlot, 0)) emit(s);
+    top().unreachable = true;
+  }
+  std::vector<WasmStmt*> tableSearch(const std::vector<TableRange>& ranges, std::size_t begin, std::size_t end,
+                                     uint32_t indexSlot, uint32_t extraLabels) {
+    if (end - begin == 1) return branchTo(ranges[begin].label, extraLabels);
+    std::size_t mid = begin + (end - begin) / 2;
+    auto* below = arena_.make<WasmBinaryNode<int32_t, int32_t, ops::LtU>>(
+        arena_.make<WasmLocalGetNode<int32_t>>(indexSlot),
+        arena_.make<WasmConstNode<int32_t>>(static_cast<int32_t>(ranges[mid].low)));
+    return {arena_.make<IfN>(below, tableSearch(ranges, begin, mid, indexSlot, extraLabels + 1),
+                             tableSearch(ranges, mid, end, indexSlot, extraLabels + 1))};
+  }
+
   void endFrame() {
     flush();
     ControlFrame f = std::move(ctrl_.back());
@@ -313,6 +392,20 @@ class TreeBuilder {
       return {};
     } else if constexpr (shape::kIsCheckedDiv<Kind>) {
       checkedDiv<TypeOf<S.operand>, typename Kind::Op>();
+      return {};
+    } else if constexpr (shape::kIsLoad<Kind>) {
+      using R = TypeOf<S.result>;
+      auto* address = pop<int32_t>();
+      push(valTypeOf<R>(), arena_.make<WasmLoadNode<typename Kind::Stored, R>>(
+                               memory(), address, static_cast<uint32_t>(in.imm)));
+      return {};
+    } else if constexpr (shape::kIsStore<Kind>) {
+      using T = TypeOf<S.operand2>;
+      auto* value = pop<T>();
+      auto* address = pop<int32_t>();
+      flush();
+      emit(arena_.make<WasmStoreNode<typename Kind::Stored, T>>(memory(), address, value,
+                                                                static_cast<uint32_t>(in.imm)));
       return {};
     } else {  // Pure or Convert
       using T = TypeOf<S.operand>;
@@ -368,28 +461,54 @@ class TreeBuilder {
           return {};
         }
         // Values must move only when the branch is taken: copy inside an if.
-        std::vector<WasmStmt*> saved = std::move(top().stmts);
-        top().stmts.clear();
-        copyBranchValues(target);
-        emit(arena_.make<BreakN>(depth + 1));
-        std::vector<WasmStmt*> taken = std::move(top().stmts);
-        top().stmts = std::move(saved);
-        emit(arena_.make<IfN>(cond, std::move(taken), std::vector<WasmStmt*>{}));
+        emit(arena_.make<IfN>(cond, branchTo(depth, 1), std::vector<WasmStmt*>{}));
         return {};
       }
       case Opcode::Call: {
-        uint32_t callee = static_cast<uint32_t>(in.imm);
-        const FuncType& t = m_.typeOf(callee);
-        if (t.params.size() > WasmCallNode::kMaxValues || t.results.size() > WasmCallNode::kMaxValues)
-          return fail("too many parameters or results", in.offset);
-        flush();
-        uint32_t n = static_cast<uint32_t>(t.params.size());
-        uint32_t base = height() - n;
-        emit(arena_.make<WasmCallNode>(*targets_[callee], slot(base), n, slot(base),
-                                       static_cast<uint32_t>(t.results.size())));
-        resetStack(base, t.results);
+        const FuncType& t = m_.typeOf(static_cast<uint32_t>(in.imm));
+        return call(instance_.function(static_cast<uint32_t>(in.imm)), t.params.size(), t.results, in);
+      }
+      case Opcode::CallIndirect: {
+        // A host function checks the element and calls it: the arguments and the index go in.
+        const FuncType& t = m_.types[in.imm];
+        CallTarget& dispatch = instance_.indirectCall(in.imm2, static_cast<uint32_t>(in.imm));
+        return call(dispatch, t.params.size() + 1, t.results, in);
+      }
+      case Opcode::BrTable: brTable(fn_.brTables[in.imm]); return {};
+      case Opcode::GlobalGet: {
+        const WasmGlobal& g = *instance_.global(static_cast<uint32_t>(in.imm));
+        withType(g.type.type, [&]<class T>(std::type_identity<T>) {
+          // An immutable global never changes: its value is a constant of the tree.
+          if (!g.type.isMutable) push(valTypeOf<T>(), arena_.make<WasmConstNode<T>>(fromRaw<T>(g.raw())));
+          else push(valTypeOf<T>(), arena_.make<WasmGlobalGetNode<T>>(*g.cells, g.offset));
+        });
         return {};
       }
+      case Opcode::GlobalSet: {
+        const WasmGlobal& g = *instance_.global(static_cast<uint32_t>(in.imm));
+        withType(g.type.type, [&]<class T>(std::type_identity<T>) {
+          auto* v = pop<T>();
+          flush();
+          emit(arena_.make<WasmGlobalSetNode<T>>(*g.cells, g.offset, v));
+        });
+        return {};
+      }
+      case Opcode::MemorySize:
+        push(ValType::I32, arena_.make<WasmMemorySizeNode>(memory()));
+        return {};
+      case Opcode::MemoryGrow:  // a call of the memory's grow function: [delta] -> [old size or -1]
+        return call(*instance_.memory(0)->grow, 1, {ValType::I32}, in);
+      // Bulk memory operations are calls of the instance's host functions.
+      case Opcode::MemoryCopy:
+      case Opcode::MemoryFill:
+        return call(instance_.bulkMemory(in.op), 3, {}, in);
+      case Opcode::MemoryInit:
+        return call(instance_.bulkMemory(in.op, static_cast<uint32_t>(in.imm)), 3, {}, in);
+      case Opcode::DataDrop:
+        return call(instance_.bulkMemory(in.op, static_cast<uint32_t>(in.imm)), 0, {}, in);
+      case Opcode::SelectT:  // with its type written: the same as select
+        withType(in.block.value, [&]<class T>(std::type_identity<T>) { select<T>(); });
+        return {};
       case Opcode::Drop: {
         if (stack_.back().pending == nullptr) {
           stack_.pop_back();
@@ -424,10 +543,10 @@ class TreeBuilder {
     }
   }
 
+  WasmInstance& instance_;
   const Module& m_;
   const Function& fn_;
   const FuncType& type_;
-  std::span<const std::unique_ptr<CallTarget>> targets_;
   Arena& arena_;
   std::vector<ValType> localTypes_;
   std::vector<StackEntry> stack_;
@@ -440,10 +559,8 @@ class TreeBuilder {
 
 }  // namespace
 
-Result<void> buildFunctionTree(const Module& module, uint32_t index,
-                               std::span<const std::unique_ptr<CallTarget>> targets, Arena& arena,
-                               WasmRootNode& root) {
-  return TreeBuilder(module, index, targets, arena).build(root);
+Result<void> buildFunctionTree(WasmInstance& instance, uint32_t index, Arena& arena, WasmRootNode& root) {
+  return TreeBuilder(instance, index, arena).build(root);
 }
 
 }  // namespace morel::wasm

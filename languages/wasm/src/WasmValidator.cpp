@@ -63,6 +63,25 @@ constexpr std::array<Signature, kOpcodeTableSize> kSignatures = [] {
   return table;
 }();
 
+// log2 of the bytes a memory access reads or writes (its natural alignment), from the
+// immediate column ("Mem32" -> 2); -1 for everything that is not a memory access.
+constexpr int accessLog2(std::string_view imm) {
+  if (imm == "Mem8") return 0;
+  if (imm == "Mem16") return 1;
+  if (imm == "Mem32") return 2;
+  if (imm == "Mem64") return 3;
+  return -1;
+}
+
+constexpr std::array<int8_t, kOpcodeTableSize> kAccessLog2 = [] {
+  std::array<int8_t, kOpcodeTableSize> table{};
+  table.fill(-1);
+#define MOREL_WASM_OP(Name, code, text, imm, sig, node) table[opcodeIndex(code)] = accessLog2(#imm);
+#include "morel/wasm/WasmOpcodes.def"
+#undef MOREL_WASM_OP
+  return table;
+}();
+
 const char* typeName(std::optional<ValType> t) {
   return t ? valTypeName(*t) : "unknown";
 }
@@ -129,13 +148,14 @@ class FunctionValidator {
     return t;
   }
 
+  /// Pops an operand of type `expected`; an operand of unknown type stays unknown.
   Result<Operand> pop(ValType expected) {
     MOREL_TRY(actual, pop());
     if (actual && *actual != expected) {
       return error("type mismatch",
                    absl::StrCat("expected ", typeName(expected), ", got ", typeName(actual)));
     }
-    return actual ? actual : Operand(expected);
+    return actual;
   }
 
   Result<void> popAll(const std::vector<ValType>& types) {
@@ -198,6 +218,13 @@ class FunctionValidator {
 
   Result<void> instr(const Instr& in) {
     const Signature& sig = kSignatures[opcodeIndex(in.op)];
+    if (const int natural = kAccessLog2[opcodeIndex(in.op)]; natural >= 0) {
+      MOREL_CHECK(memory());
+      if (in.imm2 > static_cast<uint32_t>(natural)) {
+        return error("alignment must not be larger than natural",
+                     absl::StrFormat("2^%d for a %d-byte access", in.imm2, 1 << natural));
+      }
+    }
     if (!sig.special) return simple(sig);
     switch (in.op) {
       case Opcode::Unreachable:
@@ -215,18 +242,46 @@ class FunctionValidator {
         return br(in.imm);
       case Opcode::BrIf:
         return brIf(in.imm);
+      case Opcode::BrTable:
+        return brTable(function_.brTables[in.imm]);
       case Opcode::Return:
         return ret();
       case Opcode::Call:
         return call(in.imm);
+      case Opcode::CallIndirect:
+        return callIndirect(in);
       case Opcode::Drop:
         return drop();
       case Opcode::Select:
         return select();
+      case Opcode::SelectT:
+        return selectTyped(in);
       case Opcode::LocalGet:
       case Opcode::LocalSet:
       case Opcode::LocalTee:
         return localAccess(in);
+      case Opcode::GlobalGet:
+      case Opcode::GlobalSet:
+        return globalAccess(in);
+      case Opcode::MemorySize:
+        MOREL_CHECK(memory());
+        push(ValType::I32);
+        return {};
+      case Opcode::MemoryGrow:
+        MOREL_CHECK(memory());
+        MOREL_CHECK(pop(ValType::I32));
+        push(ValType::I32);
+        return {};
+      case Opcode::MemoryInit:
+        MOREL_CHECK(memory());
+        MOREL_CHECK(dataSegment(in.imm));
+        return popAll({ValType::I32, ValType::I32, ValType::I32});
+      case Opcode::DataDrop:
+        return dataSegment(in.imm);
+      case Opcode::MemoryCopy:
+      case Opcode::MemoryFill:
+        MOREL_CHECK(memory());
+        return popAll({ValType::I32, ValType::I32, ValType::I32});
       default:
         return error("illegal opcode", opcodeName(in.op));
     }
@@ -279,6 +334,32 @@ class FunctionValidator {
     return {};
   }
 
+  // Every target takes the same number of values; each checks their types against what
+  // is on the stack (a polymorphic stack may give each target its own types).
+  Result<void> brTable(const std::vector<uint32_t>& labels) {
+    MOREL_CHECK(pop(ValType::I32));
+    MOREL_TRY(fallback, label(labels.back()));
+    const std::size_t arity = fallback->labelTypes().size();
+    for (uint32_t depth : labels) {
+      MOREL_TRY(target, label(depth));
+      if (target->labelTypes().size() != arity) {
+        return error("type mismatch", "br_table targets take different numbers of values");
+      }
+      // Check without consuming: pop the types, then push back what was there (an
+      // operand of unknown type stays unknown for the next target).
+      const std::vector<ValType>& types = target->labelTypes();
+      std::vector<Operand> popped(types.size());
+      for (std::size_t i = types.size(); i-- > 0;) {
+        MOREL_TRY(actual, pop(types[i]));
+        popped[i] = actual;
+      }
+      for (Operand o : popped) push(o);
+    }
+    MOREL_CHECK(popAll(fallback->labelTypes()));
+    markUnreachable();
+    return {};
+  }
+
   Result<void> ret() {
     MOREL_CHECK(popAll(type_.results));
     markUnreachable();
@@ -292,6 +373,60 @@ class FunctionValidator {
     const FuncType& callee = module_.typeOf(static_cast<uint32_t>(index));
     MOREL_CHECK(popAll(callee.params));
     pushAll(callee.results);
+    return {};
+  }
+
+  Result<void> callIndirect(const Instr& in) {
+    if (in.imm2 >= module_.tables.size()) {
+      return error("unknown table", absl::StrFormat("table %d", in.imm2));
+    }
+    if (module_.tables[in.imm2].elemType != RefType::FuncRef) {
+      return error("type mismatch", absl::StrFormat("call_indirect through table %d of externref", in.imm2));
+    }
+    if (static_cast<uint64_t>(in.imm) >= module_.types.size()) {
+      return error("unknown type", absl::StrFormat("type %d", in.imm));
+    }
+    MOREL_CHECK(pop(ValType::I32));
+    const FuncType& callee = module_.types[in.imm];
+    MOREL_CHECK(popAll(callee.params));
+    pushAll(callee.results);
+    return {};
+  }
+
+  // Data segments are counted by the data count section (the decoder requires it here).
+  Result<void> dataSegment(int64_t index) {
+    if (index < 0 || static_cast<uint64_t>(index) >= module_.data.size()) {
+      return error("unknown data segment", absl::StrFormat("data segment %d", index));
+    }
+    return {};
+  }
+
+  // select with its result type written: exactly one type.
+  Result<void> selectTyped(const Instr& in) {
+    if (in.imm != 1) return error("invalid result arity", absl::StrFormat("%d types", in.imm));
+    MOREL_CHECK(pop(ValType::I32));
+    MOREL_CHECK(pop(in.block.value));
+    MOREL_CHECK(pop(in.block.value));
+    push(in.block.value);
+    return {};
+  }
+
+  Result<void> memory() {
+    if (module_.memories.empty()) return error("unknown memory", "memory 0");
+    return {};
+  }
+
+  Result<void> globalAccess(const Instr& in) {
+    if (in.imm < 0 || static_cast<uint64_t>(in.imm) >= module_.globals.size()) {
+      return error("unknown global", absl::StrFormat("global %d", in.imm));
+    }
+    const GlobalType& g = module_.globals[in.imm].type;
+    if (in.op == Opcode::GlobalGet) {
+      push(g.type);
+      return {};
+    }
+    if (!g.isMutable) return error("global is immutable", absl::StrFormat("global %d", in.imm));
+    MOREL_CHECK(pop(g.type));
     return {};
   }
 
@@ -339,19 +474,183 @@ Result<void> validateTypeIndices(const Module& module) {
   return {};
 }
 
+// Limits of a memory: at most 4 GiB, the minimum at most the maximum.
+Result<void> validateMemories(const Module& module) {
+  if (module.memories.size() > 1) {
+    return fail("multiple memories", module.memories[1].offset, Diagnostic::Unit::Byte,
+                "WebAssembly 2.0 allows one memory");
+  }
+  for (const Memory& m : module.memories) {
+    if (m.limits.min > kMaxPages || m.limits.max.value_or(0) > kMaxPages) {
+      return fail("memory size must be at most 65536 pages (4GiB)", m.offset);
+    }
+    if (m.limits.max && m.limits.min > *m.limits.max) {
+      return fail("size minimum must not be greater than maximum", m.offset);
+    }
+  }
+  return {};
+}
+
+Result<void> validateTables(const Module& module) {
+  for (const Table& t : module.tables) {
+    if (t.limits.max && t.limits.min > *t.limits.max) {
+      return fail("size minimum must not be greater than maximum", t.offset);
+    }
+  }
+  return {};
+}
+
+// A constant expression of type `type` (WebAssembly 2.0): one constant, or global.get of an
+// imported immutable global. `what` names its owner in the detail ("global 3").
+Result<void> validateConstExpr(const Module& module, const ConstExpr& e, ValType type,
+                               const std::string& what) {
+  auto mismatch = [&](std::size_t at, std::string detail) {
+    return fail("type mismatch", at, Diagnostic::Unit::Byte, absl::StrCat(what, ": ", detail));
+  };
+  for (const Instr& in : e.instrs) {
+    switch (in.op) {
+      case Opcode::I32Const: case Opcode::I64Const: case Opcode::F32Const: case Opcode::F64Const:
+      case Opcode::RefNull:
+        break;
+      case Opcode::RefFunc:
+        if (static_cast<uint64_t>(in.imm) >= module.functions.size()) {
+          return fail("unknown function", in.offset, Diagnostic::Unit::Byte,
+                      absl::StrFormat("%s: function %d", what, in.imm));
+        }
+        break;
+      case Opcode::GlobalGet: {
+        if (in.imm >= module.importedGlobalCount()) {
+          return fail("unknown global", in.offset, Diagnostic::Unit::Byte,
+                      absl::StrFormat("%s: only imported globals may initialize (global %d)", what, in.imm));
+        }
+        if (module.globals[in.imm].type.isMutable) {
+          return fail("constant expression required", in.offset, Diagnostic::Unit::Byte,
+                      absl::StrFormat("%s: global %d is mutable", what, in.imm));
+        }
+        break;
+      }
+      default:
+        return fail("constant expression required", in.offset, Diagnostic::Unit::Byte,
+                    absl::StrCat(what, ": ", opcodeName(in.op)));
+    }
+  }
+  if (e.instrs.size() != 1) {
+    return mismatch(e.endOffset, absl::StrFormat("%d values, expected one %s", e.instrs.size(), valTypeName(type)));
+  }
+  const Instr& in = e.instrs[0];
+  if (in.op == Opcode::RefNull || in.op == Opcode::RefFunc) {
+    return mismatch(in.offset, absl::StrCat("expected ", valTypeName(type), ", got a reference"));
+  }
+  ValType actual = ValType::I32;
+  switch (in.op) {
+    case Opcode::I64Const: actual = ValType::I64; break;
+    case Opcode::F32Const: actual = ValType::F32; break;
+    case Opcode::F64Const: actual = ValType::F64; break;
+    case Opcode::GlobalGet: actual = module.globals[in.imm].type.type; break;
+    default: break;
+  }
+  if (actual != type) {
+    return mismatch(in.offset, absl::StrCat("expected ", valTypeName(type), ", got ", valTypeName(actual)));
+  }
+  return {};
+}
+
+Result<void> validateGlobals(const Module& module) {
+  for (std::size_t i = 0; i < module.globals.size(); ++i) {
+    const Global& g = module.globals[i];
+    if (g.imported) continue;
+    MOREL_CHECK(validateConstExpr(module, g.init, g.type.type, absl::StrCat("global ", i)));
+  }
+  return {};
+}
+
+const char* refTypeName(RefType t) { return t == RefType::FuncRef ? "funcref" : "externref"; }
+
+// An element: ref.func of a known function (a funcref) or ref.null of the segment's type.
+Result<void> validateElement(const Module& module, const ElementSegment& seg, const ConstExpr& e,
+                             const std::string& what) {
+  for (const Instr& in : e.instrs) {
+    const bool numeric = in.op == Opcode::I32Const || in.op == Opcode::I64Const || in.op == Opcode::F32Const ||
+                         in.op == Opcode::F64Const;
+    if (!numeric && in.op != Opcode::RefFunc && in.op != Opcode::RefNull && in.op != Opcode::GlobalGet) {
+      return fail("constant expression required", in.offset, Diagnostic::Unit::Byte,
+                  absl::StrCat(what, ": ", opcodeName(in.op)));
+    }
+    if (in.op == Opcode::RefFunc && static_cast<uint64_t>(in.imm) >= module.functions.size()) {
+      return fail("unknown function", in.offset, Diagnostic::Unit::Byte, absl::StrFormat("%s: function %d", what, in.imm));
+    }
+    if (in.op == Opcode::GlobalGet && static_cast<uint64_t>(in.imm) >= module.importedGlobalCount()) {
+      return fail("unknown global", in.offset, Diagnostic::Unit::Byte, absl::StrFormat("%s: global %d", what, in.imm));
+    }
+  }
+  if (e.instrs.size() != 1) {
+    return fail("type mismatch", e.endOffset, Diagnostic::Unit::Byte,
+                absl::StrFormat("%s: %d values, expected one %s", what, e.instrs.size(), refTypeName(seg.type)));
+  }
+  const Instr& in = e.instrs[0];
+  const bool matches = in.op == Opcode::RefFunc   ? seg.type == RefType::FuncRef
+                       : in.op == Opcode::RefNull ? static_cast<RefType>(in.imm) == seg.type
+                                                  : false;  // globals hold no references in the subset
+  if (!matches) {
+    return fail("type mismatch", in.offset, Diagnostic::Unit::Byte,
+                absl::StrCat(what, ": expected ", refTypeName(seg.type)));
+  }
+  return {};
+}
+
+Result<void> validateSegments(const Module& module) {
+  for (std::size_t i = 0; i < module.elements.size(); ++i) {
+    const ElementSegment& seg = module.elements[i];
+    const std::string what = absl::StrCat("element segment ", i);
+    if (seg.mode == ElementSegment::Mode::Active) {
+      if (seg.table >= module.tables.size()) {
+        return fail("unknown table", seg.offset, Diagnostic::Unit::Byte, absl::StrFormat("table %d", seg.table));
+      }
+      MOREL_CHECK(validateConstExpr(module, seg.offsetExpr, ValType::I32, what));
+      if (module.tables[seg.table].elemType != seg.type) {
+        return fail("type mismatch", seg.offset, Diagnostic::Unit::Byte,
+                    absl::StrFormat("%s of %s into a table of %s", what, refTypeName(seg.type),
+                                    refTypeName(module.tables[seg.table].elemType)));
+      }
+    }
+    for (const ConstExpr& e : seg.items) MOREL_CHECK(validateElement(module, seg, e, what));
+  }
+  for (std::size_t i = 0; i < module.data.size(); ++i) {
+    const DataSegment& seg = module.data[i];
+    if (!seg.active) continue;
+    if (seg.memory >= module.memories.size()) {
+      return fail("unknown memory", seg.offset, Diagnostic::Unit::Byte, absl::StrFormat("memory %d", seg.memory));
+    }
+    MOREL_CHECK(validateConstExpr(module, seg.offsetExpr, ValType::I32, absl::StrCat("data segment ", i)));
+  }
+  return {};
+}
+
+Result<void> validateStart(const Module& module) {
+  if (!module.start) return {};
+  if (*module.start >= module.functions.size()) {
+    return fail("unknown function", module.startOffset, Diagnostic::Unit::Byte,
+                absl::StrFormat("start function %d", *module.start));
+  }
+  const FuncType& t = module.typeOf(*module.start);
+  if (!t.params.empty() || !t.results.empty()) {
+    return fail("start function", module.startOffset, Diagnostic::Unit::Byte,
+                "the start function must take and return nothing");
+  }
+  return {};
+}
+
 Result<void> validateExport(const Module& module, const Export& e) {
+  auto unknown = [&](const char* category, std::size_t count) -> Result<void> {
+    if (e.index < count) return {};
+    return fail(category, e.offset, Diagnostic::Unit::Byte,
+                absl::StrFormat("export \"%s\" of index %d", e.name, e.index));
+  };
   switch (e.kind) {
-    case ExternalKind::Func:
-      if (e.index < module.functions.size()) return {};
-      return fail("unknown function", e.offset, Diagnostic::Unit::Byte,
-                  absl::StrFormat("export \"%s\" of function %d", e.name, e.index));
-    // The subset has no tables, memories or globals, so any index is out of range.
-    case ExternalKind::Table:
-      return fail("unknown table", e.offset);
-    case ExternalKind::Memory:
-      return fail("unknown memory", e.offset);
-    case ExternalKind::Global:
-      return fail("unknown global", e.offset);
+    case ExternalKind::Func: return unknown("unknown function", module.functions.size());
+    case ExternalKind::Table: return unknown("unknown table", module.tables.size());
+    case ExternalKind::Memory: return unknown("unknown memory", module.memories.size());
+    case ExternalKind::Global: return unknown("unknown global", module.globals.size());
   }
   return {};
 }
@@ -371,7 +670,13 @@ Result<void> validateExports(const Module& module) {
 
 Result<void> validate(const Module& module) {
   MOREL_CHECK(validateTypeIndices(module));
-  for (const Function& f : module.functions) MOREL_CHECK(FunctionValidator(module, f).run());
+  MOREL_CHECK(validateTables(module));
+  MOREL_CHECK(validateMemories(module));
+  MOREL_CHECK(validateGlobals(module));
+  MOREL_CHECK(validateSegments(module));
+  MOREL_CHECK(validateStart(module));
+  for (const Function& f : module.functions)
+    if (!f.imported) MOREL_CHECK(FunctionValidator(module, f).run());
   return validateExports(module);
 }
 

@@ -35,4 +35,18 @@ void checkedStore(D& d, LinearMemory& m, Val<D, int64_t> address, Val<D, T> valu
   d.template storeMemory<Stored, T>(m, address, value);
 }
 
+/// An access at a constant address that stays in bounds for the memory's whole
+/// life (a cell the host laid out, such as a Wasm global's): no check, only the
+/// raw access. The caller guarantees address + sizeof(Stored) <= m.size() from
+/// now on (so the memory must never shrink below it).
+template <class Stored, class T, class D>
+Val<D, T> uncheckedLoad(D& d, LinearMemory& m, uint64_t address) {
+  return d.template loadMemory<Stored, T>(m, d.i64(static_cast<int64_t>(address)));
+}
+
+template <class Stored, class T, class D>
+void uncheckedStore(D& d, LinearMemory& m, uint64_t address, Val<D, T> value) {
+  d.template storeMemory<Stored, T>(m, d.i64(static_cast<int64_t>(address)), value);
+}
+
 }  // namespace morel

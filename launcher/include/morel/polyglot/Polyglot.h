@@ -8,6 +8,7 @@
 ///     int32_t r = module->getMember("answer").execute({})->asInt();
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -104,7 +105,8 @@ class Value {
   Value getArrayElement(std::size_t i) const;
 
   bool hasMembers() const;
-  /// A member (an exported function); null if there is none.
+  /// A member: an exported function (executable), or an exported global's current
+  /// value (a number); null if there is none (or it is a memory or a table).
   Value getMember(std::string_view name) const;
   std::vector<std::string> getMemberKeys() const;
 
@@ -162,8 +164,22 @@ class Context {
   Context& operator=(const Context&) = delete;
 
   /// Loads code: a Wasm module (a value with members) or an eBPF program (an
-  /// executable value taking r1 and returning r0).
+  /// executable value taking r1 and returning r0). A Wasm module's imports are
+  /// looked up among the modules registered in this context by their module name;
+  /// a missing one is an "unknown import", a mismatching one an "incompatible
+  /// import type". Its start function runs now: a trap there (or in
+  /// initializing memory or tables) is an error with category "trap".
   Result<Value> eval(const Source& source);
+
+  /// Makes a Wasm module's exports importable by modules loaded later, under the
+  /// module name `name` (the spec test suite's `register`). Replaces an earlier
+  /// registration of the name.
+  Result<void> registerModule(const std::string& name, const Value& module);
+  /// Loads a built-in Wasm host module and registers it under its name. The one
+  /// built-in is "spectest", the spec test suite's: print functions that do
+  /// nothing, globals global_i32 (666), global_i64, global_f32, global_f64, a
+  /// memory (1 page, at most 2) and a table (10 elements, at most 20).
+  Result<Value> addBuiltinModule(std::string_view name);
 
   /// Waits for queued background compilations (tests, benchmarks).
   void drainCompilations();
@@ -189,6 +205,7 @@ class Context {
   struct Loaded;
   Engine& engine_;
   std::vector<std::unique_ptr<Loaded>> loaded_;
+  std::map<std::string, std::size_t, std::less<>> registered_;  // module name -> index in loaded_
   std::unique_ptr<Runtime> runtime_;  // declared last: its compile thread stops first
 };
 

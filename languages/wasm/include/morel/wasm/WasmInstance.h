@@ -1,46 +1,152 @@
 #pragma once
 // An instantiated module: one call target per function, each a tree of nodes
-// built from the validated body.
+// built from the validated body, and the module's memory, tables and globals.
+// Imports are resolved by name against other instances (the embedder's
+// registry, e.g. the spec's `register`), which share their memories, tables,
+// globals and call targets with the importer.
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "morel/framework/Arena.h"
 #include "morel/framework/CallTarget.h"
 #include "morel/framework/Diagnostic.h"
+#include "morel/framework/HostFunction.h"
+#include "morel/framework/LinearMemory.h"
 #include "morel/framework/Runtime.h"
 #include "morel/wasm/WasmModule.h"
 #include "morel/wasm/WasmRootNode.h"
 
 namespace morel::wasm {
 
+/// A memory instance, shared by the module that defines it and every importer.
+struct WasmMemory {
+  std::unique_ptr<LinearMemory> memory;
+  std::optional<uint32_t> max;  // the declared maximum in pages (for import matching)
+  /// memory.grow as a host function: [delta pages] -> [old size in pages, or -1].
+  std::unique_ptr<HostFunctionRoot> growRoot;
+  std::unique_ptr<CallTarget> grow;
+
+  uint32_t pages() const { return static_cast<uint32_t>(memory->size() / kPageSize); }
+};
+
+/// A global instance: an 8-byte cell (the value's raw bits, ValueTypes.h) in the
+/// globals' memory of the instance that defines it.
+struct WasmGlobal {
+  GlobalType type;
+  std::shared_ptr<LinearMemory> cells;
+  uint32_t offset = 0;
+
+  uint64_t raw() const;
+  void setRaw(uint64_t bits) const;
+};
+
+/// A function reference: the callee and a structural id of its type (equal types,
+/// from any module, have equal ids). A null reference has no target.
+struct WasmFunctionRef {
+  CallTarget* target = nullptr;
+  uint32_t typeId = 0;
+};
+
+/// A table of function references, shared like a memory. (An externref table can
+/// only hold nulls in the subset.)
+struct WasmTable {
+  RefType type = RefType::FuncRef;
+  std::vector<WasmFunctionRef> elements;
+  std::optional<uint32_t> max;
+};
+
+/// The id call_indirect compares: equal for structurally equal function types.
+uint32_t canonicalTypeId(const FuncType& type);
+
 class WasmInstance {
  public:
-  /// Decodes, validates and builds every function's tree.
+  /// Finds the instance a module name refers to (nullptr: unknown).
+  using Resolver = std::function<const WasmInstance*(std::string_view moduleName)>;
+
+  struct Options {
+    /// A memory reserves min(declared maximum, this) pages up front; growing past
+    /// it fails (memory.grow returns -1).
+    uint32_t maxMemoryPages = kMaxPages;
+    Resolver imports;
+    /// When initialization traps, the instance is not returned, but what it wrote
+    /// into imported tables stays and may refer to its functions: it is moved here
+    /// (if set) for the caller to keep alive.
+    std::unique_ptr<WasmInstance>* failedInstance = nullptr;
+  };
+
+  /// Decodes, validates, links the imports, builds every function's tree, then
+  /// initializes tables and memory from the segments and runs the start function.
+  /// Link errors carry the spec's category ("unknown import", "incompatible import
+  /// type"); a trap while initializing comes back as category "trap".
   static Result<std::unique_ptr<WasmInstance>> instantiate(std::span<const uint8_t> bytes,
-                                                           Runtime& runtime);
+                                                           Runtime& runtime, const Options& options);
+  static Result<std::unique_ptr<WasmInstance>> instantiate(std::span<const uint8_t> bytes, Runtime& runtime) {
+    return instantiate(bytes, runtime, Options{});
+  }
+
+  /// The spec test suite's host module "spectest": print functions that do nothing,
+  /// global_i32 (666), global_i64 (666), global_f32 (666.6), global_f64 (666.6),
+  /// memory (1 page, at most 2) and table (10 function references, at most 20).
+  static std::unique_ptr<WasmInstance> spectest(Runtime& runtime);
 
   const Module& module() const { return module_; }
   /// The exported function `name`, or nullptr.
   CallTarget* exportedFunction(std::string_view name) const;
   const FuncType* exportedType(std::string_view name) const;
-  CallTarget& function(uint32_t index) const { return *targets_[index]; }
-  WasmRootNode& root(uint32_t index) const { return *roots_[index]; }
-
- private:
-  WasmInstance() = default;
+  /// The export `name` of any kind, or nullptr.
   const Export* findExport(std::string_view name) const;
 
+  // The index spaces, imports first.
+  CallTarget& function(uint32_t index) const { return *functions_[index]; }
+  const std::shared_ptr<WasmMemory>& memory(uint32_t index) const { return memories_[index]; }
+  const std::shared_ptr<WasmGlobal>& global(uint32_t index) const { return globals_[index]; }
+  const std::shared_ptr<WasmTable>& table(uint32_t index) const { return tables_[index]; }
+  /// Whether the module can change state between calls: a memory, a table, a
+  /// mutable global or an imported function.
+  bool hasState() const;
+
+  /// The host function call_indirect of `typeIndex` through `table` calls: it takes
+  /// the arguments and the element index, checks the element and calls it.
+  CallTarget& indirectCall(uint32_t table, uint32_t typeIndex);
+  /// The host function of a bulk memory instruction on memory 0: memory.copy
+  /// [dst src n] and memory.fill [dst value n]; memory.init [dst offset n] and
+  /// data.drop [] of data segment `segment`.
+  CallTarget& bulkMemory(Opcode op, uint32_t segment = 0);
+
+ private:
+  explicit WasmInstance(Runtime& runtime) : runtime_(runtime) {}
+  Result<void> link(const Options& options);
+  Result<void> allocate(const Options& options);
+  Result<void> initialize();
+  CallTarget& hostFunction(std::string name, uint32_t params, uint32_t results, HostFunctionRoot::Function fn);
+  std::shared_ptr<WasmMemory> newMemory(const Limits& limits, uint32_t maxMemoryPages, Result<void>& error);
+  WasmFunctionRef functionRef(uint32_t index) const;
+  uint64_t evalConst(const ConstExpr& e) const;
+
+  Runtime& runtime_;
   Module module_;
   Arena arena_;
-  std::vector<WasmRootNode*> roots_;
-  std::vector<std::unique_ptr<CallTarget>> targets_;
+  std::vector<CallTarget*> functions_;
+  std::vector<std::unique_ptr<CallTarget>> ownTargets_;
+  std::vector<std::shared_ptr<WasmMemory>> memories_;
+  std::vector<std::shared_ptr<WasmGlobal>> globals_;
+  std::vector<std::shared_ptr<WasmTable>> tables_;
+  std::shared_ptr<LinearMemory> globalCells_;
+  std::map<std::pair<uint32_t, uint32_t>, CallTarget*> indirectCalls_;
+  std::map<std::pair<Opcode, uint32_t>, CallTarget*> bulkMemory_;
+  /// The data segments' bytes; a dropped segment (data.drop, or active once
+  /// instantiated) is empty.
+  std::vector<std::vector<uint8_t>> data_;
 };
 
-/// Builds the node tree of function `index` into `root` (the module is valid).
-Result<void> buildFunctionTree(const Module& module, uint32_t index,
-                               std::span<const std::unique_ptr<CallTarget>> targets, Arena& arena,
-                               WasmRootNode& root);
+/// Builds the node tree of defined function `index` into `root` (the module is valid).
+Result<void> buildFunctionTree(WasmInstance& instance, uint32_t index, Arena& arena, WasmRootNode& root);
 
 }  // namespace morel::wasm

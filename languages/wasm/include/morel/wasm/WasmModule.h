@@ -3,6 +3,7 @@
 // the validator checks and the tree builder turns into nodes.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -12,6 +13,14 @@
 namespace morel::wasm {
 
 enum class ValType : uint8_t { I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c };
+/// Reference types: only a table's element type so far (as the type of a value they are
+/// outside the subset).
+enum class RefType : uint8_t { FuncRef = 0x70, ExternRef = 0x6f };
+
+/// One WebAssembly page of linear memory: 64 KiB.
+inline constexpr uint64_t kPageSize = 65536;
+/// The most pages a 32-bit memory can have (4 GiB).
+inline constexpr uint32_t kMaxPages = 65536;
 
 /// "i32", "i64", "f32" or "f64".
 const char* valTypeName(ValType t);
@@ -59,19 +68,96 @@ struct Instr {
   Opcode op;
   uint32_t offset;
   // i32/i64 constant (i32 sign-extended), f32/f64 constant as its bits (f32 zero-extended),
-  // label depth, function or local index
+  // label depth, function, local or global index, a memory access's offset (memarg),
+  // the type index of call_indirect, the index of a br_table in Function::brTables
   int64_t imm = 0;
-  BlockType block;  // for block, loop, if
+  BlockType block;    // for block, loop, if
+  uint32_t imm2 = 0;  // a second immediate: a memory access's alignment exponent (memarg),
+                      // call_indirect's table index
 };
 
+/// The limits of a memory (in pages) or a table (in elements).
+struct Limits {
+  uint32_t min = 0;
+  std::optional<uint32_t> max;
+  bool operator==(const Limits&) const = default;
+};
+
+struct GlobalType {
+  ValType type = ValType::I32;
+  bool isMutable = false;
+  bool operator==(const GlobalType&) const = default;
+};
+
+/// A constant expression: the instructions before its `end`. A valid one (WebAssembly 2.0)
+/// is exactly one t.const or global.get of an imported global.
+struct ConstExpr {
+  std::vector<Instr> instrs;
+  uint32_t offset = 0;  // byte offset of the expression
+  uint32_t endOffset = 0;  // byte offset of its `end`
+};
+
+/// Functions, tables, memories and globals: imported ones come first in each index space.
 struct Function {
   uint32_t typeIndex = 0;
   std::vector<ValType> locals;  // declared locals, after the parameters
-  std::vector<Instr> body;      // ends with the function's final `end`
-  uint32_t bodyOffset = 0;      // byte offset of the body (its size field)
+  std::vector<Instr> body;      // ends with the function's final `end`; empty when imported
+  uint32_t bodyOffset = 0;      // byte offset of the body (its size field), or of the import
+  bool imported = false;
+  /// br_table label lists (the default label last); Instr::imm indexes them.
+  std::vector<std::vector<uint32_t>> brTables;
+};
+
+struct Table {
+  RefType elemType = RefType::FuncRef;
+  Limits limits;
+  bool imported = false;
+  uint32_t offset = 0;  // byte offset of its definition or import
+};
+
+struct Memory {
+  Limits limits;  // in pages
+  bool imported = false;
+  uint32_t offset = 0;
+};
+
+struct Global {
+  GlobalType type;
+  ConstExpr init;  // unused when imported
+  bool imported = false;
+  uint32_t offset = 0;
 };
 
 enum class ExternalKind : uint8_t { Func = 0, Table = 1, Memory = 2, Global = 3 };
+
+struct Import {
+  std::string module;
+  std::string name;
+  ExternalKind kind = ExternalKind::Func;
+  uint32_t index = 0;   // in the index space of its kind
+  uint32_t offset = 0;  // byte offset of the entry (its module name)
+};
+
+/// A data segment: active ones are copied into memory `memory` at `offsetExpr` when the
+/// module is instantiated; passive ones wait for memory.init.
+struct DataSegment {
+  bool active = true;
+  uint32_t memory = 0;
+  ConstExpr offsetExpr;
+  std::vector<uint8_t> bytes;
+  uint32_t offset = 0;  // byte offset of the segment
+};
+
+/// An element segment: its items are constant expressions of its reference type (a
+/// segment of function indices has a ref.func for each).
+struct ElementSegment {
+  enum class Mode : uint8_t { Active, Passive, Declarative } mode = Mode::Active;
+  uint32_t table = 0;
+  ConstExpr offsetExpr;
+  RefType type = RefType::FuncRef;
+  std::vector<ConstExpr> items;
+  uint32_t offset = 0;
+};
 
 struct Export {
   std::string name;
@@ -82,10 +168,20 @@ struct Export {
 
 struct Module {
   std::vector<FuncType> types;
+  std::vector<Import> imports;
   std::vector<Function> functions;
+  std::vector<Table> tables;
+  std::vector<Memory> memories;
+  std::vector<Global> globals;
   std::vector<Export> exports;
+  std::optional<uint32_t> start;
+  uint32_t startOffset = 0;  // byte offset of the start section's content
+  std::vector<ElementSegment> elements;
+  std::vector<DataSegment> data;
+  std::optional<uint32_t> dataCount;  // from the data count section
 
   const FuncType& typeOf(uint32_t funcIndex) const { return types[functions[funcIndex].typeIndex]; }
+  uint32_t importedGlobalCount() const;
 };
 
 /// Decodes the binary format. Malformed input gets the spec's "malformed" category

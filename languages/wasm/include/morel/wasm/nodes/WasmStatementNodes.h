@@ -79,8 +79,9 @@ class WasmCallNode final : public Implements<WasmCallNode, WasmStmt> {
   }
   std::string_view kind() const override { return "Call"; }
 
-  /// The builder rejects signatures with more values than this.
-  static constexpr uint32_t kMaxValues = 64;
+  /// The builder rejects signatures with more values than this (the JS API's limit
+  /// on parameters and results).
+  static constexpr uint32_t kMaxValues = 1000;
 
  private:
   CallTarget& callee_;

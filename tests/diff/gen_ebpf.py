@@ -537,7 +537,8 @@ def evaluate(text, r1=0, max_steps=10_000_000, mem=None):
                     r[reg(args[0])] = value
                 else:
                     at = address(args[0], size)
-                    value = r[reg(args[1])] if m.group(1) == "stx" else parse_number(args[1])
+                    # st's immediate is a signed 32-bit field, sign-extended (RFC 9669, uBPF, Linux)
+                    value = r[reg(args[1])] if m.group(1) == "stx" else sext32(parse_number(args[1]) & M32)
                     store(at, size, value)
                 continue
             if op.startswith("lock "):

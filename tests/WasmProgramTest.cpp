@@ -219,6 +219,51 @@ TEST_P(WasmProgramTest, AnswerThroughThePolyglotApi) {
   EXPECT_EQ(tooBig.error().category, "argument error");
 }
 
+TEST_P(WasmProgramTest, LinearMemoryTablesAndGlobals) {
+  auto m = load("memory.wasm");
+  expectAlways(m, "primes", {1000}, 168);  // a sieve in memory, cleared by memory.fill
+  expectAlways(m, "sum_data", {}, 8 + 0x0403 + 0x08070605 + 8);
+  expectAlways(m, "classify", {0}, 10);  // br_table
+  expectAlways(m, "classify", {2}, 30);
+  expectAlways(m, "classify", {-1}, 40);
+  expectAlways(m, "apply", {2, 6, 7}, 42);  // call_indirect
+  expectAlways(m, "apply", {1, 6, 7}, -1);
+  expectTrap(m, "apply", {3, 1, 1}, "undefined element");
+  expectTrap(m, "load", {65533}, "out of bounds memory access");
+  expectTrap(m, "load", {-1}, "out of bounds memory access");  // 0xffffffff + 4 does not wrap
+  // Mutable state changes between calls in every tier: the counter, and the memory,
+  // which grows to its maximum of 4 pages.
+  EXPECT_EQ(m.getMember("calls").execute({})->asInt(), 40 * 2 + 30);
+  auto grow = m.getMember("grow_and_store");
+  for (int v : {7, 8, 9}) EXPECT_EQ(grow.execute({Value::fromInt(v)})->asInt(), v);
+  EXPECT_EQ(grow.execute({Value::fromInt(10)})->asInt(), -1);
+  EXPECT_EQ(m.getMember("pages").execute({})->asInt(), 4);
+  expectAlways(m, "load", {3 * 65536}, 9);  // the last page grown
+  expectTrap(m, "load", {4 * 65536}, "out of bounds memory access");
+}
+
+TEST_P(WasmProgramTest, ImportsFromRegisteredModules) {
+  auto lib = load("memory.wasm");
+  auto imports = readExample("imports.wasm");
+  // Without the modules it names, the module does not link.
+  auto unlinked = context_->eval(morel::Source::fromBytes("wasm", "imports.wasm", imports));
+  ASSERT_FALSE(unlinked.has_value());
+  EXPECT_EQ(unlinked.error().category, "unknown import");
+  ASSERT_TRUE(context_->addBuiltinModule("spectest").has_value());
+  ASSERT_TRUE(context_->registerModule("lib", lib).has_value());
+  auto m = context_->eval(morel::Source::fromBytes("wasm", "imports.wasm", imports));
+  ASSERT_TRUE(m.has_value()) << m.error().toString();
+  expectAlways(*m, "run", {5}, 666 + 5 * 4);  // spectest's global, lib's memory and table
+  EXPECT_EQ(lib.getMember("calls").execute({})->asInt(), 40);  // lib's global, changed through it
+  // A registered module with a different export type does not link either.
+  auto fib = context_->eval(morel::Source::fromBytes("wasm", "fib.wasm", readExample("fib.wasm")));
+  ASSERT_TRUE(context_->registerModule("lib", *fib).has_value());
+  auto incompatible = context_->eval(morel::Source::fromBytes("wasm", "imports.wasm", imports));
+  ASSERT_FALSE(incompatible.has_value());
+  EXPECT_EQ(incompatible.error().category, "unknown import");  // fib.wasm exports no memory
+  EXPECT_FALSE(context_->addBuiltinModule("wasi").has_value());
+}
+
 TEST_P(WasmProgramTest, MalformedModuleIsAnError) {
   load("fib.wasm");
   auto r = context_->eval(morel::Source::fromBytes("wasm", "bad.wasm", {0x00, 0x61, 0x73}));

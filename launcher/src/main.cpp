@@ -160,6 +160,10 @@ int run(int argc, char** argv) {
   if (!engine) return fail(engine.error().detail);
   morel::Context context(**engine);
   auto loaded = context.eval(*source);
+  if (!loaded && loaded.error().category == "trap") {  // a Wasm start function or segment trapped
+    std::cerr << "trap: " << loaded.error().detail << "\n";
+    return 1;
+  }
   if (!loaded) return fail(absl::StrFormat("%s: %s", file, loaded.error().toString()));
 
   morel::Value fn = *loaded;

@@ -156,9 +156,6 @@ class TreeBuilder {
       if (auto r = step(in); !r) return r;
       if (done_) break;
     }
-    // The results' slots exist even when no path reaches the end with values there
-    // (a body that always traps): the root's entries read them.
-    maxHeight_ = std::max(maxHeight_, static_cast<uint32_t>(type_.results.size()));
     root.setBody(body_, maxHeight_);
     return {};
   }

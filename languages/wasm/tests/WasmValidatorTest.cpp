@@ -428,7 +428,29 @@ TEST(WasmSpecSuiteTest, RelevantWastFiles) {
                          "float_exprs",
                          "int_exprs",
                          "left-to-right",
-                         "const"};
+                         "const",
+                         "memory",
+                         "memory_size",
+                         "memory_grow",
+                         "memory_trap",
+                         "memory_init",
+                         "memory_copy",
+                         "memory_fill",
+                         "bulk",
+                         "address",
+                         "align",
+                         "load",
+                         "store",
+                         "endianness",
+                         "float_memory",
+                         "data",
+                         "global",
+                         "br_table",
+                         "call_indirect",
+                         "elem",
+                         "start",
+                         "imports",
+                         "linking"};
   SpecCounts total;
   for (const char* name : files) {
     const fs::path wast = suite / (std::string(name) + ".wast");

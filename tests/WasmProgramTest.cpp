@@ -264,6 +264,25 @@ TEST_P(WasmProgramTest, ImportsFromRegisteredModules) {
   EXPECT_FALSE(context_->addBuiltinModule("wasi").has_value());
 }
 
+TEST(WasmMemoryLimit, MaxMemoryPagesBoundsGrowing) {
+  morel::OptionValues options;
+  ASSERT_TRUE(options.set("wasm.MaxMemoryPages", "2").has_value());
+  morel::Engine engine(std::move(options));
+  morel::Context context(engine);
+  auto m = context.eval(morel::Source::fromBytes("wasm", "memory.wasm", readExample("memory.wasm")));
+  ASSERT_TRUE(m.has_value()) << m.error().toString();
+  auto grow = m->getMember("grow_and_store");  // (memory 1 4), limited to 2 pages
+  EXPECT_EQ(grow.execute({Value::fromInt(7)})->asInt(), 7);
+  EXPECT_EQ(grow.execute({Value::fromInt(8)})->asInt(), -1);
+  morel::OptionValues none;
+  ASSERT_TRUE(none.set("wasm.MaxMemoryPages", "0").has_value());
+  morel::Engine tiny(std::move(none));
+  morel::Context tinyContext(tiny);
+  auto refused = tinyContext.eval(morel::Source::fromBytes("wasm", "memory.wasm", readExample("memory.wasm")));
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().category, "out of memory");
+}
+
 TEST_P(WasmProgramTest, MalformedModuleIsAnError) {
   load("fib.wasm");
   auto r = context_->eval(morel::Source::fromBytes("wasm", "bad.wasm", {0x00, 0x61, 0x73}));

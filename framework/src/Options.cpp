@@ -34,6 +34,10 @@ const std::vector<OptionDescriptor>& engineOptionDescriptors() {
        "CPU time a context's guest code may use in total (e.g. 500ms, 2s); then it is cancelled."},
       {"sandbox.MaxStackFrames", int64_t{10000},
        "Guest call depth past which a call traps with \"call stack exhausted\", in every tier.", 1},
+      {"wasm.MaxMemoryPages", int64_t{65536},
+       "Pages of 64 KiB a WebAssembly memory may have: each reserves the smaller of its own maximum "
+       "and this up front, memory.grow past it returns -1, and a module whose memory starts larger "
+       "does not load (\"out of memory\")."},
   };
   return kOptions;
 }

@@ -128,6 +128,8 @@ Result<Value> Context::eval(const Source& source) {
   Value v;
   if (source.language() == "wasm") {
     wasm::WasmInstance::Options options;
+    options.maxMemoryPages = static_cast<uint32_t>(
+        std::min<int64_t>(engine_.options().getInt("wasm.MaxMemoryPages"), wasm::kMaxPages));
     options.imports = [this](std::string_view moduleName) -> const wasm::WasmInstance* {
       auto it = registered_.find(moduleName);
       return it == registered_.end() ? nullptr : loaded_[it->second]->wasm.get();

@@ -138,7 +138,7 @@ int run(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a.starts_with("--") && a.ends_with("=") && a.find('=') == a.size() - 1 &&
-        (a.starts_with("--engine.") || a.starts_with("--sandbox.")))
+        (a.starts_with("--engine.") || a.starts_with("--sandbox.") || a.starts_with("--wasm.")))
       return fail(absl::StrFormat("%s has an empty value", a.substr(2, a.size() - 3)));
   }
   try {

@@ -43,6 +43,7 @@ sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 
 import gen_ebpf  # noqa: E402
+import gen_ttf  # noqa: E402
 import gen_wasm  # noqa: E402
 
 MODES = [
@@ -61,7 +62,16 @@ MOREL_TRAPS = {
     "unreachable": "unreachable",
     "call stack exhausted": "stack",
     "out of bounds memory access": "oob",
+    # call_indirect and tables (V8: "table index is out of bounds", and "null function or
+    # function signature mismatch" for both of the last two)
+    "undefined element": "table",
+    "out of bounds table access": "table",
+    "uninitialized element": "indirect",
+    "indirect call type mismatch": "indirect",
 }
+# A Morel rejection with one of these is a module outside its subset: with --source ttf such
+# a module is "skipped", not a divergence (any other rejection V8 accepts is one).
+UNSUPPORTED = re.compile(r"outside Morel's subset|unsupported|not supported")
 # Tiny programs that tell which of gen_ebpf.FEATURES the binary executes (older builds
 # reject them as unsupported instructions); the generator uses only those.
 EBPF_PROBES = {
@@ -90,11 +100,11 @@ NODE_TIMEOUT = 120.0
 # ---------------------------------------------------------------------------------------
 # Running things
 
-def run_morel(morel, mode_flags, lang, path, args, timeout=RUN_TIMEOUT):
+def run_morel(morel, mode_flags, lang, path, args, timeout=RUN_TIMEOUT, invoke="main"):
     """Returns (outcome, detail, stats) for one morel run."""
     cmd = [morel, "run"] + mode_flags
     if lang == "wasm":
-        cmd += ["--invoke", "main"]
+        cmd += ["--invoke", invoke]
     cmd += [path] + [str(a) for a in args]
     for attempt in range(30):
         try:
@@ -233,6 +243,13 @@ def probe_ebpf_features(morel, workdir):
 
 def prepare(lang, seed_text, workdir, name, features=None):
     """Generates one program; returns a job dict (or one with an 'invalid' message)."""
+    if lang == "ttf":
+        wasm = os.path.join(workdir, name + ".wasm")
+        info = gen_ttf.generate(seed_text, wasm)
+        job = {"lang": "wasm", "source_kind": "ttf", "seed": seed_text, "source": wasm,
+               "program": wasm, "args": [], "params": []}
+        job.update(info)
+        return job
     if lang == "wasm":
         prog = gen_wasm.generate(seed_text, (features or {}).get("wasm", ()))
         wat = os.path.join(workdir, name + ".wat")
@@ -260,7 +277,10 @@ def execute(jobs, morel, workdir, modes=MODES):
     """Runs every mode and the reference on the jobs; fills job['outcomes'/'details']."""
     for job in jobs:
         job["outcomes"], job["details"], job["stats"] = {}, {}, {}
-        if "invalid" in job:
+        if "invalid" in job or "skipped" in job:
+            continue
+        if "invokes" in job:
+            execute_invokes(job, morel, modes)
             continue
         for mode, flags in modes:
             outcome, detail, stats = run_morel(morel, flags, job["lang"], job["program"],
@@ -273,7 +293,22 @@ def execute(jobs, morel, workdir, modes=MODES):
             outcome, detail = ref_ebpf(text, job["args"][0])
             job["outcomes"]["reference"] = outcome
             job["details"]["reference"] = detail
-    wasm = [j for j in jobs if j["lang"] == "wasm" and "invalid" not in j]
+    wasm = [j for j in jobs if j["lang"] == "wasm" and "invalid" not in j
+            and j.get("source_kind") != "ttf"]
+    ttf = [j for j in jobs if "invokes" in j and "skipped" not in j]
+    if ttf:
+        node_jobs = [{"id": f"{j['name']}#{k}", "wasm": j["program"], "invoke": name,
+                      "params": params, "results": results, "args": args}
+                     for j in ttf for k, (name, params, results, args) in enumerate(j["invokes"])]
+        results = run_node(node_jobs, workdir)
+        for j in ttf:
+            parts, details = [], []
+            for k, (name, _, _, _) in enumerate(j["invokes"]):
+                outcome, detail = results.get(f"{j['name']}#{k}", ("crash (no node result)", ""))
+                parts.append(f"{name}: {outcome}")
+                details.append(f"[{name}] {detail}")
+            j["outcomes"]["node"] = " | ".join(parts)
+            j["details"]["node"] = "".join(details)
     if wasm:
         node_jobs = [{"id": j["name"], "wasm": j["program"], "invoke": "main",
                       "params": j["params"], "args": [str(a) for a in j["args"]]} for j in wasm]
@@ -284,7 +319,35 @@ def execute(jobs, morel, workdir, modes=MODES):
             j["details"]["node"] = detail
 
 
+def execute_invokes(job, morel, modes):
+    """--source ttf: every mode invokes each of the job's exports in a fresh instance; the
+    outcome of a mode is "NAME: OUTCOME | NAME: OUTCOME ..." with floats canonicalised."""
+    for mode, flags in modes:
+        parts, details, total = [], [], {"opt": 0, "failed": 0, "deopt": 0}
+        for name, params, results, args in job["invokes"]:
+            outcome, detail, stats = run_morel(morel, flags, "wasm", job["program"], args,
+                                               invoke=name)
+            if outcome.startswith("ok"):
+                outcome = ("ok " + gen_ttf.canonical(outcome.split()[1:], results)).rstrip()
+            parts.append(f"{name}: {outcome}")
+            details.append(detail)
+            for k in ("opt", "failed", "deopt"):
+                total[k] += stats.get(k, 0)
+        job["outcomes"][mode] = " | ".join(parts)
+        job["details"][mode] = "\n".join(details)
+        job["stats"][mode] = total
+        if mode == modes[0][0] and parts:
+            first = parts[0].split(": ", 1)[1]
+            if first.startswith("error: ") and UNSUPPORTED.search(first):
+                # Outside Morel's subset: the reason, without byte offsets and file names.
+                reason = re.sub(r"^error: (morel: )?[^:]*\.wasm: ", "", first)
+                job["skipped"] = re.sub(r" at byte 0x[0-9a-f]+", "", reason)
+                return
+
+
 def agrees(job):
+    if "skipped" in job:
+        return True
     return "invalid" not in job and len(set(job["outcomes"].values())) == 1
 
 
@@ -294,10 +357,15 @@ def save_divergence(job, out_dir):
         shutil.rmtree(d)
     os.makedirs(d)
     ext = ".wat" if job["lang"] == "wasm" else ".data"
-    shutil.copy(job["source"], os.path.join(d, "prog" + ext))
+    if job.get("source_kind") == "ttf":
+        with open(os.path.join(d, "prog.wat"), "w") as f:
+            f.write(subprocess.run(["wasm-dis", job["program"]], capture_output=True,
+                                   text=True).stdout)
+    else:
+        shutil.copy(job["source"], os.path.join(d, "prog" + ext))
     if job["lang"] == "wasm" and os.path.exists(job["program"]):
         shutil.copy(job["program"], os.path.join(d, "prog.wasm"))
-    meta = {k: job[k] for k in ("lang", "seed", "args") if k in job}
+    meta = {k: job[k] for k in ("lang", "seed", "args", "source_kind", "invokes") if k in job}
     meta["params"] = job.get("params", [])
     meta["modes"] = [m for m in job["outcomes"] if m not in ("node", "reference")]
     with open(os.path.join(d, "meta.json"), "w") as f:
@@ -336,6 +404,7 @@ def work(task):
     for job in jobs:
         ok = agrees(job)
         rec = {"index": job["index"], "name": job["name"], "lang": job["lang"], "agree": ok,
+               "skipped": job.get("skipped"), "ttf": "invokes" in job,
                "outcomes": job["outcomes"], "stats": job["stats"],
                "iterations": job.get("iterations"), "invalid": job.get("invalid")}
         stale = os.path.join(out_dir, "divergences", job["name"])
@@ -383,16 +452,26 @@ def summarize(records, elapsed):
     deopts = {m: 0 for m in modes}
     failed = {m: 0 for m in modes}
     for r in records:
-        first = next(iter(r["outcomes"].values()), "invalid")
-        kind = first.split(":")[0] if not first.startswith("ok") else "ok"
-        key = f"{r['lang']} {kind}"
-        outcomes[key] = outcomes.get(key, 0) + 1
+        if r.get("skipped"):
+            continue
         for mode, st in r["stats"].items():
             if st.get("opt"):
                 compiled[mode] += 1
             deopts[mode] += st.get("deopt", 0)
             if st.get("failed"):
                 failed[mode] += 1
+        first = next(iter(r["outcomes"].values()), "invalid")
+        if r.get("ttf"):
+            # --source ttf: count each invocation's outcome
+            for part in first.split(" | "):
+                o = part.split(": ", 1)[-1]
+                kind = "ok" if o.startswith("ok") else " ".join(o.split(":")[0].split()[:2])
+                key = f"ttf-invoke {kind}"
+                outcomes[key] = outcomes.get(key, 0) + 1
+            continue
+        kind = first.split(":")[0] if not first.startswith("ok") else "ok"
+        key = f"{r['lang']} {kind}"
+        outcomes[key] = outcomes.get(key, 0) + 1
     print("outcomes: " + ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items())))
     shown = [m for m in modes if m != "interp" and any(m in r["stats"] for r in records)]
     print("programs that compiled something: " +
@@ -410,6 +489,8 @@ def run(opts):
     os.makedirs(os.path.join(out_dir, "divergences"), exist_ok=True)
     morel, src, mtime = snapshot_morel(out_dir)
     langs = ["wasm", "ebpf"] if opts.lang == "both" else [opts.lang]
+    if opts.source == "ttf":
+        langs = ["ttf"]
     programs = [(i, langs[i % len(langs)], f"{opts.seed}-{langs[i % len(langs)]}-{i}", opts.seed)
                 for i in range(opts.count)]
     size = max(4, min(40, opts.count // (opts.jobs * 4) or 1))
@@ -417,7 +498,8 @@ def run(opts):
         ([STRESS_MODE] if opts.stress_deopt else [])
     probe_dir = os.path.join(out_dir, "work")
     features = {"wasm": probe_wasm_features(morel, probe_dir) if "wasm" in langs else [],
-                "ebpf": probe_ebpf_features(morel, probe_dir) if "ebpf" in langs else []}
+                "ebpf": probe_ebpf_features(morel, probe_dir) if "ebpf" in langs else [],
+                "ttf": gen_ttf.FEATURES}
     batches = [(programs[k:k + size], morel, out_dir, modes, features)
                for k in range(0, len(programs), size)]
     start = time.time()
@@ -437,12 +519,27 @@ def run(opts):
     elapsed = time.time() - start
     records.sort(key=lambda r: r["index"])
     diverged = [r for r in records if not r["agree"]]
+    skipped = [r for r in records if r.get("skipped")]
     summarize(records, elapsed)
-    print(f"binary: {src} (mtime {time.ctime(mtime)}); generated extras: " +
-          "; ".join(f"{lang} {','.join(features[lang]) or 'none'}" for lang in langs))
+    if opts.source == "ttf":
+        version = subprocess.run(["wasm-opt", "--version"], capture_output=True,
+                                 text=True).stdout.strip()
+        print(f"binary: {src} (mtime {time.ctime(mtime)}); source: {version} -ttf "
+              f"{' '.join(gen_ttf.FEATURES)} --remove-imports")
+    else:
+        print(f"binary: {src} (mtime {time.ctime(mtime)}); generated extras: " +
+              "; ".join(f"{lang} {','.join(features[lang]) or 'none'}" for lang in langs))
     for r in diverged:
         print(f"  saved {r['saved']}")
-    print(f"{len(records) - len(diverged)} agreed, {len(diverged)} diverged")
+    if skipped:
+        reasons = {}
+        for r in skipped:
+            reasons[r["skipped"]] = reasons.get(r["skipped"], 0) + 1
+        print(f"{len(skipped)} skipped (Morel rejects them as outside its subset): " +
+              "; ".join(f"{n} {reason}" for reason, n in
+                        sorted(reasons.items(), key=lambda kv: -kv[1])))
+    print(f"{len(records) - len(diverged) - len(skipped)} agreed, {len(diverged)} diverged"
+          + (f", {len(skipped)} skipped" if skipped else ""))
     return 1 if diverged else 0
 
 
@@ -455,7 +552,13 @@ def replay(directory, program_file=None):
     morel = os.environ.get("MOREL", os.path.join(REPO, "build", "bin", "morel"))
     workdir = tempfile.mkdtemp(prefix="replay-")
     try:
-        if lang == "wasm":
+        if meta.get("source_kind") == "ttf":
+            source = program = program_file or os.path.join(directory, "prog.wasm")
+            if program.endswith(".wat"):
+                program = os.path.join(workdir, "prog.wasm")
+                subprocess.run(["wasm-as", "--mvp-features"] + gen_ttf.FEATURES[1:] +
+                               [source, "-o", program], check=True)
+        elif lang == "wasm":
             wat = program_file or os.path.join(directory, "prog.wat")
             program = os.path.join(workdir, "prog.wasm")
             subprocess.run(["wat2wasm", wat, "-o", program], check=True)
@@ -464,6 +567,8 @@ def replay(directory, program_file=None):
             source = program = program_file or os.path.join(directory, "prog.data")
         job = {"lang": lang, "seed": meta.get("seed"), "source": source, "program": program,
                "args": meta["args"], "params": meta.get("params", []), "name": "replay"}
+        if "invokes" in meta:
+            job["invokes"] = [tuple(i) for i in meta["invokes"]]
         names = meta.get("modes", [m for m, _ in MODES])
         execute([job], morel, workdir, [m for m in ALL_MODES if m[0] in names])
     finally:
@@ -482,6 +587,9 @@ def main():
     ap.add_argument("count", nargs="?", type=int, help="number of programs")
     ap.add_argument("--seed", default="1")
     ap.add_argument("--lang", choices=["wasm", "ebpf", "both"], default="both")
+    ap.add_argument("--source", choices=["gen", "ttf"], default="gen",
+                    help="gen: tests/diff/gen_wasm.py and gen_ebpf.py (default); ttf: Wasm "
+                         "modules from binaryen's wasm-opt -ttf (tests/diff/gen_ttf.py)")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     ap.add_argument("--out", default=os.path.join(REPO, "build", "diff"))
     ap.add_argument("--progress", action="store_true")

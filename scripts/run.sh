@@ -10,6 +10,7 @@ for mode in "--engine.Compilation=false" "--engine.CompileImmediately=true" ""; 
   build/bin/morel run $mode --invoke sum build/examples/loops.wasm 1000
   build/bin/morel run $mode --invoke main build/examples/i64.wasm
   build/bin/morel run $mode examples/countdown.bpf
+  build/bin/morel run $mode --invoke sum build/examples/osr.wasm 10000000   # a loop run once: OSR
 done
 echo "== a trap (expected to fail with 'integer divide by zero'):"
 build/bin/morel run --invoke div build/examples/traps.wasm 1 0 || true

@@ -264,6 +264,37 @@ TEST_P(WasmProgramTest, ImportsFromRegisteredModules) {
   EXPECT_FALSE(context_->addBuiltinModule("wasi").has_value());
 }
 
+TEST_P(WasmProgramTest, ReferencesAndTableInstructions) {
+  auto m = load("tables.wasm");
+  expectAlways(m, "is_null", {0}, 1);
+  expectTrap(m, "call", {0}, "uninitialized element");
+  m.getMember("set").execute({Value::fromInt(0), Value::fromInt(1)});
+  m.getMember("set").execute({Value::fromInt(1), Value::fromInt(0)});
+  expectAlways(m, "call", {0}, 1);
+  expectAlways(m, "call", {1}, 2);
+  expectAlways(m, "is_null", {1}, 0);
+  EXPECT_EQ(m.getMember("grow").execute({Value::fromInt(3)})->asInt(), 2);
+  EXPECT_EQ(m.getMember("grow").execute({Value::fromInt(6)})->asInt(), -1);  // past 10
+  expectAlways(m, "size", {}, 5);
+  expectAlways(m, "call", {4}, 2);
+  expectTrap(m, "call", {5}, "undefined element");
+  expectTrap(m, "is_null", {5}, "out of bounds table access");
+  // An externref goes into a table and comes back as it was, in every tier.
+  auto keep = m.getMember("keep");
+  EXPECT_EQ(keep.parameterRefTypes(), (std::vector<std::optional<morel::RefType>>{morel::RefType::ExternRef}));
+  for (int i = 0; i < 30; ++i) {
+    auto r = keep.execute({Value::externRef(42 + i)});
+    ASSERT_TRUE(r.has_value()) << r.error().toString();
+    EXPECT_EQ(r->externHandle(), 42u + i);
+    EXPECT_EQ(r->toString(), "externref " + std::to_string(42 + i));
+    if (i == 20) context_->drainCompilations();
+  }
+  EXPECT_TRUE(keep.execute({Value::nullRef(morel::RefType::ExternRef)})->isNullReference());
+  auto wrong = keep.execute({Value::fromInt(1)});
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_EQ(wrong.error().category, "argument error");
+}
+
 TEST(WasmMemoryLimit, MaxMemoryPagesBoundsGrowing) {
   morel::OptionValues options;
   ASSERT_TRUE(options.set("wasm.MaxMemoryPages", "2").has_value());

@@ -158,7 +158,7 @@ Result<Value> Context::eval(const Source& source) {
     auto instance = ebpf::EbpfInstance::loadAssembly(assembly, "main", *runtime_);
     if (!instance) return std::unexpected(instance.error());
     loaded->ebpf = std::move(*instance);
-    v.data_ = Value::Function{this, &loaded->ebpf->target(), {ValueType::I64}, {ValueType::I64}, loaded_.size()};
+    v.data_ = Value::Function{this, &loaded->ebpf->target(), {ValueType::I64}, {ValueType::I64}, {}, {}, loaded_.size()};
   } else {
     return fail("unknown language", 0, Diagnostic::Unit::Byte, source.language());
   }
@@ -197,8 +197,16 @@ ValueType valueTypeOf(wasm::ValType t) {
     case wasm::ValType::I64: return ValueType::I64;
     case wasm::ValType::F32: return ValueType::F32;
     case wasm::ValType::F64: return ValueType::F64;
+    case wasm::ValType::FuncRef:
+    case wasm::ValType::ExternRef: return ValueType::I64;  // a reference's representation
   }
   return ValueType::I64;
+}
+
+std::optional<RefType> refTypeOf(wasm::ValType t) {
+  if (t == wasm::ValType::FuncRef) return RefType::FuncRef;
+  if (t == wasm::ValType::ExternRef) return RefType::ExternRef;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -217,6 +225,28 @@ Value Value::fromFloat(float v) {
   Value r;
   r.data_ = v;
   return r;
+}
+Value Value::nullRef(RefType type) {
+  Value r;
+  r.data_ = Reference{type, 0};
+  return r;
+}
+Value Value::externRef(uint64_t handle) {
+  Value r;
+  r.data_ = Reference{RefType::ExternRef, handle + 1};
+  return r;
+}
+std::optional<RefType> Value::referenceType() const {
+  auto* r = std::get_if<Reference>(&data_);
+  return r ? std::optional(r->type) : std::nullopt;
+}
+bool Value::isNullReference() const {
+  auto* r = std::get_if<Reference>(&data_);
+  return r && r->bits == 0;
+}
+uint64_t Value::externHandle() const {
+  auto* r = std::get_if<Reference>(&data_);
+  return r && r->type == RefType::ExternRef && r->bits != 0 ? r->bits - 1 : 0;
 }
 Value Value::fromDouble(double v) {
   Value r;
@@ -274,14 +304,20 @@ Value Value::getMember(std::string_view name) const {
   const wasm::Export* e = instance.findExport(name);
   if (e != nullptr && e->kind == wasm::ExternalKind::Global) {
     const wasm::WasmGlobal& g = *instance.global(e->index);
-    return fromRawResult(valueTypeOf(g.type.type), g.raw());
+    return fromRawResult(valueTypeOf(g.type.type), refTypeOf(g.type.type), g.raw());
   }
   CallTarget* target = instance.exportedFunction(name);
   if (target == nullptr) return {};
   const wasm::FuncType& type = *instance.exportedType(name);
   Function f{m->context, target, {}, {}};
-  for (auto t : type.params) f.params.push_back(valueTypeOf(t));
-  for (auto t : type.results) f.results.push_back(valueTypeOf(t));
+  for (auto t : type.params) {
+    f.params.push_back(valueTypeOf(t));
+    f.paramRefs.push_back(refTypeOf(t));
+  }
+  for (auto t : type.results) {
+    f.results.push_back(valueTypeOf(t));
+    f.resultRefs.push_back(refTypeOf(t));
+  }
   Value v;
   v.data_ = std::move(f);
   return v;
@@ -312,6 +348,18 @@ std::vector<ValueType> Value::resultTypes() const {
   return f ? f->results : std::vector<ValueType>{};
 }
 
+std::vector<std::optional<RefType>> Value::parameterRefTypes() const {
+  auto* f = std::get_if<Function>(&data_);
+  if (f == nullptr) return {};
+  return f->paramRefs.empty() ? std::vector<std::optional<RefType>>(f->params.size()) : f->paramRefs;
+}
+
+std::vector<std::optional<RefType>> Value::resultRefTypes() const {
+  auto* f = std::get_if<Function>(&data_);
+  if (f == nullptr) return {};
+  return f->resultRefs.empty() ? std::vector<std::optional<RefType>>(f->results.size()) : f->resultRefs;
+}
+
 namespace {
 
 const char* typeName(ValueType t) {
@@ -326,7 +374,14 @@ const char* typeName(ValueType t) {
 
 }  // namespace
 
-Result<uint64_t> Value::toRawArgument(ValueType type, std::size_t index) const {
+Result<uint64_t> Value::toRawArgument(ValueType type, std::optional<RefType> ref, std::size_t index) const {
+  if (ref) {
+    auto* r = std::get_if<Reference>(&data_);
+    if (r == nullptr || r->type != *ref)
+      return fail("argument error", index, Diagnostic::Unit::Byte,
+                  absl::StrCat("argument ", index, " is not a ", *ref == RefType::FuncRef ? "funcref" : "externref"));
+    return r->bits;
+  }
   if (!isNumber()) return fail("argument error", index, Diagnostic::Unit::Byte, "argument is not a number");
   bool isInteger = fitsInInt() || isLong();
   switch (type) {
@@ -347,7 +402,12 @@ Result<uint64_t> Value::toRawArgument(ValueType type, std::size_t index) const {
   return 0;
 }
 
-Value Value::fromRawResult(ValueType type, uint64_t raw) {
+Value Value::fromRawResult(ValueType type, std::optional<RefType> ref, uint64_t raw) {
+  if (ref) {
+    Value v;
+    v.data_ = Reference{*ref, raw};
+    return v;
+  }
   switch (type) {
     case ValueType::I32: return fromInt(morel::fromRaw<int32_t>(raw));
     case ValueType::I64: return fromLong(morel::fromRaw<int64_t>(raw));
@@ -365,7 +425,7 @@ Result<Value> Value::execute(const std::vector<Value>& args) const {
                 absl::StrCat("expected ", f->params.size(), " arguments, got ", args.size()));
   std::vector<uint64_t> io(std::max(args.size(), f->results.size()) + 1);
   for (std::size_t i = 0; i < args.size(); ++i) {
-    auto raw = args[i].toRawArgument(f->params[i], i);
+    auto raw = args[i].toRawArgument(f->params[i], f->paramRefs.empty() ? std::nullopt : f->paramRefs[i], i);
     if (!raw) return std::unexpected(raw.error());
     io[i] = *raw;
   }
@@ -382,7 +442,8 @@ Result<Value> Value::execute(const std::vector<Value>& args) const {
   if (isLimitStatus(s)) return std::unexpected(f->context->limitError(s));
   if (s != 0) return fail("trap", 0, Diagnostic::Unit::Byte, trapOf(s)->message);
   std::vector<Value> results;
-  for (std::size_t i = 0; i < f->results.size(); ++i) results.push_back(fromRawResult(f->results[i], io[i]));
+  for (std::size_t i = 0; i < f->results.size(); ++i)
+    results.push_back(fromRawResult(f->results[i], f->resultRefs.empty() ? std::nullopt : f->resultRefs[i], io[i]));
   if (results.size() == 1) return results[0];
   Value v;
   if (!results.empty()) v.data_ = std::move(results);
@@ -418,6 +479,10 @@ std::string Value::toString() const {
   if (auto* l = std::get_if<int64_t>(&data_)) return std::to_string(*l);
   if (auto* f = std::get_if<float>(&data_)) return floatText(*f);
   if (auto* d = std::get_if<double>(&data_)) return floatText(*d);
+  if (auto* r = std::get_if<Reference>(&data_)) {
+    if (r->bits == 0) return r->type == RefType::FuncRef ? "null funcref" : "null externref";
+    return r->type == RefType::FuncRef ? std::string("funcref") : absl::StrCat("externref ", r->bits - 1);
+  }
   if (hasArrayElements()) {
     std::string s;
     for (std::size_t i = 0; i < getArraySize(); ++i) absl::StrAppend(&s, i ? "\n" : "", getArrayElement(i).toString());

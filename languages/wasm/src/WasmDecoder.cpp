@@ -33,7 +33,8 @@ constexpr uint64_t kMaxLocals = 50000;
 
 enum class Imm : uint8_t {
   None, BlockType, LabelIdx, BrTable, FuncIdx, CallIndirect, LocalIdx, GlobalIdx, MemIdx,
-  MemoryCopy, MemoryInit, DataIdx, SelectTypes, RefType, I32, I64, F32, F64, Mem8, Mem16, Mem32, Mem64
+  MemoryCopy, MemoryInit, DataIdx, SelectTypes, RefType, TableIdx, ElemIdx, TableInit, TableCopy,
+  I32, I64, F32, F64, Mem8, Mem16, Mem32, Mem64
 };
 
 struct OpInfo {
@@ -242,9 +243,10 @@ Result<ValType> decodeValType(Reader& r) {
     case 0x7d:  // f32
     case 0x7c:  // f64
       return static_cast<ValType>(b);
-    case 0x7b:  // v128
     case 0x70:  // funcref
     case 0x6f:  // externref
+      return static_cast<ValType>(b);
+    case 0x7b:  // v128
       return fail("unsupported value type", at, Diagnostic::Unit::Byte,
                   absl::StrFormat("0x%02x is outside Morel's subset", b));
     default:
@@ -350,9 +352,25 @@ Result<void> decodeImmediate(Reader& r, Imm imm, Instr& in,
       in.imm = index;
       return zeroByte(r);
     }
-    case Imm::DataIdx: {
+    case Imm::DataIdx:
+    case Imm::TableIdx:
+    case Imm::ElemIdx: {
       MOREL_TRY(index, r.u32());
       in.imm = index;
+      return {};
+    }
+    case Imm::TableInit: {  // imm: the element segment, imm2: the table
+      MOREL_TRY(segment, r.u32());
+      MOREL_TRY(table, r.u32());
+      in.imm = segment;
+      in.imm2 = table;
+      return {};
+    }
+    case Imm::TableCopy: {  // imm: the destination table, imm2: the source
+      MOREL_TRY(dst, r.u32());
+      MOREL_TRY(src, r.u32());
+      in.imm = dst;
+      in.imm2 = src;
       return {};
     }
     case Imm::SelectTypes: {  // imm: the count; block.value: the type when there is one
@@ -928,6 +946,8 @@ const char* valTypeName(ValType t) {
     case ValType::I64: return "i64";
     case ValType::F32: return "f32";
     case ValType::F64: return "f64";
+    case ValType::FuncRef: return "funcref";
+    case ValType::ExternRef: return "externref";
   }
   return "<unknown>";
 }

@@ -86,7 +86,6 @@ Result<std::unique_ptr<WasmInstance>> WasmInstance::instantiate(std::span<const 
   std::unique_ptr<WasmInstance> instance(new WasmInstance(runtime));
   instance->module_ = std::move(*module);
   MOREL_CHECK(instance->link(options));
-  MOREL_CHECK(instance->allocate(options));
   const Module& m = instance->module_;
   // Call targets exist before any tree, so call nodes can point at their callees.
   std::vector<std::pair<uint32_t, WasmRootNode*>> roots;
@@ -97,11 +96,20 @@ Result<std::unique_ptr<WasmInstance>> WasmInstance::instantiate(std::span<const 
     for (const Export& e : m.exports)
       if (e.kind == ExternalKind::Func && e.index == i) name = e.name;
     // The builder adds the operand-stack slots once it knows their height.
-    auto* root = instance->arena_.make<WasmRootNode>(name, m.typeOf(i), fn.locals);
+    // The root sees a reference as what it is to the nodes, a 64-bit word.
+    auto words = [](std::vector<ValType> types) {
+      for (ValType& t : types)
+        if (isReference(t)) t = ValType::I64;
+      return types;
+    };
+    FuncType rootType{words(m.typeOf(i).params), words(m.typeOf(i).results)};
+    auto* root = instance->arena_.make<WasmRootNode>(name, rootType, words(fn.locals));
     instance->ownTargets_.push_back(std::make_unique<CallTarget>(*root, runtime));
     instance->functions_.push_back(instance->ownTargets_.back().get());
     roots.emplace_back(i, root);
   }
+  // Globals and element segments may refer to functions (ref.func); trees read the globals.
+  MOREL_CHECK(instance->allocate(options));
   for (auto [index, root] : roots) {
     auto built = buildFunctionTree(*instance, index, instance->arena_, *root);
     if (!built) return std::unexpected(built.error());
@@ -198,11 +206,13 @@ std::shared_ptr<WasmMemory> WasmInstance::newMemory(const Limits& limits, uint32
   return m;
 }
 
-uint64_t WasmInstance::evalConst(const ConstExpr& e) const {
-  const Instr& in = e.instrs.at(0);  // validated: one constant or global.get
+uint64_t WasmInstance::evalConst(const ConstExpr& e) {
+  const Instr& in = e.instrs.at(0);  // validated: one constant, reference or global.get
   switch (in.op) {
     case Opcode::I32Const: return toRaw(static_cast<int32_t>(in.imm));
     case Opcode::GlobalGet: return globals_[in.imm]->raw();
+    case Opcode::RefNull: return 0;
+    case Opcode::RefFunc: return funcRef(static_cast<uint32_t>(in.imm));
     default: return static_cast<uint64_t>(in.imm);  // i64, and floats as their bits
   }
 }
@@ -247,29 +257,36 @@ Result<void> WasmInstance::allocate(const Options& options) {
     global->setRaw(evalConst(g.init));  // may read imported globals only (validated)
     globals_.push_back(std::move(global));
   }
+  for (const ElementSegment& seg : module_.elements) {
+    std::vector<uint64_t>& refs = elements_.emplace_back();
+    for (const ConstExpr& item : seg.items) refs.push_back(evalConst(item));
+  }
   return {};
 }
 
-WasmFunctionRef WasmInstance::functionRef(uint32_t index) const {
-  return {functions_[index], canonicalTypeId(module_.typeOf(index))};
+uint64_t WasmInstance::funcRef(uint32_t index) {
+  if (funcRefs_.size() < functions_.size()) funcRefs_.resize(functions_.size());
+  std::unique_ptr<WasmFunctionRef>& ref = funcRefs_[index];
+  if (!ref) ref.reset(new WasmFunctionRef{functions_[index], canonicalTypeId(module_.typeOf(index))});
+  return reinterpret_cast<uint64_t>(ref.get());
 }
 
 // Active element segments, then active data segments, in order; then the start
 // function. A segment out of bounds traps: what earlier segments wrote stays.
 Result<void> WasmInstance::initialize() {
-  for (const ElementSegment& seg : module_.elements) {
-    if (seg.mode != ElementSegment::Mode::Active) continue;
+  for (std::size_t s = 0; s < module_.elements.size(); ++s) {
+    const ElementSegment& seg = module_.elements[s];
+    if (seg.mode == ElementSegment::Mode::Passive) continue;
+    std::vector<uint64_t> refs;
+    refs.swap(elements_[s]);  // active and declarative segments are dropped
+    if (seg.mode == ElementSegment::Mode::Declarative) continue;
     const uint64_t at = static_cast<uint32_t>(evalConst(seg.offsetExpr));
     WasmTable& table = *tables_[seg.table];
-    if (at + seg.items.size() > table.elements.size())
+    if (at + refs.size() > table.elements.size())
       return instantiationTrap(kOutOfBoundsTableAccess, seg.offset,
-                               absl::StrFormat("%d elements at %d of a table of %d", seg.items.size(), at,
+                               absl::StrFormat("%d elements at %d of a table of %d", refs.size(), at,
                                                table.elements.size()));
-    for (std::size_t i = 0; i < seg.items.size(); ++i) {
-      const Instr& item = seg.items[i].instrs.at(0);  // validated: ref.func or ref.null
-      table.elements[at + i] = item.op == Opcode::RefFunc ? functionRef(static_cast<uint32_t>(item.imm))
-                                                          : WasmFunctionRef{};
-    }
+    std::copy(refs.begin(), refs.end(), table.elements.begin() + static_cast<std::ptrdiff_t>(at));
   }
   for (std::size_t i = 0; i < module_.data.size(); ++i) {
     const DataSegment& seg = module_.data[i];
@@ -309,12 +326,12 @@ CallTarget& WasmInstance::indirectCall(uint32_t tableIndex, uint32_t typeIndex) 
   CallTarget& target = hostFunction("call_indirect", n + 1, m, [=](uint64_t* io) {
     const auto index = static_cast<uint32_t>(io[n]);
     if (index >= table->elements.size()) throw TrapException{&kUndefinedElement};
-    const WasmFunctionRef& ref = table->elements[index];
-    if (ref.target == nullptr) throw TrapException{&kUninitializedElement};
-    if (ref.typeId != typeId) throw TrapException{&kIndirectCallTypeMismatch};
+    const auto* ref = reinterpret_cast<const WasmFunctionRef*>(table->elements[index]);
+    if (ref == nullptr) throw TrapException{&kUninitializedElement};
+    if (ref->typeId != typeId) throw TrapException{&kIndirectCallTypeMismatch};
     absl::InlinedVector<uint64_t, 8> buffer(std::max<uint32_t>({n, m, 1}));
     std::copy(io, io + n, buffer.begin());
-    if (Status s = ref.target->call(buffer.data()); s != 0) throw TrapException{trapOf(s)};
+    if (Status s = ref->target->call(buffer.data()); s != 0) throw TrapException{trapOf(s)};
     std::copy(buffer.begin(), buffer.begin() + m, io);
   });
   indirectCalls_[key] = &target;
@@ -366,6 +383,96 @@ CallTarget& WasmInstance::bulkMemory(Opcode op, uint32_t segment) {
   }
   CallTarget& target = hostFunction(opcodeName(op), params, 0, std::move(fn));
   bulkMemory_[key] = &target;
+  return target;
+}
+
+CallTarget& WasmInstance::tableOp(Opcode op, uint32_t a, uint32_t b) {
+  auto key = std::tuple(op, a, b);
+  if (auto it = tableOps_.find(key); it != tableOps_.end()) return *it->second;
+  auto u32 = [](uint64_t raw) { return static_cast<uint64_t>(static_cast<uint32_t>(raw)); };
+  auto inBounds = [](uint64_t at, uint64_t n, uint64_t size) { return at + n <= size; };
+  const auto outOfBounds = [] { throw TrapException{&kOutOfBoundsTableAccess}; };
+  HostFunctionRoot::Function fn;
+  uint32_t params = 3, results = 0;
+  switch (op) {
+    case Opcode::ElemDrop: {
+      std::vector<uint64_t>* refs = &elements_[a];
+      params = 0;
+      fn = [refs](uint64_t*) { std::vector<uint64_t>().swap(*refs); };
+      break;
+    }
+    case Opcode::TableInit: {  // a: the segment, b: the table
+      std::vector<uint64_t>* refs = &elements_[a];
+      WasmTable* table = tables_[b].get();
+      fn = [=](uint64_t* io) {
+        const uint64_t dst = u32(io[0]), src = u32(io[1]), n = u32(io[2]);
+        if (!inBounds(src, n, refs->size()) || !inBounds(dst, n, table->elements.size())) outOfBounds();
+        std::copy_n(refs->begin() + static_cast<std::ptrdiff_t>(src), n,
+                    table->elements.begin() + static_cast<std::ptrdiff_t>(dst));
+      };
+      break;
+    }
+    case Opcode::TableCopy: {  // a: the destination table, b: the source
+      WasmTable* to = tables_[a].get();
+      WasmTable* from = tables_[b].get();
+      fn = [=](uint64_t* io) {
+        const uint64_t dst = u32(io[0]), src = u32(io[1]), n = u32(io[2]);
+        if (!inBounds(src, n, from->elements.size()) || !inBounds(dst, n, to->elements.size())) outOfBounds();
+        // Overlapping ranges of one table copy as through a temporary.
+        std::vector<uint64_t> copied(from->elements.begin() + static_cast<std::ptrdiff_t>(src),
+                                     from->elements.begin() + static_cast<std::ptrdiff_t>(src + n));
+        std::copy(copied.begin(), copied.end(), to->elements.begin() + static_cast<std::ptrdiff_t>(dst));
+      };
+      break;
+    }
+    default: {
+      WasmTable* table = tables_[a].get();
+      switch (op) {
+        case Opcode::TableGet:
+          params = 1, results = 1;
+          fn = [=](uint64_t* io) {
+            const uint64_t i = u32(io[0]);
+            if (i >= table->elements.size()) outOfBounds();
+            io[0] = table->elements[i];
+          };
+          break;
+        case Opcode::TableSet:
+          params = 2;
+          fn = [=](uint64_t* io) {
+            const uint64_t i = u32(io[0]);
+            if (i >= table->elements.size()) outOfBounds();
+            table->elements[i] = io[1];
+          };
+          break;
+        case Opcode::TableSize:
+          params = 0, results = 1;
+          fn = [=](uint64_t* io) { io[0] = table->elements.size(); };
+          break;
+        case Opcode::TableGrow:  // [init n] -> [old size or -1]
+          params = 2, results = 1;
+          fn = [=](uint64_t* io) {
+            const uint64_t old = table->elements.size(), n = u32(io[1]);
+            const uint64_t limit = std::min<uint64_t>(table->max.value_or(UINT32_MAX), kMaxTableElements);
+            if (n > limit - std::min(limit, old)) {
+              io[0] = uint32_t{0xffffffff};
+              return;
+            }
+            table->elements.resize(old + n, io[0]);
+            io[0] = old;
+          };
+          break;
+        default:  // table.fill [i ref n]
+          fn = [=](uint64_t* io) {
+            const uint64_t i = u32(io[0]), n = u32(io[2]);
+            if (!inBounds(i, n, table->elements.size())) outOfBounds();
+            std::fill_n(table->elements.begin() + static_cast<std::ptrdiff_t>(i), n, io[1]);
+          };
+          break;
+      }
+    }
+  }
+  CallTarget& target = hostFunction(opcodeName(op), params, results, std::move(fn));
+  tableOps_[key] = &target;
   return target;
 }
 

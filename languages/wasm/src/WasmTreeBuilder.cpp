@@ -107,6 +107,8 @@ decltype(auto) withType(ValType t, F&& f) {
     case ValType::I64: return f(std::type_identity<int64_t>{});
     case ValType::F32: return f(std::type_identity<float>{});
     case ValType::F64: return f(std::type_identity<double>{});
+    case ValType::FuncRef:
+    case ValType::ExternRef: return f(std::type_identity<int64_t>{});  // a reference is a 64-bit word
     case ValType::I32: break;
   }
   return f(std::type_identity<int32_t>{});
@@ -503,6 +505,33 @@ class TreeBuilder {
         return call(instance_.bulkMemory(in.op, static_cast<uint32_t>(in.imm)), 3, {}, in);
       case Opcode::DataDrop:
         return call(instance_.bulkMemory(in.op, static_cast<uint32_t>(in.imm)), 0, {}, in);
+      case Opcode::RefNull:
+        push(ValType::I64, arena_.make<WasmConstNode<int64_t>>(0));
+        return {};
+      case Opcode::RefIsNull: {
+        auto* ref = pop<int64_t>();
+        push(ValType::I32, arena_.make<WasmUnaryNode<int64_t, int32_t, ops::Eqz>>(ref));
+        return {};
+      }
+      case Opcode::RefFunc:
+        push(ValType::I64, arena_.make<WasmConstNode<int64_t>>(
+                               static_cast<int64_t>(instance_.funcRef(static_cast<uint32_t>(in.imm)))));
+        return {};
+      // Table instructions are calls of the instance's host functions.
+      case Opcode::TableGet:
+        return call(instance_.tableOp(in.op, static_cast<uint32_t>(in.imm), 0), 1, {ValType::I64}, in);
+      case Opcode::TableSet:
+        return call(instance_.tableOp(in.op, static_cast<uint32_t>(in.imm), 0), 2, {}, in);
+      case Opcode::TableSize:
+        return call(instance_.tableOp(in.op, static_cast<uint32_t>(in.imm), 0), 0, {ValType::I32}, in);
+      case Opcode::TableGrow:
+        return call(instance_.tableOp(in.op, static_cast<uint32_t>(in.imm), 0), 2, {ValType::I32}, in);
+      case Opcode::TableFill:
+      case Opcode::TableCopy:
+      case Opcode::TableInit:
+        return call(instance_.tableOp(in.op, static_cast<uint32_t>(in.imm), in.imm2), 3, {}, in);
+      case Opcode::ElemDrop:
+        return call(instance_.tableOp(in.op, static_cast<uint32_t>(in.imm), 0), 0, {}, in);
       case Opcode::SelectT:  // with its type written: the same as select
         withType(in.block.value, [&]<class T>(std::type_identity<T>) { select<T>(); });
         return {};

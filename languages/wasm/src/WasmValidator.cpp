@@ -102,10 +102,13 @@ struct ControlFrame {
 
 class FunctionValidator {
  public:
-  FunctionValidator(const Module& module, const Function& function)
+  /// `declared`: the functions ref.func may name (C.refs: those referenced outside
+  /// function bodies, in element segments, global initializers and exports).
+  FunctionValidator(const Module& module, const Function& function, const std::set<uint32_t>& declared)
       : module_(module),
         type_(module.types[function.typeIndex]),
         function_(function),
+        declared_(declared),
         offset_(function.bodyOffset) {
     locals_ = type_.params;
     locals_.insert(locals_.end(), function.locals.begin(), function.locals.end());
@@ -282,6 +285,33 @@ class FunctionValidator {
       case Opcode::MemoryFill:
         MOREL_CHECK(memory());
         return popAll({ValType::I32, ValType::I32, ValType::I32});
+      case Opcode::RefNull:
+        push(static_cast<ValType>(in.imm));
+        return {};
+      case Opcode::RefIsNull: {
+        MOREL_TRY(t, pop());
+        if (t && !isReference(*t)) return error("type mismatch", absl::StrCat("ref.is_null of ", typeName(t)));
+        push(ValType::I32);
+        return {};
+      }
+      case Opcode::RefFunc:
+        if (in.imm < 0 || static_cast<uint64_t>(in.imm) >= module_.functions.size()) {
+          return error("unknown function", absl::StrFormat("function %d", in.imm));
+        }
+        if (!declared_.contains(static_cast<uint32_t>(in.imm))) {
+          return error("undeclared function reference", absl::StrFormat("function %d", in.imm));
+        }
+        push(ValType::FuncRef);
+        return {};
+      case Opcode::TableGet:
+      case Opcode::TableSet:
+      case Opcode::TableSize:
+      case Opcode::TableGrow:
+      case Opcode::TableFill:
+      case Opcode::TableCopy:
+      case Opcode::TableInit:
+      case Opcode::ElemDrop:
+        return tableOp(in);
       default:
         return error("illegal opcode", opcodeName(in.op));
     }
@@ -393,6 +423,64 @@ class FunctionValidator {
     return {};
   }
 
+  Result<const Table*> table(int64_t index) {
+    if (index < 0 || static_cast<uint64_t>(index) >= module_.tables.size()) {
+      return error("unknown table", absl::StrFormat("table %d", index));
+    }
+    return &module_.tables[index];
+  }
+
+  Result<const ElementSegment*> elementSegment(int64_t index) {
+    if (index < 0 || static_cast<uint64_t>(index) >= module_.elements.size()) {
+      return error("unknown elem segment", absl::StrFormat("element segment %d", index));
+    }
+    return &module_.elements[index];
+  }
+
+  Result<void> tableOp(const Instr& in) {
+    const ValType i32 = ValType::I32;
+    switch (in.op) {
+      case Opcode::ElemDrop: {
+        MOREL_TRY(segment, elementSegment(in.imm));
+        (void)segment;
+        return {};
+      }
+      case Opcode::TableInit: {
+        MOREL_TRY(t, table(in.imm2));
+        MOREL_TRY(segment, elementSegment(in.imm));
+        if (segment->type != t->elemType) return error("type mismatch", "element segment and table types differ");
+        return popAll({i32, i32, i32});
+      }
+      case Opcode::TableCopy: {
+        MOREL_TRY(dst, table(in.imm));
+        MOREL_TRY(src, table(in.imm2));
+        if (dst->elemType != src->elemType) return error("type mismatch", "table types differ");
+        return popAll({i32, i32, i32});
+      }
+      default:
+        break;
+    }
+    MOREL_TRY(t, table(in.imm));
+    const ValType elem = valTypeOf(t->elemType);
+    switch (in.op) {
+      case Opcode::TableGet:
+        MOREL_CHECK(pop(i32));
+        push(elem);
+        return {};
+      case Opcode::TableSet:
+        return popAll({i32, elem});
+      case Opcode::TableSize:
+        push(i32);
+        return {};
+      case Opcode::TableGrow:
+        MOREL_CHECK(popAll({elem, i32}));
+        push(i32);
+        return {};
+      default:  // table.fill
+        return popAll({i32, elem, i32});
+    }
+  }
+
   // Data segments are counted by the data count section (the decoder requires it here).
   Result<void> dataSegment(int64_t index) {
     if (index < 0 || static_cast<uint64_t>(index) >= module_.data.size()) {
@@ -436,10 +524,14 @@ class FunctionValidator {
   }
 
   // Untyped select: both operands have the same numeric type (every type of the subset is).
+  // Untyped select: numeric operands of one type (references need the typed form).
   Result<void> select() {
     MOREL_CHECK(pop(ValType::I32));
     MOREL_TRY(second, pop());
     MOREL_TRY(first, pop());
+    if ((first && isReference(*first)) || (second && isReference(*second))) {
+      return error("type mismatch", "select of references needs its result type");
+    }
     if (first && second && *first != *second) {
       return error("type mismatch",
                    absl::StrCat("select of ", typeName(first), " and ", typeName(second)));
@@ -458,6 +550,7 @@ class FunctionValidator {
   const Module& module_;
   const FuncType& type_;
   const Function& function_;
+  const std::set<uint32_t>& declared_;
   std::vector<ValType> locals_;
   std::vector<Operand> operands_;
   std::vector<ControlFrame> controls_;
@@ -538,11 +631,10 @@ Result<void> validateConstExpr(const Module& module, const ConstExpr& e, ValType
     return mismatch(e.endOffset, absl::StrFormat("%d values, expected one %s", e.instrs.size(), valTypeName(type)));
   }
   const Instr& in = e.instrs[0];
-  if (in.op == Opcode::RefNull || in.op == Opcode::RefFunc) {
-    return mismatch(in.offset, absl::StrCat("expected ", valTypeName(type), ", got a reference"));
-  }
   ValType actual = ValType::I32;
   switch (in.op) {
+    case Opcode::RefNull: actual = static_cast<ValType>(in.imm); break;
+    case Opcode::RefFunc: actual = ValType::FuncRef; break;
     case Opcode::I64Const: actual = ValType::I64; break;
     case Opcode::F32Const: actual = ValType::F32; break;
     case Opcode::F64Const: actual = ValType::F64; break;
@@ -588,9 +680,11 @@ Result<void> validateElement(const Module& module, const ElementSegment& seg, co
                 absl::StrFormat("%s: %d values, expected one %s", what, e.instrs.size(), refTypeName(seg.type)));
   }
   const Instr& in = e.instrs[0];
-  const bool matches = in.op == Opcode::RefFunc   ? seg.type == RefType::FuncRef
-                       : in.op == Opcode::RefNull ? static_cast<RefType>(in.imm) == seg.type
-                                                  : false;  // globals hold no references in the subset
+  const bool matches = in.op == Opcode::RefFunc     ? seg.type == RefType::FuncRef
+                       : in.op == Opcode::RefNull   ? static_cast<RefType>(in.imm) == seg.type
+                       : in.op == Opcode::GlobalGet ? module.globals[in.imm].type.type == valTypeOf(seg.type) &&
+                                                          !module.globals[in.imm].type.isMutable
+                                                    : false;
   if (!matches) {
     return fail("type mismatch", in.offset, Diagnostic::Unit::Byte,
                 absl::StrCat(what, ": expected ", refTypeName(seg.type)));
@@ -668,6 +762,21 @@ Result<void> validateExports(const Module& module) {
 
 }  // namespace
 
+// C.refs: the functions ref.func may name in a body, those referenced elsewhere.
+std::set<uint32_t> declaredFunctions(const Module& module) {
+  std::set<uint32_t> refs;
+  auto scan = [&](const ConstExpr& e) {
+    for (const Instr& in : e.instrs)
+      if (in.op == Opcode::RefFunc) refs.insert(static_cast<uint32_t>(in.imm));
+  };
+  for (const ElementSegment& seg : module.elements)
+    for (const ConstExpr& e : seg.items) scan(e);
+  for (const Global& g : module.globals) scan(g.init);
+  for (const Export& e : module.exports)
+    if (e.kind == ExternalKind::Func) refs.insert(e.index);
+  return refs;
+}
+
 Result<void> validate(const Module& module) {
   MOREL_CHECK(validateTypeIndices(module));
   MOREL_CHECK(validateTables(module));
@@ -675,8 +784,9 @@ Result<void> validate(const Module& module) {
   MOREL_CHECK(validateGlobals(module));
   MOREL_CHECK(validateSegments(module));
   MOREL_CHECK(validateStart(module));
+  const std::set<uint32_t> declared = declaredFunctions(module);
   for (const Function& f : module.functions)
-    if (!f.imported) MOREL_CHECK(FunctionValidator(module, f).run());
+    if (!f.imported) MOREL_CHECK(FunctionValidator(module, f, declared).run());
   return validateExports(module);
 }
 

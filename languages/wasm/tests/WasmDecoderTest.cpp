@@ -232,8 +232,8 @@ TEST(WasmDecoderTest, PrefixedSaturatingTruncations) {
   EXPECT_EQ(b[1].offset, b[0].offset + 2);
   EXPECT_EQ(b[4].op, Opcode::I64TruncSatF32U);
   EXPECT_EQ(static_cast<uint32_t>(Opcode::I64TruncSatF64U), 0xfc07u);
-  // table.init (0xfc 12) and a sub-opcode past any table are outside the subset.
-  for (const Bytes& op : {Bytes{0xfc, 0x0c}, Bytes{0xfc, 0xff, 0xff, 0xff, 0xff, 0x0f}}) {
+  // 0xfc 18 (not WebAssembly 2.0) and a sub-opcode past any table are outside the subset.
+  for (const Bytes& op : {Bytes{0xfc, 0x12}, Bytes{0xfc, 0xff, 0xff, 0xff, 0xff, 0x0f}}) {
     auto r = decodeBytes(singleFunction({}, {}, cat({{0x00}, op, {0x0b}})));
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error().category, "illegal opcode");
@@ -263,7 +263,8 @@ TEST(WasmDecoderTest, OpcodeNames) {
   EXPECT_STREQ(opcodeName(Opcode::F64Copysign), "f64.copysign");
   EXPECT_STREQ(opcodeName(Opcode::I32TruncSatF64U), "i32.trunc_sat_f64_u");
   EXPECT_STREQ(opcodeName(static_cast<Opcode>(0xfc08)), "memory.init");
-  EXPECT_STREQ(opcodeName(static_cast<Opcode>(0xfc0c)), "<unknown>");
+  EXPECT_STREQ(opcodeName(static_cast<Opcode>(0xfc0c)), "table.init");
+  EXPECT_STREQ(opcodeName(static_cast<Opcode>(0xfc12)), "<unknown>");
   EXPECT_STREQ(opcodeName(static_cast<Opcode>(0xfd00)), "<unknown>");
   EXPECT_STREQ(valTypeName(ValType::F32), "f32");
 }

@@ -365,6 +365,83 @@ TEST(WasmSectionsTest, CallIndirect) {
   expectInvalid(s, "unknown type");
 }
 
+// --- reference types and table instructions ---------------------------------------------------
+
+constexpr uint8_t kExternRef = 0x6f;
+
+TEST(WasmSectionsTest, ReferenceTypes) {
+  // A funcref global made by ref.func (which declares the function), an externref
+  // parameter kept in a table, ref.is_null and a typed select of references.
+  Sections s;
+  s.types = vec({{0x60, 0x01, kExternRef, 0x01, kI32}});
+  s.functions = vec({{0x00}});
+  s.tables = vec({{kExternRef, 0x00, 0x01}});
+  s.globals = vec({{kFuncRef, 0x00, 0xd2, 0x00, kEnd}});
+  s.code = vec({body({0x00, 0x41, 0x00, 0x20, 0x00, 0x26, 0x00,       // table.set 0 (i32.const 0) (local 0)
+                      0xd2, 0x00, 0xd0, kFuncRef, 0x20, 0x00, 0xd1,   // ref.func 0, ref.null func, is_null
+                      0x1c, 0x01, kFuncRef, 0xd1, kEnd})});           // select (result funcref), is_null
+  auto m = decodeAndValidate(s.build());
+  ASSERT_TRUE(m.has_value()) << m.error().toString();
+  EXPECT_EQ(m->types[0].params[0], ValType::ExternRef);
+  EXPECT_EQ(m->globals[0].type.type, ValType::FuncRef);
+  EXPECT_EQ(m->tables[0].elemType, RefType::ExternRef);
+
+  auto withCode = [&](const Bytes& code) {
+    Sections t = s;
+    t.code = vec({body(code)});
+    return t;
+  };
+  // ref.func of a function no segment, global or export names.
+  Sections undeclared = withCode({0x00, 0xd2, 0x00, 0xd1, kEnd});
+  undeclared.globals = {};
+  expectInvalid(undeclared, "undeclared function reference");
+  // The untyped select takes numbers only; the typed one exactly one type.
+  expectInvalid(withCode({0x00, 0x20, 0x00, 0x20, 0x00, 0x41, 0x00, 0x1b, 0xd1, kEnd}), "type mismatch");
+  expectInvalid(withCode({0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0x1c, 0x02, kI32, kI32, 0x1a, kEnd}),
+                "invalid result arity");
+  // ref.is_null of a number; a funcref into an externref table; a table that does not exist.
+  expectInvalid(withCode({0x00, 0x41, 0x00, 0xd1, kEnd}), "type mismatch");
+  expectInvalid(withCode({0x00, 0x41, 0x00, 0xd2, 0x00, 0x26, 0x00, 0x41, 0x00, kEnd}), "type mismatch");
+  expectInvalid(withCode({0x00, 0x41, 0x00, 0x25, 0x03, 0xd1, kEnd}), "unknown table");
+  // call_indirect needs a funcref table.
+  expectInvalid(withCode({0x00, 0x20, 0x00, 0x41, 0x00, 0x11, 0x00, 0x00, kEnd}), "type mismatch");
+  // ref.null of a type that is not a reference.
+  expectMalformed(withCode({0x00, 0xd0, kI32, 0xd1, kEnd}), "malformed reference type");
+}
+
+TEST(WasmSectionsTest, TableInstructions) {
+  // Two funcref tables and a passive segment: table.size/grow/fill/copy/init, elem.drop.
+  Sections s = oneFunction(0, {0x00,
+                               0xfc, 0x10, 0x00, 0x1a,                                      // table.size 0
+                               0xd0, kFuncRef, 0x41, 0x01, 0xfc, 0x0f, 0x01, 0x1a,          // table.grow 1
+                               0x41, 0x00, 0xd0, kFuncRef, 0x41, 0x01, 0xfc, 0x11, 0x00,    // table.fill 0
+                               0x41, 0x00, 0x41, 0x00, 0x41, 0x01, 0xfc, 0x0e, 0x01, 0x00,  // table.copy 1 0
+                               0x41, 0x00, 0x41, 0x00, 0x41, 0x01, 0xfc, 0x0c, 0x00, 0x01,  // table.init 1 seg 0
+                               0xfc, 0x0d, 0x00,                                            // elem.drop 0
+                               kEnd});
+  s.tables = vec({{kFuncRef, 0x00, 0x02}, {kFuncRef, 0x00, 0x02}});
+  s.elements = vec({{0x01, 0x00, 0x01, 0x00}});
+  auto m = decodeAndValidate(s.build());
+  ASSERT_TRUE(m.has_value()) << m.error().toString();
+  const auto& b = m->functions[0].body;
+  EXPECT_EQ(b[0].op, Opcode::TableSize);
+  EXPECT_EQ(b[13].op, Opcode::TableCopy);
+  EXPECT_EQ(b[13].imm, 1);    // destination
+  EXPECT_EQ(b[13].imm2, 0u);  // source
+  EXPECT_EQ(b[17].op, Opcode::TableInit);
+  EXPECT_EQ(b[17].imm, 0);    // segment
+  EXPECT_EQ(b[17].imm2, 1u);  // table
+
+  Sections bad = oneFunction(0, {0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x0c, 0x05, 0x00, kEnd});
+  bad.tables = vec({{kFuncRef, 0x00, 0x02}});
+  expectInvalid(bad, "unknown elem segment");
+  bad.code = vec({body({0x00, 0xfc, 0x0d, 0x00, kEnd})});
+  expectInvalid(bad, "unknown elem segment");
+  bad.tables = vec({{kFuncRef, 0x00, 0x02}, {kExternRef, 0x00, 0x02}});
+  bad.code = vec({body({0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x0e, 0x00, 0x01, kEnd})});
+  expectInvalid(bad, "type mismatch");  // table.copy between funcref and externref tables
+}
+
 // --- the order and sizes of sections -------------------------------------------------------
 
 TEST(WasmSectionsTest, SectionOrderAndSizes) {

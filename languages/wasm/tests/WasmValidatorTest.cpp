@@ -450,7 +450,18 @@ TEST(WasmSpecSuiteTest, RelevantWastFiles) {
                          "elem",
                          "start",
                          "imports",
-                         "linking"};
+                         "linking",
+                         "ref_null",
+                         "ref_is_null",
+                         "ref_func",
+                         "table",
+                         "table_get",
+                         "table_set",
+                         "table_size",
+                         "table_grow",
+                         "table_fill",
+                         "table_copy",
+                         "table_init"};
   SpecCounts total;
   for (const char* name : files) {
     const fs::path wast = suite / (std::string(name) + ".wast");

@@ -71,7 +71,11 @@ class Source {
   std::vector<uint8_t> bytes_;
 };
 
-/// A guest value: a number (i32, i64, f32 or f64), a module with members, or a function.
+/// WebAssembly's reference types, the values that are not numbers.
+enum class RefType : uint8_t { FuncRef, ExternRef };
+
+/// A guest value: a number (i32, i64, f32 or f64), a reference, a module with
+/// members, or a function.
 class Value {
  public:
   Value() = default;
@@ -80,8 +84,19 @@ class Value {
   /// An f32 / f64. The bits are kept as they are (NaN payloads, -0).
   static Value fromFloat(float v);
   static Value fromDouble(double v);
+  /// A null reference of either type.
+  static Value nullRef(RefType type);
+  /// A non-null externref carrying a host handle (any value but 2^64 - 1): the
+  /// guest can only store it and pass it on.
+  static Value externRef(uint64_t handle);
 
   bool isNull() const { return std::holds_alternative<std::monostate>(data_); }
+  /// A reference (funcref or externref, null or not); referenceType() names it.
+  bool isReference() const { return std::holds_alternative<Reference>(data_); }
+  std::optional<RefType> referenceType() const;
+  bool isNullReference() const;
+  /// The host handle of a non-null externref (0 otherwise).
+  uint64_t externHandle() const;
   /// Any of the four number types.
   bool isNumber() const;
   /// An i32 (`int32_t`), an i64 (`int64_t`) or neither: a float or not a number.
@@ -122,9 +137,13 @@ class Value {
   Result<Value> execute(const std::vector<Value>& args) const;
   /// Parameter count of an executable value.
   std::size_t parameterCount() const;
-  /// The guest types of an executable value's parameters and results (empty otherwise).
+  /// The guest types of an executable value's parameters and results (empty
+  /// otherwise). A reference is listed as I64 (its representation): the
+  /// RefTypes lists say which ones are references, and of which type.
   std::vector<ValueType> parameterTypes() const;
   std::vector<ValueType> resultTypes() const;
+  std::vector<std::optional<RefType>> parameterRefTypes() const;
+  std::vector<std::optional<RefType>> resultRefTypes() const;
 
   /// The value as text. Integers in decimal (i64 signed), like wasmtime. Floats
   /// in the shortest decimal form that reads back to the same value ("1.5",
@@ -140,6 +159,8 @@ class Value {
     CallTarget* target;
     std::vector<ValueType> params;
     std::vector<ValueType> results;
+    std::vector<std::optional<RefType>> paramRefs;  // empty, or one per parameter
+    std::vector<std::optional<RefType>> resultRefs;
     /// For an eBPF program: its index in the context (it runs through its
     /// instance, which lays out its memory and registers).
     std::size_t ebpfProgram = SIZE_MAX;
@@ -148,10 +169,17 @@ class Value {
     Context* context;
     std::size_t index;
   };
-  /// This number as the raw io word of a parameter of `type` (argument `index`).
-  Result<uint64_t> toRawArgument(ValueType type, std::size_t index) const;
-  static Value fromRawResult(ValueType type, uint64_t raw);
-  std::variant<std::monostate, int32_t, int64_t, float, double, Function, Module, std::vector<Value>> data_;
+  /// The guest's word for a reference: 0 for null, a funcref's address, an
+  /// externref's handle + 1.
+  struct Reference {
+    RefType type;
+    uint64_t bits;
+  };
+  /// This number or reference as the raw io word of a parameter of `type`, or of
+  /// reference type `ref` (argument `index`).
+  Result<uint64_t> toRawArgument(ValueType type, std::optional<RefType> ref, std::size_t index) const;
+  static Value fromRawResult(ValueType type, std::optional<RefType> ref, uint64_t raw);
+  std::variant<std::monostate, int32_t, int64_t, float, double, Reference, Function, Module, std::vector<Value>> data_;
 };
 
 /// An isolated set of loaded guest code, with its own compilation queue and

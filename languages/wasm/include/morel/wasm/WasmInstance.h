@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -47,18 +48,18 @@ struct WasmGlobal {
   void setRaw(uint64_t bits) const;
 };
 
-/// A function reference: the callee and a structural id of its type (equal types,
-/// from any module, have equal ids). A null reference has no target.
+/// What a non-null funcref points at: the callee and a structural id of its type
+/// (equal types, from any module, have equal ids).
 struct WasmFunctionRef {
   CallTarget* target = nullptr;
   uint32_t typeId = 0;
 };
 
-/// A table of function references, shared like a memory. (An externref table can
-/// only hold nulls in the subset.)
+/// A table of references as their 64-bit words (0: null; a funcref is the address
+/// of a WasmFunctionRef), shared like a memory.
 struct WasmTable {
   RefType type = RefType::FuncRef;
-  std::vector<WasmFunctionRef> elements;
+  std::vector<uint64_t> elements;
   std::optional<uint32_t> max;
 };
 
@@ -119,6 +120,13 @@ class WasmInstance {
   /// [dst src n] and memory.fill [dst value n]; memory.init [dst offset n] and
   /// data.drop [] of data segment `segment`.
   CallTarget& bulkMemory(Opcode op, uint32_t segment = 0);
+  /// The host function of a table instruction with immediates a and b (see
+  /// WasmOpcodes.def): table.get [i] -> [ref], table.set [i ref], table.size
+  /// [] -> [n], table.grow [ref n] -> [old size or -1], table.fill [i ref n],
+  /// table.copy and table.init [dst src n], elem.drop [].
+  CallTarget& tableOp(Opcode op, uint32_t a, uint32_t b);
+  /// The funcref of function `index` as a 64-bit word (stable for the instance's life).
+  uint64_t funcRef(uint32_t index);
 
  private:
   explicit WasmInstance(Runtime& runtime) : runtime_(runtime) {}
@@ -127,8 +135,7 @@ class WasmInstance {
   Result<void> initialize();
   CallTarget& hostFunction(std::string name, uint32_t params, uint32_t results, HostFunctionRoot::Function fn);
   std::shared_ptr<WasmMemory> newMemory(const Limits& limits, uint32_t maxMemoryPages, Result<void>& error);
-  WasmFunctionRef functionRef(uint32_t index) const;
-  uint64_t evalConst(const ConstExpr& e) const;
+  uint64_t evalConst(const ConstExpr& e);
 
   Runtime& runtime_;
   Module module_;
@@ -141,6 +148,11 @@ class WasmInstance {
   std::shared_ptr<LinearMemory> globalCells_;
   std::map<std::pair<uint32_t, uint32_t>, CallTarget*> indirectCalls_;
   std::map<std::pair<Opcode, uint32_t>, CallTarget*> bulkMemory_;
+  std::map<std::tuple<Opcode, uint32_t, uint32_t>, CallTarget*> tableOps_;
+  std::vector<std::unique_ptr<WasmFunctionRef>> funcRefs_;  // by function index, made when asked for
+  /// The element segments' references; a dropped segment (elem.drop, or active or
+  /// declarative once instantiated) is empty.
+  std::vector<std::vector<uint64_t>> elements_;
   /// The data segments' bytes; a dropped segment (data.drop, or active once
   /// instantiated) is empty.
   std::vector<std::vector<uint8_t>> data_;

@@ -12,17 +12,21 @@
 
 namespace morel::wasm {
 
-enum class ValType : uint8_t { I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c };
-/// Reference types: only a table's element type so far (as the type of a value they are
-/// outside the subset).
+/// Value types by their binary code. A reference (funcref, externref) is a 64-bit word
+/// to the nodes, 0 for null: a funcref points at a WasmFunctionRef, an externref is
+/// the host's.
+enum class ValType : uint8_t { I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, FuncRef = 0x70, ExternRef = 0x6f };
+/// The reference types, a table's element type.
 enum class RefType : uint8_t { FuncRef = 0x70, ExternRef = 0x6f };
+constexpr ValType valTypeOf(RefType t) { return static_cast<ValType>(t); }
+constexpr bool isReference(ValType t) { return t == ValType::FuncRef || t == ValType::ExternRef; }
 
 /// One WebAssembly page of linear memory: 64 KiB.
 inline constexpr uint64_t kPageSize = 65536;
 /// The most pages a 32-bit memory can have (4 GiB).
 inline constexpr uint32_t kMaxPages = 65536;
 
-/// "i32", "i64", "f32" or "f64".
+/// "i32", "i64", "f32", "f64", "funcref" or "externref".
 const char* valTypeName(ValType t);
 
 /// An opcode: its byte, or 0xfcNN for the 0xFC-prefixed instruction NN.

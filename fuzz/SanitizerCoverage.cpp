@@ -6,9 +6,15 @@
 // combined with the previous block's, picks an 8-bit counter (edge coverage, as AFL
 // counts it) in the __libfuzzer_extra_counters section, which libFuzzer reads as
 // coverage features after every input and clears before the next one.
+// GCC's trace-cmp also reports float and double comparisons, through two callbacks
+// LLVM does not have; they pass the operands' bits on as integer comparisons.
 // Compiled without any instrumentation (it would call itself).
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+
+extern "C" void __sanitizer_cov_trace_cmp4(uint32_t a, uint32_t b);
+extern "C" void __sanitizer_cov_trace_cmp8(uint64_t a, uint64_t b);
 
 namespace {
 
@@ -33,4 +39,18 @@ extern "C" void __sanitizer_cov_trace_pc() {
   previous = block >> 1;  // A->B and B->A count apart
   uint8_t& counter = counters[index];
   if (counter != 0xff) ++counter;
+}
+
+extern "C" void __sanitizer_cov_trace_cmpf(float a, float b) {
+  uint32_t x, y;
+  std::memcpy(&x, &a, sizeof x);
+  std::memcpy(&y, &b, sizeof y);
+  __sanitizer_cov_trace_cmp4(x, y);
+}
+
+extern "C" void __sanitizer_cov_trace_cmpd(double a, double b) {
+  uint64_t x, y;
+  std::memcpy(&x, &a, sizeof x);
+  std::memcpy(&y, &b, sizeof y);
+  __sanitizer_cov_trace_cmp8(x, y);
 }

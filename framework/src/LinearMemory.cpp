@@ -52,9 +52,13 @@ bool LinearMemory::resize(uint64_t bytes) {
     if (mprotect(base_ + committed_, need - committed_, PROT_READ | PROT_WRITE) != 0) return false;
     committed_ = need;
   }
-  // Bytes that become accessible again start as zero (they may have been used before a shrink).
-  if (bytes > size_) std::memset(base_ + size_, 0, bytes - size_);
+  // Bytes that become accessible again start as zero: those below the high-water mark
+  // may have been written before a shrink; those above it are fresh anonymous pages,
+  // already zero (not touching them keeps a large memory from being committed at once).
+  const uint64_t used = std::min(bytes, highWater_);
+  if (used > size_) std::memset(base_ + size_, 0, used - size_);
   size_ = bytes;
+  highWater_ = std::max(highWater_, bytes);
   return true;
 }
 

@@ -492,15 +492,6 @@ const FuncType* WasmInstance::exportedType(std::string_view name) const {
   return e != nullptr && e->kind == ExternalKind::Func ? &module_.typeOf(e->index) : nullptr;
 }
 
-bool WasmInstance::hasState() const {
-  if (!memories_.empty() || !tables_.empty()) return true;
-  for (const auto& g : globals_)
-    if (g->type.isMutable) return true;
-  for (const Function& f : module_.functions)
-    if (f.imported) return true;
-  return false;
-}
-
 std::unique_ptr<WasmInstance> WasmInstance::spectest(Runtime& runtime) {
   std::unique_ptr<WasmInstance> instance(new WasmInstance(runtime));
   Module& m = instance->module_;

@@ -42,6 +42,7 @@ class LinearMemory {
   uint64_t maximum_ = 0;
   uint64_t reserved_ = 0;
   uint64_t committed_ = 0;  // bytes made readable and writable so far
+  uint64_t highWater_ = 0;  // the largest size so far: bytes above it were never written
 };
 
 }  // namespace morel

@@ -109,9 +109,6 @@ class WasmInstance {
   const std::shared_ptr<WasmMemory>& memory(uint32_t index) const { return memories_[index]; }
   const std::shared_ptr<WasmGlobal>& global(uint32_t index) const { return globals_[index]; }
   const std::shared_ptr<WasmTable>& table(uint32_t index) const { return tables_[index]; }
-  /// Whether the module can change state between calls: a memory, a table, a
-  /// mutable global or an imported function.
-  bool hasState() const;
 
   /// The host function call_indirect of `typeIndex` through `table` calls: it takes
   /// the arguments and the element index, checks the element and calls it.

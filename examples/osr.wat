@@ -28,7 +28,7 @@
         (local.set $j (i32.const 0))
         (loop $inner
           (local.set $acc (f64.add (local.get $acc) (f64.const 0.25)))
-          (br_if $out (f64.ge (local.get $acc) (f64.const 1e9)))
+          (br_if $out (f64.ge (local.get $acc) (f64.const 1e5)))
           (local.set $j (i32.add (local.get $j) (i32.const 1)))
           (br_if $inner (i32.lt_s (local.get $j) (i32.const 100))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))

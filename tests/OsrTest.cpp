@@ -60,8 +60,8 @@ TEST_P(OsrTest, ReturnFromInsideTheCompiledLoop) {
 }
 
 TEST_P(OsrTest, NestedLoopsWithAFloatLeftThroughTwoLabels) {
-  EXPECT_EQ(call("nested", {morel::Value::fromInt(100000)}).asDouble(), 2500000.0);
-  EXPECT_EQ(call("nested", {morel::Value::fromInt(100000000)}).asDouble(), 1e9);
+  EXPECT_EQ(call("nested", {morel::Value::fromInt(100)}).asDouble(), 2500.0);
+  EXPECT_EQ(call("nested", {morel::Value::fromInt(100000000)}).asDouble(), 1e5);
   expectCompiledIfCompiling();
 }
 

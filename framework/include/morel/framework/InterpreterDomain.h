@@ -12,6 +12,7 @@
 #include <climits>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <cstdint>
 #include <span>
 #include <type_traits>
@@ -59,17 +60,17 @@ class InterpDomain {
   // ---- arithmetic: integers wrap like the hardware, floats are IEEE 754
   template <GuestValue T>
   static T add(T a, T b) {
-    if constexpr (GuestFloat<T>) return a + b;
+    if constexpr (GuestFloat<T>) return propagateNaN(a, b, [](T x, T y) { return x + y; });
     else return static_cast<T>(U<T>(a) + U<T>(b));
   }
   template <GuestValue T>
   static T sub(T a, T b) {
-    if constexpr (GuestFloat<T>) return a - b;
+    if constexpr (GuestFloat<T>) return propagateNaN(a, b, [](T x, T y) { return x - y; });
     else return static_cast<T>(U<T>(a) - U<T>(b));
   }
   template <GuestValue T>
   static T mul(T a, T b) {
-    if constexpr (GuestFloat<T>) return a * b;
+    if constexpr (GuestFloat<T>) return propagateNaN(a, b, [](T x, T y) { return x * y; });
     else return static_cast<T>(U<T>(a) * U<T>(b));
   }
   /// Integers: 0 - a. Floats: the sign bit flipped (NaN payloads kept, as Wasm asks).
@@ -146,16 +147,18 @@ class InterpDomain {
 
   // ---- floating point (Wasm's semantics: NaN in, NaN out; -0 < +0 for min/max)
   template <GuestFloat T>
-  static T div(T a, T b) { return a / b; }
+  static T div(T a, T b) {
+    return propagateNaN(a, b, [](T x, T y) { return x / y; });
+  }
   template <GuestFloat T>
   static T min(T a, T b) {
-    if (a != a || b != b) return a + b;  // a NaN operand gives a (quiet) NaN
+    if (a != a || b != b) return add(a, b);  // a NaN operand gives a (quiet) NaN
     if (a == b) return std::signbit(a) ? a : b;  // min(-0, +0) is -0
     return a < b ? a : b;
   }
   template <GuestFloat T>
   static T max(T a, T b) {
-    if (a != a || b != b) return a + b;
+    if (a != a || b != b) return add(a, b);
     if (a == b) return std::signbit(a) ? b : a;  // max(-0, +0) is +0
     return a > b ? a : b;
   }
@@ -349,6 +352,21 @@ class InterpDomain {
   using U = std::make_unsigned_t<T>;
   template <class T>
   static constexpr T kShiftMask = sizeof(T) * CHAR_BIT - 1;
+  /// Which NaN comes out of `a op b` must not depend on how the C++ compiler
+  /// orders a commutative operation's operands: like SSE's `addss a, b`, the
+  /// first NaN operand wins, quieted (x + x quiets x and keeps its payload).
+  template <GuestFloat T, class Op>
+  static T propagateNaN(T a, T b, Op op) {
+    if (a != a) [[unlikely]] return quiet(a);
+    if (b != b) [[unlikely]] return quiet(b);
+    return op(a, b);
+  }
+  template <GuestFloat T>
+  static T quiet(T nan) {
+    using Bits = typename ValueTraits<T>::Bits;
+    constexpr Bits kQuiet = Bits{1} << (std::numeric_limits<T>::digits - 2);
+    return std::bit_cast<T>(static_cast<Bits>(std::bit_cast<Bits>(nan) | kQuiet));
+  }
   template <GuestFloat T>
   static constexpr auto kSignBit =
       std::bit_cast<std::make_signed_t<typename ValueTraits<T>::Bits>>(typename ValueTraits<T>::Bits{1}

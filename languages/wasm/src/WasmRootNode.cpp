@@ -12,6 +12,8 @@ SlotKind kindOf(ValType t) {
     case ValType::I64: return SlotKind::Int64;
     case ValType::F32: return SlotKind::Float32;
     case ValType::F64: return SlotKind::Float64;
+    case ValType::FuncRef:
+    case ValType::ExternRef: return SlotKind::Int64;  // a reference is a 64-bit word (0: null)
   }
   return SlotKind::Int64;
 }
@@ -25,6 +27,8 @@ void storeRaw(pe::GraphDomain& d, pe::GraphFrame& f, uint32_t slot, ValType t, p
     case ValType::I64: d.store(f, slot, raw); return;
     case ValType::F32: d.store(f, slot, d.fromBits<float>(d.wrap(raw))); return;
     case ValType::F64: d.store(f, slot, d.fromBits<double>(raw)); return;
+    case ValType::FuncRef:
+    case ValType::ExternRef: d.store(f, slot, raw); return;
   }
 }
 
@@ -34,6 +38,8 @@ pe::GV<int64_t> loadRaw(pe::GraphDomain& d, pe::GraphFrame& f, uint32_t slot, Va
     case ValType::I64: return d.load<int64_t>(f, slot);
     case ValType::F32: return d.extendU(d.bits(d.load<float>(f, slot)));
     case ValType::F64: return d.bits(d.load<double>(f, slot));
+    case ValType::FuncRef:
+    case ValType::ExternRef: return d.load<int64_t>(f, slot);
   }
   return d.load<int64_t>(f, slot);
 }

@@ -52,21 +52,15 @@ if [[ $kind == asan ]]; then
   ulimit -S -s 61440
 fi
 
-# Known ASan-build failures, reported and waiting for a fix in the engine: kept out of
-# the default selection so CI tests everything else; --all still runs them. Remove an
-# entry with its fix.
-#   FloatCodegen.ArithmeticMatchesTheInterpreter (F32, F64): at -O1 the interpreter's
-#     add/mul/min/max(nan, -nan) returns the second operand's NaN (0xffc00000), compiled
-#     code the first's (0x7fc00000); -O3 happens to agree. The NaN a commutative C++
-#     operation propagates depends on g++'s operand order.
-#   OsrTest.NestedLoopsWithAFloatLeftThroughTwoLabels/Interpreter: 149 s in the Release
-#     build, past the 15-minute test timeout under ASan.
+# Known ASan-build failures: kept out of the default selection so CI tests everything
+# else; --all still runs them. Remove an entry with its fix. (Fixed and removed:
+# FloatCodegen's NaN sign at -O1 and the slow nested-loop OSR test, 5f9bd40.)
 #   launcher.command_line: not an engine bug but an ASan limit. The launcher runs the
 #     guest on a thread with a stack for MaxStackFrames (454 MiB for 100,000 frames);
 #     ASan does not unpoison stacks over 64 MiB when an exception unwinds them ("ASan is
 #     ignoring requested __asan_handle_no_return"), and the 100,001-frame trap then
 #     reports a false stack-buffer-underflow. test.sh runs it.
-asan_known='FloatCodegen\..*ArithmeticMatchesTheInterpreter|OsrTest\.NestedLoopsWithAFloatLeftThroughTwoLabels/Interpreter|^launcher\.command_line$'
+asan_known='^launcher\.command_line$'
 
 if [[ $kind == asan ]]; then
   if ((all)); then

@@ -37,6 +37,11 @@ cat > "$work/floats.wat" <<'WAT'
   (func (export "to_f64") (param i64) (result f64) local.get 0 f64.convert_i64_u))
 WAT
 wat2wasm "$work/floats.wat" -o "$work/floats.wasm"
+{ printf '(module (func (export "main") (result i32)\n'
+  for ((i = 0; i < 12001; ++i)); do printf 'block\n'; done
+  for ((i = 0; i < 12001; ++i)); do printf 'end\n'; done
+  printf 'i32.const 7))\n'; } > "$work/too_deep.wat"
+wat2wasm "$work/too_deep.wat" -o "$work/too_deep.wasm"
 mkfifo "$work/fifo.wasm"
 mkdir "$work/dir.wasm"
 truncate -s $(( (1 << 30) + 1 )) "$work/huge.wasm"
@@ -53,6 +58,7 @@ expect "zero stack frames"      2 "at least 1"            -- "$morel" run --sand
 expect "unwritable DumpGraphs"  2 "cannot write"          -- "$morel" run --engine.DumpGraphs=/proc/morel-graphs --invoke "" "$work/empty_name.wasm"
 expect "export named \"\""      0 "5"                     -- "$morel" run --invoke "" "$work/empty_name.wasm"
 expect "no --invoke"            2 "needs --invoke"        -- "$morel" run "$work/empty_name.wasm"
+expect "nesting past the limit" 2 "control nesting too deep" -- "$morel" run --invoke main "$work/too_deep.wasm"
 expect "integer argument"       2 "bad argument '1.5': not an integer" -- "$morel" run --invoke to_f64 "$work/floats.wasm" 1.5
 expect "float argument"         2 "bad argument 'one': not a float" -- "$morel" run --invoke id32 "$work/floats.wasm" one
 expect "f32 out of range"       2 "bad argument '1e39': not a float" -- "$morel" run --invoke id32 "$work/floats.wasm" 1e39

@@ -168,6 +168,8 @@ class FunctionValidator {
 
   // --- control stack -------------------------------------------------------------------
 
+  static constexpr std::size_t kMaxControlNesting = 12000;
+
   void pushControl(Opcode op, std::vector<ValType> params, std::vector<ValType> results) {
     controls_.push_back(ControlFrame{op, std::move(params), std::move(results), operands_.size()});
     pushAll(controls_.back().params);
@@ -324,6 +326,12 @@ class FunctionValidator {
   }
 
   Result<void> enterBlock(const Instr& in) {
+    // An implementation limit (the spec allows them): every tier recurses once
+    // per nesting level on the host stack (interpreter, partial evaluation,
+    // scheduling), so a module nested deeper is refused instead of crashing.
+    if (controls_.size() >= kMaxControlNesting)
+      return fail("control nesting too deep", in.offset, Diagnostic::Unit::Byte,
+                  "Morel accepts at most 12000 nested blocks, loops and ifs");
     MOREL_TRY(type, blockType(in.block));
     if (in.op == Opcode::If) MOREL_CHECK(pop(ValType::I32));
     MOREL_CHECK(popAll(type.params));

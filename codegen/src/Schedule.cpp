@@ -111,13 +111,33 @@ class Scheduler {
 
     for (const pe::BasicBlock& bb : cfg_.blocks()) {
       auto& out = s.blockNodes[bb.id];
-      std::function<void(IrNode*)> place = [&](IrNode* n) {
-        if (placed[n->id()] || n->isConst() || block_[n->id()] != static_cast<int32_t>(bb.id)) return;
-        placed[n->id()] = 1;
-        if (n->op() != Op::Phi && !n->isBlockStart())
-          for (IrNode* in : n->inputs())
-            if (in != nullptr) place(in);
-        out.push_back(n);
+      // Places `root` after its inputs in this block (post-order), with an explicit
+      // stack: a long dependency chain must not recurse once per node on the host stack.
+      auto eligible = [&](IrNode* n) {
+        return n != nullptr && !placed[n->id()] && !n->isConst() &&
+               block_[n->id()] == static_cast<int32_t>(bb.id);
+      };
+      std::vector<std::pair<IrNode*, std::size_t>> pending;
+      auto place = [&](IrNode* root) {
+        if (!eligible(root)) return;
+        placed[root->id()] = 1;
+        pending.push_back({root, 0});
+        while (!pending.empty()) {
+          IrNode* n = pending.back().first;
+          std::size_t i = pending.back().second;
+          bool expand = n->op() != Op::Phi && !n->isBlockStart();
+          if (expand && i < n->inputCount()) {
+            pending.back().second = i + 1;
+            IrNode* in = n->input(i);
+            if (eligible(in)) {
+              placed[in->id()] = 1;
+              pending.push_back({in, 0});
+            }
+            continue;
+          }
+          out.push_back(n);
+          pending.pop_back();
+        }
       };
       place(bb.head);
       for (IrNode* n : members[bb.id])

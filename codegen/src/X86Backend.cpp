@@ -381,7 +381,7 @@ class Lowering {
     cc_.emit(s ? x86::Inst::kIdRoundss : x86::Inst::kIdRoundsd, d, a, Imm(mode | 8));
   }
 
-  /// Wasm's min/max: a NaN operand gives NaN; -0 is below +0. minss/maxss alone
+  /// IEEE 754-2019 minimum/maximum: a NaN operand gives NaN; -0 is below +0. minss/maxss alone
   /// answer the second operand for both.
   void lowerMinMax(IrNode* n) {
     bool s = f32(n), isMin = n->op() == Op::FMin;

@@ -1,7 +1,7 @@
 #pragma once
 // Host functions are call targets (design brief): a C++ function behind the
 // same CallTarget and Entry as guest code, so interpreted and compiled callers
-// call it alike (Wasm imports, WASI, eBPF helpers, a DSL's built-ins). It is
+// call it alike (a language's imports, system interfaces and built-ins). It is
 // never compiled itself.
 #include <functional>
 #include <string>

@@ -73,7 +73,7 @@ class InterpDomain {
     if constexpr (GuestFloat<T>) return propagateNaN(a, b, [](T x, T y) { return x * y; });
     else return static_cast<T>(U<T>(a) * U<T>(b));
   }
-  /// Integers: 0 - a. Floats: the sign bit flipped (NaN payloads kept, as Wasm asks).
+  /// Integers: 0 - a. Floats: the sign bit flipped (NaN payloads kept).
   template <GuestValue T>
   static T neg(T a) {
     if constexpr (GuestFloat<T>) return fromBits<T>(bits(a) ^ kSignBit<T>);
@@ -145,7 +145,7 @@ class InterpDomain {
   template <class T>
   static T select(int32_t cond, T a, T b) { return cond != 0 ? a : b; }
 
-  // ---- floating point (Wasm's semantics: NaN in, NaN out; -0 < +0 for min/max)
+  // ---- floating point (IEEE 754: NaN in, NaN out; -0 < +0 for min/max)
   template <GuestFloat T>
   static T div(T a, T b) {
     return propagateNaN(a, b, [](T x, T y) { return x / y; });
@@ -168,7 +168,7 @@ class InterpDomain {
   static T abs(T a) { return fromBits<T>(bits(a) & ~kSignBit<T>); }
   template <GuestFloat T>
   static T copysign(T a, T b) { return fromBits<T>((bits(a) & ~kSignBit<T>) | (bits(b) & kSignBit<T>)); }
-  // Rounding: a NaN comes back quieted (an arithmetic NaN, as Wasm asks and the
+  // Rounding: a NaN comes back quieted (an arithmetic NaN, as the
   // hardware's roundss gives; libm's ceil may return a signalling NaN as is).
   template <GuestFloat T>
   static T ceil(T a) { return a != a ? a + a : std::ceil(a); }
@@ -220,7 +220,7 @@ class InterpDomain {
     auto v = static_cast<Stored>(value);
     std::memcpy(m.base() + address, &v, sizeof v);
   }
-  /// Reverses the bytes of an integer (eBPF's bswap, be16/32/64).
+  /// Reverses the bytes of an integer.
   template <GuestInteger T>
   static T byteSwap(T a) { return static_cast<T>(std::byteswap(static_cast<U<T>>(a))); }
 

@@ -36,7 +36,7 @@ void checkedStore(D& d, LinearMemory& m, Val<D, int64_t> address, Val<D, T> valu
 }
 
 /// An access at a constant address that stays in bounds for the memory's whole
-/// life (a cell the host laid out, such as a Wasm global's): no check, only the
+/// life (a cell the host laid out, such as a global variable's): no check, only the
 /// raw access. The caller guarantees address + sizeof(Stored) <= m.size() from
 /// now on (so the memory must never shrink below it).
 template <class Stored, class T, class D>

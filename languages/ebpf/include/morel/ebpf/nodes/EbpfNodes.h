@@ -131,6 +131,12 @@ class EbpfDivNode final : public Implements<EbpfDivNode<kMod, k32>, EbpfStmt> {
   BranchProfile zeroDivisor_;
 };
 
+/// The address `reg + offset` a memory instruction accesses.
+template <class D>
+Val<D, int64_t> effectiveAddress(D& d, typename D::Frame& f, uint8_t reg, int16_t offset) {
+  return d.add(d.loadI64(f, reg), d.i64(offset));
+}
+
 /// sdiv and smod (RFC 9669): x s/ 0 == 0, x s% 0 == x, and the overflowing
 /// MIN s/ -1 == MIN, MIN s% -1 == 0 (x s/ -1 is -x, wrapping; no trap).
 template <bool kMod, bool k32>
@@ -222,7 +228,7 @@ class EbpfLoadNode final : public Implements<EbpfLoadNode<Stored>, EbpfStmt> {
       : memory_(memory), dst_(dst), src_(src), offset_(offset) {}
   template <class D>
   void execute(D& d, typename D::Frame& f) {
-    auto address = d.add(d.loadI64(f, src_), d.i64(offset_));
+    auto address = effectiveAddress(d, f, src_, offset_);
     d.storeI64(f, dst_, checkedLoad<Stored, int64_t>(d, memory_, address));
   }
   std::string_view kind() const override { return "Load"; }
@@ -242,7 +248,7 @@ class EbpfStoreNode final : public Implements<EbpfStoreNode<Stored>, EbpfStmt> {
       : memory_(memory), dst_(dst), offset_(offset), value_(value) {}
   template <class D>
   void execute(D& d, typename D::Frame& f) {
-    auto address = d.add(d.loadI64(f, dst_), d.i64(offset_));
+    auto address = effectiveAddress(d, f, dst_, offset_);
     checkedStore<Stored, int64_t>(d, memory_, address, value_.read64(d, f));
   }
   std::string_view kind() const override { return "Store"; }
@@ -266,7 +272,7 @@ class EbpfAtomicNode final : public Implements<EbpfAtomicNode<Stored>, EbpfStmt>
       : memory_(memory), dst_(dst), src_(src), offset_(offset), op_(op) {}
   template <class D>
   void execute(D& d, typename D::Frame& f) {
-    auto address = d.add(d.loadI64(f, dst_), d.i64(offset_));
+    auto address = effectiveAddress(d, f, dst_, offset_);
     auto old = checkedLoad<Stored, Stored>(d, memory_, address);
     auto src = narrow(d, d.loadI64(f, src_));
     if (op_ == 0xf1) {  // cmpxchg

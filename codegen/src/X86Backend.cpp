@@ -154,7 +154,10 @@ class Lowering {
 
  private:
   x86::Gp newReg(Type t) { return t == Type::I32 ? cc_.newGpd() : cc_.newGpq(); }
-  x86::Xmm newXmm(Type t) { return t == Type::F32 ? cc_.newXmmSs() : cc_.newXmmSd(); }
+  x86::Xmm newXmm(Type t) {
+    if (t == Type::V128) return cc_.newXmm();
+    return t == Type::F32 ? cc_.newXmmSs() : cc_.newXmmSd();
+  }
 
   /// The XMM register holding float node `n`; constants go through a GP register.
   x86::Xmm xmm(IrNode* n) {
@@ -174,10 +177,10 @@ class Lowering {
   }
   /// A register copy of the right class for `t`.
   void copy(Type t, const x86::Reg& to, const x86::Reg& from) {
-    if (isFloat(t)) cc_.movaps(to.as<x86::Xmm>(), from.as<x86::Xmm>());
+    if (inXmm(t)) cc_.movaps(to.as<x86::Xmm>(), from.as<x86::Xmm>());
     else cc_.mov(to.as<x86::Gp>(), from.as<x86::Gp>());
   }
-  x86::Reg anyReg(IrNode* n) { return isFloat(n->type()) ? x86::Reg(xmm(n)) : x86::Reg(reg(n)); }
+  x86::Reg anyReg(IrNode* n) { return inXmm(n->type()) ? x86::Reg(xmm(n)) : x86::Reg(reg(n)); }
 
   static Status entryFailure(const GuestLimits* limits) { return limits->entryFailure(); }
 
@@ -328,6 +331,15 @@ class Lowering {
         else cc_.movq(reg(n), source);
         return;
       }
+      case Op::V128Join: {  // SSE4.1: the low half by movq, the high one inserted
+        x86::Xmm d = xmm(n);
+        cc_.movq(d, reg(n->input(0)));
+        cc_.pinsrq(d, reg(n->input(1)), 1);
+        return;
+      }
+      case Op::V128Low: cc_.movq(reg(n), xmm(n->input(0))); return;
+      case Op::V128High: cc_.pextrq(reg(n), xmm(n->input(0)), 1); return;
+      case Op::Vector: return lowerVector(n);
       case Op::FromBits:
         if (n->type() == Type::F32) cc_.movd(xmm(n), reg(n->input(0)).r32());
         else cc_.movq(xmm(n), reg(n->input(0)));
@@ -629,7 +641,7 @@ class Lowering {
     // Read every source into a temporary first, so phis that feed each other swap correctly.
     std::vector<x86::Reg> temps;
     for (auto& [phi, value] : moves) {
-      x86::Reg tmp = isFloat(phi->type()) ? x86::Reg(newXmm(phi->type())) : x86::Reg(newReg(phi->type()));
+      x86::Reg tmp = inXmm(phi->type()) ? x86::Reg(newXmm(phi->type())) : x86::Reg(newReg(phi->type()));
       copy(phi->type(), tmp, anyReg(value));
       temps.push_back(tmp);
     }
@@ -714,6 +726,59 @@ class Lowering {
     else if (bytes == 4) cc_.mov(m, v.r32());
     else if (bytes == 2) cc_.mov(m, v.r16());
     else cc_.mov(m, v.r8());
+  }
+
+  /// A vector operation, out of line: its operands go to a stack buffer (scalars
+  /// zero-extended to 128 bits), the operation function writes the result after them.
+  void lowerVector(IrNode* n) {
+    x86::Mem buffer = cc_.newStack(64, 16, "vector");
+    auto at = [&](int32_t offset) {
+      x86::Mem m = buffer;
+      m.addOffset(offset);
+      return m;
+    };
+    for (std::size_t i = 0; i < n->inputCount(); ++i) {
+      IrNode* in = n->input(i);
+      auto offset = static_cast<int32_t>(16 * i);
+      if (in->type() == Type::V128) {
+        cc_.movdqu(at(offset), xmm(in));
+        continue;
+      }
+      x86::Gp zero = cc_.newGpq();
+      cc_.mov(zero.r32(), Imm(0));
+      x86::Mem word = at(offset), upper = at(offset + 8);
+      word.setSize(8);
+      upper.setSize(8);
+      cc_.mov(word, zero);
+      cc_.mov(upper, zero);
+      switch (in->type()) {
+        case Type::I32: word.setSize(4); cc_.mov(word, reg(in).r32()); break;
+        case Type::I64: word.setSize(8); cc_.mov(word, reg(in).r64()); break;
+        case Type::F32: cc_.movss(word, xmm(in)); break;
+        case Type::F64: cc_.movsd(word, xmm(in)); break;
+        default: failure_ = "vector operand of an unexpected type"; return;
+      }
+    }
+    x86::Gp in = cc_.newGpq("vin"), out = cc_.newGpq("vout");
+    cc_.lea(in, at(0));
+    cc_.lea(out, at(48));
+    x86::Gp op = cc_.newGpd("vop");
+    cc_.mov(op, Imm(static_cast<uint32_t>(n->value())));
+    InvokeNode* invoke = nullptr;
+    cc_.invoke(&invoke, reinterpret_cast<uint64_t>(n->aux()),
+               FuncSignatureT<void, uint32_t, const void*, void*>(CallConvId::kHost));
+    invoke->setArg(0, op);
+    invoke->setArg(1, in);
+    invoke->setArg(2, out);
+    x86::Mem result = at(48);
+    switch (n->type()) {
+      case Type::V128: cc_.movdqu(xmm(n), result); return;
+      case Type::I32: result.setSize(4); cc_.mov(reg(n).r32(), result); return;
+      case Type::I64: result.setSize(8); cc_.mov(reg(n).r64(), result); return;
+      case Type::F32: cc_.movss(xmm(n), result); return;
+      case Type::F64: cc_.movsd(xmm(n), result); return;
+      default: failure_ = "vector result of an unexpected type"; return;
+    }
   }
 
   void lowerProj(IrNode* n) {

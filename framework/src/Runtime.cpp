@@ -138,6 +138,7 @@ void Runtime::compileNow(CallTarget& target) {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   if (!result) {
     target.markFailed();
+    failed_.fetch_add(1, std::memory_order_relaxed);
     if (traceCompilation_ && trace_ != nullptr)
       *trace_ << absl::StrFormat("[engine] opt failed %s: %s: %s\n", target.name(),
                                  result.error().category, result.error().detail);

@@ -53,9 +53,31 @@ class InterpDomain {
   template <GuestValue T>
   T constant(T v) const { return v; }
   template <GuestValue T>
-  T load(Frame& f, uint32_t slot) const { return fromRaw<T>(static_cast<uint64_t>(f.slots[slot])); }
+  T load(Frame& f, uint32_t slot) const {
+    if constexpr (GuestScalar<T>) return fromRaw<T>(static_cast<uint64_t>(f.slots[slot]));
+    else return V128{static_cast<uint64_t>(f.slots[slot]), static_cast<uint64_t>(f.slots[slot + 1])};
+  }
   template <GuestValue T>
-  void store(Frame& f, uint32_t slot, T v) const { f.slots[slot] = static_cast<int64_t>(toRaw(v)); }
+  void store(Frame& f, uint32_t slot, T v) const {
+    if constexpr (GuestScalar<T>) {
+      f.slots[slot] = static_cast<int64_t>(toRaw(v));
+    } else {
+      f.slots[slot] = static_cast<int64_t>(v.lo);
+      f.slots[slot + 1] = static_cast<int64_t>(v.hi);
+    }
+  }
+
+  // ---- vectors: the language's operation function computes the lanes
+  template <GuestValue R, GuestValue... A>
+  static R vector(VectorFn fn, uint32_t op, A... operands) {
+    static_assert(sizeof...(A) <= 3);
+    V128 in[3] = {};
+    std::size_t i = 0;
+    ((in[i++] = toVector(operands)), ...);
+    V128 out;
+    fn(op, in, &out);
+    return fromVector<R>(out);
+  }
 
   // ---- arithmetic: integers wrap like the hardware, floats are IEEE 754
   template <GuestValue T>

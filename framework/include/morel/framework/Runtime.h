@@ -60,6 +60,8 @@ class Runtime {
   void traceDeoptimization(const CallTarget& target, const Node& statement);
   /// Compiled code installed so far, by any thread.
   uint64_t installedCompilations() const { return installed_.load(std::memory_order_relaxed); }
+  /// Compilations the compiler refused (the call target stays interpreted), by any thread.
+  uint64_t failedCompilations() const { return failed_.load(std::memory_order_relaxed); }
 
   /// What every guest activation checks (interrupts, stack, frame budget);
   /// compiled code embeds its address.
@@ -116,6 +118,7 @@ class Runtime {
   uint32_t entryDepth_ = 0;  // GuestEntry nesting on the guest thread
   std::unique_ptr<CpuTimeLimit> cpuTimeLimit_;
   std::atomic<uint64_t> installed_{0};
+  std::atomic<uint64_t> failed_{0};
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -13,7 +13,8 @@ namespace morel::wasm {
 
 class WasmRootNode final : public InterpretedRoot<WasmRootNode> {
  public:
-  /// Frame: parameters, then locals, then `stackHeight` operand-stack temporaries.
+  /// Frame: parameters, then locals, then `stackHeight` words of operand-stack
+  /// temporaries (a v128 takes two slots wherever it is).
   WasmRootNode(std::string name, FuncType type, const std::vector<ValType>& locals);
 
   void setBody(WasmStmt* body, uint32_t stackHeight) {
@@ -24,8 +25,9 @@ class WasmRootNode final : public InterpretedRoot<WasmRootNode> {
   }
   WasmStmt* body() const { return body_; }
 
-  uint32_t parameterCount() const override { return static_cast<uint32_t>(type_.params.size()); }
-  uint32_t resultCount() const override { return static_cast<uint32_t>(type_.results.size()); }
+  /// Parameters and results are counted in 64-bit words (a v128 takes two).
+  uint32_t parameterCount() const override { return slotsOf(type_.params); }
+  uint32_t resultCount() const override { return slotsOf(type_.results); }
   /// Results are left in the operand-stack slots at height 0.
   uint32_t resultSlot() const { return resultSlot_; }
 

@@ -439,7 +439,7 @@ bool otherOp(uint32_t sub, uint32_t lane, const V128* in, V128* out) {
 
 void vectorOperation(uint32_t op, const V128* in, V128* out) {
   const uint32_t sub = op & 0xff;
-  const uint32_t lane = op >> 8;
+  const uint32_t lane = (op & kVectorOpMask) >> 8;
   *out = V128{};
   if (otherOp(sub, lane, in, out)) return;
   if (sub >= 0x23 && sub <= 0x2c) { *out = integerCompare<int8_t>(sub - 0x23, in[0], in[1]); return; }

@@ -194,6 +194,7 @@ class TreeBuilder {
       if (done_) break;
     }
     root.setBody(body_, maxSlots_);
+    root.setInlineSize(static_cast<uint32_t>(fn_.body.size()));
     return {};
   }
 

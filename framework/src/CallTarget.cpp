@@ -126,7 +126,7 @@ Status CallTarget::deoptimizeChain(CallTarget* self, uint64_t* io, const DeoptCh
   self->deopts_.fetch_add(1, std::memory_order_acq_rel);
   self->invalidate();
   const auto& frames = chain->frames;
-  self->runtime_->traceDeoptimization(*self, *frames.front().statement);
+  self->runtime_->traceDeoptimization(*self, *frames.front().statement, frames.size());
   GuestLimits& limits = *self->limits_;
   std::vector<uint64_t> results;
   bool inject = false;

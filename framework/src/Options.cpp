@@ -19,6 +19,8 @@ const std::vector<OptionDescriptor>& engineOptionDescriptors() {
        "and the activation moves into it (on-stack replacement); 0 turns it off."},
       {"engine.TraceCompilation", false,
        "Print one line per compilation (name, tier, time, graph size, code size) and per deoptimization."},
+      {"engine.TraceDeoptimization", false,
+       "Print one line per deoptimization: the function, the statement it resumes at, the frames rebuilt."},
       {"engine.PrintAssembly", false,
        "Print the machine code of every installed compilation (asmjit's logger)."},
       {"engine.DumpGraphs", std::string{},

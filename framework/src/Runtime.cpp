@@ -15,6 +15,7 @@ Runtime::Runtime(const OptionValues& options, Compiler* compiler, std::ostream* 
       compileImmediately_(options.getBool("engine.CompileImmediately")),
       background_(options.getBool("engine.BackgroundCompilation")),
       traceCompilation_(options.getBool("engine.TraceCompilation")),
+      traceDeoptimization_(options.getBool("engine.TraceDeoptimization") || traceCompilation_),
       threshold_(options.getInt("engine.CompilationThreshold")),
       trace_(trace),
       maxStackFrames_(options.getInt("sandbox.MaxStackFrames")),
@@ -162,10 +163,10 @@ void Runtime::trace(CallTarget& target, double millis, const CompilationResult& 
   trace_->flush();
 }
 
-void Runtime::traceDeoptimization(const CallTarget& target, const Node& statement) {
-  if (!traceCompilation_ || trace_ == nullptr) return;
-  *trace_ << absl::StrFormat("[engine] deopt    %-16s |resumes at %s|Deopts %d\n", target.name(),
-                             std::string(statement.kind()), target.deoptimizations());
+void Runtime::traceDeoptimization(const CallTarget& target, const Node& statement, std::size_t frames) {
+  if (!traceDeoptimization_ || trace_ == nullptr) return;
+  *trace_ << absl::StrFormat("[engine] deopt    %-16s |resumes at %s|Frames %d|Deopts %d\n", target.name(),
+                             std::string(statement.kind()), frames, target.deoptimizations());
   trace_->flush();
 }
 

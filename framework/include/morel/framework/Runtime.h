@@ -58,7 +58,8 @@ class Runtime {
   /// Waits until the background queue is empty (tests, benchmarks).
   void drainQueue();
   /// Traces a failed guard (with engine.TraceCompilation).
-  void traceDeoptimization(const CallTarget& target, const Node& statement);
+  /// `frames`: the interpreter activations rebuilt (more than one inside inlined code).
+  void traceDeoptimization(const CallTarget& target, const Node& statement, std::size_t frames = 1);
   /// Compiled code installed so far, by any thread.
   uint64_t installedCompilations() const { return installed_.load(std::memory_order_relaxed); }
   /// Compilations the compiler refused (the call target stays interpreted), by any thread.
@@ -120,6 +121,7 @@ class Runtime {
   bool compileImmediately_;
   bool background_;
   bool traceCompilation_;
+  bool traceDeoptimization_;
   int64_t threshold_;
   std::ostream* trace_;
   int64_t maxStackFrames_;

@@ -305,7 +305,13 @@ void GraphDomain::call(CallTarget& callee, std::span<const GV<int64_t>> args,
     for (auto& r : results) r = i64(0);
     return;
   }
-  if (shouldInline(callee)) return inlineCall(callee, args, results);
+  if (shouldInline(callee)) {
+    // The callee's tree is read under its specialization lock, as its own compilation
+    // would. Only tried: a compilation already holds its caller's lock, and waiting
+    // here could close a cycle with one inlining the other way round.
+    std::shared_lock lock(callee.root().specializationRoot().specializationMutex(), std::try_to_lock);
+    if (lock.owns_lock()) return inlineCall(callee, args, results);
+  }
   std::vector<IrNode*> inputs{ctrl_};
   for (auto a : args) inputs.push_back(a.node);
   IrNode* call = g_.make(Op::Call, Type::Tuple, inputs, static_cast<int64_t>(results.size()), &callee);
@@ -368,12 +374,9 @@ void GraphDomain::inlineCall(CallTarget& callee, std::span<const GV<int64_t>> ar
   std::vector<IrNode*> callerSnapshot = std::move(resumeSlots_);
   inlines_.push_back(std::move(call));
   ++inlinedCalls_;
-  {
-    // Read the callee's tree as a compilation of its own would (Specialization is versioned).
-    std::shared_lock lock(root.specializationRoot().specializationMutex());
-    inlinedVersions_.emplace_back(&root.specializationRoot(), root.specializationRoot().specializationVersion());
-    root.partialEvaluate(*this);
-  }
+  // The caller holds the callee's specialization lock (call()).
+  inlinedVersions_.emplace_back(&root.specializationRoot(), root.specializationRoot().specializationVersion());
+  root.partialEvaluate(*this);
   InlinedCall done = std::move(inlines_.back());
   inlines_.pop_back();
   resumeAt_ = done.callerResumeAt;

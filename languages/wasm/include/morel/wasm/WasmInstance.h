@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <utility>
@@ -101,6 +102,16 @@ class WasmInstance {
   /// global_i32 (666), global_i64 (666), global_f32 (666.6), global_f64 (666.6),
   /// memory (1 page, at most 2) and table (10 function references, at most 20).
   static std::unique_ptr<WasmInstance> spectest(Runtime& runtime);
+
+  /// A function a host module exports: its Wasm type and the C++ behind it.
+  struct HostExport {
+    std::string name;
+    FuncType type;
+    HostFunctionRoot::Function function;
+  };
+  /// A module of host functions only (a system interface such as WASI): each
+  /// export becomes a call target that importers call like guest code.
+  static std::unique_ptr<WasmInstance> hostModule(Runtime& runtime, std::vector<HostExport> exports);
 
   const Module& module() const { return module_; }
   /// The exported function `name`, or nullptr.

@@ -156,9 +156,15 @@ Context::Builder& Context::Builder::out(OutputCallback callback) {
   out_ = {-1, std::move(callback)};
   return *this;
 }
-Context::Builder& Context::Builder::out(std::ostream& stream) {
-  return out([&stream](std::string_view bytes) { stream.write(bytes.data(), static_cast<std::streamsize>(bytes.size())); });
+namespace {
+
+Context::OutputCallback writerTo(std::ostream& stream) {
+  return [&stream](std::string_view bytes) { stream.write(bytes.data(), static_cast<std::streamsize>(bytes.size())); };
 }
+
+}  // namespace
+
+Context::Builder& Context::Builder::out(std::ostream& stream) { return out(writerTo(stream)); }
 Context::Builder& Context::Builder::outFileDescriptor(int fd) {
   out_ = {fd, nullptr};
   return *this;
@@ -167,9 +173,7 @@ Context::Builder& Context::Builder::err(OutputCallback callback) {
   err_ = {-1, std::move(callback)};
   return *this;
 }
-Context::Builder& Context::Builder::err(std::ostream& stream) {
-  return err([&stream](std::string_view bytes) { stream.write(bytes.data(), static_cast<std::streamsize>(bytes.size())); });
-}
+Context::Builder& Context::Builder::err(std::ostream& stream) { return err(writerTo(stream)); }
 Context::Builder& Context::Builder::errFileDescriptor(int fd) {
   err_ = {fd, nullptr};
   return *this;

@@ -128,17 +128,26 @@ Errno pathOpen(WasiState& s, CallArgs a) {
   return Errno::Success;
 }
 
+// The file a path names, a final symlink followed (beneath the directory, as
+// every symlink on the way): for the calls with LOOKUP_SYMLINK_FOLLOW, whose
+// directory is argument 0 and path arguments 2 and 3.
+Errno openFollowed(WasiState& s, CallArgs a, uint64_t flags, UniqueFd& file) {
+  int dir = -1;
+  std::string path;
+  if (Errno err = directoryAndPath(s, a.u32(0), a.u32(2), a.u32(3), dir, path);
+      err != Errno::Success)
+    return err;
+  file.reset(openBeneath(dir, path, flags));
+  return file ? Errno::Success : lastHostError();
+}
+
 Errno filestat(WasiState& s, CallArgs a) {
   const uint32_t resultAt = a.u32(4);
   struct stat st {};
   if ((a.u32(1) & kLookupSymlinkFollow) != 0) {
-    int dir = -1;
-    std::string path;
-    if (Errno err = directoryAndPath(s, a.u32(0), a.u32(2), a.u32(3), dir, path);
-        err != Errno::Success)
-      return err;
-    UniqueFd file(openBeneath(dir, path, O_PATH));
-    if (!file || ::fstat(file.get(), &st) != 0) return lastHostError();
+    UniqueFd file;
+    if (Errno err = openFollowed(s, a, O_PATH, file); err != Errno::Success) return err;
+    if (::fstat(file.get(), &st) != 0) return lastHostError();
   } else {
     Located at;
     if (Errno err = locate(s, a.u32(0), a.u32(2), a.u32(3), at); err != Errno::Success) return err;
@@ -152,15 +161,11 @@ Errno setTimes(WasiState& s, CallArgs a) {
   auto times = fileTimes(a.u64(4), a.u64(5), a.u32(6));
   if (!times) return Errno::Inval;
   if ((a.u32(1) & kLookupSymlinkFollow) != 0) {
-    // Followed: opened beneath the directory (O_PATH descriptors cannot take times).
-    int dir = -1;
-    std::string path;
-    if (Errno err = directoryAndPath(s, a.u32(0), a.u32(2), a.u32(3), dir, path);
-        err != Errno::Success)
-      return err;
-    UniqueFd file(openBeneath(dir, path, O_RDONLY | O_NONBLOCK));
-    if (!file && errno == EACCES) file.reset(openBeneath(dir, path, O_WRONLY | O_NONBLOCK));
-    if (!file) return lastHostError();
+    // O_PATH descriptors cannot take times: opened for reading, or else writing.
+    UniqueFd file;
+    Errno err = openFollowed(s, a, O_RDONLY | O_NONBLOCK, file);
+    if (err == Errno::Access) err = openFollowed(s, a, O_WRONLY | O_NONBLOCK, file);
+    if (err != Errno::Success) return err;
     return result(::futimens(file.get(), times->data()) == 0);
   }
   Located at;

@@ -133,7 +133,8 @@ def main():
     node_ver = subprocess.run([cfg.node, "--version"], stdout=subprocess.PIPE).stdout.decode().strip()
     print(f"engines: morel-interp = morel run --engine.Compilation=false; morel-tiered = morel run (default);")
     print(f"         morel-compile-imm = morel run --engine.CompileImmediately=true; node = Node.js {node_ver} (V8)")
-    print(f"         running bench/node_runner.js; native = clang-14 -O2 build of bench/native/NAME.c")
+    print(f"         running bench/node_runner.js (node_wasi_runner.js for WASI programs);")
+    print(f"         native = clang-14 -O2 build of the program's C source")
     print(flush=True)
 
     problems, results = [], {}

@@ -1,5 +1,6 @@
 // Copies a file, as `cp SOURCE DEST` does: under WASI both names are relative
-// to a preopened directory (`morel run --dir DIR::. copy.wasm in out`).
+// to a preopened directory (`morel run --dir DIR::. copy.wasm in out`). A
+// SOURCE of "-" is stdin.
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,7 +10,7 @@ int main(int argc, char** argv) {
     fprintf(stderr, "usage: copy SOURCE DEST\n");
     return 2;
   }
-  FILE* in = fopen(argv[1], "rb");
+  FILE* in = strcmp(argv[1], "-") == 0 ? stdin : fopen(argv[1], "rb");
   if (in == NULL) {
     fprintf(stderr, "copy: %s: %s\n", argv[1], strerror(errno));
     return 1;

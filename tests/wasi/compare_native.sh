@@ -2,8 +2,9 @@
 # Runs one WASI example in Morel and natively and compares what a user sees:
 # stdout, stderr, the exit status and the files left in its directory.
 #   compare_native.sh MOREL TIER_OPTION EXAMPLE_DIR NAME [ENV=VALUE...] -- [ARGS...]
-# Both run in a fresh directory holding input.txt; Morel reaches it through
-# `--dir DIR::.`, the native program as its working directory. The native
+# Both run in a fresh directory holding input.txt, which is also their stdin;
+# Morel reaches the directory through `--dir DIR::.`, the native program as its
+# working directory. The native
 # program gets only the listed environment (env -i), Morel the same via --env.
 set -uo pipefail
 morel=$1 tier=$2 dir=$3 name=$4
@@ -20,13 +21,14 @@ for side in native morel; do
   head -c 10000 /dev/urandom >> "$work/$side/input.txt" 2>/dev/null || true
 done
 cp "$work/native/input.txt" "$work/morel/input.txt"
+cp "$work/native/input.txt" "$work/input.txt"
 
-(cd "$work/native" && env -i "${envs[@]}" "$dir/$name.native" "$@" > ../native.out 2> ../native.err)
+(cd "$work/native" && env -i "${envs[@]}" "$dir/$name.native" "$@" < ../input.txt > ../native.out 2> ../native.err)
 native_status=$?
 morel_env=()
 for e in "${envs[@]}"; do morel_env+=(--env "$e"); done
 (cd "$work" && timeout 120 "$morel" run "$tier" --dir "$work/morel::." "${morel_env[@]}" "$dir/$name.wasm" "$@" \
-   > morel.out 2> morel.err)
+   < input.txt > morel.out 2> morel.err)
 morel_status=$?
 
 failed=0

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs one WASI example in Morel and natively and compares what a user sees:
 # stdout, stderr, the exit status and the files left in its directory.
-#   compare_native.sh MOREL TIER_OPTION EXAMPLE_DIR NAME [ENV=VALUE...] -- [ARGS...]
+#   compare_native.sh MOREL TIER_OPTIONS EXAMPLE_DIR NAME [ENV=VALUE...] -- [ARGS...]
+# TIER_OPTIONS: morel's engine options, separated by commas.
 # Both run in a fresh directory holding input.txt, which is also their stdin;
 # Morel reaches the directory through `--dir DIR::.`, the native program as its
 # working directory. The native
@@ -9,6 +10,7 @@
 set -uo pipefail
 morel=$1 tier=$2 dir=$3 name=$4
 shift 4
+IFS=, read -ra tier_options <<< "$tier"
 envs=()
 while (($#)) && [[ $1 != -- ]]; do envs+=("$1"); shift; done
 shift  # --
@@ -27,7 +29,7 @@ cp "$work/native/input.txt" "$work/input.txt"
 native_status=$?
 morel_env=()
 for e in "${envs[@]}"; do morel_env+=(--env "$e"); done
-(cd "$work" && timeout 120 "$morel" run "$tier" --dir "$work/morel::." "${morel_env[@]}" "$dir/$name.wasm" "$@" \
+(cd "$work" && timeout 120 "$morel" run "${tier_options[@]}" --dir "$work/morel::." "${morel_env[@]}" "$dir/$name.wasm" "$@" \
    < input.txt > morel.out 2> morel.err)
 morel_status=$?
 

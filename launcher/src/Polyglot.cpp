@@ -267,6 +267,8 @@ Result<Value> Context::eval(const Source& source) {
     };
     std::unique_ptr<wasm::WasmInstance> failed;
     options.failedInstance = &failed;
+    // Bound before the start function runs, so that it may call WASI too.
+    options.beforeInitialize = [this](const wasm::WasmInstance& instance) { bindWasiMemory(instance, *wasi_); };
     auto instance = wasm::WasmInstance::instantiate(source.bytes(), *runtime_, options);
     if (!instance) {
       if (failed) {  // tables of other modules may refer to its functions: keep it
@@ -277,7 +279,6 @@ Result<Value> Context::eval(const Source& source) {
         return fail("exit", 0, Diagnostic::Unit::Byte, absl::StrCat("exit status ", *exitStatus()));
       return std::unexpected(instance.error());
     }
-    bindWasiMemory(**instance, *wasi_);
     loaded->wasm = std::move(*instance);
     v.data_ = Value::Module{this, loaded_.size()};
   } else if (source.language() == "ebpf") {

@@ -127,6 +127,21 @@ printf '(module (memory (export "memory") 1) (func (export "_start")))' > "$work
 wat2wasm "$work/returns.wat" -o "$work/returns.wasm"
 printf '(module (memory (export "memory") 1) (func (export "_start") unreachable))' > "$work/traps.wat"
 wat2wasm "$work/traps.wat" -o "$work/traps.wasm"
+cat > "$work/start.wat" <<'WAT'
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "from start\n")
+  (func $main
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 11))
+    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (call $exit (i32.const 5)))
+  (start $main)
+  (func (export "_start")))
+WAT
+wat2wasm "$work/start.wat" -o "$work/start.wasm"
 printf '(module (func (export "f")))' > "$work/library.wat"
 wat2wasm "$work/library.wat" -o "$work/library.wasm"
 
@@ -140,6 +155,7 @@ for tier in "${tiers[@]}"; do
   expect "WASI: guest arguments $tier"      40 "hi"   -- "$morel" run "$tier" "$work/command.wasm" a -x --flag
   expect "WASI: only --env is seen $tier"   12 "hi"   -- env B=2 C=3 "$morel" run "$tier" --env A=1 --env B --env UNSET_X "$work/command.wasm"
   expect "WASI: _start returns $tier"       0  ""     -- "$morel" run "$tier" "$work/returns.wasm"
+  expect "WASI: called by a start function $tier" 5 "from start" -- "$morel" run "$tier" "$work/start.wasm"
   expect "WASI: _start traps $tier"         1  "trap: unreachable" -- "$morel" run "$tier" "$work/traps.wasm"
 done
 

@@ -122,6 +122,7 @@ Result<std::unique_ptr<WasmInstance>> WasmInstance::instantiate(std::span<const 
     auto built = buildFunctionTree(*instance, index, instance->arena_, *root);
     if (!built) return std::unexpected(built.error());
   }
+  if (options.beforeInitialize) options.beforeInitialize(*instance);
   if (auto ok = instance->initialize(); !ok) {
     if (options.failedInstance != nullptr) *options.failedInstance = std::move(instance);
     return std::unexpected(ok.error());

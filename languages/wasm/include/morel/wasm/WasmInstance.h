@@ -86,6 +86,10 @@ class WasmInstance {
     /// into imported tables stays and may refer to its functions: it is moved here
     /// (if set) for the caller to keep alive.
     std::unique_ptr<WasmInstance>* failedInstance = nullptr;
+    /// Called once the instance's memories, tables and globals exist, before
+    /// segments are written and the start function runs: an embedder binds host
+    /// state to them here (WASI binds the exported memory).
+    std::function<void(const WasmInstance&)> beforeInitialize;
   };
 
   /// Decodes, validates, links the imports, builds every function's tree, then

@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -251,9 +253,10 @@ constexpr BadCall kBadCalls[] = {
     {"open_dot_dot_inside_the_preopen", 0},
 };
 
-class WasiBadCallTest : public ::testing::TestWithParam<std::tuple<TierMode, BadCall>> {
+/// bad_calls.wasm in a context of `tier` with a scratch directory preopened as ".".
+class BadCallsModule {
  protected:
-  void SetUp() override {
+  void load(const TierMode& tier) {
     // file.txt, sub/, escape -> /etc, up -> .. (see bad_calls.wat)
     std::ofstream(dir_.path() / "file.txt") << "inside";
     fs::create_directory(dir_.path() / "sub");
@@ -261,7 +264,7 @@ class WasiBadCallTest : public ::testing::TestWithParam<std::tuple<TierMode, Bad
     fs::create_directory_symlink("..", dir_.path() / "up");
     outside_ = dir_.path().parent_path() / "outside.txt";
     fs::remove(outside_);
-    auto context = builderFor(std::get<0>(GetParam()))
+    auto context = builderFor(tier)
                        .arguments({"bad_calls", "an argument"})
                        .environment("NAME", "value")
                        .preopenDirectory(dir_.path().string(), ".")
@@ -278,6 +281,12 @@ class WasiBadCallTest : public ::testing::TestWithParam<std::tuple<TierMode, Bad
   fs::path outside_;
   std::unique_ptr<morel::Context> context_;
   morel::Value module_;
+};
+
+class WasiBadCallTest : public ::testing::TestWithParam<std::tuple<TierMode, BadCall>>,
+                        protected BadCallsModule {
+ protected:
+  void SetUp() override { load(std::get<0>(GetParam())); }
 };
 
 TEST_P(WasiBadCallTest, AnswersWithTheErrnoAndTouchesNothingOutside) {
@@ -314,5 +323,29 @@ INSTANTIATE_TEST_SUITE_P(Tiers, WasiExitTest,
                          ::testing::Combine(::testing::ValuesIn(morel::testing::kTierModes),
                                             ::testing::ValuesIn(kExits)),
                          callName);
+
+class WasiSleepTest : public ::testing::TestWithParam<TierMode>, protected BadCallsModule {
+ protected:
+  void SetUp() override { load(GetParam()); }
+};
+
+TEST_P(WasiSleepTest, ASleepingGuestIsCancelledFromAnotherThread) {
+  std::thread canceller([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    context_->cancel();
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto result = module_.getMember("sleep_ten_seconds").execute({});
+  auto waited = std::chrono::steady_clock::now() - start;
+  canceller.join();
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().category, "cancelled");
+  EXPECT_LT(waited, std::chrono::seconds(5));
+}
+
+INSTANTIATE_TEST_SUITE_P(Tiers, WasiSleepTest, ::testing::ValuesIn(morel::testing::kTierModes),
+                         [](const ::testing::TestParamInfo<TierMode>& info) {
+                           return std::string(info.param.displayName);
+                         });
 
 }  // namespace

@@ -154,6 +154,17 @@
   (func (export "open_dot_dot_inside_the_preopen") (result i32)
     (call $open (i32.const 3) (i32.const 1152) (i32.const 15)))
 
+  ;; A 10 s sleep (one relative clock subscription on the monotonic clock),
+  ;; which Context::cancel() from another thread must cut short.
+  (func (export "sleep_ten_seconds") (result i32)
+    (i64.store (i32.const 0) (i64.const 77))            ;; userdata
+    (i32.store8 (i32.const 8) (i32.const 0))            ;; tag: clock
+    (i32.store (i32.const 16) (i32.const 1))            ;; monotonic
+    (i64.store (i32.const 24) (i64.const 10000000000))  ;; 10 s
+    (i64.store (i32.const 32) (i64.const 0))
+    (i32.store16 (i32.const 40) (i32.const 0))          ;; relative
+    (call $poll_oneoff (i32.const 0) (i32.const 256) (i32.const 1) (i32.const 512)))
+
   ;; proc_exit ends the guest from any depth, in every tier.
   (func (export "exit_with_7")
     (call $proc_exit (i32.const 7)))

@@ -163,26 +163,7 @@ Errno readListing(FdEntry& e) {
   }
   ::rewinddir(dir);
   while (const dirent* d = ::readdir(dir)) {
-    FileType type = FileType::Unknown;
-    switch (d->d_type) {
-      case DT_REG:
-        type = FileType::RegularFile;
-        break;
-      case DT_DIR:
-        type = FileType::Directory;
-        break;
-      case DT_LNK:
-        type = FileType::SymbolicLink;
-        break;
-      case DT_CHR:
-        type = FileType::CharacterDevice;
-        break;
-      case DT_BLK:
-        type = FileType::BlockDevice;
-        break;
-      default:
-        break;
-    }
+    FileType type = fileTypeOf(DTTOIF(d->d_type));  // DT_UNKNOWN: Unknown
     e.listing.push_back({d->d_name, d->d_ino, type});
   }
   ::closedir(dir);

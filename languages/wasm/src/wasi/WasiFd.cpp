@@ -78,10 +78,13 @@ Errno transfer(WasiState& s, CallArgs a, uint32_t resultAt, bool writing, Io io)
       return Errno::IsDir;
     case FdEntry::Kind::Stream:
       if (writing) {
-        std::string text;
-        for (const iovec& v : iov) text.append(static_cast<const char*>(v.iov_base), v.iov_len);
-        if (e->output) e->output(text);
-        done = text.size();
+        // One piece per buffer, straight from guest memory: no copy as large as the guest's write.
+        // The count must fit the guest's u32: past 2 GiB the write is short, as writev's.
+        for (const iovec& v : iov) {
+          if (done + v.iov_len > INT32_MAX) break;
+          if (e->output && v.iov_len != 0) e->output({static_cast<const char*>(v.iov_base), v.iov_len});
+          done += v.iov_len;
+        }
       }
       break;  // reading a stream: end of file
     case FdEntry::Kind::File: {

@@ -96,6 +96,45 @@ int main(void) {
   check("appended at the end",
         f != NULL && fgets(buffer, sizeof buffer, f) != NULL && strcmp(buffer, "ab") == 0);
   if (f != NULL) fclose(f);
+  struct timespec times[2] = {{1000000000, 0}, {1234567890, 500}};
+  check("utimensat", utimensat(AT_FDCWD, "work/append.txt", times, 0) == 0);
+  check("mtime set", stat("work/append.txt", &st) == 0 && st.st_mtim.tv_sec == 1234567890 &&
+                         st.st_mtim.tv_nsec == 500);
+  fd = open("work/append.txt", O_RDWR);
+  times[1].tv_sec = 1300000000;
+  check("futimens", fd >= 0 && futimens(fd, times) == 0 && fstat(fd, &st) == 0 &&
+                        st.st_mtim.tv_sec == 1300000000);
+  check("posix_fallocate",
+        posix_fallocate(fd, 0, 100) == 0 && fstat(fd, &st) == 0 && st.st_size == 100);
+  check("posix_fadvise", posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL) == 0);
+  check("fcntl O_APPEND",
+        fcntl(fd, F_SETFL, O_APPEND) == 0 && (fcntl(fd, F_GETFL) & O_APPEND) != 0);
+  check("fsync", fsync(fd) == 0);
+  check("fdatasync", fdatasync(fd) == 0);
+  close(fd);
+  check("link", link("work/append.txt", "work/hard") == 0 && stat("work/hard", &st) == 0 &&
+                    st.st_nlink == 2);
+  check("unlink hard", unlink("work/hard") == 0);
+  // More entries than one fd_readdir buffer holds: the listing continues by cookie.
+  check("mkdir work/many", mkdir("work/many", 0755) == 0);
+  char name[128];
+  for (int i = 0; i < 300; ++i) {
+    snprintf(name, sizeof name, "work/many/an-entry-with-a-rather-long-name-%03d", i);
+    int created = open(name, O_CREAT | O_WRONLY, 0644);
+    if (created < 0 || close(created) != 0) check(name, 0);
+  }
+  DIR* many = opendir("work/many");
+  int entries = 0;
+  unsigned long nameSum = 0;
+  for (struct dirent* e; many != NULL && (e = readdir(many)) != NULL; ++entries)
+    for (const char* c = e->d_name; *c; ++c) nameSum += (unsigned char)*c;
+  if (many != NULL) closedir(many);
+  printf("work/many: %d entries, name bytes sum %lu\n", entries, nameSum);
+  for (int i = 0; i < 300; ++i) {
+    snprintf(name, sizeof name, "work/many/an-entry-with-a-rather-long-name-%03d", i);
+    if (unlink(name) != 0) check(name, 0);
+  }
+  check("rmdir work/many", rmdir("work/many") == 0);
   check("unlink link", unlink("work/link") == 0);
   list("work");
   struct timespec t;

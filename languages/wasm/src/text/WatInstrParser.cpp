@@ -1,0 +1,426 @@
+// Instructions of the text format (spec 6.5): plain ones, their immediates, structured
+// blocks with labels, and the folded form `(op operand*)`, which is the operands'
+// instructions followed by op.
+#include <bit>
+#include <string>
+
+#include "WatModuleParser.h"
+#include "WatNumbers.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+
+namespace morel::wasm::text {
+namespace {
+
+#define MOREL_TRY_TEXT(var, expr)                                             \
+  auto var##OrError = (expr);                                                 \
+  if (!var##OrError) return std::unexpected(std::move(var##OrError).error()); \
+  auto var = *std::move(var##OrError)
+#define MOREL_CHECK_TEXT(expr) \
+  if (auto checked = (expr); !checked) return std::unexpected(std::move(checked).error())
+
+// The immediate kinds of WasmOpcodes.def.
+enum class Imm : uint8_t {
+  None,
+  BlockType,
+  LabelIdx,
+  BrTable,
+  FuncIdx,
+  CallIndirect,
+  LocalIdx,
+  GlobalIdx,
+  MemIdx,
+  MemoryCopy,
+  MemoryInit,
+  DataIdx,
+  SelectTypes,
+  RefType,
+  TableIdx,
+  ElemIdx,
+  TableInit,
+  TableCopy,
+  I32,
+  I64,
+  F32,
+  F64,
+  Mem8,
+  Mem16,
+  Mem32,
+  Mem64
+};
+
+struct TextOp {
+  uint32_t code;
+  Imm imm;
+};
+
+// Mnemonic to opcode. `select` with types is the same mnemonic followed by `(result ...)`,
+// so the table keeps the untyped one.
+const absl::flat_hash_map<std::string_view, TextOp>& textOps() {
+  static const auto ops = [] {
+    absl::flat_hash_map<std::string_view, TextOp> table;
+#define MOREL_WASM_OP(Name, code, text, imm, sig, node) table.emplace(text, TextOp{code, Imm::imm});
+#include "morel/wasm/WasmOpcodes.def"
+#undef MOREL_WASM_OP
+    return table;
+  }();
+  return ops;
+}
+
+void writeOpcode(BinaryWriter& out, uint32_t code) {
+  if (code < 0x100) {
+    out.byte(static_cast<uint8_t>(code));
+  } else {
+    out.byte(static_cast<uint8_t>(code >> 8));
+    out.u32(code & 0xff);
+  }
+}
+
+bool isBlockKeyword(const Token& t) {
+  return t.kind == TokenKind::Keyword && (t.text == "block" || t.text == "loop" || t.text == "if");
+}
+
+}  // namespace
+
+Result<void> ModuleParser::instrs(BinaryWriter& out) {
+  for (;;) {
+    const Token& t = peek();
+    if (t.kind == TokenKind::RParen || t.kind == TokenKind::End) return {};
+    if (t.is(TokenKind::Keyword, "end") || t.is(TokenKind::Keyword, "else")) return {};
+    MOREL_CHECK_TEXT(instr(out));
+  }
+}
+
+Result<void> ModuleParser::instr(BinaryWriter& out) {
+  // Blocks and folded operands recurse once per level: deeper text is refused rather
+  // than overflowing the host's stack (the validator refuses deeper blocks anyway).
+  if (++depth_ > kMaxNesting) {
+    --depth_;
+    return error("nesting too deep", peek(),
+                 absl::StrCat("Morel reads at most ", kMaxNesting, " nested instructions"));
+  }
+  auto done = peek().kind == TokenKind::LParen ? foldedInstr(out) : plainInstr(out);
+  --depth_;
+  return done;
+}
+
+Result<void> ModuleParser::plainInstr(BinaryWriter& out) {
+  const Token& op = peek();
+  if (op.kind != TokenKind::Keyword) return unexpected(op);
+  if (isBlockKeyword(op)) {
+    next();
+    return blockInstr(op, out, false);
+  }
+  next();
+  return immediates(op, out);
+}
+
+Result<void> ModuleParser::foldedInstr(BinaryWriter& out) {
+  if (peek().kind != TokenKind::LParen) return unexpected(peek());
+  next();
+  const Token& op = peek();
+  if (op.kind != TokenKind::Keyword) return unexpected(op);
+  next();
+  if (op.text == "if") return ifFolded(out);
+  if (isBlockKeyword(op)) return blockInstr(op, out, true);
+  BinaryWriter self;
+  MOREL_CHECK_TEXT(immediates(op, self));
+  while (peek().kind == TokenKind::LParen) MOREL_CHECK_TEXT(instr(out));
+  out.append(self.bytes());
+  return expectClose();
+}
+
+Result<void> ModuleParser::blockType(BinaryWriter& out) {
+  MOREL_TRY_TEXT(use, typeUse(false));
+  // As wat2wasm does: a type of no parameters and at most one result is written as that
+  // result, even when named by index.
+  const FuncType* type = &use.inlineType;
+  if (use.index) {
+    MOREL_TRY_TEXT(index, resolveTypeUse(use));
+    if (index >= types_.size()) {  // not known yet: the validator's question
+      out.s64(index);
+      return {};
+    }
+    type = &types_[index];
+  }
+  if (type->params.empty() && type->results.size() <= 1) {
+    if (type->results.empty()) {
+      out.byte(0x40);
+    } else {
+      writeValType(out, type->results[0]);
+    }
+    return {};
+  }
+  MOREL_TRY_TEXT(index, resolveTypeUse(use));
+  out.s64(index);
+  return {};
+}
+
+Result<void> ModuleParser::endLabel(const Token* label) {
+  if (const Token* id = optionalId()) {
+    if (label == nullptr || label->text != id->text) return error("mismatching label", *id);
+  }
+  return {};
+}
+
+// block, loop and flat if: label, block type, body, [else body,] end.
+Result<void> ModuleParser::blockInstr(const Token& op, BinaryWriter& out, bool folded) {
+  const Token* label = optionalId();
+  writeOpcode(out, op.text == "block" ? 0x02 : op.text == "loop" ? 0x03 : 0x04);
+  MOREL_CHECK_TEXT(blockType(out));
+  labels_.push_back(label);
+  MOREL_CHECK_TEXT(instrs(out));
+  if (!folded && op.text == "if" && peek().is(TokenKind::Keyword, "else")) {
+    next();
+    MOREL_CHECK_TEXT(endLabel(label));
+    MOREL_CHECK_TEXT(elseBody(out));
+  }
+  labels_.pop_back();
+  out.byte(0x0b);
+  if (folded) return expectClose();
+  if (!peek().is(TokenKind::Keyword, "end")) return unexpected(peek());
+  next();
+  return endLabel(label);
+}
+
+// As wat2wasm does, an empty else branch is left out: `if ... end` means the same.
+Result<void> ModuleParser::elseBody(BinaryWriter& out) {
+  BinaryWriter body;
+  MOREL_CHECK_TEXT(instrs(body));
+  if (body.size() == 0) return {};
+  out.byte(0x05);
+  out.append(body.bytes());
+  return {};
+}
+
+// (if label blocktype folded-condition* (then instr*) (else instr*)?)
+Result<void> ModuleParser::ifFolded(BinaryWriter& out) {
+  const Token* label = optionalId();
+  BinaryWriter head;
+  head.byte(0x04);
+  MOREL_CHECK_TEXT(blockType(head));
+  while (peek().kind == TokenKind::LParen && !peekParen("then")) MOREL_CHECK_TEXT(instr(out));
+  out.append(head.bytes());
+  labels_.push_back(label);
+  MOREL_CHECK_TEXT(expectParen("then"));
+  MOREL_CHECK_TEXT(instrs(out));
+  MOREL_CHECK_TEXT(expectClose());
+  if (peekParen("else")) {
+    pos_ += 2;
+    MOREL_CHECK_TEXT(elseBody(out));
+    MOREL_CHECK_TEXT(expectClose());
+  }
+  labels_.pop_back();
+  out.byte(0x0b);
+  return expectClose();
+}
+
+Result<uint32_t> ModuleParser::label() {
+  const Token& t = peek();
+  if (t.kind == TokenKind::Id) {
+    next();
+    for (std::size_t depth = 0; depth < labels_.size(); ++depth) {
+      const Token* l = labels_[labels_.size() - 1 - depth];
+      if (l != nullptr && l->text == t.text) return static_cast<uint32_t>(depth);
+    }
+    return error("unknown label", t, std::string(t.text));
+  }
+  return index(IndexSpace{"label"});
+}
+
+Result<void> ModuleParser::memarg(BinaryWriter& out, uint32_t naturalAlignLog2) {
+  uint64_t offset = 0;
+  uint32_t alignLog2 = naturalAlignLog2;
+  if (peek().kind == TokenKind::Keyword && peek().text.starts_with("offset=")) {
+    const Token& t = next();
+    auto value = parseU32(t.text.substr(7));
+    if (!value) {
+      return value.error() == NumberError::Range ? error("constant out of range", t)
+                                                 : unexpected(t);
+    }
+    offset = *value;
+  }
+  if (peek().kind == TokenKind::Keyword && peek().text.starts_with("align=")) {
+    const Token& t = next();
+    auto value = parseU32(t.text.substr(6));
+    if (!value) {
+      return value.error() == NumberError::Range ? error("constant out of range", t)
+                                                 : unexpected(t);
+    }
+    if (*value == 0 || !std::has_single_bit(*value)) return error("alignment", t);
+    alignLog2 = static_cast<uint32_t>(std::countr_zero(*value));
+  }
+  out.u32(alignLog2);
+  out.u32(static_cast<uint32_t>(offset));
+  return {};
+}
+
+Result<void> ModuleParser::constant(const Token& op, BinaryWriter& out) {
+  const Token& t = next();
+  if (t.kind != TokenKind::Reserved && t.kind != TokenKind::Keyword) return unexpected(t);
+  const std::string_view type = op.text.substr(0, 3);
+  auto failed = [&](NumberError e) {
+    return e == NumberError::Range ? error("constant out of range", t) : unexpected(t);
+  };
+  if (type == "i32" || type == "i64") {
+    const int bits = type == "i32" ? 32 : 64;
+    auto v = parseInt(t.text, bits);
+    if (!v || t.kind != TokenKind::Reserved) return failed(v ? NumberError::Syntax : v.error());
+    if (bits == 32) {
+      out.s32(static_cast<int32_t>(static_cast<uint32_t>(*v)));
+    } else {
+      out.s64(static_cast<int64_t>(*v));
+    }
+    return {};
+  }
+  if (type == "f32") {
+    auto v = parseF32(t.text);
+    if (!v) return failed(v.error());
+    out.fixed32(*v);
+    return {};
+  }
+  auto v = parseF64(t.text);
+  if (!v) return failed(v.error());
+  out.fixed64(*v);
+  return {};
+}
+
+Result<void> ModuleParser::immediates(const Token& op, BinaryWriter& out) {
+  if (op.text == "select" && peekParen("result")) {
+    MOREL_TRY_TEXT(type, funcType(nullptr));
+    if (type.results.empty()) {  // `select (result)` is the untyped select, as in wat2wasm
+      out.byte(0x1b);
+      return {};
+    }
+    out.byte(0x1c);
+    out.u32(static_cast<uint32_t>(type.results.size()));
+    for (ValType t : type.results) writeValType(out, t);
+    return {};
+  }
+  const auto& ops = textOps();
+  auto it = ops.find(op.text);
+  if (it == ops.end() || isBlockKeyword(op) || op.text == "else" || op.text == "end") {
+    return error("unknown operator", op, std::string(op.text));
+  }
+  const TextOp& info = it->second;
+  writeOpcode(out, info.code);
+  switch (info.imm) {
+    case Imm::None:
+    case Imm::BlockType:
+      return {};
+    case Imm::LabelIdx: {
+      MOREL_TRY_TEXT(depth, label());
+      out.u32(depth);
+      return {};
+    }
+    case Imm::BrTable: {
+      std::vector<uint32_t> depths;
+      while (peekIndex()) {
+        MOREL_TRY_TEXT(depth, label());
+        depths.push_back(depth);
+      }
+      if (depths.empty()) return unexpected(peek());
+      out.u32(static_cast<uint32_t>(depths.size() - 1));
+      for (uint32_t d : depths) out.u32(d);
+      return {};
+    }
+    case Imm::FuncIdx:
+    case Imm::LocalIdx:
+    case Imm::GlobalIdx:
+    case Imm::DataIdx:
+    case Imm::ElemIdx: {
+      const IndexSpace& space = info.imm == Imm::FuncIdx     ? funcs_
+                                : info.imm == Imm::LocalIdx  ? locals_
+                                : info.imm == Imm::GlobalIdx ? globals_
+                                : info.imm == Imm::DataIdx   ? datas_
+                                                             : elems_;
+      if (info.imm == Imm::DataIdx) needsDataCount_ = true;
+      MOREL_TRY_TEXT(i, index(space));
+      out.u32(i);
+      return {};
+    }
+    case Imm::CallIndirect: {
+      uint32_t table = 0;
+      if (peekIndex()) {
+        MOREL_TRY_TEXT(t, index(tables_));
+        table = t;
+      }
+      MOREL_TRY_TEXT(use, typeUse(false));
+      MOREL_TRY_TEXT(type, resolveTypeUse(use));
+      out.u32(type);
+      out.u32(table);
+      return {};
+    }
+    case Imm::MemIdx:
+      out.byte(0);
+      return {};
+    case Imm::MemoryCopy:
+      out.byte(0);
+      out.byte(0);
+      return {};
+    case Imm::MemoryInit: {
+      needsDataCount_ = true;
+      MOREL_TRY_TEXT(data, index(datas_));
+      out.u32(data);
+      out.byte(0);
+      return {};
+    }
+    case Imm::SelectTypes:  // reached only through `select (result ...)` above
+      return {};
+    case Imm::RefType: {
+      MOREL_TRY_TEXT(type, heapType());
+      out.byte(static_cast<uint8_t>(type));
+      return {};
+    }
+    case Imm::TableIdx: {
+      uint32_t table = 0;
+      if (peekIndex()) {
+        MOREL_TRY_TEXT(t, index(tables_));
+        table = t;
+      }
+      out.u32(table);
+      return {};
+    }
+    case Imm::TableInit: {
+      // `table.init x y` is table x, element y; `table.init y` is table 0.
+      uint32_t table = 0;
+      if (peekIndex(1)) {
+        MOREL_TRY_TEXT(t, index(tables_));
+        table = t;
+      }
+      MOREL_TRY_TEXT(elem, index(elems_));
+      out.u32(elem);
+      out.u32(table);
+      return {};
+    }
+    case Imm::TableCopy: {
+      uint32_t dst = 0;
+      uint32_t src = 0;
+      if (peekIndex()) {
+        MOREL_TRY_TEXT(d, index(tables_));
+        MOREL_TRY_TEXT(s, index(tables_));
+        dst = d;
+        src = s;
+      }
+      out.u32(dst);
+      out.u32(src);
+      return {};
+    }
+    case Imm::I32:
+    case Imm::I64:
+    case Imm::F32:
+    case Imm::F64:
+      return constant(op, out);
+    case Imm::Mem8:
+      return memarg(out, 0);
+    case Imm::Mem16:
+      return memarg(out, 1);
+    case Imm::Mem32:
+      return memarg(out, 2);
+    case Imm::Mem64:
+      return memarg(out, 3);
+  }
+  return {};
+}
+
+}  // namespace morel::wasm::text

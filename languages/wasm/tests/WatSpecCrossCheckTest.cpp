@@ -1,0 +1,120 @@
+// Every text module of the spec suite's .wast scripts (not the `binary` and `quote` ones)
+// that wat2wasm accepts must be accepted by Morel's parser with the same bytes. Invalid
+// modules (assert_invalid) are included: the text format does not validate.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "../src/text/WatLexer.h"
+#include "WatTestSupport.h"
+#include "morel/wasm/WasmModule.h"
+#include "morel/wasm/WasmText.h"
+
+namespace morel::wasm {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path suiteDir() {
+  const char* env = std::getenv("MOREL_TESTSUITE");
+  return fs::path(env != nullptr ? env : MOREL_TESTSUITE_DIR) / "wasm";
+}
+
+// The source text of each `(module ...)` in a script, at any depth, except binary and
+// quoted modules.
+std::vector<std::string> textModules(std::string_view script) {
+  std::vector<std::string> modules;
+  auto tokens = text::tokenize(script);
+  if (!tokens) return modules;
+  const auto& ts = *tokens;
+  for (std::size_t i = 0; i + 1 < ts.size(); ++i) {
+    if (ts[i].kind != text::TokenKind::LParen ||
+        !ts[i + 1].is(text::TokenKind::Keyword, "module")) {
+      continue;
+    }
+    std::size_t body = i + 2;
+    if (ts[body].kind == text::TokenKind::Id) ++body;
+    if (ts[body].is(text::TokenKind::Keyword, "binary") ||
+        ts[body].is(text::TokenKind::Keyword, "quote")) {
+      continue;
+    }
+    int depth = 0;
+    std::size_t j = i;
+    for (; j < ts.size(); ++j) {
+      if (ts[j].kind == text::TokenKind::LParen) ++depth;
+      if (ts[j].kind == text::TokenKind::RParen && --depth == 0) break;
+    }
+    if (j == ts.size()) break;
+    const auto begin = static_cast<std::size_t>(ts[i].text.data() - script.data());
+    const auto end = static_cast<std::size_t>(ts[j].text.data() - script.data()) + 1;
+    modules.emplace_back(script.substr(begin, end - begin));
+  }
+  return modules;
+}
+
+// Morel's parser does not read SIMD instructions yet.
+bool usesSimd(std::string_view text) {
+  for (std::string_view shape : {"v128", "i8x16", "i16x8", "i32x4", "i64x2", "f32x4", "f64x2"}) {
+    if (text.find(shape) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+TEST(WatSpecCrossCheck, TextModulesEncodeAsWat2wasm) {
+  const fs::path dir = suiteDir();
+  if (!fs::is_directory(dir)) {
+    GTEST_SKIP() << "the spec suite is not at " << dir << " (set MOREL_TESTSUITE)";
+  }
+  std::vector<fs::path> scripts;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() == ".wast") scripts.push_back(entry.path());
+  }
+  std::sort(scripts.begin(), scripts.end());
+  int modules = 0, simd = 0, accepted = 0, identical = 0, decoded = 0, referenceDecoded = 0;
+  for (const fs::path& script : scripts) {
+    const std::string source = testing::readText(script);
+    const std::vector<std::string> texts = textModules(source);
+    const auto references = testing::referenceEncodings(
+        texts, fs::path(::testing::TempDir()) / ("morel-wat-spec-" + script.stem().string()));
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      ++modules;
+      if (!references[i]) continue;  // wat2wasm rejects it (a proposal's syntax)
+      if (usesSimd(texts[i])) {
+        ++simd;
+        continue;
+      }
+      ++accepted;
+      auto ours = parseWat(texts[i]);
+      if (!ours) {
+        ADD_FAILURE() << script.filename().string() << " module " << i << ": "
+                      << ours.error().toString() << "\n"
+                      << texts[i].substr(0, 400);
+        continue;
+      }
+      if (*ours == *references[i]) {
+        ++identical;
+      } else {
+        ADD_FAILURE() << script.filename().string() << " module " << i
+                      << ": bytes differ from wat2wasm's\n"
+                      << texts[i].substr(0, 400);
+      }
+      decoded += decode(*ours).has_value();
+      referenceDecoded += decode(*references[i]).has_value();
+    }
+  }
+  std::cout << scripts.size() << " scripts, " << modules << " text modules, " << simd
+            << " SIMD ones not compared, " << accepted << " others accepted by wat2wasm, "
+            << identical << " encoded identically by Morel, " << decoded
+            << " decode (wat2wasm's: " << referenceDecoded << ")\n";
+  RecordProperty("modules", modules);
+  RecordProperty("identical", identical);
+  EXPECT_EQ(identical, accepted);
+  EXPECT_EQ(decoded, referenceDecoded);
+}
+
+}  // namespace
+}  // namespace morel::wasm

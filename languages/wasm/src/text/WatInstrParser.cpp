@@ -10,6 +10,15 @@
 #include "absl/strings/str_cat.h"
 
 namespace morel::wasm::text {
+
+enum class SimdImm : uint8_t { None, Memarg, MemargLane, Lane, V128, Shuffle };
+
+struct SimdOp {
+  uint32_t sub;
+  SimdImm imm;
+  uint32_t alignLog2;
+};
+
 namespace {
 
 #define MOREL_TRY_TEXT(var, expr)                                             \
@@ -62,6 +71,20 @@ const absl::flat_hash_map<std::string_view, TextOp>& textOps() {
 #define MOREL_WASM_OP(Name, code, text, imm, sig, node) table.emplace(text, TextOp{code, Imm::imm});
 #include "morel/wasm/WasmOpcodes.def"
 #undef MOREL_WASM_OP
+    return table;
+  }();
+  return ops;
+}
+
+constexpr uint8_t kPrefixFD = 0xfd;
+
+const absl::flat_hash_map<std::string_view, SimdOp>& simdOps() {
+  static const auto ops = [] {
+    absl::flat_hash_map<std::string_view, SimdOp> table;
+#define MOREL_WAT_SIMD_OP(sub, text, imm, align) \
+  table.emplace(text, SimdOp{sub, SimdImm::imm, align});
+#include "WatSimdOps.def"
+#undef MOREL_WAT_SIMD_OP
     return table;
   }();
   return ops;
@@ -299,6 +322,10 @@ Result<void> ModuleParser::immediates(const Token& op, BinaryWriter& out) {
   }
   const auto& ops = textOps();
   auto it = ops.find(op.text);
+  if (it == ops.end()) {
+    const auto& simd = simdOps();
+    if (auto s = simd.find(op.text); s != simd.end()) return simdImmediates(s->second, out);
+  }
   if (it == ops.end() || isBlockKeyword(op) || op.text == "else" || op.text == "end") {
     return error("unknown operator", op, std::string(op.text));
   }
@@ -419,6 +446,91 @@ Result<void> ModuleParser::immediates(const Token& op, BinaryWriter& out) {
       return memarg(out, 2);
     case Imm::Mem64:
       return memarg(out, 3);
+  }
+  return {};
+}
+
+// ---- SIMD
+
+Result<uint8_t> ModuleParser::laneIndex() {
+  const Token& t = next();
+  if (t.kind != TokenKind::Reserved) return unexpected(t);
+  auto lane = parseU32(t.text);
+  if (!lane || *lane > 0xff) return error("malformed lane index", t);
+  return static_cast<uint8_t>(*lane);
+}
+
+// v128.const SHAPE lane*: the lanes as little-endian bytes.
+Result<void> ModuleParser::v128Constant(BinaryWriter& out) {
+  const Token& shape = next();
+  struct Shape {
+    std::string_view name;
+    int lanes;
+    int bits;
+    bool isFloat;
+  };
+  static constexpr Shape kShapes[] = {{"i8x16", 16, 8, false}, {"i16x8", 8, 16, false},
+                                      {"i32x4", 4, 32, false}, {"i64x2", 2, 64, false},
+                                      {"f32x4", 4, 32, true},  {"f64x2", 2, 64, true}};
+  const Shape* found = nullptr;
+  for (const Shape& candidate : kShapes) {
+    if (shape.is(TokenKind::Keyword, candidate.name)) found = &candidate;
+  }
+  if (found == nullptr) return unexpected(shape);
+  for (int i = 0; i < found->lanes; ++i) {
+    const Token& t = peek();
+    if (t.kind != TokenKind::Reserved && t.kind != TokenKind::Keyword) {
+      return error("wrong number of lane literals", t);
+    }
+    next();
+    std::expected<uint64_t, NumberError> bits = std::unexpected(NumberError::Syntax);
+    if (!found->isFloat) {
+      if (t.kind == TokenKind::Reserved) bits = parseInt(t.text, found->bits);
+    } else if (found->bits == 32) {
+      bits = parseF32(t.text);
+    } else {
+      bits = parseF64(t.text);
+    }
+    if (!bits) {
+      return bits.error() == NumberError::Range ? error("constant out of range", t) : unexpected(t);
+    }
+    for (int b = 0; b < found->bits / 8; ++b) out.byte(static_cast<uint8_t>(*bits >> (8 * b)));
+  }
+  return {};
+}
+
+Result<void> ModuleParser::simdImmediates(const SimdOp& op, BinaryWriter& out) {
+  out.byte(kPrefixFD);
+  out.u32(op.sub);
+  switch (op.imm) {
+    case SimdImm::None:
+      return {};
+    case SimdImm::Memarg:
+      return memarg(out, op.alignLog2);
+    case SimdImm::MemargLane: {
+      MOREL_CHECK_TEXT(memarg(out, op.alignLog2));
+      MOREL_TRY_TEXT(lane, laneIndex());
+      out.byte(lane);
+      return {};
+    }
+    case SimdImm::Lane: {
+      MOREL_TRY_TEXT(lane, laneIndex());
+      out.byte(lane);
+      return {};
+    }
+    case SimdImm::V128:
+      return v128Constant(out);
+    case SimdImm::Shuffle: {
+      std::vector<const Token*> lanes;
+      while (peek().kind == TokenKind::Reserved) lanes.push_back(&next());
+      if (lanes.size() != 16) return error("invalid lane length", peek());
+      for (const Token* t : lanes) {
+        auto lane = parseU32(t->text);
+        if (!lane || *lane > 0xff) return error("malformed lane index", *t);
+        out.byte(static_cast<uint8_t>(*lane));
+      }
+      return {};
+    }
   }
   return {};
 }

@@ -20,6 +20,8 @@
 
 namespace morel::wasm::text {
 
+struct SimdOp;
+
 /// The names and size of one index space.
 struct IndexSpace {
   explicit IndexSpace(const char* kind) : kind(kind) {}
@@ -129,6 +131,9 @@ class ModuleParser {
   Result<uint32_t> label();
   Result<void> memarg(BinaryWriter& out, uint32_t naturalAlignLog2);
   Result<void> constant(const Token& op, BinaryWriter& out);
+  Result<void> simdImmediates(const SimdOp& op, BinaryWriter& out);
+  Result<void> v128Constant(BinaryWriter& out);
+  Result<uint8_t> laneIndex();
 
   static constexpr int kMaxNesting = 12000;
 

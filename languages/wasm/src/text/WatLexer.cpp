@@ -100,6 +100,11 @@ class Lexer {
       } else {
         return error("unexpected character", t);
       }
+      // Atoms must be separated: `"a""b"`, `$x"a"` and `"a"x` are one malformed token.
+      if (t.kind != TokenKind::LParen && t.kind != TokenKind::RParen && pos_ < src_.size() &&
+          (src_[pos_] == '"' || (t.kind == TokenKind::String && isIdChar(src_[pos_])))) {
+        return error("unknown operator", t);
+      }
       t.text = src_.substr(start, pos_ - start);
       tokens.push_back(std::move(t));
     }

@@ -279,6 +279,7 @@ Result<uint32_t> ModuleParser::resolveTypeUse(const TypeUse& use) {
     if (use.hasInline && *use.index < types_.size() && types_[*use.index] != use.inlineType) {
       return error("inline function type", *use.at);
     }
+    if (use.hasInline && *use.index >= types_.size()) pendingTypeUses_.push_back(use);
     return *use.index;
   }
   for (uint32_t i = 0; i < types_.size(); ++i) {
@@ -353,6 +354,11 @@ Result<std::vector<uint8_t>> ModuleParser::encodeFields() {
   MOREL_CHECK_TEXT(scanFields());
   while (peek().kind == TokenKind::LParen) MOREL_CHECK_TEXT(encodeField());
   if (peek().kind != TokenKind::RParen && peek().kind != TokenKind::End) return unexpected(peek());
+  // An inline type must agree with the type it names, so that type must exist.
+  for (const TypeUse& use : pendingTypeUses_) {
+    if (*use.index >= types_.size()) return error("unknown type", *use.at);
+    if (types_[*use.index] != use.inlineType) return error("inline function type", *use.at);
+  }
   return assemble();
 }
 

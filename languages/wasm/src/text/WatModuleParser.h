@@ -148,7 +148,10 @@ class ModuleParser {
   IndexSpace globals_{"global"};
   IndexSpace elems_{"elem"};
   IndexSpace datas_{"data"};
-  std::vector<FuncType> types_;           // defined ones, then the implicit ones of type uses
+  std::vector<FuncType> types_;  // defined ones, then the implicit ones of type uses
+  /// Type uses with inline types naming an index not defined yet: checked when all
+  /// implicit types are known.
+  std::vector<TypeUse> pendingTypeUses_;
   const char* lastDefinition_ = nullptr;  // for "import after function"
 
   // per function

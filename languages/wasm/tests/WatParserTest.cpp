@@ -320,6 +320,23 @@ TEST_P(WatMalformedTest, RejectedWithCategoryAndPosition) {
 INSTANTIATE_TEST_SUITE_P(Malformed, WatMalformedTest, ::testing::ValuesIn(kBadTexts),
                          [](const auto& info) { return std::string(info.param.name); });
 
+// Instructions nest by recursion: past an implementation limit the text is refused
+// before the host stack runs out.
+std::string nestedAdds(int depth) {
+  std::string text = "(module (func (result i32) ";
+  for (int i = 0; i < depth; ++i) text += "(i32.add (i32.const 1) ";
+  text += "(i32.const 0)";
+  text += std::string(depth, ')');
+  return text + "))";
+}
+
+TEST(WatNesting, DeepestAcceptedAndRefused) {
+  EXPECT_TRUE(parseWat(nestedAdds(999)).has_value());
+  auto refused = parseWat(nestedAdds(100000));
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().category, "nesting too deep");
+}
+
 TEST(WatDetection, TextAndBinary) {
   EXPECT_TRUE(looksLikeWat("  ;; comment\n(module)"));
   EXPECT_TRUE(looksLikeWat("(; c ;)(func)"));

@@ -5,6 +5,7 @@
 
 #include <span>
 
+#include "TextResult.h"
 #include "WatLexer.h"
 #include "WatNumbers.h"
 #include "absl/strings/str_cat.h"
@@ -24,9 +25,8 @@ class ScriptReader {
   Result<std::vector<WastCommand>> run() {
     std::vector<WastCommand> commands;
     while (peek().kind == TokenKind::LParen) {
-      auto command = this->command();
-      if (!command) return std::unexpected(command.error());
-      if (command->has_value()) commands.push_back(std::move(**command));
+      MOREL_TRY_TEXT(command, this->command());
+      if (command) commands.push_back(std::move(*command));
     }
     if (peek().kind != TokenKind::End) return unexpected(peek());
     return commands;
@@ -72,60 +72,50 @@ class ScriptReader {
     c.line = open.line;
     c.type = std::string(kw.text);
     if (kw.is(TokenKind::Keyword, "module")) {
-      auto m = module();
-      if (!m) return std::unexpected(m.error());
-      c.module = std::move(*m);
+      MOREL_TRY_TEXT(m, module());
+      c.module = std::move(m);
       return c;
     }
     pos_ += 2;
     if (kw.is(TokenKind::Keyword, "register")) {
-      auto as = string();
-      if (!as) return std::unexpected(as.error());
-      c.registerAs = std::move(*as);
+      MOREL_TRY_TEXT(as, string());
+      c.registerAs = std::move(as);
       if (peek().kind == TokenKind::Id) c.name = std::string(next().text);
     } else if (kw.is(TokenKind::Keyword, "invoke") || kw.is(TokenKind::Keyword, "get")) {
       pos_ -= 2;
       c.type = "action";
-      auto a = action();
-      if (!a) return std::unexpected(a.error());
-      c.action = std::move(*a);
+      MOREL_TRY_TEXT(a, action());
+      c.action = std::move(a);
       return c;
     } else if (c.type == "assert_return") {
-      auto a = action();
-      if (!a) return std::unexpected(a.error());
-      c.action = std::move(*a);
+      MOREL_TRY_TEXT(a, action());
+      c.action = std::move(a);
       while (peek().kind == TokenKind::LParen) {
-        auto v = value(true);
-        if (!v) return std::unexpected(v.error());
-        c.expected.push_back(std::move(*v));
+        MOREL_TRY_TEXT(v, value(true));
+        c.expected.push_back(std::move(v));
       }
     } else if (c.type == "assert_trap" || c.type == "assert_exhaustion") {
       if (peekParen("module")) {  // a module whose instantiation traps
         c.type = "assert_uninstantiable";
-        auto m = module();
-        if (!m) return std::unexpected(m.error());
-        c.module = std::move(*m);
+        MOREL_TRY_TEXT(m, module());
+        c.module = std::move(m);
       } else {
-        auto a = action();
-        if (!a) return std::unexpected(a.error());
-        c.action = std::move(*a);
+        MOREL_TRY_TEXT(a, action());
+        c.action = std::move(a);
       }
-      auto message = string();
-      if (!message) return std::unexpected(message.error());
-      c.text = std::move(*message);
+      MOREL_TRY_TEXT(message, string());
+      c.text = std::move(message);
     } else if (c.type == "assert_malformed" || c.type == "assert_invalid" ||
                c.type == "assert_unlinkable" || c.type == "assert_uninstantiable") {
-      auto m = module();
-      if (!m) return std::unexpected(m.error());
-      c.module = std::move(*m);
-      auto message = string();
-      if (!message) return std::unexpected(message.error());
-      c.text = std::move(*message);
+      MOREL_TRY_TEXT(m, module());
+      c.module = std::move(m);
+      MOREL_TRY_TEXT(message, string());
+      c.text = std::move(message);
     } else {
       pos_ = matching(pos_ - 2) + 1;
       return std::nullopt;
     }
-    if (auto closed = close(); !closed) return std::unexpected(closed.error());
+    MOREL_CHECK_TEXT(close());
     return c;
   }
 
@@ -133,6 +123,7 @@ class ScriptReader {
   Result<WastModule> module() {
     const std::size_t open = pos_;
     const std::size_t end = matching(open);
+    if (tokens_[end].kind != TokenKind::RParen) return unexpected(tokens_[end]);
     pos_ += 2;
     WastModule m;
     if (peek().kind == TokenKind::Id) m.name = std::string(next().text);
@@ -149,7 +140,7 @@ class ScriptReader {
           m.quoted += ' ';
         }
       }
-      if (auto closed = close(); !closed) return std::unexpected(closed.error());
+      MOREL_CHECK_TEXT(close());
       return m;
     }
     // Encoded from its own text: positions in errors are then relative to the module.
@@ -178,15 +169,13 @@ class ScriptReader {
     WastAction a;
     a.type = std::string(kw.text);
     if (peek().kind == TokenKind::Id) a.module = std::string(next().text);
-    auto field = string();
-    if (!field) return std::unexpected(field.error());
-    a.field = std::move(*field);
+    MOREL_TRY_TEXT(field, string());
+    a.field = std::move(field);
     while (peek().kind == TokenKind::LParen) {
-      auto v = value(false);
-      if (!v) return std::unexpected(v.error());
-      a.args.push_back(std::move(*v));
+      MOREL_TRY_TEXT(v, value(false));
+      a.args.push_back(std::move(v));
     }
-    if (auto closed = close(); !closed) return std::unexpected(closed.error());
+    MOREL_CHECK_TEXT(close());
     return a;
   }
 
@@ -235,7 +224,7 @@ class ScriptReader {
       return unexpected(kw);
     }
     pos_ = matching(open);
-    if (auto closed = close(); !closed) return std::unexpected(closed.error());
+    MOREL_CHECK_TEXT(close());
     return v;
   }
 

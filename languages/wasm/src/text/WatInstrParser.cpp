@@ -4,6 +4,7 @@
 #include <bit>
 #include <string>
 
+#include "TextResult.h"
 #include "WatModuleParser.h"
 #include "WatNumbers.h"
 #include "absl/container/flat_hash_map.h"
@@ -20,13 +21,6 @@ struct SimdOp {
 };
 
 namespace {
-
-#define MOREL_TRY_TEXT(var, expr)                                             \
-  auto var##OrError = (expr);                                                 \
-  if (!var##OrError) return std::unexpected(std::move(var##OrError).error()); \
-  auto var = *std::move(var##OrError)
-#define MOREL_CHECK_TEXT(expr) \
-  if (auto checked = (expr); !checked) return std::unexpected(std::move(checked).error())
 
 // The immediate kinds of WasmOpcodes.def.
 enum class Imm : uint8_t {
@@ -251,27 +245,33 @@ Result<uint32_t> ModuleParser::label() {
   return index(IndexSpace{"label"});
 }
 
+Result<uint32_t> ModuleParser::optionalTable() {
+  if (!peekIndex()) return 0;
+  return index(tables_);
+}
+
+// The number of `offset=N` or `align=N`.
+Result<uint32_t> ModuleParser::memargField(std::string_view prefix) {
+  const Token& t = next();
+  auto value = parseU32(t.text.substr(prefix.size()));
+  if (!value) {
+    return value.error() == NumberError::Range ? error("constant out of range", t) : unexpected(t);
+  }
+  return *value;
+}
+
 Result<void> ModuleParser::memarg(BinaryWriter& out, uint32_t naturalAlignLog2) {
   uint64_t offset = 0;
   uint32_t alignLog2 = naturalAlignLog2;
   if (peek().kind == TokenKind::Keyword && peek().text.starts_with("offset=")) {
-    const Token& t = next();
-    auto value = parseU32(t.text.substr(7));
-    if (!value) {
-      return value.error() == NumberError::Range ? error("constant out of range", t)
-                                                 : unexpected(t);
-    }
-    offset = *value;
+    MOREL_TRY_TEXT(value, memargField("offset="));
+    offset = value;
   }
   if (peek().kind == TokenKind::Keyword && peek().text.starts_with("align=")) {
-    const Token& t = next();
-    auto value = parseU32(t.text.substr(6));
-    if (!value) {
-      return value.error() == NumberError::Range ? error("constant out of range", t)
-                                                 : unexpected(t);
-    }
-    if (*value == 0 || !std::has_single_bit(*value)) return error("alignment", t);
-    alignLog2 = static_cast<uint32_t>(std::countr_zero(*value));
+    const Token& t = peek();
+    MOREL_TRY_TEXT(value, memargField("align="));
+    if (value == 0 || !std::has_single_bit(value)) return error("alignment", t);
+    alignLog2 = static_cast<uint32_t>(std::countr_zero(value));
   }
   out.u32(alignLog2);
   out.u32(static_cast<uint32_t>(offset));
@@ -367,11 +367,7 @@ Result<void> ModuleParser::immediates(const Token& op, BinaryWriter& out) {
       return {};
     }
     case Imm::CallIndirect: {
-      uint32_t table = 0;
-      if (peekIndex()) {
-        MOREL_TRY_TEXT(t, index(tables_));
-        table = t;
-      }
+      MOREL_TRY_TEXT(table, optionalTable());
       MOREL_TRY_TEXT(use, typeUse(false));
       MOREL_TRY_TEXT(type, resolveTypeUse(use));
       out.u32(type);
@@ -400,21 +396,13 @@ Result<void> ModuleParser::immediates(const Token& op, BinaryWriter& out) {
       return {};
     }
     case Imm::TableIdx: {
-      uint32_t table = 0;
-      if (peekIndex()) {
-        MOREL_TRY_TEXT(t, index(tables_));
-        table = t;
-      }
+      MOREL_TRY_TEXT(table, optionalTable());
       out.u32(table);
       return {};
     }
     case Imm::TableInit: {
       // `table.init x y` is table x, element y; `table.init y` is table 0.
-      uint32_t table = 0;
-      if (peekIndex(1)) {
-        MOREL_TRY_TEXT(t, index(tables_));
-        table = t;
-      }
+      MOREL_TRY_TEXT(table, peekIndex(1) ? index(tables_) : Result<uint32_t>(0));
       MOREL_TRY_TEXT(elem, index(elems_));
       out.u32(elem);
       out.u32(table);

@@ -75,6 +75,7 @@ class Lexer {
       t.line = line_;
       t.column = column();
       if (pos_ >= src_.size()) {
+        t.text = src_.substr(src_.size());  // empty, at the end: never a null view
         tokens.push_back(std::move(t));
         return tokens;
       }

@@ -5,18 +5,12 @@
 
 #include <utility>
 
+#include "TextResult.h"
 #include "WatNumbers.h"
 #include "absl/strings/str_cat.h"
 #include "morel/wasm/WasmText.h"
 
 namespace morel::wasm::text {
-
-#define MOREL_TRY_TEXT(var, expr)                                             \
-  auto var##OrError = (expr);                                                 \
-  if (!var##OrError) return std::unexpected(std::move(var##OrError).error()); \
-  auto var = *std::move(var##OrError)
-#define MOREL_CHECK_TEXT(expr) \
-  if (auto checked = (expr); !checked) return std::unexpected(std::move(checked).error())
 
 // ---- tokens
 
@@ -413,6 +407,15 @@ Result<void> ModuleParser::inlineExports(ExternalKind kind, uint32_t index) {
   return {};
 }
 
+Result<ModuleParser::FieldHead> ModuleParser::fieldHead(ExternalKind kind, uint32_t& counter) {
+  pos_ += 2;
+  optionalId();
+  const uint32_t index = counter++;
+  MOREL_CHECK_TEXT(inlineExports(kind, index));
+  MOREL_TRY_TEXT(imported, inlineImport());
+  return FieldHead{index, std::move(imported)};
+}
+
 Result<void> ModuleParser::importField() {
   pos_ += 2;
   MOREL_TRY_TEXT(module, name());
@@ -452,11 +455,9 @@ Result<void> ModuleParser::importField() {
 }
 
 Result<void> ModuleParser::funcField() {
-  pos_ += 2;
-  optionalId();
-  const uint32_t index = funcIndex_++;
-  MOREL_CHECK_TEXT(inlineExports(ExternalKind::Func, index));
-  MOREL_TRY_TEXT(imported, inlineImport());
+  MOREL_TRY_TEXT(head, fieldHead(ExternalKind::Func, funcIndex_));
+  const uint32_t index = head.index;
+  const auto& imported = head.imported;
   MOREL_TRY_TEXT(use, typeUse(true));
   MOREL_TRY_TEXT(typeIndex, resolveTypeUse(use));
   if (imported) {
@@ -515,11 +516,9 @@ Result<void> ModuleParser::funcField() {
 }
 
 Result<void> ModuleParser::tableField() {
-  pos_ += 2;
-  optionalId();
-  const uint32_t index = tableIndex_++;
-  MOREL_CHECK_TEXT(inlineExports(ExternalKind::Table, index));
-  MOREL_TRY_TEXT(imported, inlineImport());
+  MOREL_TRY_TEXT(head, fieldHead(ExternalKind::Table, tableIndex_));
+  const uint32_t index = head.index;
+  const auto& imported = head.imported;
   if (!imported && (peekValType() || peekParen("ref"))) {
     // `(table reftype (elem ...))`: a table just large enough for an active segment at 0.
     MOREL_TRY_TEXT(type, refType());
@@ -553,11 +552,9 @@ Result<void> ModuleParser::tableField() {
 }
 
 Result<void> ModuleParser::memoryField() {
-  pos_ += 2;
-  optionalId();
-  const uint32_t index = memoryIndex_++;
-  MOREL_CHECK_TEXT(inlineExports(ExternalKind::Memory, index));
-  MOREL_TRY_TEXT(imported, inlineImport());
+  MOREL_TRY_TEXT(head, fieldHead(ExternalKind::Memory, memoryIndex_));
+  const uint32_t index = head.index;
+  const auto& imported = head.imported;
   if (!imported && peekParen("data")) {
     // `(memory (data ...))`: just enough pages for the bytes, at offset 0.
     pos_ += 2;
@@ -585,11 +582,9 @@ Result<void> ModuleParser::memoryField() {
 }
 
 Result<void> ModuleParser::globalField() {
-  pos_ += 2;
-  optionalId();
-  const uint32_t index = globalIndex_++;
-  MOREL_CHECK_TEXT(inlineExports(ExternalKind::Global, index));
-  MOREL_TRY_TEXT(imported, inlineImport());
+  MOREL_TRY_TEXT(head, fieldHead(ExternalKind::Global, globalIndex_));
+  const uint32_t index = head.index;
+  const auto& imported = head.imported;
   MOREL_TRY_TEXT(g, globalType());
   BinaryWriter& out = imported ? imports_.content : globalSection_.content;
   if (imported) writeImport(*imported, ExternalKind::Global);

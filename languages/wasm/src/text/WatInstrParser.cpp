@@ -140,10 +140,14 @@ Result<void> ModuleParser::foldedInstr(BinaryWriter& out) {
   next();
   if (op.text == "if") return ifFolded(out);
   if (isBlockKeyword(op)) return blockInstr(op, out, true);
-  BinaryWriter self;
+  // The instruction follows its operands: it waits in a buffer of this nesting level,
+  // reused from one instruction to the next.
+  if (scratch_.size() <= static_cast<std::size_t>(depth_)) scratch_.resize(depth_ + 1);
+  BinaryWriter& self = scratch_[depth_];
+  self.bytes().clear();
   MOREL_CHECK_TEXT(immediates(op, self));
   while (peek().kind == TokenKind::LParen) MOREL_CHECK_TEXT(instr(out));
-  out.append(self.bytes());
+  out.append(scratch_[depth_].bytes());
   return expectClose();
 }
 

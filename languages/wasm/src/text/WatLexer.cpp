@@ -3,39 +3,24 @@
 // parentheses.
 #include "WatLexer.h"
 
+#include <array>
+
 namespace morel::wasm::text {
 namespace {
 
+// The characters of keywords, ids and numbers (spec 6.3.4 idchar), as a table: the lexer
+// asks once per character.
+constexpr auto kIdChars = [] {
+  std::array<bool, 256> table{};
+  for (int c = '0'; c <= '9'; ++c) table[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
+  for (char c : std::string_view("!#$%&'*+-./:<=>?@\\^_`|~")) table[static_cast<uint8_t>(c)] = true;
+  return table;
+}();
+
 bool isIdChar(char c) {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '/':
-    case ':':
-    case '<':
-    case '=':
-    case '>':
-    case '?':
-    case '@':
-    case '\\':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-      return true;
-    default:
-      return false;
-  }
+  return kIdChars[static_cast<uint8_t>(c)];
 }
 
 int hexValue(char c) {
@@ -69,6 +54,7 @@ class Lexer {
 
   Result<std::vector<Token>> run() {
     std::vector<Token> tokens;
+    tokens.reserve(src_.size() / 6 + 16);  // typical text: a token every 6 to 8 bytes
     for (;;) {
       if (auto skipped = skipSpace(); !skipped) return std::unexpected(skipped.error());
       Token t;
@@ -126,6 +112,8 @@ class Lexer {
     lineStart_ = pos_ + 1;
   }
 
+  char at(std::size_t i) const { return i < src_.size() ? src_[i] : '\0'; }
+
   Result<void> skipSpace() {
     while (pos_ < src_.size()) {
       const char c = src_[pos_];
@@ -134,9 +122,9 @@ class Lexer {
         ++pos_;
       } else if (c == ' ' || c == '\t' || c == '\r') {
         ++pos_;
-      } else if (src_.substr(pos_, 2) == ";;") {
+      } else if (c == ';' && at(pos_ + 1) == ';') {
         while (pos_ < src_.size() && src_[pos_] != '\n') ++pos_;
-      } else if (src_.substr(pos_, 2) == "(;") {
+      } else if (c == '(' && at(pos_ + 1) == ';') {
         if (auto closed = blockComment(); !closed) return closed;
       } else {
         return {};

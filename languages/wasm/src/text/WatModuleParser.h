@@ -150,7 +150,8 @@ class ModuleParser {
 
   std::span<const Token> tokens_;
   std::size_t pos_;
-  int depth_ = 0;  // instructions being read inside one another
+  int depth_ = 0;                      // instructions being read inside one another
+  std::vector<BinaryWriter> scratch_;  // a folded instruction's own bytes, by depth_
 
   IndexSpace typeSpace_{"type"};
   IndexSpace funcs_{"func"};

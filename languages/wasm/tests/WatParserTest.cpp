@@ -342,6 +342,9 @@ TEST(WatDetection, TextAndBinary) {
   EXPECT_TRUE(looksLikeWat("(; c ;)(func)"));
   EXPECT_FALSE(looksLikeWat(std::string_view("\0asm\1\0\0\0", 8)));
   EXPECT_FALSE(looksLikeWat(""));
+  EXPECT_FALSE(looksLikeWat(";; only a comment"));
+  EXPECT_FALSE(looksLikeWat("(; unclosed"));
+  EXPECT_TRUE(looksLikeWat("(; (; nested ;) ;)\n" + std::string(10000, ' ') + "(module)"));
 }
 
 TEST(WatDiagnostic, PrintsLineAndColumn) {

@@ -896,15 +896,33 @@ Result<std::vector<uint8_t>> parseWat(std::string_view source) {
 }
 
 bool looksLikeWat(std::string_view bytes) {
-  auto tokens = text::tokenize(bytes.substr(0, std::min<std::size_t>(bytes.size(), 4096)));
-  if (tokens) return !tokens->empty() && (*tokens)[0].kind == text::TokenKind::LParen;
-  // A prefix may cut a comment or string short; what counts is the first token.
+  // White space and comments, then '(' (a binary module starts with a NUL byte).
   std::size_t i = 0;
-  while (i < bytes.size() &&
-         (bytes[i] == ' ' || bytes[i] == '\t' || bytes[i] == '\n' || bytes[i] == '\r')) {
-    ++i;
+  while (i < bytes.size()) {
+    const char c = bytes[i];
+    const char after = i + 1 < bytes.size() ? bytes[i + 1] : '\0';
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      ++i;
+    } else if (c == ';' && after == ';') {
+      while (i < bytes.size() && bytes[i] != '\n') ++i;
+    } else if (c == '(' && after == ';') {
+      int depth = 0;
+      do {
+        if (bytes.substr(i, 2) == "(;") {
+          ++depth;
+          i += 2;
+        } else if (bytes.substr(i, 2) == ";)") {
+          --depth;
+          i += 2;
+        } else {
+          ++i;
+        }
+      } while (depth > 0 && i < bytes.size());
+    } else {
+      return c == '(';
+    }
   }
-  return i < bytes.size() && bytes[i] == '(';
+  return false;
 }
 
 }  // namespace morel::wasm

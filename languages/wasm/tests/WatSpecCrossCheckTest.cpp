@@ -13,6 +13,7 @@
 #include "WatTestSupport.h"
 #include "morel/wasm/WasmModule.h"
 #include "morel/wasm/WasmText.h"
+#include "morel/wasm/WastScript.h"
 
 namespace morel::wasm {
 namespace {
@@ -101,6 +102,45 @@ TEST(WatSpecCrossCheck, TextModulesEncodeAsWat2wasm) {
   RecordProperty("identical", identical);
   EXPECT_EQ(identical, accepted);
   EXPECT_EQ(decoded, referenceDecoded);
+}
+
+// Every quoted module of an assert_malformed must be rejected by Morel's parser with the
+// reference interpreter's message as its category (or one starting the other, as the
+// spec driver compares them: the suite says "alignment" in one file and "alignment must
+// be a power of two" in another).
+TEST(WatSpecCrossCheck, QuotedMalformedModulesAreRejected) {
+  const fs::path dir = suiteDir();
+  if (!fs::is_directory(dir)) {
+    GTEST_SKIP() << "the spec suite is not at " << dir << " (set MOREL_TESTSUITE)";
+  }
+  int quoted = 0, rejected = 0, sameCategory = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() != ".wast") continue;
+    auto commands = readWastScript(testing::readText(entry.path()));
+    ASSERT_TRUE(commands.has_value()) << entry.path() << ": " << commands.error().toString();
+    for (const WastCommand& c : *commands) {
+      if (c.type != "assert_malformed" || c.module->form != WastModule::Form::Quote) continue;
+      ++quoted;
+      auto parsed = parseWat(c.module->quoted);
+      if (parsed) {
+        ADD_FAILURE() << entry.path().filename().string() << ":" << c.line
+                      << ": accepted, expected '" << c.text << "'";
+        continue;
+      }
+      ++rejected;
+      const std::string& category = parsed.error().category;
+      if (category.starts_with(c.text) || c.text.starts_with(category)) {
+        ++sameCategory;
+      } else {
+        ADD_FAILURE() << entry.path().filename().string() << ":" << c.line << ": expected '"
+                      << c.text << "', got " << parsed.error().toString();
+      }
+    }
+  }
+  std::cout << quoted << " quoted malformed modules, " << rejected << " rejected, " << sameCategory
+            << " with the spec's category\n";
+  EXPECT_EQ(rejected, quoted);
+  EXPECT_EQ(sameCategory, quoted);
 }
 
 }  // namespace

@@ -93,6 +93,18 @@ void writeOpcode(BinaryWriter& out, uint32_t code) {
   }
 }
 
+// Keywords of the grammar around instructions: where an instruction is expected, one
+// of them is a misplaced token rather than an unknown operator.
+bool isSyntaxKeyword(std::string_view word) {
+  static constexpr std::string_view kWords[] = {
+      "param",  "result", "type", "local", "then",  "export", "import", "func", "table",
+      "memory", "global", "elem", "data",  "start", "offset", "item",   "mut",  "module"};
+  for (std::string_view w : kWords) {
+    if (word == w) return true;
+  }
+  return false;
+}
+
 bool isBlockKeyword(const Token& t) {
   return t.kind == TokenKind::Keyword && (t.text == "block" || t.text == "loop" || t.text == "if");
 }
@@ -254,12 +266,14 @@ Result<uint32_t> ModuleParser::optionalTable() {
   return index(tables_);
 }
 
-// The number of `offset=N` or `align=N`.
+// The number of `offset=N` or `align=N` (the reference interpreter calls one past u32
+// an "i32 constant").
 Result<uint32_t> ModuleParser::memargField(std::string_view prefix) {
   const Token& t = next();
   auto value = parseU32(t.text.substr(prefix.size()));
   if (!value) {
-    return value.error() == NumberError::Range ? error("constant out of range", t) : unexpected(t);
+    // `offset=-1` and the like are no token of the grammar at all.
+    return error(value.error() == NumberError::Range ? "i32 constant" : "unknown operator", t);
   }
   return *value;
 }
@@ -274,7 +288,8 @@ Result<void> ModuleParser::memarg(BinaryWriter& out, uint32_t naturalAlignLog2) 
   if (peek().kind == TokenKind::Keyword && peek().text.starts_with("align=")) {
     const Token& t = peek();
     MOREL_TRY_TEXT(value, memargField("align="));
-    if (value == 0 || !std::has_single_bit(value)) return error("alignment", t);
+    if (value == 0 || !std::has_single_bit(value))
+      return error("alignment must be a power of two", t);
     alignLog2 = static_cast<uint32_t>(std::countr_zero(value));
   }
   out.u32(alignLog2);
@@ -326,6 +341,7 @@ Result<void> ModuleParser::immediates(const Token& op, BinaryWriter& out) {
   }
   const auto& ops = textOps();
   auto it = ops.find(op.text);
+  if (isSyntaxKeyword(op.text)) return unexpected(op);  // `(param ...)` after a body began
   if (it == ops.end()) {
     const auto& simd = simdOps();
     if (auto s = simd.find(op.text); s != simd.end()) return simdImmediates(s->second, out);
@@ -448,6 +464,7 @@ Result<uint8_t> ModuleParser::laneIndex() {
   const Token& t = next();
   if (t.kind != TokenKind::Reserved) return unexpected(t);
   auto lane = parseU32(t.text);
+  if (!lane && lane.error() == NumberError::Syntax) return unexpected(t);
   if (!lane || *lane > 0xff) return error("malformed lane index", t);
   return static_cast<uint8_t>(*lane);
 }
@@ -469,12 +486,14 @@ Result<void> ModuleParser::v128Constant(BinaryWriter& out) {
     if (shape.is(TokenKind::Keyword, candidate.name)) found = &candidate;
   }
   if (found == nullptr) return unexpected(shape);
+  // The literals run to the next parenthesis; their count is checked before their values.
+  int literals = 0;
+  while (peek(literals).kind == TokenKind::Reserved || peek(literals).kind == TokenKind::Keyword) {
+    ++literals;
+  }
+  if (literals != found->lanes) return error("wrong number of lane literals", peek(literals));
   for (int i = 0; i < found->lanes; ++i) {
-    const Token& t = peek();
-    if (t.kind != TokenKind::Reserved && t.kind != TokenKind::Keyword) {
-      return error("wrong number of lane literals", t);
-    }
-    next();
+    const Token& t = next();
     std::expected<uint64_t, NumberError> bits = std::unexpected(NumberError::Syntax);
     if (!found->isFloat) {
       if (t.kind == TokenKind::Reserved) bits = parseInt(t.text, found->bits);
@@ -514,7 +533,9 @@ Result<void> ModuleParser::simdImmediates(const SimdOp& op, BinaryWriter& out) {
       return v128Constant(out);
     case SimdImm::Shuffle: {
       std::vector<const Token*> lanes;
-      while (peek().kind == TokenKind::Reserved) lanes.push_back(&next());
+      while (peek().kind == TokenKind::Reserved || peek().kind == TokenKind::Keyword) {
+        lanes.push_back(&next());
+      }
       if (lanes.size() != 16) return error("invalid lane length", peek());
       for (const Token* t : lanes) {
         auto lane = parseU32(t->text);

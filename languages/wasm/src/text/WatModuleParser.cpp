@@ -36,6 +36,13 @@ std::unexpected<Diagnostic> ModuleParser::error(std::string category, const Toke
 
 std::unexpected<Diagnostic> ModuleParser::unexpected(const Token& at) const {
   if (at.kind == TokenKind::End) return error("unexpected end", at);
+  // As the reference lexer has it, id characters that form no number, keyword or id
+  // ("0drop", "1x") are an unknown operator wherever they stand.
+  const bool nanKeyword = at.text == "nan:canonical" || at.text == "nan:arithmetic";
+  if ((at.kind == TokenKind::Reserved || (at.text.starts_with("nan:") && !nanKeyword)) &&
+      !isNumberLiteral(at.text)) {
+    return error("unknown operator", at, std::string(at.text));
+  }
   return error("unexpected token", at, std::string(at.text));
 }
 
@@ -243,6 +250,8 @@ Result<FuncType> ModuleParser::funcType(std::vector<const Token*>* paramNames) {
     }
     MOREL_CHECK_TEXT(expectClose());
   }
+  if (peekParen("param"))
+    return error("unexpected token", peek(1), "a parameter after the results");
   return type;
 }
 
@@ -300,25 +309,24 @@ Result<uint32_t> ModuleParser::index(const IndexSpace& space) {
   return unexpected(t);
 }
 
+// A limit (u32). Too large is the reference interpreter's "i32 constant out of range".
+Result<uint32_t> ModuleParser::limit() {
+  const Token& t = next();
+  auto value = parseU32(t.text);
+  if (t.kind == TokenKind::Reserved && value) return *value;
+  if (t.kind == TokenKind::Reserved && value.error() == NumberError::Range) {
+    return error("i32 constant out of range", t);
+  }
+  return unexpected(t);
+}
+
 Result<Limits> ModuleParser::limits() {
   Limits l;
-  const Token& minToken = next();
-  auto min = parseU32(minToken.text);
-  if (minToken.kind != TokenKind::Reserved || !min) {
-    if (minToken.kind == TokenKind::Reserved && min.error() == NumberError::Range) {
-      return error("constant out of range", minToken);
-    }
-    return unexpected(minToken);
-  }
-  l.min = *min;
+  MOREL_TRY_TEXT(min, limit());
+  l.min = min;
   if (peek().kind == TokenKind::Reserved) {
-    const Token& maxToken = next();
-    auto max = parseU32(maxToken.text);
-    if (!max) {
-      return max.error() == NumberError::Range ? error("constant out of range", maxToken)
-                                               : unexpected(maxToken);
-    }
-    l.max = *max;
+    MOREL_TRY_TEXT(max, limit());
+    l.max = max;
   }
   return l;
 }

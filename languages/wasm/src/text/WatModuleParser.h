@@ -81,6 +81,7 @@ class ModuleParser {
   Result<TypeUse> typeUse(bool allowNames);
   Result<uint32_t> resolveTypeUse(const TypeUse& use);
   Result<uint32_t> index(const IndexSpace& space);
+  Result<uint32_t> limit();
   Result<Limits> limits();
   Result<GlobalType> globalType();
   void writeLimits(BinaryWriter& out, const Limits& l);

@@ -163,4 +163,9 @@ std::expected<uint64_t, NumberError> parseF64(std::string_view text) {
   return parseFloat<uint64_t, double>(text);
 }
 
+bool isNumberLiteral(std::string_view text) {
+  auto asFloat = parseF64(text);
+  return asFloat || asFloat.error() == NumberError::Range;
+}
+
 }  // namespace morel::wasm::text

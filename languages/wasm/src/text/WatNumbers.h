@@ -20,5 +20,7 @@ std::expected<uint64_t, NumberError> parseInt(std::string_view text, int bits);
 /// The IEEE bit pattern of an f32 / f64 literal, rounded to nearest even.
 std::expected<uint32_t, NumberError> parseF32(std::string_view text);
 std::expected<uint64_t, NumberError> parseF64(std::string_view text);
+/// Whether `text` is written as a number (integer or float), in range or not.
+bool isNumberLiteral(std::string_view text);
 
 }  // namespace morel::wasm::text

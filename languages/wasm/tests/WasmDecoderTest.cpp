@@ -175,8 +175,8 @@ TEST(WasmDecoderTest, ConstantImmediates) {
 TEST(WasmDecoderTest, FloatTypesEverywhere) {
   // (f32, f64) -> f64 with an f32 and an f64 local and a block (result f32).
   auto m = decodeBytes(singleFunction({kF32, kF64}, {kF64},
-                                      {0x02, 0x01, kF32, 0x01, kF64,  // locals
-                                       0x02, kF32, 0x20, 0x00, 0x0b,  // block (result f32)
+                                      {0x02, 0x01, kF32, 0x01, kF64,      // locals
+                                       0x02, kF32, 0x20, 0x00, 0x0b,      // block (result f32)
                                        0x1a, 0x20, 0x01, 0x0b}));
   ASSERT_TRUE(m.has_value()) << m.error().toString();
   EXPECT_EQ(m->types[0], (FuncType{{ValType::F32, ValType::F64}, {ValType::F64}}));
@@ -186,14 +186,13 @@ TEST(WasmDecoderTest, FloatTypesEverywhere) {
 }
 
 TEST(WasmDecoderTest, FloatConstantsKeepTheirBits) {
-  auto m = decodeBytes(
-      singleFunction({}, {}, {0x00, 0x43, 0x00, 0x00, 0xc0, 0x3f, 0x1a,  // f32.const 1.5
-                              0x43, 0x01, 0x00, 0xa0, 0xff, 0x1a,        // f32.const -nan:0x200001
-                              0x44, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-                              0xf8, 0x3f, 0x1a,  // f64.const 1.5
-                              0x44, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
-                              0xf4, 0xff, 0x1a,  // f64.const -nan:0x4000000000001
-                              0x0b}));
+  auto m = decodeBytes(singleFunction(
+      {}, {},
+      {0x00, 0x43, 0x00, 0x00, 0xc0, 0x3f, 0x1a,                          // f32.const 1.5
+       0x43, 0x01, 0x00, 0xa0, 0xff, 0x1a,                                // f32.const -nan:0x200001
+       0x44, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf8, 0x3f, 0x1a,        // f64.const 1.5
+       0x44, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf4, 0xff, 0x1a,        // f64.const -nan:0x4000000000001
+       0x0b}));
   ASSERT_TRUE(m.has_value()) << m.error().toString();
   const auto& b = m->functions[0].body;
   EXPECT_EQ(b[0].op, Opcode::F32Const);
@@ -206,8 +205,7 @@ TEST(WasmDecoderTest, FloatConstantsKeepTheirBits) {
 
 TEST(WasmDecoderTest, TruncatedFloatConstants) {
   // The body ends inside the immediate at the module's end.
-  for (const Bytes& code :
-       {Bytes{0x00, 0x43, 0x00, 0x00, 0x80}, Bytes{0x00, 0x44, 0x00, 0x00, 0x00, 0x00}}) {
+  for (const Bytes& code : {Bytes{0x00, 0x43, 0x00, 0x00, 0x80}, Bytes{0x00, 0x44, 0x00, 0x00, 0x00, 0x00}}) {
     Bytes m = singleFunction({}, {}, code);
     expectError(m, "unexpected end of section or function", m.size());
   }
@@ -218,20 +216,16 @@ TEST(WasmDecoderTest, TruncatedFloatConstants) {
                  section(10, vec(1, cat({uleb(4), {0x00, 0x44, 0x00, 0x00}}))), custom});
   expectError(m, "unexpected end of section or function", m.size());
   // Where the bytes after the body complete it, its size is wrong.
-  m = cat({header(),
-           section(1, vec(1, funcType({}, {}))),
-           section(3, vec(1, {0x00})),
-           section(10, vec(1, cat({uleb(3), {0x00, 0x41, 0x00}}))),
-           {0x0b}});
+  m = cat({header(), section(1, vec(1, funcType({}, {}))), section(3, vec(1, {0x00})),
+           section(10, vec(1, cat({uleb(3), {0x00, 0x41, 0x00}}))), {0x0b}});
   expectError(m, "section size mismatch", m.size());
 }
 
 TEST(WasmDecoderTest, PrefixedSaturatingTruncations) {
-  auto m =
-      decodeBytes(singleFunction({kF32}, {},
-                                 {0x00, 0x20, 0x00, 0xfc, 0x00, 0x1a,  // i32.trunc_sat_f32_s
-                                  0x20, 0x00, 0xfc, 0x85, 0x00, 0x1a,  // sub-opcode 5, two-byte LEB
-                                  0x0b}));
+  auto m = decodeBytes(singleFunction({kF32}, {},
+                                      {0x00, 0x20, 0x00, 0xfc, 0x00, 0x1a,  // i32.trunc_sat_f32_s
+                                       0x20, 0x00, 0xfc, 0x85, 0x00, 0x1a,  // sub-opcode 5, two-byte LEB
+                                       0x0b}));
   ASSERT_TRUE(m.has_value()) << m.error().toString();
   const auto& b = m->functions[0].body;
   EXPECT_EQ(b[1].op, Opcode::I32TruncSatF32S);
@@ -245,8 +239,7 @@ TEST(WasmDecoderTest, PrefixedSaturatingTruncations) {
     EXPECT_EQ(r.error().category, "illegal opcode");
   }
   // A sub-opcode LEB that is too long, and one cut off by the end of the module.
-  auto r =
-      decodeBytes(singleFunction({}, {}, {0x00, 0xfc, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x0b}));
+  auto r = decodeBytes(singleFunction({}, {}, {0x00, 0xfc, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x0b}));
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().category, "integer representation too long");
   r = decodeBytes(singleFunction({}, {}, {0x00, 0xfc}));
@@ -286,12 +279,10 @@ TEST(WasmDecoderTest, UnexpectedEnd) {
 
 TEST(WasmDecoderTest, UnexpectedEndOfSection) {
   // Type section of 2 bytes claiming one type, which needs 3, at the module's end.
-  expectError(cat({header(), section(1, {0x01, 0x60})}), "unexpected end of section or function",
-              12);
+  expectError(cat({header(), section(1, {0x01, 0x60})}), "unexpected end of section or function", 12);
   // Followed by a section: reading goes on into it (as the spec's decoder reads), here
   // taking the function section's id 3 as the parameter count and its size as a type.
-  expectError(cat({header(), section(1, {0x01, 0x60}), section(3, {0x00})}), "malformed value type",
-              13);
+  expectError(cat({header(), section(1, {0x01, 0x60}), section(3, {0x00})}), "malformed value type", 13);
 }
 
 TEST(WasmDecoderTest, MagicAndVersion) {
@@ -397,8 +388,8 @@ TEST(WasmDecoderTest, ExportNames) {
   Bytes types = section(1, vec(1, funcType({}, {})));
   Bytes funcs = section(3, vec(1, {0x00}));
   Bytes code = section(10, vec(1, body({0x00, 0x0b})));
-  for (const Bytes& name : {Bytes{0xff}, Bytes{0xc0, 0x80}, Bytes{0xed, 0xa0, 0x80},
-                            Bytes{0xe2, 0x82}, Bytes{0xf4, 0x90, 0x80, 0x80}}) {
+  for (const Bytes& name : {Bytes{0xff}, Bytes{0xc0, 0x80}, Bytes{0xed, 0xa0, 0x80}, Bytes{0xe2, 0x82},
+                     Bytes{0xf4, 0x90, 0x80, 0x80}}) {
     Bytes exports = section(7, vec(1, cat({vec(name.size(), name), {0x00, 0x00}})));
     expectError(cat({header(), types, funcs, exports, code}), "malformed UTF-8 encoding", 21);
   }

@@ -49,16 +49,12 @@ Bytes vec(std::initializer_list<Bytes> items) {
   return out;
 }
 
-Bytes name(const std::string& s) {
-  return cat({uleb(static_cast<uint32_t>(s.size())), Bytes(s.begin(), s.end())});
-}
+Bytes name(const std::string& s) { return cat({uleb(static_cast<uint32_t>(s.size())), Bytes(s.begin(), s.end())}); }
 
 // A module with the given sections, by id (ids in the order the spec wants them).
 struct Sections {
-  Bytes types =
-      vec({{0x60, 0x00, 0x00}, {0x60, 0x01, kI32, 0x01, kI32}});  // 0: [] -> [], 1: [i32] -> [i32]
-  Bytes imports, functions, tables, memories, globals, exports, start, elements, dataCount, code,
-      data;
+  Bytes types = vec({{0x60, 0x00, 0x00}, {0x60, 0x01, kI32, 0x01, kI32}});  // 0: [] -> [], 1: [i32] -> [i32]
+  Bytes imports, functions, tables, memories, globals, exports, start, elements, dataCount, code, data;
 
   Bytes build() const {
     Bytes m = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
@@ -82,9 +78,7 @@ struct Sections {
 };
 
 // A function body: its size, then `code` (locals and instructions, final end included).
-Bytes body(const Bytes& code) {
-  return cat({uleb(static_cast<uint32_t>(code.size())), code});
-}
+Bytes body(const Bytes& code) { return cat({uleb(static_cast<uint32_t>(code.size())), code}); }
 
 // One function of type `type` with `code`.
 Sections oneFunction(uint8_t type, const Bytes& code) {
@@ -122,8 +116,8 @@ void expectInvalid(const Sections& s, const std::string& category) {
 
 TEST(WasmSectionsTest, MemoryLimitsAndAccesses) {
   // (memory 1 2); i32.load8_s offset=5 align=0 of local 0; i64.store32 offset=7
-  Sections s = withMemory(oneFunction(1, {0x00, 0x20, 0x00, 0x2c, 0x00, 0x05,        // i32.load8_s
-                                          0x41, 0x00, 0x42, 0x01, 0x3e, 0x02, 0x07,  // i64.store32
+  Sections s = withMemory(oneFunction(1, {0x00, 0x20, 0x00, 0x2c, 0x00, 0x05,         // i32.load8_s
+                                          0x41, 0x00, 0x42, 0x01, 0x3e, 0x02, 0x07,   // i64.store32
                                           kEnd}),
                           {0x01, 0x01, 0x02});
   auto m = decodeAndValidate(s.build());
@@ -157,10 +151,8 @@ TEST(WasmSectionsTest, MemoryErrors) {
   expectInvalid(withMemory(oneFunction(0, {0x00, 0x41, 0x00, 0x41, 0x00, 0x37, 0x03, 0x00, kEnd})),
                 "type mismatch");
   // Limits: past 4 GiB, minimum above maximum, two memories, a bad flag.
-  expectInvalid(withMemory(Sections{}, {0x00, 0x81, 0x80, 0x04}),
-                "memory size must be at most 65536 pages (4GiB)");
-  expectInvalid(withMemory(Sections{}, {0x01, 0x02, 0x01}),
-                "size minimum must not be greater than maximum");
+  expectInvalid(withMemory(Sections{}, {0x00, 0x81, 0x80, 0x04}), "memory size must be at most 65536 pages (4GiB)");
+  expectInvalid(withMemory(Sections{}, {0x01, 0x02, 0x01}), "size minimum must not be greater than maximum");
   Sections two;
   two.memories = vec({{0x00, 0x00}, {0x00, 0x00}});
   expectInvalid(two, "multiple memories");
@@ -194,8 +186,8 @@ TEST(WasmSectionsTest, DataSegments) {
 
 TEST(WasmSectionsTest, DataCount) {
   // memory.init 0 and data.drop 0 need the data count section, which must match the data.
-  Sections s = withMemory(oneFunction(0, {0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x08,
-                                          0x00, 0x00, 0xfc, 0x09, 0x00, kEnd}));
+  Sections s = withMemory(oneFunction(0, {0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x08, 0x00, 0x00,
+                                          0xfc, 0x09, 0x00, kEnd}));
   s.data = vec({cat({{0x01}, name("x")})});
   expectMalformed(s, "data count section required");
   s.dataCount = uleb(1);
@@ -214,22 +206,18 @@ TEST(WasmSectionsTest, DataCount) {
 }
 
 TEST(WasmSectionsTest, BulkMemoryCopyAndFill) {
-  expectValid(
-      withMemory(oneFunction(0, {0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x0a, 0x00, 0x00,
-                                 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x0b, 0x00, kEnd})));
-  expectMalformed(withMemory(oneFunction(
-                      0, {0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x0a, 0x00, 0x01, kEnd})),
+  expectValid(withMemory(oneFunction(0, {0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x0a, 0x00, 0x00,
+                                         0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x0b, 0x00, kEnd})));
+  expectMalformed(withMemory(oneFunction(0, {0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x0a, 0x00, 0x01, kEnd})),
                   "zero byte expected");
-  expectInvalid(oneFunction(0, {0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x0b, 0x00, kEnd}),
-                "unknown memory");
+  expectInvalid(oneFunction(0, {0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x0b, 0x00, kEnd}), "unknown memory");
 }
 
 // --- globals ------------------------------------------------------------------------------
 
 TEST(WasmSectionsTest, Globals) {
   // An imported immutable i32, then (mut i64) = 5 and i32 = global.get 0.
-  Sections s = oneFunction(
-      0, {0x00, 0x42, 0x07, 0x24, 0x01, 0x23, 0x00, 0x1a, kEnd});  // global.set 1; get 0
+  Sections s = oneFunction(0, {0x00, 0x42, 0x07, 0x24, 0x01, 0x23, 0x00, 0x1a, kEnd});  // global.set 1; get 0
   s.imports = vec({cat({name("m"), name("g"), {0x03, kI32, 0x00}})});
   s.globals = vec({{kI64, 0x01, 0x42, 0x05, kEnd}, {kI32, 0x00, 0x23, 0x00, kEnd}});
   auto m = decodeAndValidate(s.build());
@@ -248,8 +236,7 @@ TEST(WasmSectionsTest, Globals) {
   expectInvalid(bad, "type mismatch");
   bad.globals = vec({{kI32, 0x00, 0x41, 0x05, 0x41, 0x05, 0x6a, kEnd}});  // not constant
   expectInvalid(bad, "constant expression required");
-  bad.globals =
-      vec({{kI32, 0x00, 0x23, 0x01, kEnd}, {kI32, 0x00, 0x41, 0x00, kEnd}});  // a defined global
+  bad.globals = vec({{kI32, 0x00, 0x23, 0x01, kEnd}, {kI32, 0x00, 0x41, 0x00, kEnd}});  // a defined global
   expectInvalid(bad, "unknown global");
   bad = s;
   bad.code = vec({body({0x00, 0x23, 0x07, 0x1a, kEnd})});
@@ -261,8 +248,8 @@ TEST(WasmSectionsTest, Globals) {
 // --- imports, start, exports ----------------------------------------------------------------
 
 TEST(WasmSectionsTest, ImportsComeFirstInTheirIndexSpaces) {
-  Sections s = oneFunction(0, {0x00, 0x10, 0x00, kEnd});         // calls the imported function
-  s.imports = vec({cat({name("env"), name("f"), {0x00, 0x00}}),  // func of type 0
+  Sections s = oneFunction(0, {0x00, 0x10, 0x00, kEnd});  // calls the imported function
+  s.imports = vec({cat({name("env"), name("f"), {0x00, 0x00}}),                 // func of type 0
                    cat({name("env"), name("t"), {0x01, kFuncRef, 0x00, 0x02}}),  // table 2
                    cat({name("env"), name("m"), {0x02, 0x01, 0x01, 0x03}})});    // memory 1..3
   auto m = decodeAndValidate(s.build());
@@ -301,8 +288,8 @@ TEST(WasmSectionsTest, ExportsOfEveryKind) {
   Sections s = withMemory(oneFunction(0, {0x00, kEnd}));
   s.tables = vec({{kFuncRef, 0x00, 0x01}});
   s.globals = vec({{kF32, 0x00, 0x43, 0x00, 0x00, 0x00, 0x00, kEnd}});
-  s.exports = vec({cat({name("f"), {0x00, 0x00}}), cat({name("t"), {0x01, 0x00}}),
-                   cat({name("m"), {0x02, 0x00}}), cat({name("g"), {0x03, 0x00}})});
+  s.exports = vec({cat({name("f"), {0x00, 0x00}}), cat({name("t"), {0x01, 0x00}}), cat({name("m"), {0x02, 0x00}}),
+                   cat({name("g"), {0x03, 0x00}})});
   expectValid(s);
   s.exports = vec({cat({name("g"), {0x03, 0x01}})});
   expectInvalid(s, "unknown global");
@@ -315,13 +302,12 @@ TEST(WasmSectionsTest, ExportsOfEveryKind) {
 TEST(WasmSectionsTest, ElementSegmentsOfEveryForm) {
   Sections s = oneFunction(0, {0x00, kEnd});
   s.tables = vec({{kFuncRef, 0x00, 0x04}});
-  s.elements =
-      vec({{0x00, 0x41, 0x00, kEnd, 0x01, 0x00},              // active, table 0: f0
-           {0x01, 0x00, 0x01, 0x00},                          // passive, funcref: f0
-           {0x02, 0x00, 0x41, 0x01, kEnd, 0x00, 0x01, 0x00},  // active, table 0 given
-           {0x03, 0x00, 0x01, 0x00},                          // declarative
-           {0x04, 0x41, 0x02, kEnd, 0x02, 0xd2, 0x00, kEnd, 0xd0, kFuncRef, kEnd},  // expressions
-           {0x05, kFuncRef, 0x01, 0xd0, kFuncRef, kEnd}});  // passive expressions
+  s.elements = vec({{0x00, 0x41, 0x00, kEnd, 0x01, 0x00},              // active, table 0: f0
+                    {0x01, 0x00, 0x01, 0x00},                          // passive, funcref: f0
+                    {0x02, 0x00, 0x41, 0x01, kEnd, 0x00, 0x01, 0x00},  // active, table 0 given
+                    {0x03, 0x00, 0x01, 0x00},                          // declarative
+                    {0x04, 0x41, 0x02, kEnd, 0x02, 0xd2, 0x00, kEnd, 0xd0, kFuncRef, kEnd},  // expressions
+                    {0x05, kFuncRef, 0x01, 0xd0, kFuncRef, kEnd}});    // passive expressions
   auto m = decodeAndValidate(s.build());
   ASSERT_TRUE(m.has_value()) << m.error().toString();
   ASSERT_EQ(m->elements.size(), 6u);
@@ -351,8 +337,8 @@ TEST(WasmSectionsTest, ElementSegmentsOfEveryForm) {
 
 TEST(WasmSectionsTest, BrTable) {
   // block block (br_table 0 1 1 (local.get 0)) end end, returning i32 through both labels
-  Sections s = oneFunction(1, {0x00, 0x02, kI32, 0x02, kI32, 0x41, 0x07, 0x20, 0x00, 0x0e, 0x02,
-                               0x00, 0x01, 0x01, kEnd, kEnd, kEnd});
+  Sections s = oneFunction(1, {0x00, 0x02, kI32, 0x02, kI32, 0x41, 0x07, 0x20, 0x00, 0x0e, 0x02, 0x00, 0x01, 0x01,
+                               kEnd, kEnd, kEnd});
   auto m = decodeAndValidate(s.build());
   ASSERT_TRUE(m.has_value()) << m.error().toString();
   const Function& f = m->functions[0];
@@ -360,18 +346,16 @@ TEST(WasmSectionsTest, BrTable) {
   ASSERT_EQ(f.brTables.size(), 1u);
   EXPECT_EQ(f.brTables[0], (std::vector<uint32_t>{0, 1, 1}));
   // Labels of different arity (block [] and block [i32]) are a type mismatch.
-  expectInvalid(oneFunction(1, {0x00, 0x02, kI32, 0x02, 0x40, 0x41, 0x07, 0x20, 0x00, 0x0e, 0x01,
-                                0x00, 0x01, kEnd, kEnd, kEnd}),
+  expectInvalid(oneFunction(1, {0x00, 0x02, kI32, 0x02, 0x40, 0x41, 0x07, 0x20, 0x00, 0x0e, 0x01, 0x00, 0x01,
+                                kEnd, kEnd, kEnd}),
                 "type mismatch");
   expectInvalid(oneFunction(0, {0x00, 0x41, 0x00, 0x0e, 0x00, 0x05, kEnd}), "unknown label");
   // A label count past the bytes left.
-  expectMalformed(oneFunction(0, {0x00, 0x41, 0x00, 0x0e, 0xff, 0xff, 0x03, kEnd}),
-                  "length out of bounds");
+  expectMalformed(oneFunction(0, {0x00, 0x41, 0x00, 0x0e, 0xff, 0xff, 0x03, kEnd}), "length out of bounds");
 }
 
 TEST(WasmSectionsTest, CallIndirect) {
-  Sections s =
-      oneFunction(1, {0x00, 0x20, 0x00, 0x41, 0x00, 0x11, 0x01, 0x00, kEnd});  // type 1 via table 0
+  Sections s = oneFunction(1, {0x00, 0x20, 0x00, 0x41, 0x00, 0x11, 0x01, 0x00, kEnd});  // type 1 via table 0
   s.tables = vec({{kFuncRef, 0x00, 0x01}});
   expectValid(s);
   s.tables = {};
@@ -393,10 +377,9 @@ TEST(WasmSectionsTest, ReferenceTypes) {
   s.functions = vec({{0x00}});
   s.tables = vec({{kExternRef, 0x00, 0x01}});
   s.globals = vec({{kFuncRef, 0x00, 0xd2, 0x00, kEnd}});
-  s.code = vec(
-      {body({0x00, 0x41, 0x00, 0x20, 0x00, 0x26, 0x00,      // table.set 0 (i32.const 0) (local 0)
-             0xd2, 0x00, 0xd0, kFuncRef, 0x20, 0x00, 0xd1,  // ref.func 0, ref.null func, is_null
-             0x1c, 0x01, kFuncRef, 0xd1, kEnd})});          // select (result funcref), is_null
+  s.code = vec({body({0x00, 0x41, 0x00, 0x20, 0x00, 0x26, 0x00,       // table.set 0 (i32.const 0) (local 0)
+                      0xd2, 0x00, 0xd0, kFuncRef, 0x20, 0x00, 0xd1,   // ref.func 0, ref.null func, is_null
+                      0x1c, 0x01, kFuncRef, 0xd1, kEnd})});           // select (result funcref), is_null
   auto m = decodeAndValidate(s.build());
   ASSERT_TRUE(m.has_value()) << m.error().toString();
   EXPECT_EQ(m->types[0].params[0], ValType::ExternRef);
@@ -413,15 +396,12 @@ TEST(WasmSectionsTest, ReferenceTypes) {
   undeclared.globals = {};
   expectInvalid(undeclared, "undeclared function reference");
   // The untyped select takes numbers only; the typed one exactly one type.
-  expectInvalid(withCode({0x00, 0x20, 0x00, 0x20, 0x00, 0x41, 0x00, 0x1b, 0xd1, kEnd}),
-                "type mismatch");
-  expectInvalid(
-      withCode({0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0x1c, 0x02, kI32, kI32, 0x1a, kEnd}),
-      "invalid result arity");
+  expectInvalid(withCode({0x00, 0x20, 0x00, 0x20, 0x00, 0x41, 0x00, 0x1b, 0xd1, kEnd}), "type mismatch");
+  expectInvalid(withCode({0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0x1c, 0x02, kI32, kI32, 0x1a, kEnd}),
+                "invalid result arity");
   // ref.is_null of a number; a funcref into an externref table; a table that does not exist.
   expectInvalid(withCode({0x00, 0x41, 0x00, 0xd1, kEnd}), "type mismatch");
-  expectInvalid(withCode({0x00, 0x41, 0x00, 0xd2, 0x00, 0x26, 0x00, 0x41, 0x00, kEnd}),
-                "type mismatch");
+  expectInvalid(withCode({0x00, 0x41, 0x00, 0xd2, 0x00, 0x26, 0x00, 0x41, 0x00, kEnd}), "type mismatch");
   expectInvalid(withCode({0x00, 0x41, 0x00, 0x25, 0x03, 0xd1, kEnd}), "unknown table");
   // call_indirect needs a funcref table.
   expectInvalid(withCode({0x00, 0x20, 0x00, 0x41, 0x00, 0x11, 0x00, 0x00, kEnd}), "type mismatch");
@@ -431,14 +411,14 @@ TEST(WasmSectionsTest, ReferenceTypes) {
 
 TEST(WasmSectionsTest, TableInstructions) {
   // Two funcref tables and a passive segment: table.size/grow/fill/copy/init, elem.drop.
-  Sections s = oneFunction(
-      0, {0x00, 0xfc,     0x10, 0x00,     0x1a,                                // table.size 0
-          0xd0, kFuncRef, 0x41, 0x01,     0xfc, 0x0f, 0x01, 0x1a,              // table.grow 1
-          0x41, 0x00,     0xd0, kFuncRef, 0x41, 0x01, 0xfc, 0x11, 0x00,        // table.fill 0
-          0x41, 0x00,     0x41, 0x00,     0x41, 0x01, 0xfc, 0x0e, 0x01, 0x00,  // table.copy 1 0
-          0x41, 0x00,     0x41, 0x00,     0x41, 0x01, 0xfc, 0x0c, 0x00, 0x01,  // table.init 1 seg 0
-          0xfc, 0x0d,     0x00,                                                // elem.drop 0
-          kEnd});
+  Sections s = oneFunction(0, {0x00,
+                               0xfc, 0x10, 0x00, 0x1a,                                      // table.size 0
+                               0xd0, kFuncRef, 0x41, 0x01, 0xfc, 0x0f, 0x01, 0x1a,          // table.grow 1
+                               0x41, 0x00, 0xd0, kFuncRef, 0x41, 0x01, 0xfc, 0x11, 0x00,    // table.fill 0
+                               0x41, 0x00, 0x41, 0x00, 0x41, 0x01, 0xfc, 0x0e, 0x01, 0x00,  // table.copy 1 0
+                               0x41, 0x00, 0x41, 0x00, 0x41, 0x01, 0xfc, 0x0c, 0x00, 0x01,  // table.init 1 seg 0
+                               0xfc, 0x0d, 0x00,                                            // elem.drop 0
+                               kEnd});
   s.tables = vec({{kFuncRef, 0x00, 0x02}, {kFuncRef, 0x00, 0x02}});
   s.elements = vec({{0x01, 0x00, 0x01, 0x00}});
   auto m = decodeAndValidate(s.build());
@@ -452,8 +432,7 @@ TEST(WasmSectionsTest, TableInstructions) {
   EXPECT_EQ(b[17].imm, 0);    // segment
   EXPECT_EQ(b[17].imm2, 1u);  // table
 
-  Sections bad =
-      oneFunction(0, {0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x0c, 0x05, 0x00, kEnd});
+  Sections bad = oneFunction(0, {0x00, 0x41, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x0c, 0x05, 0x00, kEnd});
   bad.tables = vec({{kFuncRef, 0x00, 0x02}});
   expectInvalid(bad, "unknown elem segment");
   bad.code = vec({body({0x00, 0xfc, 0x0d, 0x00, kEnd})});

@@ -161,9 +161,8 @@ TEST(WasmValidatorTest, FloatArithmeticAndComparisons) {
                        {0x00, 0x20, 0x00, 0x20, 0x01, 0x92,  // a + b
                         0x20, 0x00, 0x91, 0x96,              // min(., sqrt a)
                         0x20, 0x01, 0x98, 0x0b}));           // copysign(., b)
-  expectValid(
-      function({kF64, kF64}, {kI32}, {0x00, 0x20, 0x00, 0x20, 0x01, 0x63, 0x0b}));    // f64.lt
-  expectValid(function({kF32}, {kI32}, {0x00, 0x20, 0x00, 0x20, 0x00, 0x5c, 0x0b}));  // f32.ne
+  expectValid(function({kF64, kF64}, {kI32}, {0x00, 0x20, 0x00, 0x20, 0x01, 0x63, 0x0b}));  // f64.lt
+  expectValid(function({kF32}, {kI32}, {0x00, 0x20, 0x00, 0x20, 0x00, 0x5c, 0x0b}));        // f32.ne
 }
 
 TEST(WasmValidatorTest, FloatConversions) {
@@ -178,23 +177,21 @@ TEST(WasmValidatorTest, FloatConversions) {
 
 TEST(WasmValidatorTest, FloatLocalsBlocksAndSelect) {
   // An f64 local set from a block (result f64); select of two f32 constants.
-  expectValid(function(
-      {}, {kF64},
-      cat({{0x01, 0x01, kF64, 0x02, kF64}, kF64One, {0x0b, 0x21, 0x00}, {0x20, 0x00, 0x0b}})));
+  expectValid(function({}, {kF64}, cat({{0x01, 0x01, kF64, 0x02, kF64}, kF64One, {0x0b, 0x21, 0x00},
+                                        {0x20, 0x00, 0x0b}})));
   expectValid(function({kI32}, {kF32}, cat({{0x00}, kF32One, kF32One, {0x20, 0x00, 0x1b, 0x0b}})));
   // if (result f32) ... else ... end
-  expectValid(
-      function({kI32}, {kF32},
-               cat({{0x00, 0x20, 0x00, 0x04, kF32}, kF32One, {0x05}, kF32One, {0x0b, 0x0b}})));
+  expectValid(function({kI32}, {kF32},
+                       cat({{0x00, 0x20, 0x00, 0x04, kF32}, kF32One, {0x05}, kF32One, {0x0b, 0x0b}})));
 }
 
 TEST(WasmValidatorTest, FloatTypeMismatches) {
   // f32.add of an f64 and an f32
-  expectInvalid(function({}, {}, cat({{0x00}, kF64One, kF32One, {0x92, 0x1a, 0x0b}})),
-                "type mismatch", 2);
+  expectInvalid(function({}, {}, cat({{0x00}, kF64One, kF32One, {0x92, 0x1a, 0x0b}})), "type mismatch",
+                2);
   // f64.add of two i64
-  expectInvalid(function({kI64}, {}, {0x00, 0x20, 0x00, 0x20, 0x00, 0xa0, 0x1a, 0x0b}),
-                "type mismatch", 2);
+  expectInvalid(function({kI64}, {}, {0x00, 0x20, 0x00, 0x20, 0x00, 0xa0, 0x1a, 0x0b}), "type mismatch",
+                2);
   // i32.trunc_f32_s of an f64
   expectInvalid(function({kF64}, {kI32}, {0x00, 0x20, 0x00, 0xa8, 0x0b}), "type mismatch", 1);
   // i64.trunc_sat_f64_u of an f32
@@ -204,22 +201,18 @@ TEST(WasmValidatorTest, FloatTypeMismatches) {
   // f32.reinterpret_i32 of an i64
   expectInvalid(function({kI64}, {kF32}, {0x00, 0x20, 0x00, 0xbe, 0x0b}), "type mismatch", 1);
   // f32 comparison result is i32, not f32
-  expectInvalid(function({kF32}, {kF32}, {0x00, 0x20, 0x00, 0x20, 0x00, 0x5b, 0x0b}),
-                "type mismatch", 3);
+  expectInvalid(function({kF32}, {kF32}, {0x00, 0x20, 0x00, 0x20, 0x00, 0x5b, 0x0b}), "type mismatch", 3);
   // select of f32 and f64
-  expectInvalid(
-      function({kI32}, {}, cat({{0x00}, kF32One, kF64One, {0x20, 0x00, 0x1b, 0x1a, 0x0b}})),
-      "type mismatch", 3);
+  expectInvalid(function({kI32}, {}, cat({{0x00}, kF32One, kF64One, {0x20, 0x00, 0x1b, 0x1a, 0x0b}})),
+                "type mismatch", 3);
   // local.set of an f32 into an f64 local
-  expectInvalid(function({kF64}, {}, cat({{0x00}, kF32One, {0x21, 0x00, 0x0b}})), "type mismatch",
-                1);
+  expectInvalid(function({kF64}, {}, cat({{0x00}, kF32One, {0x21, 0x00, 0x0b}})), "type mismatch", 1);
   // if and br_if with an f32 condition
-  expectInvalid(function({kF32}, {}, {0x00, 0x20, 0x00, 0x04, kVoid, 0x0b, 0x0b}), "type mismatch",
-                1);
+  expectInvalid(function({kF32}, {}, {0x00, 0x20, 0x00, 0x04, kVoid, 0x0b, 0x0b}), "type mismatch", 1);
   expectInvalid(function({kF32}, {}, {0x00, 0x20, 0x00, 0x0d, 0x00, 0x0b}), "type mismatch", 1);
   // block (result f32) ending with an f64
-  expectInvalid(function({}, {}, cat({{0x00, 0x02, kF32}, kF64One, {0x0b, 0x1a, 0x0b}})),
-                "type mismatch", 2);
+  expectInvalid(function({}, {}, cat({{0x00, 0x02, kF32}, kF64One, {0x0b, 0x1a, 0x0b}})), "type mismatch",
+                2);
 }
 
 // --- invalid code, one per category ---------------------------------------------------------

@@ -32,6 +32,10 @@ BENCHES=(
   "fib fib 40"
   "loop_sum run 100000 4000"
   "sieve count_primes 10000000"
+  "memsieve count_primes 50000000"
+  "matmul matmul 600"
+  "sort sort 2000000"
+  "dot_simd dot 100000 6000"
 )
 
 MOREL="$ROOT/build/bin/morel"

@@ -11,6 +11,7 @@ for mode in "--engine.Compilation=false" "--engine.CompileImmediately=true" ""; 
   build/bin/morel run $mode --invoke main build/examples/i64.wasm
   build/bin/morel run $mode examples/countdown.bpf
   build/bin/morel run $mode --invoke sum build/examples/osr.wasm 10000000   # a loop run once: OSR
+  build/bin/morel run $mode --invoke dot build/examples/simd.wasm 2000      # f64x2 SIMD
 done
 echo "== a trap (expected to fail with 'integer divide by zero'):"
 build/bin/morel run --invoke div build/examples/traps.wasm 1 0 || true

@@ -73,21 +73,24 @@ fi
 
 # TSan keeps a shadow call stack of 65,536 frames. The spec driver's exhaustion assertions
 # (fac.wast) recurse to the default sandbox.MaxStackFrames, 10,000 guest frames of up to
-# ~13 host frames each when interpreted or resumed after deoptimization, and overflow
-# it (TSan then dies with a SEGV and "CHECK failed: sanitizer_stackdepot.cpp"). Those
-# runs are made here with a 2,000-frame budget instead of through ctest; their
-# arguments mirror tests/CMakeLists.txt.
+# ~13 host frames each when interpreted or resumed after deoptimization (in every mode,
+# tiered included: the first calls of a function are interpreted on the main thread), and
+# overflow it (TSan then dies with a SEGV and "CHECK failed: sanitizer_stackdepot.cpp"). Those
+# runs are made here with a 1,000-frame budget instead of through ctest (2,000 overflowed
+# under random stress deoptimization, where each resumed activation adds its deoptimization
+# and resume frames); their arguments mirror tests/CMakeLists.txt.
 declare -A deep_runs=(
   [wasm_spec.interpreter]="interpreter"
+  [wasm_spec.tiered]="tiered"
   [wasm_spec.stress_deopt]="immediate --engine.StressDeopt=3"
   [wasm_spec.stress_deopt_random]="tiered --engine.StressDeopt=5 --engine.StressDeoptSeed=42")
-deep_names='^wasm_spec\.(interpreter|stress_deopt|stress_deopt_random)$'
+deep_names='^wasm_spec\.(interpreter|tiered|stress_deopt|stress_deopt_random)$'
 status=0
 if ((all)); then
   direct=("${!deep_runs[@]}")
   "${run[@]}" ctest --preset tsan -E "$deep_names" "$@" || status=1
 else
-  direct=(wasm_spec.stress_deopt_random)
+  direct=(wasm_spec.tiered wasm_spec.stress_deopt_random)
   # Two selections (ctest intersects -L with -R): the whole wasm_program_tests binary,
   # then the tiered suites and the Race/Thread tests outside it. Both always run.
   "${run[@]}" ctest --preset tsan -L '^wasm_program_tests$' "$@" || status=1
@@ -98,8 +101,8 @@ if (($# == 0)); then
   export TSAN_OPTIONS="halt_on_error=0:second_deadlock_stack=1:history_size=4:external_symbolizer_path=/usr/bin/llvm-symbolizer-14"
   for name in "${direct[@]}"; do
     read -r -a args <<<"${deep_runs[$name]}"
-    echo "== $name under TSan with --sandbox.MaxStackFrames=2000"
-    if "${run[@]}" "build-tsan/bin/${name%%.*}" "${args[@]}" --sandbox.MaxStackFrames=2000 \
+    echo "== $name under TSan with --sandbox.MaxStackFrames=1000"
+    if "${run[@]}" "build-tsan/bin/${name%%.*}" "${args[@]}" --sandbox.MaxStackFrames=1000 \
          >"build-tsan/$name.log" 2>&1; then
       tail -n 1 "build-tsan/$name.log"
     else

@@ -314,6 +314,32 @@ TEST(WasmMemoryLimit, MaxMemoryPagesBoundsGrowing) {
   EXPECT_EQ(refused.error().category, "out of memory");
 }
 
+TEST_P(WasmProgramTest, GuardInInlinedCodeRebuildsEveryFrame) {
+  auto m = load("inlining.wasm");
+  expectAlways(m, "run", {10, 2, -1}, 200010);  // never -1: $div compiled without the check
+  // -1 at i == 5, inside $div inlined into $step inlined into run: each frame continues
+  // where it was, and $step's count in memory shows no call ran twice.
+  expectAlways(m, "run", {10, 2, 5}, 130010);
+  expectAlways(m, "run", {10, 2, 5}, 130010);  // recompiled with the state seen
+  if (morel::testing::compiles(GetParam().name))
+    EXPECT_GT(context_->inlinedCalls(), 0u) << "compiled code inlined $step and $div";
+  else
+    EXPECT_EQ(context_->inlinedCalls(), 0u);
+}
+
+TEST_P(WasmProgramTest, SimdLanesThroughMemoryArgumentsAndResults) {
+  morel::Value m = load("simd.wasm");
+  expectAlways(m, "dot", {1000}, 13511);
+  expectAlways(m, "saturated_bytes", {200, 100}, 16 * 255);
+  expectAlways(m, "saturated_bytes", {20, 10}, 16 * 30);
+  // A v128 crosses the embedding API as two words: lanes 1 2 3 4 come back reversed, plus 10.
+  expectAlwaysText(m, "shuffle_add", {morel::Value::fromV128({0x0000000200000001, 0x0000000400000003})},
+                   "i32x4 0x0000000e 0x0000000d 0x0000000c 0x0000000b");
+  auto wrongType = m.getMember("shuffle_add").execute({morel::Value::fromInt(1)});
+  ASSERT_FALSE(wrongType.has_value()) << "an i32 for a v128 parameter";
+  EXPECT_EQ(wrongType.error().category, "argument error");
+}
+
 TEST_P(WasmProgramTest, MalformedModuleIsAnError) {
   load("fib.wasm");
   auto r = context_->eval(morel::Source::fromBytes("wasm", "bad.wasm", {0x00, 0x61, 0x73}));

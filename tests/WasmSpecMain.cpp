@@ -40,6 +40,7 @@ namespace {
 
 struct Counts {
   int passed = 0, failed = 0, skipped = 0;
+  uint64_t bailouts = 0;  // compilations the compiler refused
 };
 
 /// Categories that mean "outside the subset", not "Morel is wrong".
@@ -77,7 +78,8 @@ bool hasState(const std::vector<uint8_t>& bytes) {
 }
 
 /// A spec value: a number of one of the four types, given by its bits, or (for
-/// expected results) a NaN class.
+/// expected results) a NaN class; or a v128, given by its lanes, each of which
+/// may be a NaN class.
 struct SpecValue {
   enum class Nan { None, Canonical, Arithmetic };
   morel::ValueType type;
@@ -85,10 +87,16 @@ struct SpecValue {
   Nan nan = Nan::None;
   std::optional<morel::RefType> ref;  // a reference: funcref or externref
   bool null = false;                  // a null reference
+  // A v128: its bits, and its lanes' width and kind as the script wrote them.
+  morel::V128 vector;
+  int laneBits = 0;
+  bool floatLanes = false;
+  std::vector<Nan> laneNan;  // per lane
 
   morel::Value toValue() const {
     if (ref) return null ? morel::Value::nullRef(*ref) : morel::Value::externRef(bits);
     switch (type) {
+      case morel::ValueType::V128: return morel::Value::fromV128(vector);
       case morel::ValueType::I32: return morel::Value::fromInt(std::bit_cast<int32_t>(static_cast<uint32_t>(bits)));
       case morel::ValueType::I64: return morel::Value::fromLong(std::bit_cast<int64_t>(bits));
       case morel::ValueType::F32: return morel::Value::fromFloat(std::bit_cast<float>(static_cast<uint32_t>(bits)));
@@ -103,14 +111,32 @@ struct SpecValue {
       return null || *ref == morel::RefType::FuncRef || v.externHandle() == bits;
     }
     if (v.numberType() != type) return false;
-    uint64_t got = bitsOf(v);
-    if (nan == Nan::None) return got == bits;
+    if (type == morel::ValueType::V128) return lanesMatch(v.asV128());
+    return matchesBits(bitsOf(v), nan, type == morel::ValueType::F32);
+  }
+
+  static bool matchesBits(uint64_t got, uint64_t want, Nan nan, bool f32) {
+    if (nan == Nan::None) return got == want;
     // Exponent all ones with the quiet bit (the fraction's top bit) set; canonical:
     // nothing else set in the fraction. The sign is free.
-    const bool f32 = type == morel::ValueType::F32;
     const uint64_t quietNan = f32 ? 0x7fc00000u : 0x7ff8000000000000u;
     const uint64_t magnitude = got & (f32 ? 0x7fffffffu : 0x7fffffffffffffffu);
     return nan == Nan::Canonical ? magnitude == quietNan : (magnitude & quietNan) == quietNan;
+  }
+  bool matchesBits(uint64_t got, Nan n, bool f32) const { return matchesBits(got, bits, n, f32); }
+
+  static uint64_t lane(const morel::V128& v, int width, int i) {
+    unsigned __int128 all = (static_cast<unsigned __int128>(v.hi) << 64) | v.lo;
+    const unsigned __int128 mask = width == 64 ? ~uint64_t{0} : (uint64_t{1} << width) - 1;
+    return static_cast<uint64_t>((all >> (width * i)) & mask);
+  }
+  bool lanesMatch(const morel::V128& got) const {
+    const int lanes = 128 / laneBits;
+    for (int i = 0; i < lanes; ++i) {
+      const Nan n = laneNan[i];
+      if (!matchesBits(lane(got, laneBits, i), lane(vector, laneBits, i), n, laneBits == 32)) return false;
+    }
+    return true;
   }
 
   static uint64_t bitsOf(const morel::Value& v) {
@@ -123,15 +149,53 @@ struct SpecValue {
 
   std::string toString() const {
     if (ref) return toValue().toString();
+    if (type == morel::ValueType::V128) {
+      std::string s = floatLanes ? "f" : "i";
+      s += std::to_string(laneBits) + "x" + std::to_string(128 / laneBits);
+      for (int i = 0; i < 128 / laneBits; ++i) {
+        s += ' ';
+        if (laneNan[i] == Nan::Canonical) s += "nan:canonical";
+        else if (laneNan[i] == Nan::Arithmetic) s += "nan:arithmetic";
+        else s += std::to_string(lane(vector, laneBits, i));
+      }
+      return s;
+    }
     if (nan == Nan::Canonical) return "nan:canonical";
     if (nan == Nan::Arithmetic) return "nan:arithmetic";
     return toValue().toString();
   }
 };
 
+/// A v128 as wast2json writes it: a lane type and a list of lane values.
+std::optional<SpecValue> specVector(const json& v) {
+  if (!v.contains("lane_type") || !v.contains("value") || !v.at("value").is_array()) return std::nullopt;
+  const std::string laneType = v.at("lane_type").get<std::string>();
+  SpecValue r{morel::ValueType::V128};
+  r.floatLanes = laneType[0] == 'f';
+  r.laneBits = std::stoi(laneType.substr(1));
+  const int lanes = 128 / r.laneBits;
+  const json& values = v.at("value");
+  if (static_cast<int>(values.size()) != lanes) return std::nullopt;
+  unsigned __int128 all = 0;
+  for (int i = 0; i < lanes; ++i) {
+    const std::string text = values[i].get<std::string>();
+    SpecValue::Nan nan = SpecValue::Nan::None;
+    uint64_t bits = 0;
+    if (text == "nan:canonical") nan = SpecValue::Nan::Canonical;
+    else if (text == "nan:arithmetic") nan = SpecValue::Nan::Arithmetic;
+    else bits = std::stoull(text);
+    r.laneNan.push_back(nan);
+    const uint64_t mask = r.laneBits == 64 ? ~uint64_t{0} : (uint64_t{1} << r.laneBits) - 1;
+    all |= static_cast<unsigned __int128>(bits & mask) << (r.laneBits * i);
+  }
+  r.vector = morel::V128{static_cast<uint64_t>(all), static_cast<uint64_t>(all >> 64)};
+  return r;
+}
+
 /// A spec argument or expected result; nullopt for types outside the subset
-/// (v128, references) and for alternatives ("either").
+/// (a funcref argument) and for alternatives ("either").
 std::optional<SpecValue> specValue(const json& v) {
+  if (v.contains("type") && v.at("type") == "v128") return specVector(v);
   static const std::map<std::string, morel::ValueType> kTypes = {
       {"i32", morel::ValueType::I32}, {"i64", morel::ValueType::I64},
       {"f32", morel::ValueType::F32}, {"f64", morel::ValueType::F64}};
@@ -162,7 +226,7 @@ std::optional<SpecValue> specValue(const json& v) {
 }
 
 const char* typeName(morel::ValueType t) {
-  static const char* kNames[] = {"i32", "i64", "f32", "f64"};
+  static const char* kNames[] = {"i32", "i64", "f32", "f64", "v128"};
   return kNames[static_cast<int>(t)];
 }
 
@@ -187,6 +251,10 @@ std::string describe(const SpecValue& v) {
 json valueJson(const morel::wasm::WastValue& v) {
   json j{{"type", v.type}};
   if (!v.value.empty()) j["value"] = v.value;
+  if (v.type == "v128") {
+    j["lane_type"] = v.laneType;
+    j["value"] = v.lanes;
+  }
   return j;
 }
 
@@ -294,6 +362,8 @@ class SpecRunner {
     // A compiled mode whose assertions all ran in the interpreter proves nothing. (Tiered
     // mode cannot insist where every call went to a module with state exactly once.)
     const bool mustCompile = mode_ == "tiered" ? repeatedCalls_ : morel::testing::compiles(mode_);
+    context_->drainCompilations();
+    c.bailouts = context_->compilerBailouts();
     if (mustCompile && executed_ > 0 && context_->compilationCount() == 0) {
       ++c.failed;
       std::cout << "FAIL " << wast.filename().string() << ": nothing was compiled in mode " << mode_ << "\n";
@@ -611,12 +681,15 @@ int runMain(int argc, char** argv) {
     total.passed += c.passed;
     total.failed += c.failed;
     total.skipped += c.skipped;
+    total.bailouts += c.bailouts;
+    if (c.bailouts > 0) std::cout << f.filename().string() << ": compiler bailouts: " << c.bailouts << "\n";
   }
   fs::remove_all(work);
   std::cout << "modules skipped as outside the subset, by first reason:\n";
   for (const auto& [reason, n] : runner.skipReasons) std::cout << "  " << n << "  " << reason << "\n";
   std::cout << "wasm-spec " << mode << ": " << total.passed << " passed, " << total.failed << " failed, "
             << total.skipped << " skipped\n";
+  if (morel::testing::compiles(mode)) std::cout << "compiler bailouts: " << total.bailouts << "\n";
   return total.failed == 0 ? 0 : 1;
 }
 

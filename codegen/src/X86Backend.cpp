@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "morel/framework/LinearMemory.h"
 #include "morel/framework/Runtime.h"
+#include "morel/framework/VectorHint.h"
 
 namespace morel::codegen {
 
@@ -154,7 +155,10 @@ class Lowering {
 
  private:
   x86::Gp newReg(Type t) { return t == Type::I32 ? cc_.newGpd() : cc_.newGpq(); }
-  x86::Xmm newXmm(Type t) { return t == Type::F32 ? cc_.newXmmSs() : cc_.newXmmSd(); }
+  x86::Xmm newXmm(Type t) {
+    if (t == Type::V128) return cc_.newXmm();
+    return t == Type::F32 ? cc_.newXmmSs() : cc_.newXmmSd();
+  }
 
   /// The XMM register holding float node `n`; constants go through a GP register.
   x86::Xmm xmm(IrNode* n) {
@@ -174,10 +178,10 @@ class Lowering {
   }
   /// A register copy of the right class for `t`.
   void copy(Type t, const x86::Reg& to, const x86::Reg& from) {
-    if (isFloat(t)) cc_.movaps(to.as<x86::Xmm>(), from.as<x86::Xmm>());
+    if (inXmm(t)) cc_.movaps(to.as<x86::Xmm>(), from.as<x86::Xmm>());
     else cc_.mov(to.as<x86::Gp>(), from.as<x86::Gp>());
   }
-  x86::Reg anyReg(IrNode* n) { return isFloat(n->type()) ? x86::Reg(xmm(n)) : x86::Reg(reg(n)); }
+  x86::Reg anyReg(IrNode* n) { return inXmm(n->type()) ? x86::Reg(xmm(n)) : x86::Reg(reg(n)); }
 
   static Status entryFailure(const GuestLimits* limits) { return limits->entryFailure(); }
 
@@ -192,9 +196,10 @@ class Lowering {
     return x86::qword_ptr(pollBase_.isValid() ? pollBase_ : limitsReg(), GuestLimits::interruptOffset());
   }
 
-  /// Every exit of the function hands back the frame its entry took from the budget.
-  void returnStatus(const x86::Gp& status) {
-    cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), 1);
+  /// Every exit of the function hands back the frame its entry took from the budget,
+  /// and those of the `inlined` calls open where it leaves.
+  void returnStatus(const x86::Gp& status, int64_t inlined = 0) {
+    cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), Imm(1 + inlined));
     cc_.ret(status);
   }
 
@@ -252,10 +257,22 @@ class Lowering {
       case Op::TrapExit: {
         x86::Gp r = cc_.newGpq();
         cc_.mov(r, Imm(reinterpret_cast<uint64_t>(n->aux())));
-        returnStatus(r);
+        returnStatus(r, n->value());
         return;
       }
-      case Op::StatusExit: returnStatus(reg(n->input(1))); return;
+      case Op::StatusExit: returnStatus(reg(n->input(1)), n->value()); return;
+      case Op::FrameEnter: {  // an inlined call's frame: exhausted when the budget goes negative
+        x86::Mem left = x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset());
+        IrNode* value = nullptr;
+        for (IrNode* u : n->uses())
+          if (u->op() == Op::Proj && u->value() == 1) value = u;
+        x86::Gp exhausted = value != nullptr ? reg(value) : cc_.newGpd();
+        cc_.mov(exhausted.r32(), Imm(0));
+        cc_.sub(left, 1);
+        cc_.sets(exhausted.r8());
+        return;
+      }
+      case Op::FrameLeave: cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), 1); return;
       case Op::Poll: return;  // read where it is used: see reg() and compareOperands()
       case Op::StressTick: return lowerStressTick(n);
       case Op::Deopt: return lowerDeopt(n);
@@ -328,6 +345,16 @@ class Lowering {
         else cc_.movq(reg(n), source);
         return;
       }
+      case Op::V128Join: {  // the low half by movq, the high one inserted
+        x86::Gp lo = reg(n->input(0)), hi = reg(n->input(1));
+        x86::Xmm d = xmm(n);
+        cc_.movq(d, lo);
+        cc_.pinsrq(d, hi, 1);
+        return;
+      }
+      case Op::V128Low: cc_.movq(reg(n), xmm(n->input(0))); return;
+      case Op::V128High: cc_.pextrq(reg(n), xmm(n->input(0)), 1); return;
+      case Op::Vector: return lowerVector(n);
       case Op::FromBits:
         if (n->type() == Type::F32) cc_.movd(xmm(n), reg(n->input(0)).r32());
         else cc_.movq(xmm(n), reg(n->input(0)));
@@ -629,7 +656,7 @@ class Lowering {
     // Read every source into a temporary first, so phis that feed each other swap correctly.
     std::vector<x86::Reg> temps;
     for (auto& [phi, value] : moves) {
-      x86::Reg tmp = isFloat(phi->type()) ? x86::Reg(newXmm(phi->type())) : x86::Reg(newReg(phi->type()));
+      x86::Reg tmp = inXmm(phi->type()) ? x86::Reg(newXmm(phi->type())) : x86::Reg(newReg(phi->type()));
       copy(phi->type(), tmp, anyReg(value));
       temps.push_back(tmp);
     }
@@ -716,10 +743,163 @@ class Lowering {
     else cc_.mov(m, v.r8());
   }
 
+  /// A two-operand SSE instruction as d = a op b.
+  void sse(InstId id, const x86::Xmm& d, IrNode* a, IrNode* b) {
+    x86::Xmm rb = xmm(b);
+    cc_.movaps(d, xmm(a));
+    cc_.emit(id, d, rb);
+  }
+
+  /// A vector operation the language hinted to be a standard one (VectorHint.h),
+  /// as SSE4.1 instructions; false when it has no inline form here.
+  bool lowerVectorInline(IrNode* n) {
+    using enum LaneOp;
+    const VectorHint h = hintOf(static_cast<uint32_t>(n->value()));
+    const int shape = static_cast<int>(h.shape);  // I8x16 I16x8 I32x4 I64x2 F32x4 F64x2
+    auto pick = [&](std::initializer_list<InstId> perShape) { return std::data(perShape)[shape]; };
+    IrNode* a = n->inputCount() > 0 ? n->input(0) : nullptr;
+    IrNode* b = n->inputCount() > 1 ? n->input(1) : nullptr;
+    switch (h.op) {
+      case And: sse(x86::Inst::kIdPand, xmm(n), a, b); return true;
+      case Or: sse(x86::Inst::kIdPor, xmm(n), a, b); return true;
+      case Xor: sse(x86::Inst::kIdPxor, xmm(n), a, b); return true;
+      case AndNot: sse(x86::Inst::kIdPandn, xmm(n), b, a); return true;  // pandn: ~d & src
+      case Not: {
+        x86::Xmm ones = cc_.newXmm();
+        cc_.pcmpeqd(ones, ones);
+        cc_.movaps(xmm(n), xmm(a));
+        cc_.pxor(xmm(n), ones);
+        return true;
+      }
+      case Add:
+        sse(pick({x86::Inst::kIdPaddb, x86::Inst::kIdPaddw, x86::Inst::kIdPaddd, x86::Inst::kIdPaddq,
+                  x86::Inst::kIdAddps, x86::Inst::kIdAddpd}),
+            xmm(n), a, b);
+        return true;
+      case Sub:
+        sse(pick({x86::Inst::kIdPsubb, x86::Inst::kIdPsubw, x86::Inst::kIdPsubd, x86::Inst::kIdPsubq,
+                  x86::Inst::kIdSubps, x86::Inst::kIdSubpd}),
+            xmm(n), a, b);
+        return true;
+      case Mul:
+        if (h.shape == LaneShape::I8x16 || h.shape == LaneShape::I64x2) return false;
+        sse(pick({x86::Inst::kIdNone, x86::Inst::kIdPmullw, x86::Inst::kIdPmulld, x86::Inst::kIdNone,
+                  x86::Inst::kIdMulps, x86::Inst::kIdMulpd}),
+            xmm(n), a, b);
+        return true;
+      case Div:
+        if (h.shape == LaneShape::F32x4) sse(x86::Inst::kIdDivps, xmm(n), a, b);
+        else if (h.shape == LaneShape::F64x2) sse(x86::Inst::kIdDivpd, xmm(n), a, b);
+        else return false;
+        return true;
+      case Sqrt:
+        if (h.shape == LaneShape::F32x4) cc_.sqrtps(xmm(n), xmm(a));
+        else if (h.shape == LaneShape::F64x2) cc_.sqrtpd(xmm(n), xmm(a));
+        else return false;
+        return true;
+      case Eq:
+        if (shape > 3) return false;
+        sse(pick({x86::Inst::kIdPcmpeqb, x86::Inst::kIdPcmpeqw, x86::Inst::kIdPcmpeqd, x86::Inst::kIdPcmpeqq}),
+            xmm(n), a, b);
+        return true;
+      case Splat:
+        switch (h.shape) {
+          case LaneShape::I32x4: cc_.movd(xmm(n), reg(a).r32()); cc_.pshufd(xmm(n), xmm(n), 0); return true;
+          case LaneShape::I64x2: cc_.movq(xmm(n), reg(a).r64()); cc_.punpcklqdq(xmm(n), xmm(n)); return true;
+          case LaneShape::F32x4: cc_.movaps(xmm(n), xmm(a)); cc_.shufps(xmm(n), xmm(n), 0); return true;
+          case LaneShape::F64x2: cc_.movaps(xmm(n), xmm(a)); cc_.unpcklpd(xmm(n), xmm(n)); return true;
+          default: return false;
+        }
+      case ExtractLane:
+        switch (h.shape) {
+          case LaneShape::I32x4: cc_.pextrd(reg(n).r32(), xmm(a), h.lane); return true;
+          case LaneShape::I64x2: cc_.pextrq(reg(n).r64(), xmm(a), h.lane); return true;
+          case LaneShape::F32x4: cc_.pshufd(xmm(n), xmm(a), h.lane); return true;  // lane to the bottom
+          case LaneShape::F64x2:
+            cc_.movaps(xmm(n), xmm(a));
+            if (h.lane == 1) cc_.unpckhpd(xmm(n), xmm(n));
+            return true;
+          default: return false;
+        }
+      case ReplaceLane:
+        switch (h.shape) {
+          case LaneShape::I32x4: {
+            x86::Gp v = reg(b);
+            cc_.movaps(xmm(n), xmm(a));
+            cc_.pinsrd(xmm(n), v.r32(), h.lane);
+            return true;
+          }
+          case LaneShape::I64x2: {
+            x86::Gp v = reg(b);
+            cc_.movaps(xmm(n), xmm(a));
+            cc_.pinsrq(xmm(n), v.r64(), h.lane);
+            return true;
+          }
+          default: return false;
+        }
+      case None: return false;
+    }
+    return false;
+  }
+
+  /// A vector operation, out of line: its operands go to a stack buffer (scalars
+  /// zero-extended to 128 bits), the operation function writes the result after them.
+  void lowerVector(IrNode* n) {
+    if (lowerVectorInline(n)) return;
+    x86::Mem buffer = cc_.newStack(64, 16, "vector");
+    auto at = [&](int32_t offset) {
+      x86::Mem m = buffer;
+      m.addOffset(offset);
+      return m;
+    };
+    for (std::size_t i = 0; i < n->inputCount(); ++i) {
+      IrNode* in = n->input(i);
+      auto offset = static_cast<int32_t>(16 * i);
+      if (in->type() == Type::V128) {
+        cc_.movdqu(at(offset), xmm(in));
+        continue;
+      }
+      x86::Gp zero = cc_.newGpq();
+      cc_.mov(zero.r32(), Imm(0));
+      x86::Mem word = at(offset), upper = at(offset + 8);
+      word.setSize(8);
+      upper.setSize(8);
+      cc_.mov(word, zero);
+      cc_.mov(upper, zero);
+      switch (in->type()) {
+        case Type::I32: word.setSize(4); cc_.mov(word, reg(in).r32()); break;
+        case Type::I64: word.setSize(8); cc_.mov(word, reg(in).r64()); break;
+        case Type::F32: cc_.movss(word, xmm(in)); break;
+        case Type::F64: cc_.movsd(word, xmm(in)); break;
+        default: failure_ = "vector operand of an unexpected type"; return;
+      }
+    }
+    x86::Gp in = cc_.newGpq("vin"), out = cc_.newGpq("vout");
+    cc_.lea(in, at(0));
+    cc_.lea(out, at(48));
+    x86::Gp op = cc_.newGpd("vop");
+    cc_.mov(op, Imm(static_cast<uint32_t>(n->value())));
+    InvokeNode* invoke = nullptr;
+    cc_.invoke(&invoke, reinterpret_cast<uint64_t>(n->aux()),
+               FuncSignatureT<void, uint32_t, const void*, void*>(CallConvId::kHost));
+    invoke->setArg(0, op);
+    invoke->setArg(1, in);
+    invoke->setArg(2, out);
+    x86::Mem result = at(48);
+    switch (n->type()) {
+      case Type::V128: cc_.movdqu(xmm(n), result); return;
+      case Type::I32: result.setSize(4); cc_.mov(reg(n).r32(), result); return;
+      case Type::I64: result.setSize(8); cc_.mov(reg(n).r64(), result); return;
+      case Type::F32: cc_.movss(xmm(n), result); return;
+      case Type::F64: cc_.movsd(xmm(n), result); return;
+      default: failure_ = "vector result of an unexpected type"; return;
+    }
+  }
+
   void lowerProj(IrNode* n) {
     IrNode* call = n->input(0);
     if (n->type() == Type::Control) return;
-    if (call->op() == Op::Load) return;  // the load wrote its value projection's register
+    if (call->op() == Op::Load || call->op() == Op::FrameEnter) return;  // written by the tuple's own lowering
     if (n->value() == 1) {
       cc_.mov(reg(n), callStatus_.at(call->id()));
       return;
@@ -766,8 +946,14 @@ class Lowering {
       cc_.mov(x86::qword_ptr(frameReg, static_cast<int32_t>(8 * (i - 1))), reg(n->input(i)));
     x86::Gp statement = cc_.newGpq("statement");
     cc_.mov(statement, Imm(reinterpret_cast<uint64_t>(n->aux())));
+    // Inside inlined calls (value: how many are open) the aux is a DeoptChain; their
+    // frames go back to the budget first, and the chain's resumption takes them again.
+    const int64_t inlined = n->value();
+    if (inlined > 0) cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), Imm(inlined));
     InvokeNode* invoke = nullptr;
-    cc_.invoke(&invoke, reinterpret_cast<uint64_t>(&CallTarget::deoptimize),
+    cc_.invoke(&invoke,
+               inlined > 0 ? reinterpret_cast<uint64_t>(&CallTarget::deoptimizeChain)
+                           : reinterpret_cast<uint64_t>(&CallTarget::deoptimize),
                FuncSignatureT<intptr_t, void*, uint64_t*, const void*, const int64_t*>(CallConvId::kHost));
     invoke->setArg(0, selfReg_);
     invoke->setArg(1, ioReg_);

@@ -20,6 +20,8 @@ Runtime::Runtime(const OptionValues& options, Compiler* compiler, std::ostream* 
       maxStackFrames_(options.getInt("sandbox.MaxStackFrames")),
       osrThreshold_(options.getInt("engine.OSRCompilationThreshold")),
       maximumGraphSize_(options.getInt("engine.MaximumGraphSize")),
+      inlining_{options.getBool("engine.Inlining"), options.getInt("engine.InliningMaxCalleeSize"),
+                options.getInt("engine.InliningMaxDepth"), options.getBool("engine.TraceInlining")},
       printAssembly_(options.getBool("engine.PrintAssembly")),
       stressDeopt_(options.getInt("engine.StressDeopt"),
                    static_cast<uint64_t>(options.getInt("engine.StressDeoptSeed"))) {
@@ -138,13 +140,18 @@ void Runtime::compileNow(CallTarget& target) {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   if (!result) {
     target.markFailed();
+    failed_.fetch_add(1, std::memory_order_relaxed);
     if (traceCompilation_ && trace_ != nullptr)
       *trace_ << absl::StrFormat("[engine] opt failed %s: %s: %s\n", target.name(),
                                  result.error().category, result.error().detail);
     return;
   }
   trace(target, millis, *result);
-  if (target.install(std::move(result->code), from)) installed_.fetch_add(1, std::memory_order_relaxed);
+  const uint32_t inlined = result->inlinedCalls;
+  if (target.install(std::move(result->code), from)) {
+    installed_.fetch_add(1, std::memory_order_relaxed);
+    inlinedCalls_.fetch_add(inlined, std::memory_order_relaxed);
+  }
 }
 
 void Runtime::trace(CallTarget& target, double millis, const CompilationResult& r) {

@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <charconv>
+#include <cstring>
 #include <cmath>
 #include <filesystem>
 #include <optional>
@@ -122,6 +123,8 @@ Diagnostic Context::limitError(Status s) const {
 }
 
 uint64_t Context::compilationCount() const { return runtime_->installedCompilations(); }
+uint64_t Context::compilerBailouts() const { return runtime_->failedCompilations(); }
+uint64_t Context::inlinedCalls() const { return runtime_->inlinedCalls(); }
 
 Result<Value> Context::eval(const Source& source) {
   if (Status closed = runtime_->closedStatus(); closed != 0) return std::unexpected(limitError(closed));
@@ -208,6 +211,7 @@ ValueType valueTypeOf(wasm::ValType t) {
     case wasm::ValType::I64: return ValueType::I64;
     case wasm::ValType::F32: return ValueType::F32;
     case wasm::ValType::F64: return ValueType::F64;
+    case wasm::ValType::V128: return ValueType::V128;
     case wasm::ValType::FuncRef:
     case wasm::ValType::ExternRef: return ValueType::I64;  // a reference's representation
   }
@@ -265,12 +269,23 @@ Value Value::fromDouble(double v) {
   return r;
 }
 
+Value Value::fromV128(V128 v) {
+  Value r;
+  r.data_ = v;
+  return r;
+}
+V128 Value::asV128() const {
+  auto* v = std::get_if<V128>(&data_);
+  return v ? *v : V128{};
+}
+
 bool Value::isNumber() const { return numberType().has_value(); }
 std::optional<ValueType> Value::numberType() const {
   if (fitsInInt()) return ValueType::I32;
   if (isLong()) return ValueType::I64;
   if (isFloat()) return ValueType::F32;
   if (isDouble()) return ValueType::F64;
+  if (isV128()) return ValueType::V128;
   return std::nullopt;
 }
 int32_t Value::asInt() const {
@@ -315,7 +330,9 @@ Value Value::getMember(std::string_view name) const {
   const wasm::Export* e = instance.findExport(name);
   if (e != nullptr && e->kind == wasm::ExternalKind::Global) {
     const wasm::WasmGlobal& g = *instance.global(e->index);
-    return fromRawResult(valueTypeOf(g.type.type), refTypeOf(g.type.type), g.raw());
+    const V128 cell = g.vector();
+    const uint64_t words[2] = {g.type.type == wasm::ValType::V128 ? cell.lo : g.raw(), cell.hi};
+    return fromRawResult(valueTypeOf(g.type.type), refTypeOf(g.type.type), words);
   }
   CallTarget* target = instance.exportedFunction(name);
   if (target == nullptr) return {};
@@ -379,13 +396,23 @@ const char* typeName(ValueType t) {
     case ValueType::I64: return "i64";
     case ValueType::F32: return "f32";
     case ValueType::F64: return "f64";
+    case ValueType::V128: return "v128";
   }
   return "?";
 }
 
 }  // namespace
 
-Result<uint64_t> Value::toRawArgument(ValueType type, std::optional<RefType> ref, std::size_t index) const {
+Result<void> Value::toRawArgument(ValueType type, std::optional<RefType> ref, std::size_t index,
+                                  std::vector<uint64_t>& io) const {
+  auto word = toRawWord(type, ref, index);
+  if (!word) return std::unexpected(word.error());
+  io.push_back(*word);
+  if (type == ValueType::V128) io.push_back(asV128().hi);
+  return {};
+}
+
+Result<uint64_t> Value::toRawWord(ValueType type, std::optional<RefType> ref, std::size_t index) const {
   if (ref) {
     auto* r = std::get_if<Reference>(&data_);
     if (r == nullptr || r->type != *ref)
@@ -394,8 +421,13 @@ Result<uint64_t> Value::toRawArgument(ValueType type, std::optional<RefType> ref
     return r->bits;
   }
   if (!isNumber()) return fail("argument error", index, Diagnostic::Unit::Byte, "argument is not a number");
+  if ((type == ValueType::V128) != isV128())
+    return fail("argument error", index, Diagnostic::Unit::Byte,
+                absl::StrCat("argument ", index, isV128() ? " is a v128, the parameter " : " is not a v128, the parameter ",
+                             typeName(type)));
   bool isInteger = fitsInInt() || isLong();
   switch (type) {
+    case ValueType::V128: return asV128().lo;  // the low word; toRawArgument adds the high one
     case ValueType::I32:
     case ValueType::I64:
       if (!isInteger)
@@ -413,17 +445,18 @@ Result<uint64_t> Value::toRawArgument(ValueType type, std::optional<RefType> ref
   return 0;
 }
 
-Value Value::fromRawResult(ValueType type, std::optional<RefType> ref, uint64_t raw) {
+Value Value::fromRawResult(ValueType type, std::optional<RefType> ref, const uint64_t* raw) {
   if (ref) {
     Value v;
-    v.data_ = Reference{*ref, raw};
+    v.data_ = Reference{*ref, raw[0]};
     return v;
   }
   switch (type) {
-    case ValueType::I32: return fromInt(morel::fromRaw<int32_t>(raw));
-    case ValueType::I64: return fromLong(morel::fromRaw<int64_t>(raw));
-    case ValueType::F32: return fromFloat(morel::fromRaw<float>(raw));
-    case ValueType::F64: return fromDouble(morel::fromRaw<double>(raw));
+    case ValueType::I32: return fromInt(morel::fromRaw<int32_t>(raw[0]));
+    case ValueType::I64: return fromLong(morel::fromRaw<int64_t>(raw[0]));
+    case ValueType::F32: return fromFloat(morel::fromRaw<float>(raw[0]));
+    case ValueType::F64: return fromDouble(morel::fromRaw<double>(raw[0]));
+    case ValueType::V128: return fromV128(V128{raw[0], raw[1]});
   }
   return {};
 }
@@ -434,12 +467,15 @@ Result<Value> Value::execute(const std::vector<Value>& args) const {
   if (args.size() != f->params.size())
     return fail("argument error", 0, Diagnostic::Unit::Byte,
                 absl::StrCat("expected ", f->params.size(), " arguments, got ", args.size()));
-  std::vector<uint64_t> io(std::max(args.size(), f->results.size()) + 1);
+  // Arguments and results cross as 64-bit words, two for a v128.
+  std::vector<uint64_t> io;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    auto raw = args[i].toRawArgument(f->params[i], f->paramRefs.empty() ? std::nullopt : f->paramRefs[i], i);
-    if (!raw) return std::unexpected(raw.error());
-    io[i] = *raw;
+    auto ok = args[i].toRawArgument(f->params[i], f->paramRefs.empty() ? std::nullopt : f->paramRefs[i], i, io);
+    if (!ok) return std::unexpected(ok.error());
   }
+  std::size_t resultWords = 0;
+  for (ValueType t : f->results) resultWords += slotsOf(t);
+  io.resize(std::max(io.size(), resultWords) + 1);
   Status s = 0;
   if (f->ebpfProgram != SIZE_MAX) {
     const Context::Loaded& program = *f->context->loaded_[f->ebpfProgram];
@@ -453,8 +489,9 @@ Result<Value> Value::execute(const std::vector<Value>& args) const {
   if (isLimitStatus(s)) return std::unexpected(f->context->limitError(s));
   if (s != 0) return fail("trap", 0, Diagnostic::Unit::Byte, trapOf(s)->message);
   std::vector<Value> results;
-  for (std::size_t i = 0; i < f->results.size(); ++i)
-    results.push_back(fromRawResult(f->results[i], f->resultRefs.empty() ? std::nullopt : f->resultRefs[i], io[i]));
+  for (std::size_t i = 0, word = 0; i < f->results.size(); word += slotsOf(f->results[i]), ++i)
+    results.push_back(
+        fromRawResult(f->results[i], f->resultRefs.empty() ? std::nullopt : f->resultRefs[i], &io[word]));
   if (results.size() == 1) return results[0];
   Value v;
   if (!results.empty()) v.data_ = std::move(results);
@@ -490,6 +527,11 @@ std::string Value::toString() const {
   if (auto* l = std::get_if<int64_t>(&data_)) return std::to_string(*l);
   if (auto* f = std::get_if<float>(&data_)) return floatText(*f);
   if (auto* d = std::get_if<double>(&data_)) return floatText(*d);
+  if (auto* v = std::get_if<V128>(&data_)) {  // four i32 lanes, as wasmtime prints a v128's bits
+    uint32_t lanes[4];
+    std::memcpy(lanes, v, sizeof lanes);
+    return absl::StrFormat("i32x4 0x%08x 0x%08x 0x%08x 0x%08x", lanes[0], lanes[1], lanes[2], lanes[3]);
+  }
   if (auto* r = std::get_if<Reference>(&data_)) {
     if (r->bits == 0) return r->type == RefType::FuncRef ? "null funcref" : "null externref";
     return r->type == RefType::FuncRef ? std::string("funcref") : absl::StrCat("externref ", r->bits - 1);

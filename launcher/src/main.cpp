@@ -80,6 +80,19 @@ std::optional<T> parseFloat(std::string_view text) {
   return withSign(v);
 }
 
+// A v128 argument: its 128 bits as hexadecimal, "0x" and up to 32 digits (as wasmtime).
+std::optional<morel::Value> parseV128(const std::string& a) {
+  if (a.size() < 3 || a.size() > 34 || a[0] != '0' || (a[1] != 'x' && a[1] != 'X')) return std::nullopt;
+  morel::V128 v;
+  for (std::size_t i = 2; i < a.size(); ++i) {
+    int digit = 0;
+    if (auto [p, ec] = std::from_chars(&a[i], &a[i] + 1, digit, 16); ec != std::errc()) return std::nullopt;
+    v.hi = v.hi << 4 | v.lo >> 60;
+    v.lo = v.lo << 4 | static_cast<uint64_t>(digit);
+  }
+  return morel::Value::fromV128(v);
+}
+
 // One command-line argument as a value of the parameter's type.
 std::optional<morel::Value> parseArgument(const std::string& a, morel::ValueType type) {
   switch (type) {
@@ -89,6 +102,7 @@ std::optional<morel::Value> parseArgument(const std::string& a, morel::ValueType
     case morel::ValueType::F64:
       if (auto d = parseFloat<double>(a)) return morel::Value::fromDouble(*d);
       return std::nullopt;
+    case morel::ValueType::V128: return parseV128(a);
     case morel::ValueType::I32:
     case morel::ValueType::I64:
       break;

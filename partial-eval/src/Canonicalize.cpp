@@ -199,6 +199,9 @@ std::pair<IrNode*, IrNode*> operands(IrNode* n) {
 
 IrNode* Graph::fold(IrNode* n) {
   if (n->opClass() != OpClass::Pure && n->opClass() != OpClass::Pinned) return n;
+  // Vectors are not folded: constants of them are joins of two words.
+  if (n->op() == Op::Vector || n->op() == Op::V128Join || n->op() == Op::V128Low || n->op() == Op::V128High)
+    return n;
   auto [a, b] = operands(n);
   if (a == nullptr || !a->isConst()) return n;
   std::optional<int64_t> v;
@@ -294,6 +297,16 @@ IrNode* Graph::idealize(IrNode* n) {
       return nullptr;
     case Op::FromBits:
       if (a->op() == Op::Bits && a->input(0)->type() == t) return a->input(0);
+      return nullptr;
+    // A vector split into its halves and joined again is itself, and back.
+    case Op::V128Join:
+      if (a->op() == Op::V128Low && b->op() == Op::V128High && a->input(0) == b->input(0)) return a->input(0);
+      return nullptr;
+    case Op::V128Low:
+      if (a->op() == Op::V128Join) return a->input(0);
+      return nullptr;
+    case Op::V128High:
+      if (a->op() == Op::V128Join) return a->input(1);
       return nullptr;
     default:
       return nullptr;

@@ -37,6 +37,7 @@ const char* typeName(Type t) {
     case Type::I64: return "i64";
     case Type::F32: return "f32";
     case Type::F64: return "f64";
+    case Type::V128: return "v128";
     case Type::Tuple: return "tuple";
     case Type::None: return "none";
   }
@@ -189,7 +190,7 @@ std::string printGraph(const Graph& g) {
     if (n->type() != Type::Control && n->type() != Type::None)
       absl::StrAppend(&out, " ", typeName(n->type()));
     if (n->isConst() || n->op() == Op::Param || n->op() == Op::Proj || n->op() == Op::SignExtend ||
-        n->op() == Op::StressTick)
+        n->op() == Op::StressTick || n->op() == Op::Vector)
       absl::StrAppend(&out, " #", n->value());
     for (IrNode* in : n->inputs()) absl::StrAppend(&out, in ? absl::StrCat(" %", in->id()) : " _");
     out += "\n";

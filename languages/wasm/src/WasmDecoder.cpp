@@ -34,7 +34,8 @@ constexpr uint64_t kMaxLocals = 50000;
 enum class Imm : uint8_t {
   None, BlockType, LabelIdx, BrTable, FuncIdx, CallIndirect, LocalIdx, GlobalIdx, MemIdx,
   MemoryCopy, MemoryInit, DataIdx, SelectTypes, RefType, TableIdx, ElemIdx, TableInit, TableCopy,
-  I32, I64, F32, F64, Mem8, Mem16, Mem32, Mem64
+  I32, I64, F32, F64, Mem8, Mem16, Mem32, Mem64, Mem128,
+  MemLane8, MemLane16, MemLane32, MemLane64, V128Const, Shuffle, Lane16, Lane8, Lane4, Lane2
 };
 
 struct OpInfo {
@@ -243,12 +244,10 @@ Result<ValType> decodeValType(Reader& r) {
     case 0x7d:  // f32
     case 0x7c:  // f64
       return static_cast<ValType>(b);
+    case 0x7b:  // v128
     case 0x70:  // funcref
     case 0x6f:  // externref
       return static_cast<ValType>(b);
-    case 0x7b:  // v128
-      return fail("unsupported value type", at, Diagnostic::Unit::Byte,
-                  absl::StrFormat("0x%02x is outside Morel's subset", b));
     default:
       // A value type is a one-byte signed LEB128 to the spec's decoder.
       if (b & 0x80) return fail("integer representation too long", at + 1);
@@ -391,7 +390,33 @@ Result<void> decodeImmediate(Reader& r, Imm imm, Instr& in,
     case Imm::Mem16:
     case Imm::Mem32:
     case Imm::Mem64:
+    case Imm::Mem128:
       return decodeMemArg(r, in);
+    case Imm::MemLane8:
+    case Imm::MemLane16:
+    case Imm::MemLane32:
+    case Imm::MemLane64: {
+      MOREL_CHECK(decodeMemArg(r, in));
+      MOREL_TRY(lane, r.byte());
+      in.lane = lane;
+      return {};
+    }
+    case Imm::Lane16:
+    case Imm::Lane8:
+    case Imm::Lane4:
+    case Imm::Lane2: {  // the validator checks the index against the lane count
+      MOREL_TRY(lane, r.byte());
+      in.lane = lane;
+      return {};
+    }
+    case Imm::V128Const:
+    case Imm::Shuffle: {  // 16 bytes, little-endian halves
+      MOREL_TRY(lo, r.fixedU64());
+      MOREL_TRY(hi, r.fixedU64());
+      in.imm = static_cast<int64_t>(lo);
+      in.immHi = hi;
+      return {};
+    }
     case Imm::I32: {
       MOREL_TRY(value, r.s32());
       in.imm = value;
@@ -451,12 +476,19 @@ Result<Instr> decodeInstr(Reader& r, std::vector<std::vector<uint32_t>>& brTable
                   absl::StrFormat("0xfc %d is not in Morel's WebAssembly subset", sub));
     }
     code = uint32_t{kPrefixFC} << 8 | sub;
+  } else if (byte == kPrefixFD) {
+    MOREL_TRY(sub, r.u32());
+    if (sub >= 0x100) {
+      return fail("illegal opcode", at, Diagnostic::Unit::Byte,
+                  absl::StrFormat("0xfd %d is not in Morel's WebAssembly subset", sub));
+    }
+    code = uint32_t{kPrefixFD} << 8 | sub;
   }
   const OpInfo& info = kOps[opcodeIndex(code)];
   if (!info.known) {
     return fail("illegal opcode", at, Diagnostic::Unit::Byte,
-                byte == kPrefixFC
-                    ? absl::StrFormat("0xfc %d is not in Morel's WebAssembly subset", code & 0xff)
+                byte == kPrefixFC || byte == kPrefixFD
+                    ? absl::StrFormat("0x%02x %d is not in Morel's WebAssembly subset", byte, code & 0xff)
                     : absl::StrFormat("0x%02x is not in Morel's WebAssembly subset", byte));
   }
   Instr in{};
@@ -946,6 +978,7 @@ const char* valTypeName(ValType t) {
     case ValType::I64: return "i64";
     case ValType::F32: return "f32";
     case ValType::F64: return "f64";
+    case ValType::V128: return "v128";
     case ValType::FuncRef: return "funcref";
     case ValType::ExternRef: return "externref";
   }

@@ -79,6 +79,14 @@ uint64_t WasmGlobal::raw() const {
 
 void WasmGlobal::setRaw(uint64_t bits) const { std::memcpy(cells->base() + offset, &bits, sizeof bits); }
 
+V128 WasmGlobal::vector() const {
+  V128 v;
+  std::memcpy(&v, cells->base() + offset, sizeof v);
+  return v;
+}
+
+void WasmGlobal::setVector(V128 v) const { std::memcpy(cells->base() + offset, &v, sizeof v); }
+
 Result<std::unique_ptr<WasmInstance>> WasmInstance::instantiate(std::span<const uint8_t> bytes,
                                                                 Runtime& runtime, const Options& options) {
   auto module = decodeAndValidate(bytes);
@@ -206,14 +214,18 @@ std::shared_ptr<WasmMemory> WasmInstance::newMemory(const Limits& limits, uint32
   return m;
 }
 
-uint64_t WasmInstance::evalConst(const ConstExpr& e) {
+V128 WasmInstance::evalConst(const ConstExpr& e) {
   const Instr& in = e.instrs.at(0);  // validated: one constant, reference or global.get
   switch (in.op) {
-    case Opcode::I32Const: return toRaw(static_cast<int32_t>(in.imm));
-    case Opcode::GlobalGet: return globals_[in.imm]->raw();
-    case Opcode::RefNull: return 0;
-    case Opcode::RefFunc: return funcRef(static_cast<uint32_t>(in.imm));
-    default: return static_cast<uint64_t>(in.imm);  // i64, and floats as their bits
+    case Opcode::I32Const: return {toRaw(static_cast<int32_t>(in.imm)), 0};
+    case Opcode::GlobalGet: {
+      const WasmGlobal& g = *globals_[in.imm];
+      return g.type.type == ValType::V128 ? g.vector() : V128{g.raw(), 0};
+    }
+    case Opcode::RefNull: return {};
+    case Opcode::RefFunc: return {funcRef(static_cast<uint32_t>(in.imm)), 0};
+    case Opcode::V128Const: return {static_cast<uint64_t>(in.imm), in.immHi};
+    default: return {static_cast<uint64_t>(in.imm), 0};  // i64, and floats as their bits
   }
 }
 
@@ -246,20 +258,20 @@ Result<void> WasmInstance::allocate(const Options& options) {
   uint32_t defined = 0;
   for (const Global& g : module_.globals) defined += !g.imported;
   if (defined > 0) {
-    auto cells = LinearMemory::create(uint64_t{defined} * 8, uint64_t{defined} * 8);
+    auto cells = LinearMemory::create(uint64_t{defined} * kGlobalCellBytes, uint64_t{defined} * kGlobalCellBytes);
     if (!cells) return std::unexpected(cells.error());
     globalCells_ = std::move(*cells);
   }
   uint32_t cell = 0;
   for (const Global& g : module_.globals) {
     if (g.imported) continue;
-    auto global = std::make_shared<WasmGlobal>(WasmGlobal{g.type, globalCells_, 8 * cell++});
-    global->setRaw(evalConst(g.init));  // may read imported globals only (validated)
+    auto global = std::make_shared<WasmGlobal>(WasmGlobal{g.type, globalCells_, kGlobalCellBytes * cell++});
+    global->setVector(evalConst(g.init));  // may read imported globals only (validated)
     globals_.push_back(std::move(global));
   }
   for (const ElementSegment& seg : module_.elements) {
     std::vector<uint64_t>& refs = elements_.emplace_back();
-    for (const ConstExpr& item : seg.items) refs.push_back(evalConst(item));
+    for (const ConstExpr& item : seg.items) refs.push_back(evalConst(item).lo);
   }
   return {};
 }
@@ -280,7 +292,7 @@ Result<void> WasmInstance::initialize() {
     std::vector<uint64_t> refs;
     refs.swap(elements_[s]);  // active and declarative segments are dropped
     if (seg.mode == ElementSegment::Mode::Declarative) continue;
-    const uint64_t at = static_cast<uint32_t>(evalConst(seg.offsetExpr));
+    const uint64_t at = static_cast<uint32_t>(evalConst(seg.offsetExpr).lo);
     WasmTable& table = *tables_[seg.table];
     if (at + refs.size() > table.elements.size())
       return instantiationTrap(kOutOfBoundsTableAccess, seg.offset,
@@ -291,7 +303,7 @@ Result<void> WasmInstance::initialize() {
   for (std::size_t i = 0; i < module_.data.size(); ++i) {
     const DataSegment& seg = module_.data[i];
     if (!seg.active) continue;
-    const uint64_t at = static_cast<uint32_t>(evalConst(seg.offsetExpr));
+    const uint64_t at = static_cast<uint32_t>(evalConst(seg.offsetExpr).lo);
     LinearMemory& mem = *memories_[seg.memory]->memory;
     if (at + seg.bytes.size() > mem.size())
       return instantiationTrap(kOutOfBoundsMemoryAccess, seg.offset,
@@ -319,8 +331,8 @@ CallTarget& WasmInstance::indirectCall(uint32_t tableIndex, uint32_t typeIndex) 
   auto key = std::pair(tableIndex, typeIndex);
   if (auto it = indirectCalls_.find(key); it != indirectCalls_.end()) return *it->second;
   const FuncType& type = module_.types[typeIndex];
-  const auto n = static_cast<uint32_t>(type.params.size());
-  const auto m = static_cast<uint32_t>(type.results.size());
+  const uint32_t n = slotsOf(type.params);  // words: a v128 takes two
+  const uint32_t m = slotsOf(type.results);
   const uint32_t typeId = canonicalTypeId(type);
   WasmTable* table = tables_[tableIndex].get();
   CallTarget& target = hostFunction("call_indirect", n + 1, m, [=](uint64_t* io) {
@@ -517,7 +529,7 @@ std::unique_ptr<WasmInstance> WasmInstance::spectest(Runtime& runtime) {
     exportAs(name, ExternalKind::Func, index);
   }
   // Globals: 666 in each type.
-  auto cells = LinearMemory::create(32, 32);
+  auto cells = LinearMemory::create(4 * kGlobalCellBytes, 4 * kGlobalCellBytes);
   instance->globalCells_ = std::move(*cells);
   const std::tuple<const char*, ValType, uint64_t> globals[] = {
       {"global_i32", ValType::I32, toRaw(int32_t{666})},
@@ -528,7 +540,7 @@ std::unique_ptr<WasmInstance> WasmInstance::spectest(Runtime& runtime) {
   for (const auto& [name, type, bits] : globals) {
     auto index = static_cast<uint32_t>(m.globals.size());
     m.globals.push_back(Global{GlobalType{type, false}, {}, false, 0});
-    auto g = std::make_shared<WasmGlobal>(WasmGlobal{GlobalType{type, false}, instance->globalCells_, 8 * index});
+    auto g = std::make_shared<WasmGlobal>(WasmGlobal{GlobalType{type, false}, instance->globalCells_, kGlobalCellBytes * index});
     g->setRaw(bits);
     instance->globals_.push_back(std::move(g));
     exportAs(name, ExternalKind::Global, index);

@@ -12,6 +12,7 @@ SlotKind kindOf(ValType t) {
     case ValType::I64: return SlotKind::Int64;
     case ValType::F32: return SlotKind::Float32;
     case ValType::F64: return SlotKind::Float64;
+    case ValType::V128:  // two of them (see WasmRootNode's constructor)
     case ValType::FuncRef:
     case ValType::ExternRef: return SlotKind::Int64;  // a reference is a 64-bit word (0: null)
   }
@@ -27,6 +28,7 @@ void storeRaw(pe::GraphDomain& d, pe::GraphFrame& f, uint32_t slot, ValType t, p
     case ValType::I64: d.store(f, slot, raw); return;
     case ValType::F32: d.store(f, slot, d.fromBits<float>(d.wrap(raw))); return;
     case ValType::F64: d.store(f, slot, d.fromBits<double>(raw)); return;
+    case ValType::V128:  // a half: the frame holds a vector as its two words
     case ValType::FuncRef:
     case ValType::ExternRef: d.store(f, slot, raw); return;
   }
@@ -38,6 +40,7 @@ pe::GV<int64_t> loadRaw(pe::GraphDomain& d, pe::GraphFrame& f, uint32_t slot, Va
     case ValType::I64: return d.load<int64_t>(f, slot);
     case ValType::F32: return d.extendU(d.bits(d.load<float>(f, slot)));
     case ValType::F64: return d.bits(d.load<double>(f, slot));
+    case ValType::V128:
     case ValType::FuncRef:
     case ValType::ExternRef: return d.load<int64_t>(f, slot);
   }
@@ -48,8 +51,8 @@ pe::GV<int64_t> loadRaw(pe::GraphDomain& d, pe::GraphFrame& f, uint32_t slot, Va
 
 WasmRootNode::WasmRootNode(std::string name, FuncType type, const std::vector<ValType>& locals)
     : InterpretedRoot(std::move(name)), type_(std::move(type)) {
-  for (ValType t : type_.params) frame_.add(kindOf(t));
-  for (ValType t : locals) frame_.add(kindOf(t));
+  for (ValType t : type_.params) frame_.add(kindOf(t), slotsOf(t));
+  for (ValType t : locals) frame_.add(kindOf(t), slotsOf(t));
   resultSlot_ = frame_.size();
 }
 
@@ -66,11 +69,14 @@ void WasmRootNode::returnResults(InterpFrame f, uint64_t* io) {
 void WasmRootNode::partialEvaluate(GraphDomainHandle& handle) {
   auto& d = static_cast<pe::GraphDomain&>(handle);
   pe::GraphFrame f = d.newFrame(frame_);
-  for (uint32_t i = 0; i < parameterCount(); ++i) storeRaw(d, f, i, type_.params[i], d.parameter(i));
+  uint32_t word = 0;
+  for (ValType t : type_.params)
+    for (uint32_t k = 0; k < slotsOf(t); ++k, ++word) storeRaw(d, f, word, t, d.parameter(word));
   body_->run(d, f);
   std::vector<pe::GV<int64_t>> results;
-  for (uint32_t i = 0; i < resultCount(); ++i)
-    results.push_back(loadRaw(d, f, resultSlot_ + i, type_.results[i]));
+  word = 0;
+  for (ValType t : type_.results)
+    for (uint32_t k = 0; k < slotsOf(t); ++k, ++word) results.push_back(loadRaw(d, f, resultSlot_ + word, t));
   d.returnValues(results);
 }
 

@@ -18,6 +18,7 @@
 #include "morel/wasm/nodes/WasmFloatOps.h"
 #include "morel/wasm/nodes/WasmMemoryNodes.h"
 #include "morel/wasm/nodes/WasmStatementNodes.h"
+#include "morel/wasm/nodes/WasmVectorNodes.h"
 
 namespace morel::wasm {
 
@@ -42,42 +43,39 @@ template <class O>
 struct CheckedDiv {
   using Op = O;
 };
-template <class K>
-inline constexpr bool kIsCheckedDiv = false;
-template <class O>
-inline constexpr bool kIsCheckedDiv<CheckedDiv<O>> = true;
+/// Memory shapes name the C++ type of the bytes in memory.
 template <class S>
-struct Load {
+struct Memory {
   using Stored = S;
 };
-template <class K>
-inline constexpr bool kIsLoad = false;
-template <class S>
-inline constexpr bool kIsLoad<Load<S>> = true;
-template <class S>
-struct Store {
-  using Stored = S;
-};
-template <class K>
-inline constexpr bool kIsStore = false;
-template <class S>
-inline constexpr bool kIsStore<Store<S>> = true;
+template <class S> struct Load : Memory<S> {};
+template <class S> struct Store : Memory<S> {};
+template <class S> struct VectorLoad : Memory<S> {};
+template <class S> struct LoadLane : Memory<S> {};
+template <class S> struct StoreLane : Memory<S> {};
+struct Vector {};
+struct Shuffle {};
+/// Whether shape K is Of<S> for some S (kIs<K, Load>).
+template <class K, template <class> class Of>
+inline constexpr bool kIs = false;
+template <class S, template <class> class Of>
+inline constexpr bool kIs<Of<S>, Of> = true;
 }  // namespace shape
 
 /// A signature of the table reduced to what the builder needs: operand count,
-/// the first and second operands' type letters and the result type letter (0
-/// when there is none).
+/// the operands' type letters and the result type letter (0 when there is none).
 struct Sig {
   int arity = 0;
   char operand = 0;
   char operand2 = 0;
+  char operand3 = 0;
   char result = 0;
 };
 constexpr Sig sigOf(std::string_view text) {
   if (text == "*") return {};
   std::size_t colon = text.find(':');
   return {static_cast<int>(colon), colon > 0 ? text[0] : '\0', colon > 1 ? text[1] : '\0',
-          colon + 1 < text.size() ? text[colon + 1] : '\0'};
+          colon > 2 ? text[2] : '\0', colon + 1 < text.size() ? text[colon + 1] : '\0'};
 }
 
 template <char kLetter>
@@ -86,6 +84,7 @@ template <> struct Letter<'i'> { using type = int32_t; };
 template <> struct Letter<'l'> { using type = int64_t; };
 template <> struct Letter<'f'> { using type = float; };
 template <> struct Letter<'d'> { using type = double; };
+template <> struct Letter<'v'> { using type = V128; };
 template <char kLetter>
 using TypeOf = typename Letter<kLetter>::type;
 
@@ -96,6 +95,7 @@ constexpr ValType valTypeOf() {
     case ValueType::I64: return ValType::I64;
     case ValueType::F32: return ValType::F32;
     case ValueType::F64: return ValType::F64;
+    case ValueType::V128: return ValType::V128;
   }
   return ValType::I32;
 }
@@ -107,6 +107,7 @@ decltype(auto) withType(ValType t, F&& f) {
     case ValType::I64: return f(std::type_identity<int64_t>{});
     case ValType::F32: return f(std::type_identity<float>{});
     case ValType::F64: return f(std::type_identity<double>{});
+    case ValType::V128: return f(std::type_identity<V128>{});
     case ValType::FuncRef:
     case ValType::ExternRef: return f(std::type_identity<int64_t>{});  // a reference is a 64-bit word
     case ValType::I32: break;
@@ -122,6 +123,7 @@ using BreakIfN = BreakIfNode<WasmStmt, WasmI32>;
 struct StackEntry {
   ValType type;
   Node* pending;  // a WasmExpr of `type`, or nullptr once it lives in its slot
+  uint32_t slot;  // its first frame slot (a v128 takes two)
 };
 
 struct ControlFrame {
@@ -147,6 +149,10 @@ class TreeBuilder {
         arena_(arena) {
     localTypes_ = type_.params;
     localTypes_.insert(localTypes_.end(), fn_.locals.begin(), fn_.locals.end());
+    for (ValType t : localTypes_) {
+      localSlots_.push_back(stackBase_);
+      stackBase_ += slotsOf(t);
+    }
   }
 
   Result<void> build(WasmRootNode& root) {
@@ -158,12 +164,25 @@ class TreeBuilder {
       if (auto r = step(in); !r) return r;
       if (done_) break;
     }
-    root.setBody(body_, maxHeight_);
+    root.setBody(body_, maxSlots_);
+    root.setInlineSize(static_cast<uint32_t>(fn_.body.size()));
     return {};
   }
 
  private:
-  uint32_t slot(uint32_t height) const { return static_cast<uint32_t>(localTypes_.size()) + height; }
+  /// The first frame slot of the stack value at `height` (at the top: the next free one).
+  uint32_t slot(uint32_t height) const {
+    if (height < stack_.size()) return stack_[height].slot;
+    return stack_.empty() ? stackBase_ : stack_.back().slot + slotsOf(stack_.back().type);
+  }
+  /// The slot of a label's i-th value (the label's values start at its height).
+  uint32_t labelSlot(const ControlFrame& target, uint32_t i) const {
+    uint32_t s = slot(target.height);
+    for (uint32_t k = 0; k < i; ++k) s += slotsOf(target.labelTypes()[k]);
+    return s;
+  }
+  /// The words the top `n` stack values take.
+  uint32_t topWords(uint32_t n) const { return slot(height()) - slot(height() - n); }
   uint32_t height() const { return static_cast<uint32_t>(stack_.size()); }
   ControlFrame& top() { return ctrl_.back(); }
   void emit(WasmStmt* s) { top().stmts.push_back(s); }
@@ -187,8 +206,9 @@ class TreeBuilder {
   }
 
   void push(ValType t, Node* expr) {
-    stack_.push_back({t, expr});
-    maxHeight_ = std::max(maxHeight_, height());
+    uint32_t at = slot(height());
+    stack_.push_back({t, expr, at});
+    maxSlots_ = std::max(maxSlots_, at + slotsOf(t) - stackBase_);
   }
 
   template <class T>
@@ -196,7 +216,7 @@ class TreeBuilder {
     StackEntry e = stack_.back();
     stack_.pop_back();
     if (e.pending != nullptr) return static_cast<WasmExpr<T>*>(e.pending);
-    return arena_.make<WasmLocalGetNode<T>>(slot(height()));
+    return arena_.make<WasmLocalGetNode<T>>(e.slot);
   }
 
   /// Writes every pending stack value into its slot, oldest first.
@@ -205,7 +225,7 @@ class TreeBuilder {
       StackEntry& e = stack_[h];
       if (e.pending == nullptr) continue;
       withType(e.type, [&]<class T>(std::type_identity<T>) {
-        emit(arena_.make<WasmSetSlotNode<T>>(slot(h), static_cast<WasmExpr<T>*>(e.pending)));
+        emit(arena_.make<WasmSetSlotNode<T>>(e.slot, static_cast<WasmExpr<T>*>(e.pending)));
       });
       e.pending = nullptr;
     }
@@ -222,7 +242,7 @@ class TreeBuilder {
   void copyBranchValues(const ControlFrame& target) {
     const auto& types = target.labelTypes();
     uint32_t n = static_cast<uint32_t>(types.size());
-    for (uint32_t i = 0; i < n; ++i) copySlot(types[i], slot(height() - n + i), slot(target.height + i));
+    for (uint32_t i = 0; i < n; ++i) copySlot(types[i], slot(height() - n + i), labelSlot(target, i));
   }
 
   void resetStack(uint32_t h, const std::vector<ValType>& types) {
@@ -240,6 +260,27 @@ class TreeBuilder {
       case BlockType::Kind::TypeIndex: return m_.types[bt.typeIndex].results;
     }
     return {};
+  }
+
+  /// A vector instruction of signature S: its operands popped, its node pushed.
+  template <Sig S>
+  void vector(uint32_t op) {
+    using R = TypeOf<S.result>;
+    if constexpr (S.arity == 1) {
+      auto* a = pop<TypeOf<S.operand>>();
+      push(valTypeOf<R>(), arena_.make<WasmVectorNode<R, TypeOf<S.operand>>>(op, a));
+    } else if constexpr (S.arity == 2) {
+      auto* b = pop<TypeOf<S.operand2>>();
+      auto* a = pop<TypeOf<S.operand>>();
+      push(valTypeOf<R>(), arena_.make<WasmVectorNode<R, TypeOf<S.operand>, TypeOf<S.operand2>>>(op, a, b));
+    } else {
+      static_assert(S.arity == 3);
+      auto* c = pop<TypeOf<S.operand3>>();
+      auto* b = pop<TypeOf<S.operand2>>();
+      auto* a = pop<TypeOf<S.operand>>();
+      push(valTypeOf<R>(),
+           arena_.make<WasmVectorNode<R, TypeOf<S.operand>, TypeOf<S.operand2>, TypeOf<S.operand3>>>(op, a, b, c));
+    }
   }
 
   template <class T, class R, class Op>
@@ -269,8 +310,8 @@ class TreeBuilder {
   void setLocal(uint32_t index, bool tee) {
     auto* v = pop<T>();
     flush();
-    emit(arena_.make<WasmSetSlotNode<T>>(index, v));
-    if (tee) push(localTypes_[index], arena_.make<WasmLocalGetNode<T>>(index));
+    emit(arena_.make<WasmSetSlotNode<T>>(localSlots_[index], v));
+    if (tee) push(localTypes_[index], arena_.make<WasmLocalGetNode<T>>(localSlots_[index]));
   }
   template <class T>
   void select() {
@@ -298,7 +339,8 @@ class TreeBuilder {
     flush();
     auto n = static_cast<uint32_t>(argCount);
     uint32_t base = height() - n;
-    emit(arena_.make<WasmCallNode>(callee, slot(base), n, slot(base), static_cast<uint32_t>(results.size())));
+    // Arguments and results cross as words (a v128 is two).
+    emit(arena_.make<WasmCallNode>(callee, slot(base), topWords(n), slot(base), slotsOf(results)));
     resetStack(base, results);
     return {};
   }
@@ -325,7 +367,7 @@ class TreeBuilder {
     WasmI32* index = pop<int32_t>();
     flush();
     const uint32_t indexSlot = slot(height());
-    maxHeight_ = std::max(maxHeight_, height() + 1);
+    maxSlots_ = std::max(maxSlots_, indexSlot + 1 - stackBase_);
     emit(arena_.make<WasmSetSlotNode<int32_t>>(indexSlot, index));
     std::vector<TableRange> ranges;
     for (uint32_t i = 0; i < labels.size(); ++i)  // the default label covers n and above
@@ -384,21 +426,61 @@ class TreeBuilder {
       return special(in);
     } else if constexpr (std::is_same_v<Kind, shape::Const>) {
       using R = TypeOf<S.result>;
-      push(valTypeOf<R>(), arena_.make<WasmConstNode<R>>(fromRaw<R>(static_cast<uint64_t>(in.imm))));
+      if constexpr (std::is_same_v<R, V128>)
+        push(ValType::V128, arena_.make<WasmConstNode<V128>>(V128{static_cast<uint64_t>(in.imm), in.immHi}));
+      else
+        push(valTypeOf<R>(), arena_.make<WasmConstNode<R>>(fromRaw<R>(static_cast<uint64_t>(in.imm))));
+      return {};
+    } else if constexpr (std::is_same_v<Kind, shape::Vector>) {
+      vector<S>(vectorOpCode(static_cast<uint32_t>(in.op) & 0xff, in.lane));
+      return {};
+    } else if constexpr (std::is_same_v<Kind, shape::Shuffle>) {
+      auto* b = pop<V128>();
+      auto* a = pop<V128>();
+      auto* lanes = arena_.make<WasmConstNode<V128>>(V128{static_cast<uint64_t>(in.imm), in.immHi});
+      push(ValType::V128, arena_.make<WasmVectorNode<V128, V128, V128, V128>>(
+                              vectorOpCode(static_cast<uint32_t>(in.op) & 0xff), a, b, lanes));
+      return {};
+    } else if constexpr (shape::kIs<Kind, shape::VectorLoad>) {  // a scalar load, then its vector operation
+      using Stored = typename Kind::Stored;
+      using Scalar = std::conditional_t<sizeof(Stored) == 8, int64_t, int32_t>;
+      auto* address = pop<int32_t>();
+      auto* load = arena_.make<WasmLoadNode<Stored, Scalar>>(memory(), address, static_cast<uint32_t>(in.imm));
+      push(ValType::V128, arena_.make<WasmVectorNode<V128, Scalar>>(
+                              vectorOpCode(static_cast<uint32_t>(in.op) & 0xff), load));
+      return {};
+    } else if constexpr (shape::kIs<Kind, shape::LoadLane>) {
+      using Stored = typename Kind::Stored;
+      using Scalar = std::conditional_t<sizeof(Stored) == 8, int64_t, int32_t>;
+      auto* vector = pop<V128>();
+      auto* address = pop<int32_t>();
+      push(ValType::V128, arena_.make<WasmLoadLaneNode<Stored, Scalar>>(
+                              vectorOpCode(static_cast<uint32_t>(in.op) & 0xff, in.lane), memory(), address,
+                              vector, static_cast<uint32_t>(in.imm)));
+      return {};
+    } else if constexpr (shape::kIs<Kind, shape::StoreLane>) {  // the lane, then a scalar store
+      using Stored = typename Kind::Stored;
+      using Scalar = std::conditional_t<sizeof(Stored) == 8, int64_t, int32_t>;
+      auto* vector = pop<V128>();
+      auto* address = pop<int32_t>();
+      flush();
+      auto* lane = arena_.make<WasmVectorNode<Scalar, V128>>(
+          vectorOpCode(static_cast<uint32_t>(in.op) & 0xff, in.lane), vector);
+      emit(arena_.make<WasmStoreNode<Stored, Scalar>>(memory(), address, lane, static_cast<uint32_t>(in.imm)));
       return {};
     } else if constexpr (std::is_same_v<Kind, shape::DivS>) {
       divS<TypeOf<S.operand>>();
       return {};
-    } else if constexpr (shape::kIsCheckedDiv<Kind>) {
+    } else if constexpr (shape::kIs<Kind, shape::CheckedDiv>) {
       checkedDiv<TypeOf<S.operand>, typename Kind::Op>();
       return {};
-    } else if constexpr (shape::kIsLoad<Kind>) {
+    } else if constexpr (shape::kIs<Kind, shape::Load>) {
       using R = TypeOf<S.result>;
       auto* address = pop<int32_t>();
       push(valTypeOf<R>(), arena_.make<WasmLoadNode<typename Kind::Stored, R>>(
                                memory(), address, static_cast<uint32_t>(in.imm)));
       return {};
-    } else if constexpr (shape::kIsStore<Kind>) {
+    } else if constexpr (shape::kIs<Kind, shape::Store>) {
       using T = TypeOf<S.operand2>;
       auto* value = pop<T>();
       auto* address = pop<int32_t>();
@@ -478,7 +560,7 @@ class TreeBuilder {
         const WasmGlobal& g = *instance_.global(static_cast<uint32_t>(in.imm));
         withType(g.type.type, [&]<class T>(std::type_identity<T>) {
           // An immutable global never changes: its value is a constant of the tree.
-          if (!g.type.isMutable) push(valTypeOf<T>(), arena_.make<WasmConstNode<T>>(fromRaw<T>(g.raw())));
+          if (!g.type.isMutable) push(valTypeOf<T>(), arena_.make<WasmConstNode<T>>(fromVector<T>(g.vector())));
           else push(valTypeOf<T>(), arena_.make<WasmGlobalGetNode<T>>(*g.cells, g.offset));
         });
         return {};
@@ -553,7 +635,7 @@ class TreeBuilder {
       case Opcode::LocalGet: {
         uint32_t i = static_cast<uint32_t>(in.imm);
         withType(localTypes_[i], [&]<class T>(std::type_identity<T>) {
-          push(valTypeOf<T>(), arena_.make<WasmLocalGetNode<T>>(i));
+          push(valTypeOf<T>(), arena_.make<WasmLocalGetNode<T>>(localSlots_[i]));
         });
         return {};
       }
@@ -575,9 +657,11 @@ class TreeBuilder {
   const FuncType& type_;
   Arena& arena_;
   std::vector<ValType> localTypes_;
+  std::vector<uint32_t> localSlots_;  // each local's first frame slot
+  uint32_t stackBase_ = 0;            // the operand stack's first slot, after the locals
   std::vector<StackEntry> stack_;
   std::vector<ControlFrame> ctrl_;
-  uint32_t maxHeight_ = 0;
+  uint32_t maxSlots_ = 0;             // the most operand-stack slots in use at once
   uint32_t skipDepth_ = 0;
   bool done_ = false;
   WasmStmt* body_ = nullptr;

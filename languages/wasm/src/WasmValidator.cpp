@@ -31,13 +31,14 @@ struct Signature {
   bool special = true;
   uint8_t popCount = 0;
   uint8_t pushCount = 0;
-  std::array<ValType, 2> pops{};
+  std::array<ValType, 3> pops{};
   std::array<ValType, 1> pushes{};
 };
 
-// The .def's type letters: i = i32, l = i64, f = f32, d = f64.
+// The .def's type letters: i = i32, l = i64, f = f32, d = f64, v = v128.
 constexpr ValType typeLetter(char c) {
   switch (c) {
+    case 'v': return ValType::V128;
     case 'l': return ValType::I64;
     case 'f': return ValType::F32;
     case 'd': return ValType::F64;
@@ -69,9 +70,31 @@ constexpr int accessLog2(std::string_view imm) {
   if (imm == "Mem8") return 0;
   if (imm == "Mem16") return 1;
   if (imm == "Mem32") return 2;
-  if (imm == "Mem64") return 3;
+  if (imm == "Mem64" || imm == "MemLane64") return 3;
+  if (imm == "Mem128") return 4;
+  if (imm == "MemLane8") return 0;
+  if (imm == "MemLane16") return 1;
+  if (imm == "MemLane32") return 2;
   return -1;
 }
+
+// The lanes a SIMD lane-index immediate may name ("Lane4" -> 4, "MemLane16" -> 8); 0
+// when the instruction has no lane index.
+constexpr int laneCount(std::string_view imm) {
+  if (imm == "Lane16" || imm == "MemLane8") return 16;
+  if (imm == "Lane8" || imm == "MemLane16") return 8;
+  if (imm == "Lane4" || imm == "MemLane32") return 4;
+  if (imm == "Lane2" || imm == "MemLane64") return 2;
+  return 0;
+}
+
+constexpr std::array<uint8_t, kOpcodeTableSize> kLaneCount = [] {
+  std::array<uint8_t, kOpcodeTableSize> table{};
+#define MOREL_WASM_OP(Name, code, text, imm, sig, node) table[opcodeIndex(code)] = laneCount(#imm);
+#include "morel/wasm/WasmOpcodes.def"
+#undef MOREL_WASM_OP
+  return table;
+}();
 
 constexpr std::array<int8_t, kOpcodeTableSize> kAccessLog2 = [] {
   std::array<int8_t, kOpcodeTableSize> table{};
@@ -228,6 +251,15 @@ class FunctionValidator {
       if (in.imm2 > static_cast<uint32_t>(natural)) {
         return error("alignment must not be larger than natural",
                      absl::StrFormat("2^%d for a %d-byte access", in.imm2, 1 << natural));
+      }
+    }
+    if (const int lanes = kLaneCount[opcodeIndex(in.op)]; lanes > 0 && in.lane >= lanes) {
+      return error("invalid lane index", absl::StrFormat("lane %d of %d", in.lane, lanes));
+    }
+    if (in.op == Opcode::I8x16Shuffle) {
+      for (int i = 0; i < 16; ++i) {
+        const uint64_t half = i < 8 ? static_cast<uint64_t>(in.imm) : in.immHi;
+        if (((half >> (8 * (i % 8))) & 0xff) >= 32) return error("invalid lane index", "a shuffle lane of 32 or more");
       }
     }
     if (!sig.special) return simple(sig);
@@ -611,7 +643,7 @@ Result<void> validateConstExpr(const Module& module, const ConstExpr& e, ValType
   for (const Instr& in : e.instrs) {
     switch (in.op) {
       case Opcode::I32Const: case Opcode::I64Const: case Opcode::F32Const: case Opcode::F64Const:
-      case Opcode::RefNull:
+      case Opcode::V128Const: case Opcode::RefNull:
         break;
       case Opcode::RefFunc:
         if (static_cast<uint64_t>(in.imm) >= module.functions.size()) {
@@ -646,6 +678,7 @@ Result<void> validateConstExpr(const Module& module, const ConstExpr& e, ValType
     case Opcode::I64Const: actual = ValType::I64; break;
     case Opcode::F32Const: actual = ValType::F32; break;
     case Opcode::F64Const: actual = ValType::F64; break;
+    case Opcode::V128Const: actual = ValType::V128; break;
     case Opcode::GlobalGet: actual = module.globals[in.imm].type.type; break;
     default: break;
   }

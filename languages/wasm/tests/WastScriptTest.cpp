@@ -21,7 +21,7 @@ constexpr const char* kScript = R"wast(
 (assert_trap (module (func $f unreachable) (start $f)) "unreachable")
 (invoke "side-effect" (ref.null extern) (ref.extern 7))
 (get $M "g")
-(assert_return (invoke "v") (v128.const i32x4 0 0 0 0))
+(assert_return (invoke "v") (v128.const i32x4 0 -1 2 3))
 )wast";
 
 TEST(WastScript, ReadsEveryCommand) {
@@ -77,6 +77,8 @@ TEST(WastScript, ReadsEveryCommand) {
   EXPECT_EQ(c[10].action->args[1].value, "7");
   EXPECT_EQ(c[11].action->type, "get");
   EXPECT_EQ(c[12].expected[0].type, "v128");
+  EXPECT_EQ(c[12].expected[0].laneType, "i32");
+  EXPECT_EQ(c[12].expected[0].lanes, (std::vector<std::string>{"0", "4294967295", "2", "3"}));
 }
 
 TEST(WastScript, TextModuleErrorsAreKeptPerModule) {

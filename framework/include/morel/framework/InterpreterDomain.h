@@ -53,9 +53,31 @@ class InterpDomain {
   template <GuestValue T>
   T constant(T v) const { return v; }
   template <GuestValue T>
-  T load(Frame& f, uint32_t slot) const { return fromRaw<T>(static_cast<uint64_t>(f.slots[slot])); }
+  T load(Frame& f, uint32_t slot) const {
+    if constexpr (GuestScalar<T>) return fromRaw<T>(static_cast<uint64_t>(f.slots[slot]));
+    else return V128{static_cast<uint64_t>(f.slots[slot]), static_cast<uint64_t>(f.slots[slot + 1])};
+  }
   template <GuestValue T>
-  void store(Frame& f, uint32_t slot, T v) const { f.slots[slot] = static_cast<int64_t>(toRaw(v)); }
+  void store(Frame& f, uint32_t slot, T v) const {
+    if constexpr (GuestScalar<T>) {
+      f.slots[slot] = static_cast<int64_t>(toRaw(v));
+    } else {
+      f.slots[slot] = static_cast<int64_t>(v.lo);
+      f.slots[slot + 1] = static_cast<int64_t>(v.hi);
+    }
+  }
+
+  // ---- vectors: the language's operation function computes the lanes
+  template <GuestValue R, GuestValue... A>
+  static R vector(VectorFn fn, uint32_t op, A... operands) {
+    static_assert(sizeof...(A) <= 3);
+    V128 in[3] = {};
+    std::size_t i = 0;
+    ((in[i++] = toVector(operands)), ...);
+    V128 out;
+    fn(op, in, &out);
+    return fromVector<R>(out);
+  }
 
   // ---- arithmetic: integers wrap like the hardware, floats are IEEE 754
   template <GuestValue T>
@@ -321,7 +343,20 @@ class InterpDomain {
   Successor leave(Frame&) const { return -1; }
 
   // ---- calls: raw 64-bit arguments in, raw results out
+  /// The next call (the one the resumed statement makes) returns these results
+  /// without calling: its callee, inlined into compiled code, has run already.
+  void takeCallResults(std::span<const uint64_t> results) {
+    callResults_ = results;
+    hasCallResults_ = true;
+  }
+
   void call(CallTarget& callee, std::span<const int64_t> args, std::span<int64_t> results) {
+    if (hasCallResults_) [[unlikely]] {
+      for (std::size_t i = 0; i < results.size() && i < callResults_.size(); ++i)
+        results[i] = static_cast<int64_t>(callResults_[i]);
+      hasCallResults_ = false;
+      return;
+    }
     std::size_t slots = std::max(args.size(), results.size());
     if (slots <= kInlineCallSlots) [[likely]] {
       int64_t io[kInlineCallSlots];
@@ -375,6 +410,8 @@ class InterpDomain {
   CallTarget& target_;
   uint32_t unwind_ = 0;
   const Node* resumeAt_ = nullptr;
+  std::span<const uint64_t> callResults_;
+  bool hasCallResults_ = false;
 };
 
 }  // namespace morel

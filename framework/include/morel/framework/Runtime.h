@@ -25,6 +25,7 @@ namespace morel {
 struct CompilationResult {
   std::unique_ptr<InstalledCode> code;
   std::size_t graphNodes = 0;  // after optimization
+  uint32_t inlinedCalls = 0;
 };
 
 class Compiler {
@@ -60,6 +61,10 @@ class Runtime {
   void traceDeoptimization(const CallTarget& target, const Node& statement);
   /// Compiled code installed so far, by any thread.
   uint64_t installedCompilations() const { return installed_.load(std::memory_order_relaxed); }
+  /// Compilations the compiler refused (the call target stays interpreted), by any thread.
+  uint64_t failedCompilations() const { return failed_.load(std::memory_order_relaxed); }
+  /// Calls inlined by the compilations installed so far.
+  uint64_t inlinedCalls() const { return inlinedCalls_.load(std::memory_order_relaxed); }
 
   /// What every guest activation checks (interrupts, stack, frame budget);
   /// compiled code embeds its address.
@@ -72,6 +77,16 @@ class Runtime {
   std::ostream* assemblyStream() const { return printAssembly_ ? trace_ : nullptr; }
   /// engine.MaximumGraphSize: graphs past it are not compiled.
   int64_t maximumGraphSize() const { return maximumGraphSize_; }
+  /// engine.Inlining and its budget (engine.InliningMaxCalleeSize, engine.InliningMaxDepth).
+  struct InliningPolicy {
+    bool enabled;
+    int64_t maxCalleeSize;
+    int64_t maxDepth;
+    bool trace;
+  };
+  const InliningPolicy& inlining() const { return inlining_; }
+  /// Where traces go (engine.TraceCompilation, engine.TraceInlining); may be null.
+  std::ostream* traceStream() const { return trace_; }
   /// Stops every running guest activation of this context at its next poll;
   /// any thread may call it. kInterrupted stops only what runs now; kCancelled
   /// and kCpuTimeExceeded also refuse every later entry.
@@ -110,12 +125,15 @@ class Runtime {
   int64_t maxStackFrames_;
   int64_t osrThreshold_;
   int64_t maximumGraphSize_;
+  InliningPolicy inlining_;
   bool printAssembly_;
   GuestLimits limits_;
   DeoptStress stressDeopt_;
   uint32_t entryDepth_ = 0;  // GuestEntry nesting on the guest thread
   std::unique_ptr<CpuTimeLimit> cpuTimeLimit_;
   std::atomic<uint64_t> installed_{0};
+  std::atomic<uint64_t> failed_{0};
+  std::atomic<uint64_t> inlinedCalls_{0};
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -3,6 +3,7 @@
 // tokens; modules inside them are handed to parseWat.
 #include "morel/wasm/WastScript.h"
 
+#include <algorithm>
 #include <span>
 
 #include "TextResult.h"
@@ -190,21 +191,22 @@ class ScriptReader {
     if (kw.kind != TokenKind::Keyword) return unexpected(kw);
     if (op == "i32.const" || op == "i64.const" || op == "f32.const" || op == "f64.const") {
       v.type = std::string(op.substr(0, 3));
-      const Token& literal = next();
-      if (result && (literal.text == "nan:canonical" || literal.text == "nan:arithmetic") &&
-          v.type[0] == 'f') {
-        v.value = std::string(literal.text);
-      } else {
-        std::optional<uint64_t> bits;
-        if (v.type == "f32") {
-          if (auto f = text::parseF32(literal.text)) bits = *f;
-        } else if (auto n = v.type == "f64"   ? text::parseF64(literal.text)
-                            : v.type == "i32" ? text::parseInt(literal.text, 32)
-                                              : text::parseInt(literal.text, 64)) {
-          bits = *n;
-        }
-        if (!bits) return unexpected(literal);
-        v.value = absl::StrCat(*bits);
+      MOREL_TRY_TEXT(number, literal(v.type, result));
+      v.value = std::move(number);
+    } else if (op == "v128.const") {
+      // A shape ("i32x4") and one literal a lane.
+      const Token& shape = next();
+      const std::size_t x = shape.text.find('x');
+      v.type = "v128";
+      v.laneType = std::string(shape.text.substr(0, x == std::string_view::npos ? 0 : x));
+      static constexpr std::string_view kLaneTypes[] = {"i8", "i16", "i32", "i64", "f32", "f64"};
+      if (std::find(std::begin(kLaneTypes), std::end(kLaneTypes), v.laneType) ==
+          std::end(kLaneTypes)) {
+        return unexpected(shape);
+      }
+      while (peek().kind == TokenKind::Reserved || peek().kind == TokenKind::Keyword) {
+        MOREL_TRY_TEXT(lane, literal(v.laneType, result));
+        v.lanes.push_back(std::move(lane));
       }
     } else if (op == "ref.null") {
       const Token& heap = next();
@@ -218,14 +220,36 @@ class ScriptReader {
       v.value = absl::StrCat(*bits);
     } else if (op == "ref.func") {
       v.type = "funcref";
-    } else if (op == "v128.const" || (result && op == "either")) {
-      v.type = op == "either" ? "either" : "v128";
+    } else if (result && op == "either") {
+      v.type = "either";
     } else {
       return unexpected(kw);
     }
     pos_ = matching(open);
     MOREL_CHECK_TEXT(close());
     return v;
+  }
+
+  // A number of type `type` ("i8" .. "i64", "f32", "f64") as the unsigned decimal text
+  // of its bits; in results a float may be nan:canonical or nan:arithmetic.
+  Result<std::string> literal(std::string_view type, bool result) {
+    const Token& t = next();
+    if (result && type[0] == 'f' && (t.text == "nan:canonical" || t.text == "nan:arithmetic")) {
+      return std::string(t.text);
+    }
+    std::optional<uint64_t> bits;
+    if (type == "f32") {
+      if (auto f = text::parseF32(t.text)) bits = *f;
+    } else if (type == "f64") {
+      if (auto f = text::parseF64(t.text)) bits = *f;
+    } else if (auto n = text::parseInt(t.text, type == "i8"    ? 8
+                                               : type == "i16" ? 16
+                                               : type == "i32" ? 32
+                                                               : 64)) {
+      bits = *n;
+    }
+    if (!bits) return unexpected(t);
+    return absl::StrCat(*bits);
   }
 
   std::string_view source_;

@@ -12,44 +12,16 @@
 
 namespace morel::wasm::text {
 
-enum class SimdImm : uint8_t { None, Memarg, MemargLane, Lane, V128, Shuffle };
-
-struct SimdOp {
-  uint32_t sub;
-  SimdImm imm;
-  uint32_t alignLog2;
-};
-
 namespace {
 
 // The immediate kinds of WasmOpcodes.def.
 enum class Imm : uint8_t {
-  None,
-  BlockType,
-  LabelIdx,
-  BrTable,
-  FuncIdx,
-  CallIndirect,
-  LocalIdx,
-  GlobalIdx,
-  MemIdx,
-  MemoryCopy,
-  MemoryInit,
-  DataIdx,
-  SelectTypes,
-  RefType,
-  TableIdx,
-  ElemIdx,
-  TableInit,
-  TableCopy,
-  I32,
-  I64,
-  F32,
-  F64,
-  Mem8,
-  Mem16,
-  Mem32,
-  Mem64
+  // clang-format off
+  None, BlockType, LabelIdx, BrTable, FuncIdx, CallIndirect, LocalIdx, GlobalIdx, MemIdx,
+  MemoryCopy, MemoryInit, DataIdx, SelectTypes, RefType, TableIdx, ElemIdx, TableInit, TableCopy,
+  I32, I64, F32, F64, Mem8, Mem16, Mem32, Mem64, Mem128,
+  MemLane8, MemLane16, MemLane32, MemLane64, V128Const, Shuffle, Lane16, Lane8, Lane4, Lane2
+  // clang-format on
 };
 
 struct TextOp {
@@ -65,20 +37,6 @@ const absl::flat_hash_map<std::string_view, TextOp>& textOps() {
 #define MOREL_WASM_OP(Name, code, text, imm, sig, node) table.emplace(text, TextOp{code, Imm::imm});
 #include "morel/wasm/WasmOpcodes.def"
 #undef MOREL_WASM_OP
-    return table;
-  }();
-  return ops;
-}
-
-constexpr uint8_t kPrefixFD = 0xfd;
-
-const absl::flat_hash_map<std::string_view, SimdOp>& simdOps() {
-  static const auto ops = [] {
-    absl::flat_hash_map<std::string_view, SimdOp> table;
-#define MOREL_WAT_SIMD_OP(sub, text, imm, align) \
-  table.emplace(text, SimdOp{sub, SimdImm::imm, align});
-#include "WatSimdOps.def"
-#undef MOREL_WAT_SIMD_OP
     return table;
   }();
   return ops;
@@ -342,10 +300,6 @@ Result<void> ModuleParser::immediates(const Token& op, BinaryWriter& out) {
   const auto& ops = textOps();
   auto it = ops.find(op.text);
   if (isSyntaxKeyword(op.text)) return unexpected(op);  // `(param ...)` after a body began
-  if (it == ops.end()) {
-    const auto& simd = simdOps();
-    if (auto s = simd.find(op.text); s != simd.end()) return simdImmediates(s->second, out);
-  }
   if (it == ops.end() || isBlockKeyword(op) || op.text == "else" || op.text == "end") {
     return error("unknown operator", op, std::string(op.text));
   }
@@ -454,6 +408,33 @@ Result<void> ModuleParser::immediates(const Token& op, BinaryWriter& out) {
       return memarg(out, 2);
     case Imm::Mem64:
       return memarg(out, 3);
+    case Imm::Mem128:
+      return memarg(out, 4);
+    case Imm::MemLane8:
+    case Imm::MemLane16:
+    case Imm::MemLane32:
+    case Imm::MemLane64: {
+      const uint32_t alignLog2 = info.imm == Imm::MemLane8    ? 0
+                                 : info.imm == Imm::MemLane16 ? 1
+                                 : info.imm == Imm::MemLane32 ? 2
+                                                              : 3;
+      MOREL_CHECK_TEXT(memarg(out, alignLog2));
+      MOREL_TRY_TEXT(lane, laneIndex());
+      out.byte(lane);
+      return {};
+    }
+    case Imm::Lane16:
+    case Imm::Lane8:
+    case Imm::Lane4:
+    case Imm::Lane2: {  // the validator checks the index against the lane count
+      MOREL_TRY_TEXT(lane, laneIndex());
+      out.byte(lane);
+      return {};
+    }
+    case Imm::V128Const:
+      return v128Constant(out);
+    case Imm::Shuffle:
+      return shuffleLanes(out);
   }
   return {};
 }
@@ -510,40 +491,17 @@ Result<void> ModuleParser::v128Constant(BinaryWriter& out) {
   return {};
 }
 
-Result<void> ModuleParser::simdImmediates(const SimdOp& op, BinaryWriter& out) {
-  out.byte(kPrefixFD);
-  out.u32(op.sub);
-  switch (op.imm) {
-    case SimdImm::None:
-      return {};
-    case SimdImm::Memarg:
-      return memarg(out, op.alignLog2);
-    case SimdImm::MemargLane: {
-      MOREL_CHECK_TEXT(memarg(out, op.alignLog2));
-      MOREL_TRY_TEXT(lane, laneIndex());
-      out.byte(lane);
-      return {};
-    }
-    case SimdImm::Lane: {
-      MOREL_TRY_TEXT(lane, laneIndex());
-      out.byte(lane);
-      return {};
-    }
-    case SimdImm::V128:
-      return v128Constant(out);
-    case SimdImm::Shuffle: {
-      std::vector<const Token*> lanes;
-      while (peek().kind == TokenKind::Reserved || peek().kind == TokenKind::Keyword) {
-        lanes.push_back(&next());
-      }
-      if (lanes.size() != 16) return error("invalid lane length", peek());
-      for (const Token* t : lanes) {
-        auto lane = parseU32(t->text);
-        if (!lane || *lane > 0xff) return error("malformed lane index", *t);
-        out.byte(static_cast<uint8_t>(*lane));
-      }
-      return {};
-    }
+// i8x16.shuffle's 16 lane indices (below 32 is the validator's question).
+Result<void> ModuleParser::shuffleLanes(BinaryWriter& out) {
+  std::vector<const Token*> lanes;
+  while (peek().kind == TokenKind::Reserved || peek().kind == TokenKind::Keyword) {
+    lanes.push_back(&next());
+  }
+  if (lanes.size() != 16) return error("invalid lane length", peek());
+  for (const Token* t : lanes) {
+    auto lane = parseU32(t->text);
+    if (!lane || *lane > 0xff) return error("malformed lane index", *t);
+    out.byte(static_cast<uint8_t>(*lane));
   }
   return {};
 }

@@ -20,8 +20,6 @@
 
 namespace morel::wasm::text {
 
-struct SimdOp;
-
 /// The names and size of one index space.
 struct IndexSpace {
   explicit IndexSpace(const char* kind) : kind(kind) {}
@@ -141,7 +139,7 @@ class ModuleParser {
   Result<uint32_t> memargField(std::string_view prefix);
   Result<uint32_t> optionalTable();
   Result<void> constant(const Token& op, BinaryWriter& out);
-  Result<void> simdImmediates(const SimdOp& op, BinaryWriter& out);
+  Result<void> shuffleLanes(BinaryWriter& out);
   Result<void> v128Constant(BinaryWriter& out);
   Result<uint8_t> laneIndex();
 

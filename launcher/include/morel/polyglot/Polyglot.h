@@ -84,6 +84,8 @@ class Value {
   /// An f32 / f64. The bits are kept as they are (NaN payloads, -0).
   static Value fromFloat(float v);
   static Value fromDouble(double v);
+  /// A v128 (its 16 bytes, lane 0 first).
+  static Value fromV128(V128 v);
   /// A null reference of either type.
   static Value nullRef(RefType type);
   /// A non-null externref carrying a host handle (any value but 2^64 - 1): the
@@ -105,7 +107,10 @@ class Value {
   /// An f32 (`float`) / an f64 (`double`).
   bool isFloat() const { return std::holds_alternative<float>(data_); }
   bool isDouble() const { return std::holds_alternative<double>(data_); }
-  /// The guest type of a number (nothing for other values).
+  /// A v128; asV128() is its value (zero for anything else).
+  bool isV128() const { return std::holds_alternative<V128>(data_); }
+  V128 asV128() const;
+  /// The guest type of a number or a v128 (nothing for other values).
   std::optional<ValueType> numberType() const;
   /// Integers: the i32 (as int32_t) or i64 value; 0 for floats and non-numbers.
   int32_t asInt() const;
@@ -175,11 +180,16 @@ class Value {
     RefType type;
     uint64_t bits;
   };
-  /// This number or reference as the raw io word of a parameter of `type`, or of
-  /// reference type `ref` (argument `index`).
-  Result<uint64_t> toRawArgument(ValueType type, std::optional<RefType> ref, std::size_t index) const;
-  static Value fromRawResult(ValueType type, std::optional<RefType> ref, uint64_t raw);
-  std::variant<std::monostate, int32_t, int64_t, float, double, Reference, Function, Module, std::vector<Value>> data_;
+  /// This number or reference as the raw io words of a parameter of `type` (one,
+  /// or two for a v128), or of reference type `ref` (argument `index`).
+  Result<void> toRawArgument(ValueType type, std::optional<RefType> ref, std::size_t index,
+                             std::vector<uint64_t>& io) const;
+  Result<uint64_t> toRawWord(ValueType type, std::optional<RefType> ref, std::size_t index) const;
+  /// The value of type `type` whose words start at `raw`.
+  static Value fromRawResult(ValueType type, std::optional<RefType> ref, const uint64_t* raw);
+  std::variant<std::monostate, int32_t, int64_t, float, double, V128, Reference, Function, Module,
+               std::vector<Value>>
+      data_;
 };
 
 /// An isolated set of loaded guest code, with its own compilation queue and
@@ -213,6 +223,10 @@ class Context {
   void drainCompilations();
   /// How many compilations this context has installed (0 when interpreting only).
   uint64_t compilationCount() const;
+  /// How many compilations the compiler refused (their code stays interpreted).
+  uint64_t compilerBailouts() const;
+  /// How many calls the installed compilations inlined (engine.Inlining).
+  uint64_t inlinedCalls() const;
 
   /// Stops this context's guest code for good, from any thread (GraalVM's
   /// `Context.close(true)`): what runs stops at its next poll with "cancelled",

@@ -21,10 +21,12 @@ enum class Op : uint8_t {
 
 enum class OpClass : uint8_t { Control, Pure, Pinned, Phi, Proj, Param, Const };
 
-enum class Type : uint8_t { Control, I32, I64, F32, F64, Tuple, None };
+enum class Type : uint8_t { Control, I32, I64, F32, F64, V128, Tuple, None };
 
 inline bool isFloat(Type t) { return t == Type::F32 || t == Type::F64; }
 inline bool isInteger(Type t) { return t == Type::I32 || t == Type::I64; }
+/// Held in an XMM register by compiled code: floats and vectors.
+inline bool inXmm(Type t) { return isFloat(t) || t == Type::V128; }
 
 const char* opName(Op op);
 OpClass opClass(Op op);

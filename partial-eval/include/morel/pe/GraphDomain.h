@@ -38,6 +38,7 @@ constexpr Type typeOf() {
     case ValueType::I64: return Type::I64;
     case ValueType::F32: return Type::F32;
     case ValueType::F64: return Type::F64;
+    case ValueType::V128: return Type::V128;
   }
   return Type::None;
 }
@@ -87,12 +88,36 @@ class GraphDomain : public GraphDomainHandle {
   /// The same, for a guest type T chosen by a node template (see ValueTraits).
   template <GuestValue T>
   GV<T> constant(T v) {
-    return {g_.constant(typeOf<T>(), static_cast<int64_t>(toRaw(v)))};
+    if constexpr (GuestScalar<T>) return {g_.constant(typeOf<T>(), static_cast<int64_t>(toRaw(v)))};
+    else return join(i64(static_cast<int64_t>(v.lo)), i64(static_cast<int64_t>(v.hi)));
+  }
+  /// A vector lives in two slots as its 64-bit halves (frame states and merges
+  /// see only words); it is joined where an operation reads it.
+  template <class T>
+  GV<T> load(Frame& f, uint32_t slot) {
+    if constexpr (std::is_same_v<T, V128>) return join(loadI64(f, slot), loadI64(f, slot + 1));
+    else return {convert(f.slots[slot], typeOf<T>())};
   }
   template <class T>
-  GV<T> load(Frame& f, uint32_t slot) { return {convert(f.slots[slot], typeOf<T>())}; }
-  template <class T>
-  void store(Frame& f, uint32_t slot, GV<T> v) { setSlot(f, slot, v.node); }
+  void store(Frame& f, uint32_t slot, GV<T> v) {
+    if constexpr (std::is_same_v<T, V128>) {
+      setSlot(f, slot, low(v).node);
+      setSlot(f, slot + 1, high(v).node);
+    } else {
+      setSlot(f, slot, v.node);
+    }
+  }
+
+  // ---- vectors
+  GV<V128> join(GV<int64_t> lo, GV<int64_t> hi) { return {g_.make(Op::V128Join, Type::V128, {lo.node, hi.node})}; }
+  GV<int64_t> low(GV<V128> v) { return {g_.make(Op::V128Low, Type::I64, {v.node})}; }
+  GV<int64_t> high(GV<V128> v) { return {g_.make(Op::V128High, Type::I64, {v.node})}; }
+  /// One pure IR node; compiled code calls `fn` (the interpreter's meaning) for it.
+  template <GuestValue R, GuestValue... A>
+  GV<R> vector(VectorFn fn, uint32_t op, GV<A>... operands) {
+    static_assert(sizeof...(A) <= 3);
+    return {g_.make(Op::Vector, typeOf<R>(), {operands.node...}, op, reinterpret_cast<const void*>(fn))};
+  }
 
   // ---- arithmetic: one IR node each, folded and value-numbered on creation.
   // Float operations get ops of their own (FAdd, ...), so integer rules never apply.
@@ -138,7 +163,8 @@ class GraphDomain : public GraphDomainHandle {
   GV<int32_t> both(GV<int32_t> a, GV<int32_t> b) { return bin<int32_t>(Op::And, a, b); }
   template <class T>
   GV<T> select(GV<int32_t> c, GV<T> a, GV<T> b) {
-    return {g_.make(Op::Select, typeOf<T>(), {c.node, a.node, b.node})};
+    if constexpr (std::is_same_v<T, V128>) return join(select(c, low(a), low(b)), select(c, high(a), high(b)));
+    else return {g_.make(Op::Select, typeOf<T>(), {c.node, a.node, b.node})};
   }
 
   // ---- memory (raw accesses; MemoryAccess.h adds the bounds check)
@@ -148,6 +174,10 @@ class GraphDomain : public GraphDomainHandle {
   }
   template <class Stored, GuestValue T>
   GV<T> loadMemory(LinearMemory& m, GV<int64_t> address) {
+    if constexpr (std::is_same_v<Stored, V128>) {  // as its two halves
+      auto lo = loadMemory<uint64_t, int64_t>(m, address);
+      return join(lo, loadMemory<uint64_t, int64_t>(m, add(address, i64(8))));
+    }
     if (dead()) return {g_.constant(typeOf<T>(), 0)};
     IrNode* load = g_.make(Op::Load, Type::Tuple, {ctrl_, address.node}, accessCode<Stored>(), &m);
     ctrl_ = g_.make(Op::Proj, Type::Control, {load}, 0);
@@ -155,6 +185,11 @@ class GraphDomain : public GraphDomainHandle {
   }
   template <class Stored, GuestValue T>
   void storeMemory(LinearMemory& m, GV<int64_t> address, GV<T> value) {
+    if constexpr (std::is_same_v<Stored, V128>) {
+      storeMemory<uint64_t, int64_t>(m, address, low(value));
+      storeMemory<uint64_t, int64_t>(m, add(address, i64(8)), high(value));
+      return;
+    }
     if (dead()) return;
     ctrl_ = g_.make(Op::Store, Type::Control, {ctrl_, address.node, value.node}, accessCode<Stored>(), &m);
   }
@@ -272,6 +307,9 @@ class GraphDomain : public GraphDomainHandle {
 
   // ---- statistics for traces and tests
   uint32_t deoptGuards() const { return deoptGuards_; }
+  uint32_t inlinedCalls() const { return inlinedCalls_; }
+  /// The roots inlined so far and their specialization versions as read.
+  const std::vector<std::pair<RootNode*, uint64_t>>& inlinedVersions() const { return inlinedVersions_; }
 
  private:
   struct State {
@@ -283,6 +321,20 @@ class GraphDomain : public GraphDomainHandle {
     std::vector<State> pending;  // branches to this label
     IrNode* loopNode = nullptr;   // for loops: the Loop and its phis
     std::vector<IrNode*> phis;
+  };
+  /// An inlined call being partially evaluated: the callee's parameters and the
+  /// paths that returned, and the caller's statement state, set aside.
+  struct InlinedCall {
+    CallTarget* target;
+    std::vector<IrNode*> params;
+    std::vector<State> returns;  // slots: the results
+    uint32_t resultCount;
+    const Node* callerResumeAt;
+    const Frame* callerStatementFrame;
+    std::vector<std::pair<uint32_t, IrNode*>> callerUndo;
+    bool callerSnapshotTaken;
+    std::vector<IrNode*> callerResumeSlots;  // the caller's frame at its call statement
+    const Node* callerOsrEntry;
   };
   struct DispatchInfo {
     std::size_t current = 0;              // position in the block order
@@ -318,6 +370,11 @@ class GraphDomain : public GraphDomainHandle {
   /// (Truffle's branch profile) and is returned as nullptr.
   std::pair<IrNode*, IrNode*> splitProfiled(IrNode* cond, const BranchProfile& profile);
   void deoptExit(IrNode* ctrl);
+  /// Whether `callee` is inlined at this call (engine.Inlining's budget, no recursion).
+  bool shouldInline(CallTarget& callee);
+  void inlineCall(CallTarget& callee, std::span<const GV<int64_t>> args, std::span<GV<int64_t>> results);
+  /// The open inlined calls: an exit made now gives their frames back.
+  int64_t inlineDepth() const { return static_cast<int64_t>(inlines_.size()); }
   void addExit(IrNode* exit);
   /// Leaves with the pending interrupt status, if any (a loop header's poll).
   void pollInterrupt();
@@ -351,6 +408,9 @@ class GraphDomain : public GraphDomainHandle {
   bool stressDeopt_ = false;
   const Node* osrEntry_ = nullptr;
   int64_t stressTicks_ = 0;
+  std::vector<InlinedCall> inlines_;
+  std::vector<std::pair<RootNode*, uint64_t>> inlinedVersions_;
+  uint32_t inlinedCalls_ = 0;
 };
 
 template <class Then, class Else>

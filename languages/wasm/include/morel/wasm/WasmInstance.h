@@ -37,15 +37,20 @@ struct WasmMemory {
   uint32_t pages() const { return static_cast<uint32_t>(memory->size() / kPageSize); }
 };
 
-/// A global instance: an 8-byte cell (the value's raw bits, ValueTypes.h) in the
-/// globals' memory of the instance that defines it.
+/// Bytes of a global's cell: room for a v128.
+inline constexpr uint32_t kGlobalCellBytes = 16;
+
+/// A global instance: a 16-byte cell (the value's raw bits, ValueTypes.h; a scalar in
+/// the low word) in the globals' memory of the instance that defines it.
 struct WasmGlobal {
   GlobalType type;
   std::shared_ptr<LinearMemory> cells;
   uint32_t offset = 0;
 
-  uint64_t raw() const;
+  uint64_t raw() const;  // a scalar's bits (the low word of a v128)
   void setRaw(uint64_t bits) const;
+  V128 vector() const;  // the whole cell
+  void setVector(V128 v) const;
 };
 
 /// What a non-null funcref points at: the callee and a structural id of its type
@@ -132,7 +137,7 @@ class WasmInstance {
   Result<void> initialize();
   CallTarget& hostFunction(std::string name, uint32_t params, uint32_t results, HostFunctionRoot::Function fn);
   std::shared_ptr<WasmMemory> newMemory(const Limits& limits, uint32_t maxMemoryPages, Result<void>& error);
-  uint64_t evalConst(const ConstExpr& e);
+  V128 evalConst(const ConstExpr& e);  // a scalar in the low word
 
   Runtime& runtime_;
   Module module_;

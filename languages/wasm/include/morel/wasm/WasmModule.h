@@ -15,7 +15,9 @@ namespace morel::wasm {
 /// Value types by their binary code. A reference (funcref, externref) is a 64-bit word
 /// to the nodes, 0 for null: a funcref points at a WasmFunctionRef, an externref is
 /// the host's.
-enum class ValType : uint8_t { I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, FuncRef = 0x70, ExternRef = 0x6f };
+enum class ValType : uint8_t {
+  I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b, FuncRef = 0x70, ExternRef = 0x6f
+};
 /// The reference types, a table's element type.
 enum class RefType : uint8_t { FuncRef = 0x70, ExternRef = 0x6f };
 constexpr ValType valTypeOf(RefType t) { return static_cast<ValType>(t); }
@@ -26,10 +28,19 @@ inline constexpr uint64_t kPageSize = 65536;
 /// The most pages a 32-bit memory can have (4 GiB).
 inline constexpr uint32_t kMaxPages = 65536;
 
-/// "i32", "i64", "f32", "f64", "funcref" or "externref".
+/// Frame slots (64-bit words) a value of type t takes: two for v128.
+constexpr uint32_t slotsOf(ValType t) { return t == ValType::V128 ? 2 : 1; }
+/// The words a list of values takes in a frame or at a call boundary.
+inline uint32_t slotsOf(const std::vector<ValType>& types) {
+  uint32_t n = 0;
+  for (ValType t : types) n += slotsOf(t);
+  return n;
+}
+
+/// "i32", "i64", "f32", "f64", "v128", "funcref" or "externref".
 const char* valTypeName(ValType t);
 
-/// An opcode: its byte, or 0xfcNN for the 0xFC-prefixed instruction NN.
+/// An opcode: its byte, or 0xfcNN / 0xfdNN for the 0xFC- / 0xFD-prefixed instruction NN.
 enum class Opcode : uint16_t {
 #define MOREL_WASM_OP(Name, code, text, imm, sig, node) Name = code,
 #include "morel/wasm/WasmOpcodes.def"
@@ -40,13 +51,17 @@ enum class Opcode : uint16_t {
 inline constexpr uint8_t kPrefixFC = 0xfc;
 /// Sub-opcodes of the 0xFC prefix that opcode tables have room for.
 inline constexpr uint32_t kPrefixFCSubCount = 0x20;
+/// The prefix byte of the SIMD instructions; their sub-opcodes are below 0x100.
+inline constexpr uint8_t kPrefixFD = 0xfd;
 /// Tables over opcodes (decoder, validator) are this long, indexed by opcodeIndex().
-inline constexpr std::size_t kOpcodeTableSize = 0x100 + kPrefixFCSubCount + 1;
+inline constexpr std::size_t kOpcodeTableSize = 0x100 + kPrefixFCSubCount + 0x100 + 1;
 /// A dense index: single-byte opcodes are their byte, 0xFC-prefixed ones follow at
-/// 0x100 + NN, and every other code shares the last entry (never a known opcode).
+/// 0x100 + NN, 0xFD-prefixed ones after those, and every other code shares the last
+/// entry (never a known opcode).
 constexpr std::size_t opcodeIndex(uint32_t code) {
   if (code < 0x100) return code;
   if (code >> 8 == kPrefixFC && (code & 0xff) < kPrefixFCSubCount) return 0x100 + (code & 0xff);
+  if (code >> 8 == kPrefixFD) return 0x100 + kPrefixFCSubCount + (code & 0xff);
   return kOpcodeTableSize - 1;
 }
 constexpr std::size_t opcodeIndex(Opcode op) { return opcodeIndex(static_cast<uint32_t>(op)); }
@@ -78,6 +93,8 @@ struct Instr {
   BlockType block;    // for block, loop, if
   uint32_t imm2 = 0;  // a second immediate: a memory access's alignment exponent (memarg),
                       // call_indirect's table index
+  uint64_t immHi = 0;  // v128.const and i8x16.shuffle: bytes 8..15 (imm holds bytes 0..7)
+  uint8_t lane = 0;    // a SIMD lane index (extract/replace lane, lane loads and stores)
 };
 
 /// The limits of a memory (in pages) or a table (in elements).

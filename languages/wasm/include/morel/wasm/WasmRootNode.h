@@ -13,7 +13,8 @@ namespace morel::wasm {
 
 class WasmRootNode final : public InterpretedRoot<WasmRootNode> {
  public:
-  /// Frame: parameters, then locals, then `stackHeight` operand-stack temporaries.
+  /// Frame: parameters, then locals, then `stackHeight` words of operand-stack
+  /// temporaries (a v128 takes two slots wherever it is).
   WasmRootNode(std::string name, FuncType type, const std::vector<ValType>& locals);
 
   void setBody(WasmStmt* body, uint32_t stackHeight) {
@@ -23,9 +24,13 @@ class WasmRootNode final : public InterpretedRoot<WasmRootNode> {
     frame_.add(SlotKind::Temporary, std::max(stackHeight, resultCount()));
   }
   WasmStmt* body() const { return body_; }
+  /// The inliner's measure: the function's instruction count.
+  void setInlineSize(uint32_t instructions) { inlineSize_ = instructions; }
+  uint32_t inlineSize() const override { return inlineSize_; }
 
-  uint32_t parameterCount() const override { return static_cast<uint32_t>(type_.params.size()); }
-  uint32_t resultCount() const override { return static_cast<uint32_t>(type_.results.size()); }
+  /// Parameters and results are counted in 64-bit words (a v128 takes two).
+  uint32_t parameterCount() const override { return slotsOf(type_.params); }
+  uint32_t resultCount() const override { return slotsOf(type_.results); }
   /// Results are left in the operand-stack slots at height 0.
   uint32_t resultSlot() const { return resultSlot_; }
 
@@ -46,6 +51,7 @@ class WasmRootNode final : public InterpretedRoot<WasmRootNode> {
   FuncType type_;
   uint32_t resultSlot_;
   WasmStmt* body_ = nullptr;
+  uint32_t inlineSize_ = 0;
 };
 
 }  // namespace morel::wasm

@@ -16,10 +16,13 @@ namespace morel::wasm {
 /// A constant of a script: `type` is "i32", "i64", "f32", "f64", "funcref", "externref",
 /// "v128" or "either"; `value` the unsigned decimal text of a number's bits,
 /// "nan:canonical", "nan:arithmetic", "null" or an externref's host number (empty for
-/// v128 and either, which a driver does not compare).
+/// v128 and either). A v128 has a lane type ("i8" ... "f64") and its lanes, each written
+/// as a number's value is; `either` (one of several results) keeps no alternatives.
 struct WastValue {
   std::string type;
   std::string value;
+  std::string laneType;
+  std::vector<std::string> lanes;
 };
 
 /// `(invoke $module? "name" arg*)` or `(get $module? "name")`.

@@ -34,7 +34,7 @@ void expectSameAsWat2wasm(const std::string& text, const std::string& name) {
   auto ours = parseWat(text);
   ASSERT_TRUE(ours.has_value()) << ours.error().toString();
   EXPECT_EQ(*ours, *reference);
-  if (name != "simd") EXPECT_TRUE(decode(*ours).has_value());  // the decoder reads no SIMD yet
+  EXPECT_TRUE(decode(*ours).has_value());
 }
 
 // ---- examples/*.wat

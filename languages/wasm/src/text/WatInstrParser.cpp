@@ -4,6 +4,7 @@
 #include <bit>
 #include <string>
 
+#include "../WasmImmediates.h"
 #include "TextResult.h"
 #include "WatModuleParser.h"
 #include "WatNumbers.h"
@@ -11,18 +12,7 @@
 #include "absl/strings/str_cat.h"
 
 namespace morel::wasm::text {
-
 namespace {
-
-// The immediate kinds of WasmOpcodes.def.
-enum class Imm : uint8_t {
-  // clang-format off
-  None, BlockType, LabelIdx, BrTable, FuncIdx, CallIndirect, LocalIdx, GlobalIdx, MemIdx,
-  MemoryCopy, MemoryInit, DataIdx, SelectTypes, RefType, TableIdx, ElemIdx, TableInit, TableCopy,
-  I32, I64, F32, F64, Mem8, Mem16, Mem32, Mem64, Mem128,
-  MemLane8, MemLane16, MemLane32, MemLane64, V128Const, Shuffle, Lane16, Lane8, Lane4, Lane2
-  // clang-format on
-};
 
 struct TextOp {
   uint32_t code;

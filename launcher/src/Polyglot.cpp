@@ -18,6 +18,7 @@
 #include "morel/framework/Runtime.h"
 #include "morel/wasm/Wasi.h"
 #include "morel/wasm/WasmInstance.h"
+#include "morel/wasm/WasmText.h"
 
 namespace morel {
 
@@ -83,10 +84,10 @@ Result<Source> Source::fromFile(const std::string& path) {
   if (static_cast<std::size_t>(in.gcount()) != size)
     return fail("cannot read file", 0, Diagnostic::Unit::Byte, absl::StrCat(path, ": short read"));
   std::string language;
-  if (path.ends_with(".wasm")) language = "wasm";
+  if (path.ends_with(".wasm") || path.ends_with(".wat")) language = "wasm";
   else if (path.ends_with(".data") || path.ends_with(".bpf") || path.ends_with(".s")) language = "ebpf";
   else return fail("unknown language", 0, Diagnostic::Unit::Byte,
-                   absl::StrCat(path, ": expected a .wasm, .data or .bpf file"));
+                   absl::StrCat(path, ": expected a .wasm, .wat, .data or .bpf file"));
   return fromBytes(language, path, std::move(bytes));
 }
 
@@ -269,7 +270,17 @@ Result<Value> Context::eval(const Source& source) {
     options.failedInstance = &failed;
     // Bound before the start function runs, so that it may call WASI too.
     options.beforeInitialize = [this](const wasm::WasmInstance& instance) { bindWasiMemory(instance, *wasi_); };
-    auto instance = wasm::WasmInstance::instantiate(source.bytes(), *runtime_, options);
+    // A module in the text format is encoded first; the binary decoder does the rest.
+    std::span<const uint8_t> binary = source.bytes();
+    std::vector<uint8_t> encoded;
+    const std::string_view text(reinterpret_cast<const char*>(binary.data()), binary.size());
+    if (source.name().ends_with(".wat") || wasm::looksLikeWat(text)) {
+      auto parsed = wasm::parseWat(text);
+      if (!parsed) return std::unexpected(parsed.error());
+      encoded = std::move(*parsed);
+      binary = encoded;
+    }
+    auto instance = wasm::WasmInstance::instantiate(binary, *runtime_, options);
     if (!instance) {
       if (failed) {  // tables of other modules may refer to its functions: keep it
         loaded->wasm = std::move(failed);

@@ -249,6 +249,11 @@ int run(int argc, char** argv) {
     std::cerr << "trap: " << loaded.error().detail << "\n";
     return 1;
   }
+  if (!loaded && loaded.error().column != 0) {  // text: file:line:column, as compilers print
+    const morel::Diagnostic& d = loaded.error();
+    return fail(absl::StrFormat("%s:%d:%d: %s%s", file, d.position, d.column, d.category,
+                                d.detail.empty() ? "" : ": " + d.detail));
+  }
   if (!loaded) return fail(absl::StrFormat("%s: %s", file, loaded.error().toString()));
 
   morel::Value fn = *loaded;

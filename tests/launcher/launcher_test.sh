@@ -63,6 +63,10 @@ expect "integer argument"       2 "bad argument '1.5': not an integer" -- "$more
 expect "float argument"         2 "bad argument 'one': not a float" -- "$morel" run --invoke id32 "$work/floats.wasm" one
 expect "f32 out of range"       2 "bad argument '1e39': not a float" -- "$morel" run --invoke id32 "$work/floats.wasm" 1e39
 expect "float word"             2 "not a float"           -- "$morel" run --invoke id64 "$work/floats.wasm" infinity
+# Text modules load directly (Morel's .wat parser); a malformed one names file:line:column.
+printf '(module\n  (func (export "f") (result i32)\n    i32.ad))' > "$work/bad.wat"
+expect "text module"            0 "1.5"                   -- "$morel" run --invoke id32 "$work/floats.wat" 1.5
+expect "malformed text module"  2 "bad.wat:3:5: unknown operator: i32.ad" -- "$morel" run --invoke f "$work/bad.wat"
 
 # Inlining and the deoptimization trace: a guard two inlined calls deep rebuilds three frames.
 examples="$(cd "$(dirname "$0")/../../examples" && pwd)"

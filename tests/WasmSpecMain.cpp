@@ -502,6 +502,12 @@ class SpecRunner {
     if (cmd.contains("name")) named_[cmd.at("name")] = *module;
   }
 
+  /// Counts a command the driver does not run, saying which and why.
+  static void skip(Counts& c, const std::string& where, const char* why) {
+    ++c.skipped;
+    std::cout << "SKIP " << where << ": " << why << "\n";
+  }
+
   void assertion(const json& cmd, const std::string& type, const std::string& where, Counts& c) {
     const json& action = cmd.at("action");
     std::optional<morel::Value> module = current_;
@@ -512,19 +518,19 @@ class SpecRunner {
       module = it == named_.end() ? std::nullopt : std::optional(it->second);
     }
     if (!module) {
-      ++c.skipped;
+      skip(c, where, "no module to act on");
       return;
     }
     if (action.at("type") == "get") return getGlobal(*module, cmd, type, where, c);
     if (action.at("type") != "invoke") {
-      ++c.skipped;
+      skip(c, where, "action other than invoke and get");
       return;
     }
     std::vector<morel::Value> args;
     for (const json& a : action.at("args")) {
       auto v = specValue(a);
       if (!v || v->nan != SpecValue::Nan::None) {
-        ++c.skipped;
+        skip(c, where, "argument of a type the driver cannot pass");
         return;
       }
       args.push_back(v->toValue());
@@ -534,14 +540,14 @@ class SpecRunner {
       for (const json& e : cmd.at("expected")) {
         auto v = specValue(e);
         if (!v) {
-          ++c.skipped;
+          skip(c, where, "expected result the driver cannot read");
           return;
         }
         expected.push_back(*v);
       }
     morel::Value fn = module->getMember(action.at("field").get<std::string>());
     if (!fn.canExecute()) {
-      ++c.skipped;
+      skip(c, where, "no exported function of that name");
       return;
     }
     // Tiered mode repeats each call of a module without state, so the compiled tier
@@ -568,14 +574,14 @@ class SpecRunner {
   void getGlobal(const morel::Value& module, const json& cmd, const std::string& type, const std::string& where,
                  Counts& c) {
     if (type != "assert_return") {
-      ++c.skipped;
+      skip(c, where, "not assert_return");
       return;
     }
     morel::Value v = module.getMember(cmd.at("action").at("field").get<std::string>());
     const json& e = cmd.at("expected");
     auto want = e.size() == 1 ? specValue(e[0]) : std::nullopt;
     if (!want || (!v.isNumber() && !v.isReference())) {
-      ++c.skipped;
+      skip(c, where, "global value the driver cannot read");
       return;
     }
     if (want->matches(v)) {

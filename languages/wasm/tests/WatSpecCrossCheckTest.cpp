@@ -57,6 +57,14 @@ std::vector<std::string> textModules(std::string_view script) {
   return modules;
 }
 
+// The modules Morel encodes as the spec's reference interpreter does rather than as
+// wat2wasm, so that they fail validation with the spec's message.
+const std::map<std::pair<std::string, std::size_t>, const char*> kLikeTheSpecInterpreter = {
+    {{"memory_init.wast", 4}, "data.drop without data segments: a data count section of 0"},
+    {{"memory_init.wast", 9}, "memory.init without data segments: a data count section of 0"},
+    {{"select.wast", 2}, "select (result) stays a typed select with no type"},
+};
+
 TEST(WatSpecCrossCheck, TextModulesEncodeAsWat2wasm) {
   const fs::path dir = suiteDir();
   if (!fs::is_directory(dir)) {
@@ -67,7 +75,7 @@ TEST(WatSpecCrossCheck, TextModulesEncodeAsWat2wasm) {
     if (entry.path().extension() == ".wast") scripts.push_back(entry.path());
   }
   std::sort(scripts.begin(), scripts.end());
-  int modules = 0, accepted = 0, identical = 0, decoded = 0, referenceDecoded = 0;
+  int modules = 0, accepted = 0, identical = 0, deliberate = 0, decoded = 0, referenceDecoded = 0;
   for (const fs::path& script : scripts) {
     const std::string source = testing::readText(script);
     const std::vector<std::string> texts = textModules(source);
@@ -86,6 +94,8 @@ TEST(WatSpecCrossCheck, TextModulesEncodeAsWat2wasm) {
       }
       if (*ours == *references[i]) {
         ++identical;
+      } else if (kLikeTheSpecInterpreter.contains({script.filename().string(), i})) {
+        ++deliberate;
       } else {
         ADD_FAILURE() << script.filename().string() << " module " << i
                       << ": bytes differ from wat2wasm's\n"
@@ -96,12 +106,15 @@ TEST(WatSpecCrossCheck, TextModulesEncodeAsWat2wasm) {
     }
   }
   std::cout << scripts.size() << " scripts, " << modules << " text modules, " << accepted
-            << " accepted by wat2wasm, " << identical << " encoded identically by Morel, "
+            << " accepted by wat2wasm, " << identical << " encoded identically by Morel, " << deliberate
+            << " as the spec's interpreter does, "
             << decoded << " decode (wat2wasm's: " << referenceDecoded << ")\n";
   RecordProperty("modules", modules);
   RecordProperty("identical", identical);
-  EXPECT_EQ(identical, accepted);
-  EXPECT_EQ(decoded, referenceDecoded);
+  EXPECT_EQ(identical + deliberate, accepted);
+  EXPECT_EQ(deliberate, static_cast<int>(kLikeTheSpecInterpreter.size()));
+  // The two data count sections make two modules decode that wat2wasm's output does not.
+  EXPECT_EQ(decoded, referenceDecoded + 2);
 }
 
 // Every quoted module of an assert_malformed must be rejected by Morel's parser with the

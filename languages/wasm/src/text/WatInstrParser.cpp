@@ -278,10 +278,8 @@ Result<void> ModuleParser::constant(const Token& op, BinaryWriter& out) {
 Result<void> ModuleParser::immediates(const Token& op, BinaryWriter& out) {
   if (op.text == "select" && peekParen("result")) {
     MOREL_TRY_TEXT(type, funcType(nullptr));
-    if (type.results.empty()) {  // `select (result)` is the untyped select, as in wat2wasm
-      out.byte(0x1b);
-      return {};
-    }
+    // `select (result)` stays a typed select with no type (wat2wasm writes the untyped
+    // one), so the validator reports its arity as the spec's interpreter does.
     out.byte(0x1c);
     out.u32(static_cast<uint32_t>(type.results.size()));
     for (ValType t : type.results) writeValType(out, t);

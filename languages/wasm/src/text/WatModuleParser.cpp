@@ -860,7 +860,10 @@ std::vector<uint8_t> ModuleParser::assemble() {
     out.append(content.bytes());
   }
   section(9, elements_);
-  if (needsDataCount_ && datas_.count > 0) {
+  // As the spec's interpreter encodes it: present whenever the code uses memory.init or
+  // data.drop, even with no segments (wat2wasm leaves it out then), so such code
+  // is invalid ("unknown data segment"), not malformed.
+  if (needsDataCount_) {
     BinaryWriter content;
     content.u32(datas_.count);
     out.byte(12);

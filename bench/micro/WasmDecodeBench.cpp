@@ -12,7 +12,8 @@
 namespace {
 
 const std::vector<uint8_t>& generatedBinary() {
-  static const std::vector<uint8_t> binary = *morel::wasm::parseWat(morel::bench::generatedModule(2000));
+  static const std::vector<uint8_t> binary =
+      *morel::wasm::parseWat(morel::bench::generatedModule(2000));
   return binary;
 }
 
@@ -26,7 +27,8 @@ void WasmDecodeGenerated(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(module->functions.data());
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(binary.size()));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(binary.size()));
 }
 BENCHMARK(WasmDecodeGenerated)->Unit(benchmark::kMillisecond);
 
@@ -40,7 +42,8 @@ void WasmDecodeAndValidateGenerated(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(module->functions.data());
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(binary.size()));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(binary.size()));
 }
 BENCHMARK(WasmDecodeAndValidateGenerated)->Unit(benchmark::kMillisecond);
 

@@ -13,7 +13,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "morel/codegen/OptimizingCompiler.h"
+#include "morel/ebpf/EbpfElf.h"
 #include "morel/ebpf/EbpfInstance.h"
+#include "morel/ebpf/EbpfObject.h"
 #include "morel/framework/Runtime.h"
 #include "morel/wasm/WasmInstance.h"
 
@@ -82,9 +84,10 @@ Result<Source> Source::fromFile(const std::string& path) {
     return fail("cannot read file", 0, Diagnostic::Unit::Byte, absl::StrCat(path, ": short read"));
   std::string language;
   if (path.ends_with(".wasm")) language = "wasm";
-  else if (path.ends_with(".data") || path.ends_with(".bpf") || path.ends_with(".s")) language = "ebpf";
+  else if (path.ends_with(".data") || path.ends_with(".bpf") || path.ends_with(".s") || path.ends_with(".o"))
+    language = "ebpf";
   else return fail("unknown language", 0, Diagnostic::Unit::Byte,
-                   absl::StrCat(path, ": expected a .wasm, .data or .bpf file"));
+                   absl::StrCat(path, ": expected a .wasm, .data, .bpf or .o file"));
   return fromBytes(language, path, std::move(bytes));
 }
 
@@ -93,6 +96,7 @@ Result<Source> Source::fromFile(const std::string& path) {
 struct Context::Loaded {
   std::unique_ptr<wasm::WasmInstance> wasm;
   std::unique_ptr<ebpf::EbpfInstance> ebpf;
+  std::unique_ptr<ebpf::EbpfObject> ebpfObject;  // an ELF object: its programs are members
   std::optional<std::vector<uint8_t>> ebpfInput;  // a conformance file's `-- mem`: r1 points to it
 };
 
@@ -147,6 +151,12 @@ Result<Value> Context::eval(const Source& source) {
       return std::unexpected(instance.error());
     }
     loaded->wasm = std::move(*instance);
+    v.data_ = Value::Module{this, loaded_.size()};
+  } else if (source.language() == "ebpf" && ebpf::looksLikeElf(source.bytes())) {
+    // trace_printk writes where the runtime's diagnostics go (Linux's trace_pipe).
+    auto object = ebpf::EbpfObject::load(source.bytes(), *runtime_, {&std::cerr});
+    if (!object) return std::unexpected(object.error());
+    loaded->ebpfObject = std::move(*object);
     v.data_ = Value::Module{this, loaded_.size()};
   } else if (source.language() == "ebpf") {
     std::string_view text(reinterpret_cast<const char*>(source.bytes().data()), source.bytes().size());
@@ -314,6 +324,14 @@ bool Value::hasMembers() const { return std::holds_alternative<Module>(data_); }
 Value Value::getMember(std::string_view name) const {
   auto* m = std::get_if<Module>(&data_);
   if (m == nullptr) return {};
+  if (const auto& object = m->context->loaded_[m->index]->ebpfObject) {
+    auto program = object->findProgram(name);
+    if (!program) return {};
+    Value v;
+    v.data_ = Function{m->context, &object->program(*program).target(), {ValueType::I64}, {ValueType::I64},
+                       {}, {}, m->index, *program};
+    return v;
+  }
   const wasm::WasmInstance& instance = *m->context->loaded_[m->index]->wasm;
   const wasm::Export* e = instance.findExport(name);
   if (e != nullptr && e->kind == wasm::ExternalKind::Global) {
@@ -341,6 +359,11 @@ Value Value::getMember(std::string_view name) const {
 
 std::vector<std::string> Value::getMemberKeys() const {
   std::vector<std::string> keys;
+  if (auto* m = std::get_if<Module>(&data_); m != nullptr && m->context->loaded_[m->index]->ebpfObject) {
+    const ebpf::EbpfObject& object = *m->context->loaded_[m->index]->ebpfObject;
+    for (std::size_t i = 0; i < object.programCount(); ++i) keys.push_back(object.section(i));
+    return keys;
+  }
   if (auto* m = std::get_if<Module>(&data_))
     for (const auto& e : m->context->loaded_[m->index]->wasm->module().exports)
       if (e.kind == wasm::ExternalKind::Func || e.kind == wasm::ExternalKind::Global) keys.push_back(e.name);
@@ -467,7 +490,9 @@ Result<Value> Value::execute(const std::vector<Value>& args) const {
   Status s = 0;
   if (f->ebpfProgram != SIZE_MAX) {
     const Context::Loaded& program = *f->context->loaded_[f->ebpfProgram];
-    auto r = program.ebpfInput ? program.ebpf->runWithInput(*program.ebpfInput) : program.ebpf->run(io[0]);
+    auto r = program.ebpfObject ? program.ebpfObject->run(f->ebpfSection, {})
+             : program.ebpfInput ? program.ebpf->runWithInput(*program.ebpfInput)
+                                 : program.ebpf->run(io[0]);
     if (r) io[0] = *r;
     else s = r.error();
   } else {
@@ -484,6 +509,24 @@ Result<Value> Value::execute(const std::vector<Value>& args) const {
   Value v;
   if (!results.empty()) v.data_ = std::move(results);
   return v;
+}
+
+Result<Value> Value::executeWithInput(std::span<const uint8_t> input) const {
+  auto* f = std::get_if<Function>(&data_);
+  if (f == nullptr || f->ebpfProgram == SIZE_MAX)
+    return fail("argument error", 0, Diagnostic::Unit::Byte, "value is not an eBPF program");
+  const Context::Loaded& program = *f->context->loaded_[f->ebpfProgram];
+  auto r = program.ebpfObject ? program.ebpfObject->run(f->ebpfSection, input) : program.ebpf->runWithInput(input);
+  if (r) return fromLong(static_cast<int64_t>(*r));
+  if (isLimitStatus(r.error())) return std::unexpected(f->context->limitError(r.error()));
+  return fail("trap", 0, Diagnostic::Unit::Byte, trapOf(r.error())->message);
+}
+
+std::string Value::ebpfMapsText() const {
+  auto* f = std::get_if<Function>(&data_);
+  if (f == nullptr || f->ebpfProgram == SIZE_MAX) return {};
+  const auto& object = f->context->loaded_[f->ebpfProgram]->ebpfObject;
+  return object ? ebpf::formatMaps(*object) : std::string{};
 }
 
 namespace {

@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/str_format.h"
+#include "EbpfRun.h"
 #include "morel/polyglot/Polyglot.h"
 
 namespace {
@@ -128,11 +129,15 @@ std::string optionHelp(const morel::OptionDescriptor& d) {
 int run(int argc, char** argv) {
   CLI::App app{"Morel: WebAssembly and eBPF on a self-specializing interpreter and a JIT"};
   app.require_subcommand(1);
-  CLI::App* run = app.add_subcommand("run", "Load FILE (.wasm, or eBPF .data/.bpf assembly) and run it");
+  CLI::App* run = app.add_subcommand("run", "Load FILE (.wasm, eBPF .data/.bpf assembly or an eBPF ELF .o) and run it");
   std::string invoke;
   std::string file;
   std::vector<std::string> args;
   run->add_option("--invoke", invoke, "Exported Wasm function to call");
+  morel::launcher::EbpfRunFlags ebpfFlags;
+  run->add_option("--section", ebpfFlags.section, "eBPF ELF object: the program section to run (default: the first)");
+  run->add_option("--mem-file", ebpfFlags.memFile, "eBPF: the input memory (r1 its address, r2 its length)");
+  run->add_flag("--dump-maps", ebpfFlags.dumpMaps, "eBPF ELF object: print its maps after the run");
   std::vector<std::pair<std::string, std::string>> engineOptions;
   for (const auto& d : morel::engineOptionDescriptors()) {
     run->add_option_function<std::string>(
@@ -181,6 +186,8 @@ int run(int argc, char** argv) {
   if (!loaded) return fail(absl::StrFormat("%s: %s", file, loaded.error().toString()));
 
   morel::Value fn = *loaded;
+  if (source->language() == "ebpf")
+    if (auto code = morel::launcher::runEbpf(fn, file, ebpfFlags)) return *code;
   if (source->language() == "wasm") {
     // An export may be named "" (the empty string is a valid Wasm name).
     if (run->count("--invoke") == 0) return fail("a Wasm module needs --invoke NAME");

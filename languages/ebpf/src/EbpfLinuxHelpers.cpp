@@ -133,7 +133,8 @@ std::vector<EbpfHelper> linuxHelpers(EbpfObject& object) {
          std::string_view format(reinterpret_cast<const char*>(bytes), a[1]);
          format = format.substr(0, format.find('\0'));
          std::string line = formatTrace(m, format, a + 2);
-         if (o->trace() != nullptr) *o->trace() << line << std::flush;
+         // One line per call, as trace_pipe shows it, whether or not the format ends one.
+         if (o->trace() != nullptr) *o->trace() << line << (line.ends_with('\n') ? "" : "\n") << std::flush;
          return static_cast<uint64_t>(line.size());
        }},
       {BPF_FUNC_get_prandom_u32, "get_prandom_u32", false,

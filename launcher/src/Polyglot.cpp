@@ -152,7 +152,7 @@ Result<Value> Context::eval(const Source& source) {
     }
     loaded->wasm = std::move(*instance);
     v.data_ = Value::Module{this, loaded_.size()};
-  } else if (source.language() == "ebpf" && ebpf::looksLikeElf(source.bytes())) {
+  } else if (source.language() == "ebpf" && (ebpf::looksLikeElf(source.bytes()) || source.name().ends_with(".o"))) {
     // trace_printk writes where the runtime's diagnostics go (Linux's trace_pipe).
     auto object = ebpf::EbpfObject::load(source.bytes(), *runtime_, {&std::cerr});
     if (!object) return std::unexpected(object.error());

@@ -8,23 +8,8 @@ morel=$1
 examples=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-failures=0
+source "$(dirname "$0")/expect.sh"
 tiers=("--engine.Compilation=false" "--engine.CompileImmediately=true" "--engine.CompilationThreshold=1")
-
-# expect NAME EXIT_CODE OUTPUT_SUBSTRING -- COMMAND...
-expect() {
-  local name=$1 code=$2 text=$3
-  shift 4
-  local out status
-  out=$(timeout 20 "$@" 2>&1)
-  status=$?
-  if [[ $status -ne $code || "$out" != *"$text"* ]]; then
-    echo "FAIL $name: expected exit $code and output containing '$text'; got exit $status and: $out"
-    failures=$((failures + 1))
-  else
-    echo "ok   $name"
-  fi
-}
 
 # An Ethernet frame carrying IPv4/UDP (protocol 17 at byte 23).
 printf '\xff\xff\xff\xff\xff\xff\x00\x11\x22\x33\x44\x55\x08\x00\x45\x00\x00\x1c\x00\x00\x00\x00\x40\x11' > "$work/udp.bin"
@@ -53,8 +38,5 @@ expect "missing input file"         2 "not a regular file" -- "$morel" run --mem
 head -c 200 "$examples/packet_counter.o" > "$work/truncated.o"
 expect "truncated object"           2 "malformed ELF" -- "$morel" run "$work/truncated.o"
 
-if ((failures)); then
-  echo "$failures failed"
-  exit 1
-fi
-echo "all passed"
+echo "ebpf_run: $failures failed"
+[[ $failures -eq 0 ]]

@@ -171,22 +171,18 @@ std::unique_ptr<EbpfMap> EbpfMap::create(const MapDefinition& d, LinearMemory& m
 }
 
 std::string_view EbpfMap::typeName() const {
-  switch (type()) {
-    case MapType::Hash:
-      return "hash";
-    case MapType::Array:
-      return "array";
-    case MapType::ProgArray:
-      return "prog_array";
-    case MapType::PerCpuHash:
-      return "percpu_hash";
-    case MapType::PerCpuArray:
-      return "percpu_array";
-    case MapType::LruHash:
-      return "lru_hash";
-    case MapType::LruPerCpuHash:
-      return "lru_percpu_hash";
-  }
+  // bpftool's names for the types Morel has.
+  static constexpr std::pair<MapType, std::string_view> kNames[] = {
+      {MapType::Hash, "hash"},
+      {MapType::Array, "array"},
+      {MapType::ProgArray, "prog_array"},
+      {MapType::PerCpuHash, "percpu_hash"},
+      {MapType::PerCpuArray, "percpu_array"},
+      {MapType::LruHash, "lru_hash"},
+      {MapType::LruPerCpuHash, "lru_percpu_hash"},
+  };
+  for (const auto& [t, name] : kNames)
+    if (t == type()) return name;
   return "unknown";
 }
 

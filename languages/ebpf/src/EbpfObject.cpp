@@ -12,6 +12,8 @@ namespace morel::ebpf {
 namespace {
 /// Linux's limit on a chain of tail calls (MAX_TAIL_CALL_CNT).
 constexpr uint32_t kMaxTailCalls = 33;
+/// The most guest memory all of an object's map values may take together.
+constexpr uint64_t kMaxMapBytes = uint64_t{256} << 20;
 }  // namespace
 
 Result<std::unique_ptr<EbpfObject>> EbpfObject::load(std::span<const uint8_t> elf, Runtime& runtime,
@@ -29,6 +31,9 @@ Result<std::unique_ptr<EbpfObject>> EbpfObject::load(std::span<const uint8_t> el
     if (!bytes) return std::unexpected(bytes.error());
     bases.push_back(end);
     end += *bytes;
+    if (end - EbpfInstance::kStackSize > kMaxMapBytes)
+      return fail("invalid map", 0, Diagnostic::Unit::Byte,
+                  absl::StrCat("map '", m.definition.name, "': the maps take more than ", kMaxMapBytes, " bytes"));
   }
   auto memory = LinearMemory::create(end, end + EbpfInstance::kMaxInputSize);
   if (!memory) return std::unexpected(memory.error());

@@ -29,6 +29,8 @@ for tier in "${tiers[@]}"; do
     "$morel" run "$tier" --section socket/entry --dump-maps "$examples/tail_calls.o"
   expect "bpf-to-bpf calls ($t)"    0 'checksum 19001 fib 55' -- \
     "$morel" run "$tier" --mem-file "$work/hello.txt" "$examples/local_calls.o"
+  expect "ring buffer ($t)"         0 $'0x2\n@events (ringbuf, 1 records):\n  3c 00 00 00 00 08 00 00' -- \
+    "$morel" run "$tier" --dump-maps --mem-file "$work/udp.bin" "$examples/ringbuf_events.o"
   expect ".data with a file ($t)"   0 '0x65' -- "$morel" run "$tier" --mem-file "$work/hello.txt" "$work/second_byte.data"
 done
 expect "unknown section"            2 "no program section 'nope'" -- "$morel" run --section nope "$examples/tail_calls.o"

@@ -4,6 +4,7 @@
 #include <linux/bpf.h>
 
 #include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <ostream>
 
@@ -97,6 +98,18 @@ uint64_t errno64(int e) {
   return static_cast<uint64_t>(-static_cast<int64_t>(e));
 }
 
+EbpfRingBuf* ringArgument(EbpfObject& object, uint64_t handle) {
+  EbpfMap& map = mapArgument(object, handle);
+  return map.type() == MapType::RingBuf ? &static_cast<EbpfRingBuf&>(map) : nullptr;
+}
+
+/// ringbuf_submit and ringbuf_discard: the sample must be one reserved and not yet ended.
+uint64_t commitSample(EbpfObject& object, uint64_t address, bool discard) {
+  EbpfRingBuf* ring = object.ringHolding(address);
+  if (ring == nullptr || !ring->commit(address, discard)) throw TrapException{&kNotASample};
+  return 0;
+}
+
 }  // namespace
 
 std::vector<EbpfHelper> linuxHelpers(EbpfObject& object) {
@@ -134,7 +147,8 @@ std::vector<EbpfHelper> linuxHelpers(EbpfObject& object) {
          format = format.substr(0, format.find('\0'));
          std::string line = formatTrace(m, format, a + 2);
          // One line per call, as trace_pipe shows it, whether or not the format ends one.
-         if (o->trace() != nullptr) *o->trace() << line << (line.ends_with('\n') ? "" : "\n") << std::flush;
+         if (o->trace() != nullptr)
+           *o->trace() << line << (line.ends_with('\n') ? "" : "\n") << std::flush;
          return static_cast<uint64_t>(line.size());
        }},
       {BPF_FUNC_get_prandom_u32, "get_prandom_u32", false,
@@ -153,6 +167,31 @@ std::vector<EbpfHelper> linuxHelpers(EbpfObject& object) {
          if (!r0) return errno64(ENOENT);  // Linux falls through to the next instruction
          ends = true;
          return *r0;
+       }},
+      {BPF_FUNC_ringbuf_output, "ringbuf_output", false,
+       [o](LinearMemory& m, const uint64_t* a) {
+         EbpfRingBuf* ring = ringArgument(*o, a[0]);
+         if (ring == nullptr) return errno64(EINVAL);
+         const uint8_t* data = guestBytes(m, a[1], a[2]);
+         auto sample = ring->reserve(a[2]);
+         if (!sample) return errno64(EAGAIN);
+         std::memmove(m.base() + *sample, data, a[2]);
+         ring->commit(*sample, false);
+         return uint64_t{0};
+       }},
+      {BPF_FUNC_ringbuf_reserve, "ringbuf_reserve", false,
+       [o](LinearMemory&, const uint64_t* a) {
+         EbpfRingBuf* ring = ringArgument(*o, a[0]);
+         return ring == nullptr ? 0 : ring->reserve(a[1]).value_or(0);
+       }},
+      {BPF_FUNC_ringbuf_submit, "ringbuf_submit", false,
+       [o](LinearMemory&, const uint64_t* a) { return commitSample(*o, a[0], false); }},
+      {BPF_FUNC_ringbuf_discard, "ringbuf_discard", false,
+       [o](LinearMemory&, const uint64_t* a) { return commitSample(*o, a[0], true); }},
+      {BPF_FUNC_ringbuf_query, "ringbuf_query", false,
+       [o](LinearMemory&, const uint64_t* a) {
+         EbpfRingBuf* ring = ringArgument(*o, a[0]);
+         return ring == nullptr ? 0 : ring->query(a[1]);
        }},
   };
 }

@@ -1,6 +1,8 @@
 // Array, hash and LRU hash maps over a region of the programs' memory.
 #include "morel/ebpf/EbpfMap.h"
 
+#include <linux/bpf.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -13,6 +15,16 @@
 namespace morel::ebpf {
 
 namespace {
+
+static_assert(static_cast<uint32_t>(MapType::Hash) == BPF_MAP_TYPE_HASH);
+static_assert(static_cast<uint32_t>(MapType::Array) == BPF_MAP_TYPE_ARRAY);
+static_assert(static_cast<uint32_t>(MapType::ProgArray) == BPF_MAP_TYPE_PROG_ARRAY);
+static_assert(static_cast<uint32_t>(MapType::PerCpuHash) == BPF_MAP_TYPE_PERCPU_HASH);
+static_assert(static_cast<uint32_t>(MapType::PerCpuArray) == BPF_MAP_TYPE_PERCPU_ARRAY);
+static_assert(static_cast<uint32_t>(MapType::LruHash) == BPF_MAP_TYPE_LRU_HASH);
+static_assert(static_cast<uint32_t>(MapType::LruPerCpuHash) == BPF_MAP_TYPE_LRU_PERCPU_HASH);
+static_assert(static_cast<uint32_t>(MapType::RingBuf) == BPF_MAP_TYPE_RINGBUF);
+static_assert(kUpdateAny == BPF_ANY && kUpdateNoExist == BPF_NOEXIST && kUpdateExist == BPF_EXIST);
 
 /// The most guest memory one map's values may take (Linux's limits are far
 /// larger, but a test program that asks for gigabytes is a mistake here).
@@ -142,6 +154,16 @@ Result<uint64_t> invalid(const MapDefinition& d, const std::string& why) {
 
 Result<uint64_t> EbpfMap::regionBytes(const MapDefinition& d) {
   auto type = static_cast<MapType>(d.type);
+  if (type == MapType::RingBuf) {
+    // As Linux: the size is max_entries bytes, a power of two and whole pages.
+    if (d.keySize != 0 || d.valueSize != 0)
+      return invalid(d, "a ring buffer has no key or value size");
+    if (d.maxEntries < 4096 || (d.maxEntries & (d.maxEntries - 1)) != 0)
+      return invalid(d, "a ring buffer's size must be a power of two of at least 4096");
+    if (d.maxEntries > kMaxRegionBytes)
+      return invalid(d, absl::StrCat("more than ", kMaxRegionBytes, " bytes"));
+    return d.maxEntries;
+  }
   if (!isArray(type) && !isHash(type) && type != MapType::ProgArray)
     return fail("unsupported map type", 0, Diagnostic::Unit::Byte,
                 absl::StrCat("map '", d.name, "' has type ", d.type));
@@ -166,6 +188,7 @@ std::unique_ptr<EbpfMap> EbpfMap::create(const MapDefinition& d, LinearMemory& m
                                          uint64_t base) {
   auto type = static_cast<MapType>(d.type);
   if (type == MapType::ProgArray) return std::make_unique<EbpfProgArray>(d, memory);
+  if (type == MapType::RingBuf) return std::make_unique<EbpfRingBuf>(d, memory, base);
   if (isArray(type)) return std::make_unique<EbpfArrayMap>(d, memory, base);
   return std::make_unique<EbpfHashMap>(d, memory, base);
 }
@@ -180,6 +203,7 @@ std::string_view EbpfMap::typeName() const {
       {MapType::PerCpuArray, "percpu_array"},
       {MapType::LruHash, "lru_hash"},
       {MapType::LruPerCpuHash, "lru_percpu_hash"},
+      {MapType::RingBuf, "ringbuf"},
   };
   for (const auto& [t, name] : kNames)
     if (t == type()) return name;
@@ -198,6 +222,84 @@ bool EbpfProgArray::setProgram(uint64_t index, uint32_t program) {
   if (index >= programs_.size()) return false;
   programs_[index] = program;
   return true;
+}
+
+}  // namespace morel::ebpf
+
+namespace morel::ebpf {
+
+namespace {
+constexpr uint64_t kRecordHeader = 8;
+}  // namespace
+
+int64_t EbpfRingBuf::update(std::span<const uint8_t>, std::span<const uint8_t>, uint64_t) {
+  return -EINVAL;
+}
+
+int64_t EbpfRingBuf::remove(std::span<const uint8_t>) {
+  return -EINVAL;
+}
+
+std::optional<uint64_t> EbpfRingBuf::reserve(uint64_t size) {
+  if (size == 0 || size > capacity() - kRecordHeader) return std::nullopt;
+  uint64_t total = (kRecordHeader + size + 7) & ~uint64_t{7};
+  uint64_t at = producer_ % capacity();
+  uint64_t padding = at + total > capacity() ? capacity() - at : 0;
+  if (capacity() - (producer_ - consumer_) < padding + total) return std::nullopt;
+  if (padding > 0) {
+    records_.push_back({producer_, padding, 0, State::Discarded});
+    producer_ += padding;
+    at = 0;
+  }
+  records_.push_back({producer_, total, size, State::Reserved});
+  producer_ += total;
+  uint32_t header[2] = {static_cast<uint32_t>(size), 0};
+  std::memcpy(memory_.base() + base_ + at, header, sizeof header);
+  return base_ + at + kRecordHeader;
+}
+
+bool EbpfRingBuf::commit(uint64_t address, bool discard) {
+  for (Record& r : records_) {
+    if (r.state != State::Reserved || base_ + r.position % capacity() + kRecordHeader != address)
+      continue;
+    r.state = discard ? State::Discarded : State::Submitted;
+    return true;
+  }
+  return false;
+}
+
+uint64_t EbpfRingBuf::query(uint64_t what) const {
+  switch (what) {
+    case 0:
+      return producer_ - consumer_;
+    case 1:
+      return capacity();
+    case 2:
+      return consumer_;
+    case 3:
+      return producer_;
+    default:
+      return 0;
+  }
+}
+
+std::vector<std::span<const uint8_t>> EbpfRingBuf::records() const {
+  std::vector<std::span<const uint8_t>> out;
+  for (const Record& r : records_) {
+    if (r.state == State::Reserved) break;
+    if (r.state == State::Submitted)
+      out.emplace_back(memory_.base() + base_ + r.position % capacity() + kRecordHeader, r.sample);
+  }
+  return out;
+}
+
+void EbpfRingBuf::consume() {
+  std::size_t n = 0;
+  while (n < records_.size() && records_[n].state != State::Reserved) {
+    consumer_ += records_[n].size;
+    ++n;
+  }
+  records_.erase(records_.begin(), records_.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
 }  // namespace morel::ebpf

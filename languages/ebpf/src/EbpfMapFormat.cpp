@@ -11,6 +11,13 @@ namespace morel::ebpf {
 
 namespace {
 
+std::string hexBytes(std::span<const uint8_t> bytes) {
+  std::string out;
+  for (uint8_t b : bytes)
+    absl::StrAppend(&out, out.empty() ? "" : " ", absl::Hex(b, absl::kZeroPad2));
+  return out;
+}
+
 /// Little-endian integers of 1, 2, 4 or 8 bytes in decimal; anything else in hex bytes.
 std::string bytesText(std::span<const uint8_t> bytes) {
   if (bytes.size() == 1 || bytes.size() == 2 || bytes.size() == 4 || bytes.size() == 8) {
@@ -18,10 +25,7 @@ std::string bytesText(std::span<const uint8_t> bytes) {
     std::memcpy(&v, bytes.data(), bytes.size());
     return std::to_string(v);
   }
-  std::string out;
-  for (uint8_t b : bytes)
-    absl::StrAppend(&out, out.empty() ? "" : " ", absl::Hex(b, absl::kZeroPad2));
-  return out;
+  return hexBytes(bytes);
 }
 
 bool isHistogram(const EbpfMap& m) {
@@ -76,6 +80,12 @@ std::string formatMaps(const EbpfObject& object) {
     const MapDefinition& d = m->definition();
     if (m->type() == MapType::ProgArray || d.name.starts_with("."))
       continue;  // programs, global data
+    if (m->type() == MapType::RingBuf) {
+      auto records = static_cast<const EbpfRingBuf&>(*m).records();
+      absl::StrAppendFormat(&out, "@%s (ringbuf, %d records):\n", d.name, records.size());
+      for (auto r : records) absl::StrAppend(&out, "  ", hexBytes(r), "\n");
+      continue;
+    }
     auto entries = m->entries();
     absl::StrAppendFormat(&out, "@%s (%s, %d entries):\n", d.name, m->typeName(), entries.size());
     if (isHistogram(*m)) {

@@ -33,7 +33,8 @@ Result<std::unique_ptr<EbpfObject>> EbpfObject::load(std::span<const uint8_t> el
     end += *bytes;
     if (end - EbpfInstance::kStackSize > kMaxMapBytes)
       return fail("invalid map", 0, Diagnostic::Unit::Byte,
-                  absl::StrCat("map '", m.definition.name, "': the maps take more than ", kMaxMapBytes, " bytes"));
+                  absl::StrCat("map '", m.definition.name, "': the maps take more than ",
+                               kMaxMapBytes, " bytes"));
   }
   auto memory = LinearMemory::create(end, end + EbpfInstance::kMaxInputSize);
   if (!memory) return std::unexpected(memory.error());
@@ -94,6 +95,13 @@ EbpfMap* EbpfObject::findMap(std::string_view name) const {
 EbpfMap* EbpfObject::mapOfHandle(uint64_t handle) const {
   if (handle < kMapHandleBase || handle - kMapHandleBase >= maps_.size()) return nullptr;
   return maps_[handle - kMapHandleBase].get();
+}
+
+EbpfRingBuf* EbpfObject::ringHolding(uint64_t address) const {
+  for (const auto& m : maps_)
+    if (m->type() == MapType::RingBuf && static_cast<EbpfRingBuf&>(*m).holds(address))
+      return static_cast<EbpfRingBuf*>(m.get());
+  return nullptr;
 }
 
 std::expected<uint64_t, Status> EbpfObject::run(std::size_t program,

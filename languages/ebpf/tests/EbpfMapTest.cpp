@@ -83,12 +83,33 @@ TEST_F(EbpfMapTest, PerCpuMapsHaveOneCpu) {
 }
 
 TEST_F(EbpfMapTest, DefinitionsAreChecked) {
-  EXPECT_EQ(EbpfMap::regionBytes({"r", 27, 0, 0, 4096, 0}).error().category,
-            "unsupported map type");
+  EXPECT_EQ(EbpfMap::regionBytes({"m", 13, 4, 4, 16, 0}).error().category, "unsupported map type");
   EXPECT_EQ(EbpfMap::regionBytes({"a", 2, 8, 8, 4, 0}).error().category, "invalid map")
       << "expected an array's 8-byte key refused";
   EXPECT_EQ(EbpfMap::regionBytes({"h", 1, 4, 8, 0x7fffffff, 0}).error().category, "invalid map")
       << "expected a map larger than the limit refused";
+}
+
+TEST(EbpfRingBufTest, RecordsNeverWrapAndFreeWhenConsumed) {
+  auto memory = std::move(*LinearMemory::create(16384, 16384));
+  MapDefinition d{"ring", static_cast<uint32_t>(MapType::RingBuf), 0, 0, 4096, 0};
+  ASSERT_EQ(EbpfMap::regionBytes(d).value_or(0), 4096u);
+  EbpfRingBuf ring(d, *memory, 4096);
+  auto big = ring.reserve(4000);
+  ASSERT_EQ(big, 4096u + 8) << "expected the sample after an 8-byte header";
+  EXPECT_EQ(ring.reserve(200), std::nullopt) << "expected no room while the big record is held";
+  ASSERT_TRUE(ring.commit(*big, false));
+  EXPECT_FALSE(ring.commit(*big, false)) << "expected a sample to end once";
+  EXPECT_EQ(ring.records().size(), 1u);
+  ring.consume();
+  // 4008 bytes used so far: a 208-byte record would cross the end, so it starts over at 0.
+  auto wrapped = ring.reserve(200);
+  ASSERT_EQ(wrapped, 4096u + 8) << "expected the record at the start, the tail padded";
+  EXPECT_EQ(ring.query(0), 88u + 208u) << "expected padding and record counted";
+  EXPECT_TRUE(ring.commit(*wrapped, true));
+  EXPECT_TRUE(ring.records().empty()) << "expected a discarded record not listed";
+  EXPECT_EQ(EbpfMap::regionBytes({"r", 27, 0, 0, 5000, 0}).error().category, "invalid map")
+      << "expected a size that is not a power of two refused";
 }
 
 TEST(EbpfMapHandleTest, AMapHandleIsNoAddress) {

@@ -156,6 +156,31 @@ TEST_P(EbpfObjectTest, LocalCallsGlobalDataAndTracePrintk) {
       << "expected trace_printk's line, got: " << trace_.str();
 }
 
+TEST_P(EbpfObjectTest, RingBufferRecordsEventsUntilFull) {
+  auto o = load("ringbuf_events");
+  ASSERT_NE(o, nullptr);
+  auto& ring = static_cast<EbpfRingBuf&>(*o->findMap("events"));
+  std::vector<uint8_t> arp = frame(0), ip = frame(6), tiny = {1, 2, 3, 4, 5};
+  EXPECT_EQ(run(*o, "socket", ip), 2u) << "expected a submitted record";
+  EXPECT_EQ(run(*o, "socket", arp), 3u) << "expected a discarded record";
+  EXPECT_EQ(run(*o, "socket", tiny), 1u) << "expected ringbuf_output";
+  auto records = ring.records();
+  ASSERT_EQ(records.size(), 2u) << "expected the discarded record left out";
+  EXPECT_EQ(records[0].size(), 8u);
+  EXPECT_EQ(u64(records[0]), uint64_t{60} | uint64_t{0x0800} << 32) << "expected length 60, IPv4";
+  EXPECT_EQ(records[1].size(), 4u);
+  EXPECT_EQ(u64(records[1]), 5u);
+  // 16-byte records (header and sample) in 4096 bytes: the ring fills, then frees.
+  int full = 0;
+  for (int i = 0; i < 300; ++i) full += run(*o, "socket", ip) == 0 ? 1 : 0;
+  EXPECT_GT(full, 0) << "expected reservations to fail once the ring is full";
+  EXPECT_LE(ring.query(0), 4096u);
+  ring.consume();
+  EXPECT_EQ(ring.query(0), 0u) << "expected nothing left after consuming";
+  EXPECT_EQ(run(*o, "socket", ip), 2u) << "expected room again";
+  EXPECT_EQ(ring.records().size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Tiers, EbpfObjectTest, ::testing::ValuesIn(testing::kTierModes),
                          [](const auto& info) { return std::string(info.param.displayName); });
 

@@ -27,6 +27,7 @@ enum class MapType : uint32_t {
   PerCpuArray = 6,
   LruHash = 9,
   LruPerCpuHash = 10,
+  RingBuf = 27,
 };
 
 /// A map as an object file defines it (BTF `.maps` or legacy `maps`).
@@ -108,6 +109,46 @@ class EbpfProgArray final : public EbpfMap {
 
  private:
   std::vector<std::optional<uint32_t>> programs_;
+};
+
+/// A ring buffer (Linux's BPF_MAP_TYPE_RINGBUF): max_entries bytes of guest
+/// memory that programs reserve records in and submit or discard; the host
+/// reads submitted records in order and consumes them. Each record is an 8-byte
+/// header (its length) then the sample; a record never wraps: when it would,
+/// the rest of the ring becomes padding. Only sample bytes are the program's.
+class EbpfRingBuf final : public EbpfMap {
+ public:
+  EbpfRingBuf(const MapDefinition& d, LinearMemory& m, uint64_t base) : EbpfMap(d, m, base) {}
+  std::optional<uint64_t> lookup(std::span<const uint8_t>) override { return std::nullopt; }
+  int64_t update(std::span<const uint8_t>, std::span<const uint8_t>, uint64_t) override;
+  int64_t remove(std::span<const uint8_t>) override;
+  std::vector<Entry> entries() const override { return {}; }
+
+  /// The guest address of a new sample of `size` bytes, or nullopt when full.
+  std::optional<uint64_t> reserve(uint64_t size);
+  /// Ends the reservation of the sample at `address`; false if none is there.
+  bool commit(uint64_t address, bool discard);
+  /// True when `address` lies in this ring's memory.
+  bool holds(uint64_t address) const { return address >= base_ && address - base_ < capacity(); }
+  /// bpf_ringbuf_query: 0 bytes not consumed, 1 the size, 2 the consumer and 3 the producer
+  /// position.
+  uint64_t query(uint64_t what) const;
+  /// Submitted samples not yet consumed, oldest first (up to the first still reserved).
+  std::vector<std::span<const uint8_t>> records() const;
+  /// Frees what records() listed.
+  void consume();
+
+ private:
+  enum class State : uint8_t { Reserved, Submitted, Discarded };
+  struct Record {
+    uint64_t position;  // of its header, counted from the start of the ring's life
+    uint64_t size;      // header, sample and padding to 8 bytes
+    uint64_t sample;    // the sample's byte count
+    State state;
+  };
+  uint64_t capacity() const { return definition_.maxEntries; }
+  std::vector<Record> records_;  // from the consumer position on
+  uint64_t consumer_ = 0, producer_ = 0;
 };
 
 }  // namespace morel::ebpf

@@ -18,6 +18,7 @@
 namespace morel::ebpf {
 
 inline constexpr TrapKind kNotAMap{"helper argument is not a map"};
+inline constexpr TrapKind kNotASample{"helper argument is not a reserved ring buffer sample"};
 
 class EbpfObject {
  public:
@@ -46,6 +47,8 @@ class EbpfObject {
   EbpfMap* findMap(std::string_view name) const;
   /// The map an `lddw rN, map` handle names, or nullptr.
   EbpfMap* mapOfHandle(uint64_t handle) const;
+  /// The ring buffer whose memory holds `address`, or nullptr.
+  EbpfRingBuf* ringHolding(uint64_t address) const;
   LinearMemory& memory() const { return *memory_; }
 
   /// tail_call's work: runs the program in `slot` of `array` in place of the
@@ -73,8 +76,8 @@ std::vector<EbpfHelper> linuxHelpers(EbpfObject& object);
 inline constexpr uint32_t kTailCallHelper = 12;
 
 /// The maps as text: each map's entries (integers in decimal, other keys and
-/// values in hex bytes); an array of 8-byte counters whose name contains "hist"
-/// prints as a log2 histogram with bars, as bpftrace does.
+/// values in hex bytes), a ring buffer's unconsumed records in hex; an array of 8-byte counters
+/// whose name contains "hist" prints as a log2 histogram with bars, as bpftrace does.
 std::string formatMaps(const EbpfObject& object);
 
 }  // namespace morel::ebpf

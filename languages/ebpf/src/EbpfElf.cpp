@@ -209,7 +209,7 @@ class ElfReader {
 
   Result<MapDefinition> btfMapDefinition(const std::string& name) {
     btf* b = btf_.get();
-    auto invalid = [&](std::string why) {
+    auto invalid = [&](const std::string& why) {
       return fail("invalid map", 0, Diagnostic::Unit::Byte,
                   absl::StrCat("map '", name, "': ", why));
     };
@@ -280,7 +280,7 @@ class ElfReader {
                         bool& callsText) {
     const Section* rel = relocationsFor(s.index);
     if (rel == nullptr) return {};
-    auto bad = [&](std::size_t pc, std::string why) {
+    auto bad = [&](std::size_t pc, const std::string& why) {
       return fail("bad relocation", pc, Diagnostic::Unit::Instruction,
                   absl::StrCat("section '", s.name, "': ", why));
     };
@@ -329,7 +329,7 @@ class ElfReader {
 
   Result<void> relocateMapLoad(const Symbol& sym, Instruction& lo, Instruction& hi, std::size_t pc,
                                const Section& s) {
-    auto unknown = [&](std::string why) {
+    auto unknown = [&](const std::string& why) {
       return fail("unknown map", pc, Diagnostic::Unit::Instruction,
                   absl::StrCat("section '", s.name, "': ", why));
     };
@@ -370,7 +370,7 @@ class ElfReader {
       if (callsText) {
         // `.text` is relocated again for each program: its calls are relative, so
         // only its map references matter, and they name the same maps.
-        std::vector<Instruction> linked = textCode;
+        std::vector<Instruction> linked(textCode.begin(), textCode.end());
         bool unused = false;
         if (auto ok = relocate(*text, linked, textBase, unused); !ok)
           return std::unexpected(ok.error());
@@ -396,7 +396,7 @@ class ElfReader {
       GElf_Rel entry;
       if (gelf_getrel(data, static_cast<int>(r), &entry) == nullptr)
         return fail("malformed ELF", rel->index, Diagnostic::Unit::Byte, "bad relocation");
-      auto bad = [&](std::string why) {
+      auto bad = [&](const std::string& why) {
         return fail("bad relocation", entry.r_offset, Diagnostic::Unit::Byte,
                     absl::StrCat("section '.maps': ", why));
       };

@@ -320,12 +320,12 @@ class TreeBuilder {
 }  // namespace
 
 Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruction> program,
-                                                         std::string name, Runtime& runtime) {
-  return load(program, std::move(name), runtime, Options{});
+                                                         const std::string& name, Runtime& runtime) {
+  return load(program, name, runtime, Options{});
 }
 
 Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruction> program,
-                                                         std::string name, Runtime& runtime,
+                                                         const std::string& name, Runtime& runtime,
                                                          const Options& options) {
   if (auto ok = verify(program); !ok) return std::unexpected(ok.error());
   // Functions other than the entry start after it (the loader links them behind).

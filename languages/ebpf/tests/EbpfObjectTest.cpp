@@ -99,7 +99,7 @@ TEST_P(EbpfObjectTest, PacketCounterCountsProtocolsInAHashMap) {
     EXPECT_EQ(run(*o, "socket", frame(0)), 0u) << "run " << i << ": expected 0 for ARP";
   }
   EXPECT_EQ(valueAt(*o, "protocols", 6), uint64_t{kRuns}) << "expected one TCP packet per run";
-  EXPECT_EQ(valueAt(*o, "protocols", 17), uint64_t{2 * kRuns})
+  EXPECT_EQ(valueAt(*o, "protocols", 17), uint64_t{2} * kRuns)
       << "expected two UDP packets per run";
   EXPECT_EQ(valueAt(*o, "protocols", 0xffff), uint64_t{kRuns})
       << "expected one non-IPv4 packet per run";

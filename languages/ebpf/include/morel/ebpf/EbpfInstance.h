@@ -25,7 +25,7 @@ class EbpfInstance {
   /// memory laid out as [stack (kStackSize bytes) | input]
   /// (an ELF object puts its map values between the two). Addresses the
   /// program sees are offsets in it: r10 = kStackSize, the input starts there too.
-  static constexpr uint64_t kStackSize = 512 * 8;  // 512 bytes for each of 8 nested calls
+  static constexpr uint64_t kStackSize = uint64_t{512} * 8;  // 512 bytes for each of 8 nested calls
   static constexpr uint64_t kMaxInputSize = uint64_t{64} << 20;
 
   /// What a program kind decides: assembly and `.data` programs take the
@@ -47,10 +47,10 @@ class EbpfInstance {
 
   /// Verifies `program` and builds its tree. `name` names the call target.
   static Result<std::unique_ptr<EbpfInstance>> load(std::span<const Instruction> program,
-                                                    std::string name, Runtime& runtime,
+                                                    const std::string& name, Runtime& runtime,
                                                     const Options& options);
   static Result<std::unique_ptr<EbpfInstance>> load(std::span<const Instruction> program,
-                                                    std::string name, Runtime& runtime);
+                                                    const std::string& name, Runtime& runtime);
   /// Assembles text first (errors name the line).
   static Result<std::unique_ptr<EbpfInstance>> loadAssembly(std::string_view text,
                                                             std::string_view name, Runtime& runtime);

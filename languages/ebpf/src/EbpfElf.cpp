@@ -4,6 +4,7 @@
 #include "morel/ebpf/EbpfElf.h"
 
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <gelf.h>
 #include <libelf.h>
 
@@ -193,6 +194,9 @@ class ElfReader {
     const Section* btfSection = sectionNamed(".BTF");
     if (btfSection == nullptr || btfSection->bytes.empty())
       return fail("invalid map", maps.index, Diagnostic::Unit::Byte, ".maps without .BTF");
+    // libbpf prints its complaints to stderr; the Diagnostic says what matters.
+    static const bool quiet = (libbpf_set_print(nullptr), true);
+    (void)quiet;
     btf_.reset(btf__new(btfSection->bytes.data(), static_cast<uint32_t>(btfSection->bytes.size())));
     if (!btf_) {  // libbpf 1.x answers NULL (and errno) for a bad blob
       return fail("malformed ELF", btfSection->index, Diagnostic::Unit::Byte, "unreadable .BTF");

@@ -84,17 +84,28 @@ class TreeBuilder {
     findBlocks();
   }
 
-  /// The dispatcher of the function entered at instruction `entryPc`: every
-  /// block, renumbered so the entry is block 0 (the dispatcher runs what is
-  /// reachable from there), plus a last block that only exits (for unwinding).
+  /// The dispatcher of the function entered at instruction `entryPc`: the
+  /// blocks reachable from there (a program's functions share one instruction
+  /// array, so building every block for every function would grow with their
+  /// product), numbered in the order found with the entry as block 0, plus a
+  /// last block that only exits (for unwinding).
   EbpfDispatchNode* build(uint32_t entryPc) {
     auto n = static_cast<uint32_t>(starts_.size());
-    entry_ = blockAt(entryPc);
-    exitBlock_ = n;
+    std::vector<uint32_t> order{blockAt(entryPc)};
+    newIndex_.assign(n, UINT32_MAX);
+    newIndex_[order[0]] = 0;
+    for (std::size_t i = 0; i < order.size(); ++i)
+      for (uint32_t s : blockSuccessors(order[i]))
+        if (newIndex_[s] == UINT32_MAX) {
+          newIndex_[s] = static_cast<uint32_t>(order.size());
+          order.push_back(s);
+        }
+    auto k = static_cast<uint32_t>(order.size());
+    exitBlock_ = k;
     std::vector<EbpfBlock*> blocks;
-    std::vector<std::vector<uint32_t>> successors(n + 1);
-    for (uint32_t i = 0; i < n; ++i) {
-      uint32_t b = (i + entry_) % n;
+    std::vector<std::vector<uint32_t>> successors(k + 1);
+    for (uint32_t i = 0; i < k; ++i) {
+      uint32_t b = order[i];
       uint32_t begin = starts_[b];
       uint32_t end = b + 1 < n ? starts_[b + 1] : static_cast<uint32_t>(p_.size());
       std::vector<EbpfStmt*> body;
@@ -175,9 +186,19 @@ class TreeBuilder {
     uint8_t cls = in.opcode & op::kClassMask;
     return (cls == op::kJmp || cls == op::kJmp32) && !isCall(in);
   }
-  uint32_t renumber(uint32_t block) const {
-    auto n = static_cast<uint32_t>(starts_.size());
-    return (block + n - entry_) % n;
+  uint32_t renumber(uint32_t block) const { return newIndex_[block]; }
+
+  /// Where control may go from block `b` (original numbering), calls aside.
+  std::vector<uint32_t> blockSuccessors(uint32_t b) const {
+    uint32_t end = b + 1 < starts_.size() ? starts_[b + 1] : static_cast<uint32_t>(p_.size());
+    uint32_t last = starts_[b];
+    for (uint32_t pc = starts_[b]; pc < end; pc += p_[pc].opcode == 0x18 ? 2 : 1) last = pc;
+    const Instruction& in = p_[last];
+    if (in.opcode == 0x95) return {};
+    if (!isJump(in)) return {b + 1};  // falls through (verify: the program ends in exit or ja)
+    uint32_t taken = blockAt(static_cast<uint32_t>(last + 1 + jumpOffset(in)));
+    if (in.opcode == 0x05 || in.opcode == 0x06) return {taken};
+    return {taken, b + 1};
   }
 
   EbpfStmt* call(const Instruction& in, uint32_t pc) {
@@ -311,8 +332,8 @@ class TreeBuilder {
   const CallTargets& calls_;
   std::span<const EbpfHelper> helpers_;
   const std::map<uint32_t, uint64_t>& mapLoads_;  // lddw with a map pseudo-source, by slot
-  uint32_t entry_ = 0;      // the block the function being built enters at
-  uint32_t exitBlock_ = 0;  // its extra exit-only block
+  std::vector<uint32_t> newIndex_;  // per block: its number in the function being built
+  uint32_t exitBlock_ = 0;          // that function's extra exit-only block
   std::vector<uint32_t> starts_;
   std::vector<uint32_t> blockOf_;  // per instruction slot; meaningful at block starts
 };
@@ -403,6 +424,11 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruc
   // One root and call target per function; bodies after, since calls refer to them.
   TreeBuilder builder(program, instance->arena_, mem, calls, options.helpers, mapLoads);
   std::vector<uint32_t> entries = builder.functionEntries();
+  // Linux's limit (BPF_MAX_SUBPROGS); it also bounds what the tree costs.
+  constexpr std::size_t kMaxFunctions = 256;
+  if (entries.size() > kMaxFunctions)
+    return fail("too many functions", entries[kMaxFunctions], Diagnostic::Unit::Instruction,
+                absl::StrCat(entries.size(), " functions, at most ", kMaxFunctions));
   std::vector<EbpfRootNode*> roots;
   for (uint32_t entry : entries) {
     std::string fnName = entry == 0 ? name : absl::StrCat(name, "+", entry);

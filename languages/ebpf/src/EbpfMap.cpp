@@ -58,14 +58,9 @@ class EbpfArrayMap final : public EbpfMap {
     return 0;
   }
   int64_t remove(std::span<const uint8_t>) override { return -EINVAL; }
-  std::vector<Entry> entries() const override {
-    std::vector<Entry> out;
-    for (uint32_t i = 0; i < definition_.maxEntries; ++i) {
-      std::vector<uint8_t> key(4);
-      std::memcpy(key.data(), &i, 4);
-      out.push_back({std::move(key), {slot(i), definition_.valueSize}});
-    }
-    return out;
+  void forEachEntry(const EntryVisitor& visit) const override {
+    for (uint32_t i = 0; i < definition_.maxEntries; ++i)
+      visit({reinterpret_cast<const uint8_t*>(&i), 4}, {slot(i), definition_.valueSize});
   }
 
  private:
@@ -122,13 +117,12 @@ class EbpfHashMap final : public EbpfMap {
     slots_.erase(it);
     return 0;
   }
-  std::vector<Entry> entries() const override {
-    std::map<std::string, uint32_t> sorted;
+  void forEachEntry(const EntryVisitor& visit) const override {
+    std::map<std::string_view, uint32_t> sorted;
     for (const auto& [k, s] : slots_) sorted.emplace(k, s.slot);
-    std::vector<Entry> out;
     for (const auto& [k, s] : sorted)
-      out.push_back({std::vector<uint8_t>(k.begin(), k.end()), {slot(s), definition_.valueSize}});
-    return out;
+      visit({reinterpret_cast<const uint8_t*>(k.data()), k.size()},
+            {slot(s), definition_.valueSize});
   }
 
  private:

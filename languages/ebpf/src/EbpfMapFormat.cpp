@@ -1,5 +1,6 @@
 // `morel run --dump-maps`: each map's entries after a run, and log2 histograms
 // drawn as bpftrace draws them.
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -28,9 +29,14 @@ std::string bytesText(std::span<const uint8_t> bytes) {
   return hexBytes(bytes);
 }
 
+bool isArray(const EbpfMap& m) {
+  return m.type() == MapType::Array || m.type() == MapType::PerCpuArray;
+}
+
+/// An array of at most 128 counters (log2 of a u64 needs 65) named "...hist...".
 bool isHistogram(const EbpfMap& m) {
   const MapDefinition& d = m.definition();
-  return (m.type() == MapType::Array || m.type() == MapType::PerCpuArray) && d.valueSize == 8 &&
+  return isArray(m) && d.valueSize == 8 && d.maxEntries <= 128 &&
          d.name.find("hist") != std::string::npos;
 }
 
@@ -50,11 +56,11 @@ std::string bound(uint64_t v) {
 /// used one are left out, and bars scale to the largest count (52 columns).
 std::string histogram(const EbpfMap& m) {
   std::vector<uint64_t> counts;
-  for (const auto& e : m.entries()) {
+  m.forEachEntry([&counts](auto, std::span<const uint8_t> value) {
     uint64_t v = 0;
-    std::memcpy(&v, e.value.data(), 8);
+    std::memcpy(&v, value.data(), 8);
     counts.push_back(v);
-  }
+  });
   std::size_t first = 0, last = counts.size();
   while (first < counts.size() && counts[first] == 0) ++first;
   while (last > first && counts[last - 1] == 0) --last;
@@ -86,14 +92,18 @@ std::string formatMaps(const EbpfObject& object) {
       for (auto r : records) absl::StrAppend(&out, "  ", hexBytes(r), "\n");
       continue;
     }
-    auto entries = m->entries();
-    absl::StrAppendFormat(&out, "@%s (%s, %d entries):\n", d.name, m->typeName(), entries.size());
+    std::size_t count = isArray(*m) ? d.maxEntries : m->entryCount();
+    absl::StrAppendFormat(&out, "@%s (%s, %d entries):\n", d.name, m->typeName(), count);
     if (isHistogram(*m)) {
       out += histogram(*m);
       continue;
     }
-    for (const auto& e : entries)
-      absl::StrAppend(&out, "  ", bytesText(e.key), ": ", bytesText(e.value), "\n");
+    // An array's slots all exist: only those holding something are shown.
+    bool skipZeros = isArray(*m);
+    m->forEachEntry([&](std::span<const uint8_t> key, std::span<const uint8_t> value) {
+      if (skipZeros && std::ranges::all_of(value, [](uint8_t b) { return b == 0; })) return;
+      absl::StrAppend(&out, "  ", bytesText(key), ": ", bytesText(value), "\n");
+    });
   }
   return out;
 }

@@ -59,7 +59,7 @@ TEST_F(EbpfMapTest, HashHonoursUpdateFlagsAndCapacity) {
   EXPECT_EQ(m->remove(bytes(7)), -ENOENT);
   EXPECT_EQ(m->lookup(bytes(7)), std::nullopt);
   EXPECT_EQ(m->update(bytes(9), bytes(90), kUpdateAny), 0) << "expected the freed slot reused";
-  EXPECT_EQ(m->entries().size(), 2u);
+  EXPECT_EQ(m->entryCount(), 2u);
 }
 
 TEST_F(EbpfMapTest, LruHashEvictsTheLeastRecentlyUsed) {

@@ -103,7 +103,7 @@ TEST_P(EbpfObjectTest, PacketCounterCountsProtocolsInAHashMap) {
       << "expected two UDP packets per run";
   EXPECT_EQ(valueAt(*o, "protocols", 0xffff), uint64_t{kRuns})
       << "expected one non-IPv4 packet per run";
-  EXPECT_EQ(o->findMap("protocols")->entries().size(), 3u) << "expected exactly three keys";
+  EXPECT_EQ(o->findMap("protocols")->entryCount(), 3u) << "expected exactly three keys";
 }
 
 TEST_P(EbpfObjectTest, LatencyHistogramFillsLog2Buckets) {

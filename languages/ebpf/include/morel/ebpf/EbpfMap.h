@@ -7,6 +7,7 @@
 // cannot reach them. Per-CPU maps have one CPU (Morel runs a program on one
 // thread), so they behave as their shared twins.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -68,12 +69,15 @@ class EbpfMap {
                          uint64_t flags) = 0;
   virtual int64_t remove(std::span<const uint8_t> key) = 0;
 
-  struct Entry {
-    std::vector<uint8_t> key;
-    std::span<const uint8_t> value;
-  };
-  /// Every entry (arrays: every slot), arrays by index, hashes by key bytes.
-  virtual std::vector<Entry> entries() const = 0;
+  using EntryVisitor =
+      std::function<void(std::span<const uint8_t> key, std::span<const uint8_t> value)>;
+  /// Visits every entry in place (arrays: every slot, by index; hashes: by key bytes).
+  virtual void forEachEntry(const EntryVisitor& visit) const = 0;
+  std::size_t entryCount() const {
+    std::size_t n = 0;
+    forEachEntry([&n](auto, auto) { ++n; });
+    return n;
+  }
 
  protected:
   EbpfMap(const MapDefinition& definition, LinearMemory& memory, uint64_t base)
@@ -98,7 +102,7 @@ class EbpfProgArray final : public EbpfMap {
   std::optional<uint64_t> lookup(std::span<const uint8_t>) override { return std::nullopt; }
   int64_t update(std::span<const uint8_t>, std::span<const uint8_t>, uint64_t) override;
   int64_t remove(std::span<const uint8_t>) override;
-  std::vector<Entry> entries() const override { return {}; }
+  void forEachEntry(const EntryVisitor&) const override {}
 
   /// The program in slot `index`, if any.
   std::optional<uint32_t> program(uint64_t index) const {
@@ -122,7 +126,7 @@ class EbpfRingBuf final : public EbpfMap {
   std::optional<uint64_t> lookup(std::span<const uint8_t>) override { return std::nullopt; }
   int64_t update(std::span<const uint8_t>, std::span<const uint8_t>, uint64_t) override;
   int64_t remove(std::span<const uint8_t>) override;
-  std::vector<Entry> entries() const override { return {}; }
+  void forEachEntry(const EntryVisitor&) const override {}
 
   /// The guest address of a new sample of `size` bytes, or nullopt when full.
   std::optional<uint64_t> reserve(uint64_t size);

@@ -76,7 +76,8 @@ std::vector<EbpfHelper> linuxHelpers(EbpfObject& object);
 inline constexpr uint32_t kTailCallHelper = 12;
 
 /// The maps as text: each map's entries (integers in decimal, other keys and
-/// values in hex bytes), a ring buffer's unconsumed records in hex; an array of 8-byte counters
+/// values in hex bytes; arrays only their non-zero slots), a ring buffer's
+/// unconsumed records in hex; an array of 8-byte counters
 /// whose name contains "hist" prints as a log2 histogram with bars, as bpftrace does.
 std::string formatMaps(const EbpfObject& object);
 

@@ -11,9 +11,13 @@ struct {
   __type(value, __u64);  // packets
 } protocols SEC(".maps");
 
+// Global data: libbpf (and Morel) keep it as a one-value array map named .bss.
+__u64 packets_seen = 0;
+
 SEC("socket")
 int count_protocols(unsigned char *packet, unsigned long length) {
   __u32 key = 0xffff;
+  packets_seen++;
   // Ethernet: 14 bytes, EtherType at 12 (big-endian); IPv4's protocol at 14 + 9.
   if (length >= 34 && packet[12] == 0x08 && packet[13] == 0x00 && (packet[14] >> 4) == 4)
     key = packet[23];

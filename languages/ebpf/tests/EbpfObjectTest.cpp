@@ -104,6 +104,7 @@ TEST_P(EbpfObjectTest, PacketCounterCountsProtocolsInAHashMap) {
   EXPECT_EQ(valueAt(*o, "protocols", 0xffff), uint64_t{kRuns})
       << "expected one non-IPv4 packet per run";
   EXPECT_EQ(o->findMap("protocols")->entryCount(), 3u) << "expected exactly three keys";
+  EXPECT_EQ(valueAt(*o, ".bss", 0), uint64_t{4} * kRuns) << "expected the global counter in .bss";
 }
 
 TEST_P(EbpfObjectTest, LatencyHistogramFillsLog2Buckets) {

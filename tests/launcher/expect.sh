@@ -1,5 +1,8 @@
-# Shared by the launcher's test scripts (source it): `expect` runs one command
-# line and checks its exit code and output, counting failures in $failures.
+# Shared by the launcher's test scripts (source it): $work is a temporary
+# directory removed on exit; `expect` runs one command line and checks its exit
+# code and output, counting failures in $failures.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 failures=0
 
 # expect NAME EXIT_CODE OUTPUT_SUBSTRING -- COMMAND...

@@ -5,8 +5,6 @@
 set -uo pipefail
 morel=$1
 cases=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 source "$(dirname "$0")/expect.sh"
 tiers=("--engine.Compilation=false" "--engine.CompileImmediately=true" "--engine.CompilationThreshold=5")
 

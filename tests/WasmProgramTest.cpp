@@ -314,6 +314,19 @@ TEST(WasmMemoryLimit, MaxMemoryPagesBoundsGrowing) {
   EXPECT_EQ(refused.error().category, "out of memory");
 }
 
+TEST_P(WasmProgramTest, GuardInInlinedCodeRebuildsEveryFrame) {
+  auto m = load("inlining.wasm");
+  expectAlways(m, "run", {10, 2, -1}, 200010);  // never -1: $div compiled without the check
+  // -1 at i == 5, inside $div inlined into $step inlined into run: each frame continues
+  // where it was, and $step's count in memory shows no call ran twice.
+  expectAlways(m, "run", {10, 2, 5}, 130010);
+  expectAlways(m, "run", {10, 2, 5}, 130010);  // recompiled with the state seen
+  if (morel::testing::compiles(GetParam().name))
+    EXPECT_GT(context_->inlinedCalls(), 0u) << "compiled code inlined $step and $div";
+  else
+    EXPECT_EQ(context_->inlinedCalls(), 0u);
+}
+
 TEST_P(WasmProgramTest, SimdLanesThroughMemoryArgumentsAndResults) {
   morel::Value m = load("simd.wasm");
   expectAlways(m, "dot", {1000}, 13511);

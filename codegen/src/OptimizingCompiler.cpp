@@ -36,7 +36,8 @@ Result<CompilationResult> OptimizingCompiler::compile(CallTarget& target) {
 
   auto code = backend_.emit(g, cfg, schedule, target);
   if (!code) return std::unexpected(code.error());
-  return CompilationResult{std::move(*code), g.liveCount()};
+  (*code)->inlinedVersions = std::move(pe->inlinedVersions);
+  return CompilationResult{std::move(*code), g.liveCount(), pe->inlinedCalls};
 }
 
 }  // namespace morel::codegen

@@ -196,9 +196,10 @@ class Lowering {
     return x86::qword_ptr(pollBase_.isValid() ? pollBase_ : limitsReg(), GuestLimits::interruptOffset());
   }
 
-  /// Every exit of the function hands back the frame its entry took from the budget.
-  void returnStatus(const x86::Gp& status) {
-    cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), 1);
+  /// Every exit of the function hands back the frame its entry took from the budget,
+  /// and those of the `inlined` calls open where it leaves.
+  void returnStatus(const x86::Gp& status, int64_t inlined = 0) {
+    cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), Imm(1 + inlined));
     cc_.ret(status);
   }
 
@@ -256,10 +257,22 @@ class Lowering {
       case Op::TrapExit: {
         x86::Gp r = cc_.newGpq();
         cc_.mov(r, Imm(reinterpret_cast<uint64_t>(n->aux())));
-        returnStatus(r);
+        returnStatus(r, n->value());
         return;
       }
-      case Op::StatusExit: returnStatus(reg(n->input(1))); return;
+      case Op::StatusExit: returnStatus(reg(n->input(1)), n->value()); return;
+      case Op::FrameEnter: {  // an inlined call's frame: exhausted when the budget goes negative
+        x86::Mem left = x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset());
+        IrNode* value = nullptr;
+        for (IrNode* u : n->uses())
+          if (u->op() == Op::Proj && u->value() == 1) value = u;
+        x86::Gp exhausted = value != nullptr ? reg(value) : cc_.newGpd();
+        cc_.mov(exhausted.r32(), Imm(0));
+        cc_.sub(left, 1);
+        cc_.sets(exhausted.r8());
+        return;
+      }
+      case Op::FrameLeave: cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), 1); return;
       case Op::Poll: return;  // read where it is used: see reg() and compareOperands()
       case Op::StressTick: return lowerStressTick(n);
       case Op::Deopt: return lowerDeopt(n);
@@ -886,7 +899,7 @@ class Lowering {
   void lowerProj(IrNode* n) {
     IrNode* call = n->input(0);
     if (n->type() == Type::Control) return;
-    if (call->op() == Op::Load) return;  // the load wrote its value projection's register
+    if (call->op() == Op::Load || call->op() == Op::FrameEnter) return;  // written by the tuple's own lowering
     if (n->value() == 1) {
       cc_.mov(reg(n), callStatus_.at(call->id()));
       return;
@@ -933,8 +946,14 @@ class Lowering {
       cc_.mov(x86::qword_ptr(frameReg, static_cast<int32_t>(8 * (i - 1))), reg(n->input(i)));
     x86::Gp statement = cc_.newGpq("statement");
     cc_.mov(statement, Imm(reinterpret_cast<uint64_t>(n->aux())));
+    // Inside inlined calls (value: how many are open) the aux is a DeoptChain; their
+    // frames go back to the budget first, and the chain's resumption takes them again.
+    const int64_t inlined = n->value();
+    if (inlined > 0) cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), Imm(inlined));
     InvokeNode* invoke = nullptr;
-    cc_.invoke(&invoke, reinterpret_cast<uint64_t>(&CallTarget::deoptimize),
+    cc_.invoke(&invoke,
+               inlined > 0 ? reinterpret_cast<uint64_t>(&CallTarget::deoptimizeChain)
+                           : reinterpret_cast<uint64_t>(&CallTarget::deoptimize),
                FuncSignatureT<intptr_t, void*, uint64_t*, const void*, const int64_t*>(CallConvId::kHost));
     invoke->setArg(0, selfReg_);
     invoke->setArg(1, ioReg_);

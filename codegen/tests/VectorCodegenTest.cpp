@@ -11,6 +11,7 @@
 #include "../../partial-eval/tests/TestTarget.h"
 #include "morel/codegen/OptimizingCompiler.h"
 #include "morel/framework/VectorHint.h"
+#include "morel/framework/VectorLanes.h"
 
 namespace morel::codegen {
 namespace {
@@ -21,23 +22,6 @@ using pe::GV;
 struct IrNodeHolder {
   pe::IrNode* node = nullptr;
 };
-
-template <class L>
-struct Lanes {
-  L v[16 / sizeof(L)];
-};
-template <class L>
-Lanes<L> lanesOf(const V128& x) {
-  Lanes<L> r;
-  std::memcpy(r.v, &x, 16);
-  return r;
-}
-template <class L>
-V128 vectorOf(const Lanes<L>& l) {
-  V128 r;
-  std::memcpy(&r, l.v, 16);
-  return r;
-}
 
 /// The type lane arithmetic runs in: unsigned integers wrap, floats are themselves.
 template <class L>
@@ -63,29 +47,29 @@ V128 reference(LaneOp op, const V128* in, int lane) {
   using U = typename Arithmetic<L>::type;
   for (int i = 0; i < n; ++i) {
     switch (op) {
-      case LaneOp::Add: r.v[i] = static_cast<L>(static_cast<U>(a.v[i]) + static_cast<U>(b.v[i])); break;
-      case LaneOp::Sub: r.v[i] = static_cast<L>(static_cast<U>(a.v[i]) - static_cast<U>(b.v[i])); break;
-      case LaneOp::Mul: r.v[i] = static_cast<L>(static_cast<U>(a.v[i]) * static_cast<U>(b.v[i])); break;
+      case LaneOp::Add: r[i] = static_cast<L>(static_cast<U>(a[i]) + static_cast<U>(b[i])); break;
+      case LaneOp::Sub: r[i] = static_cast<L>(static_cast<U>(a[i]) - static_cast<U>(b[i])); break;
+      case LaneOp::Mul: r[i] = static_cast<L>(static_cast<U>(a[i]) * static_cast<U>(b[i])); break;
       case LaneOp::Div:
-        if constexpr (std::is_floating_point_v<L>) r.v[i] = a.v[i] / b.v[i];
+        if constexpr (std::is_floating_point_v<L>) r[i] = a[i] / b[i];
         break;
       case LaneOp::Sqrt:
-        if constexpr (std::is_floating_point_v<L>) r.v[i] = std::sqrt(a.v[i]);
+        if constexpr (std::is_floating_point_v<L>) r[i] = std::sqrt(a[i]);
         break;
       case LaneOp::Eq:
-        if constexpr (!std::is_floating_point_v<L>) r.v[i] = a.v[i] == b.v[i] ? static_cast<L>(-1) : L{0};
+        if constexpr (!std::is_floating_point_v<L>) r[i] = a[i] == b[i] ? static_cast<L>(-1) : L{0};
         break;
-      case LaneOp::Splat: std::memcpy(&r.v[i], &in[0].lo, sizeof(L)); break;
+      case LaneOp::Splat: std::memcpy(&r[i], &in[0].lo, sizeof(L)); break;
       case LaneOp::ReplaceLane:
-        r.v[i] = a.v[i];
-        if (i == lane) std::memcpy(&r.v[i], &in[1].lo, sizeof(L));
+        r[i] = a[i];
+        if (i == lane) std::memcpy(&r[i], &in[1].lo, sizeof(L));
         break;
       default: break;
     }
   }
   if (op == LaneOp::ExtractLane) {
     V128 s{};
-    std::memcpy(&s.lo, &a.v[lane], sizeof(L));
+    std::memcpy(&s.lo, &a[lane], sizeof(L));
     return s;
   }
   return vectorOf(r);

@@ -1,7 +1,9 @@
 #include "morel/framework/CallTarget.h"
 
+#include <algorithm>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <vector>
 
 #include "morel/framework/RootNode.h"
@@ -37,7 +39,11 @@ bool CallTarget::install(std::unique_ptr<InstalledCode> code, Snapshot compiledF
     // invalidate() already chose the tier (Interpreted, or Failed after too many deopts).
     return false;
   }
-  if (root_->specializationRoot().specializationVersion() != compiledFrom.specializationVersion) {
+  bool inlinedChanged = false;
+  for (const auto& [inlined, version] : code->inlinedVersions)
+    inlinedChanged |= inlined->specializationVersion() != version;
+  if (root_->specializationRoot().specializationVersion() != compiledFrom.specializationVersion ||
+      inlinedChanged) {
     // The tree was re-specialized while the compiler read it. It is still hot:
     // keep the counters, so the next interpreted call queues it again.
     retired_.push_back(std::move(code));
@@ -113,6 +119,49 @@ Status CallTarget::deoptimize(CallTarget* self, uint64_t* io, const Node* statem
   } catch (const TrapException& t) {
     return statusOf(*t.kind);
   }
+}
+
+Status CallTarget::deoptimizeChain(CallTarget* self, uint64_t* io, const DeoptChain* chain,
+                                   const int64_t* slots) {
+  self->deopts_.fetch_add(1, std::memory_order_acq_rel);
+  self->invalidate();
+  const auto& frames = chain->frames;
+  self->runtime_->traceDeoptimization(*self, *frames.front().statement, frames.size());
+  GuestLimits& limits = *self->limits_;
+  std::vector<uint64_t> results;
+  bool inject = false;
+  try {
+    for (std::size_t k = 0; k + 1 < frames.size(); ++k) {
+      // An inlined activation runs while those outside it still hold their frames;
+      // the compiled function's own frame is still counted (sandbox.MaxStackFrames).
+      const InlinedFrameState& f = frames[k];
+      RootNode& root = f.target->root();
+      std::vector<uint64_t> buffer(std::max({root.parameterCount(), root.resultCount(), 1u}));
+      const auto inlinedOutside = static_cast<int64_t>(frames.size() - 1 - k);
+      limits.framesLeft -= inlinedOutside;
+      struct Restore {
+        GuestLimits& l;
+        int64_t n;
+        ~Restore() { l.framesLeft += n; }
+      } restore{limits, inlinedOutside};
+      const std::span<const uint64_t> inner(results);
+      root.resumeInterpreted(*f.target, buffer.data(), f.statement, slots, inject ? &inner : nullptr);
+      results.assign(buffer.begin(), buffer.begin() + root.resultCount());
+      inject = true;
+      slots += f.slotCount;
+    }
+    const std::span<const uint64_t> inner(results);
+    self->root_->resumeInterpreted(*self, io, frames.back().statement, slots, inject ? &inner : nullptr);
+    return 0;
+  } catch (const TrapException& t) {
+    return statusOf(*t.kind);
+  }
+}
+
+const DeoptChain* CallTarget::keep(std::unique_ptr<DeoptChain> chain) {
+  std::lock_guard lock(chainsMutex_);
+  chains_.push_back(std::move(chain));
+  return chains_.back().get();
 }
 
 }  // namespace morel

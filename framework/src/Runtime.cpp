@@ -15,11 +15,14 @@ Runtime::Runtime(const OptionValues& options, Compiler* compiler, std::ostream* 
       compileImmediately_(options.getBool("engine.CompileImmediately")),
       background_(options.getBool("engine.BackgroundCompilation")),
       traceCompilation_(options.getBool("engine.TraceCompilation")),
+      traceDeoptimization_(options.getBool("engine.TraceDeoptimization") || traceCompilation_),
       threshold_(options.getInt("engine.CompilationThreshold")),
       trace_(trace),
       maxStackFrames_(options.getInt("sandbox.MaxStackFrames")),
       osrThreshold_(options.getInt("engine.OSRCompilationThreshold")),
       maximumGraphSize_(options.getInt("engine.MaximumGraphSize")),
+      inlining_{options.getBool("engine.Inlining"), options.getInt("engine.InliningMaxCalleeSize"),
+                options.getInt("engine.InliningMaxDepth"), options.getBool("engine.TraceInlining")},
       printAssembly_(options.getBool("engine.PrintAssembly")),
       stressDeopt_(options.getInt("engine.StressDeopt"),
                    static_cast<uint64_t>(options.getInt("engine.StressDeoptSeed"))) {
@@ -145,7 +148,11 @@ void Runtime::compileNow(CallTarget& target) {
     return;
   }
   trace(target, millis, *result);
-  if (target.install(std::move(result->code), from)) installed_.fetch_add(1, std::memory_order_relaxed);
+  const uint32_t inlined = result->inlinedCalls;
+  if (target.install(std::move(result->code), from)) {
+    installed_.fetch_add(1, std::memory_order_relaxed);
+    inlinedCalls_.fetch_add(inlined, std::memory_order_relaxed);
+  }
 }
 
 void Runtime::trace(CallTarget& target, double millis, const CompilationResult& r) {
@@ -156,10 +163,10 @@ void Runtime::trace(CallTarget& target, double millis, const CompilationResult& 
   trace_->flush();
 }
 
-void Runtime::traceDeoptimization(const CallTarget& target, const Node& statement) {
-  if (!traceCompilation_ || trace_ == nullptr) return;
-  *trace_ << absl::StrFormat("[engine] deopt    %-16s |resumes at %s|Deopts %d\n", target.name(),
-                             std::string(statement.kind()), target.deoptimizations());
+void Runtime::traceDeoptimization(const CallTarget& target, const Node& statement, std::size_t frames) {
+  if (!traceDeoptimization_ || trace_ == nullptr) return;
+  *trace_ << absl::StrFormat("[engine] deopt    %-16s |resumes at %s|Frames %d|Deopts %d\n", target.name(),
+                             std::string(statement.kind()), frames, target.deoptimizations());
   trace_->flush();
 }
 

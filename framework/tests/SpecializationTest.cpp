@@ -75,7 +75,7 @@ class NullRoot final : public RootNode {
   uint32_t parameterCount() const override { return 0; }
   uint32_t resultCount() const override { return 0; }
   void executeInterpreted(CallTarget&, uint64_t*) override {}
-  void resumeInterpreted(CallTarget&, uint64_t*, const Node*, const int64_t*) override {}
+  void resumeInterpreted(CallTarget&, uint64_t*, const Node*, const int64_t*, const std::span<const uint64_t>*) override {}
   void partialEvaluate(GraphDomainHandle&) override {}
 };
 

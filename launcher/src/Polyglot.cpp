@@ -127,6 +127,7 @@ Diagnostic Context::limitError(Status s) const {
 
 uint64_t Context::compilationCount() const { return runtime_->installedCompilations(); }
 uint64_t Context::compilerBailouts() const { return runtime_->failedCompilations(); }
+uint64_t Context::inlinedCalls() const { return runtime_->inlinedCalls(); }
 
 Result<Value> Context::eval(const Source& source) {
   if (Status closed = runtime_->closedStatus(); closed != 0) return std::unexpected(limitError(closed));

@@ -204,7 +204,10 @@ int run(int argc, char** argv) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     auto v = parseArgument(args[i], types[i]);
     bool isFloat = types[i] == morel::ValueType::F32 || types[i] == morel::ValueType::F64;
-    if (!v) return fail(absl::StrFormat("bad argument '%s': not %s", args[i], isFloat ? "a float" : "an integer"));
+    const char* expected = types[i] == morel::ValueType::V128 ? "a v128 (0x and up to 32 hex digits)"
+                           : isFloat                          ? "a float"
+                                                              : "an integer";
+    if (!v) return fail(absl::StrFormat("bad argument '%s': not %s", args[i], expected));
     values.push_back(*v);
   }
   auto result = fn.execute(values);

@@ -3,6 +3,11 @@
 #include "morel/framework/Runtime.h"
 
 #include <cassert>
+#include <mutex>
+#include <ostream>
+#include <shared_mutex>
+
+#include "absl/strings/str_format.h"
 
 namespace morel::pe {
 
@@ -16,7 +21,9 @@ GraphDomain::GraphDomain(Graph& graph, CallTarget& self, uint32_t parameterCount
     params_.push_back(g_.make(Op::Param, Type::I64, {g_.start()}, i));
 }
 
-GV<int64_t> GraphDomain::parameter(uint32_t i) { return {params_[i]}; }
+GV<int64_t> GraphDomain::parameter(uint32_t i) {
+  return {inlines_.empty() ? params_[i] : inlines_.back().params[i]};
+}
 
 GraphFrame GraphDomain::newFrame(const FrameDescriptor& descriptor) {
   GraphFrame f;
@@ -37,6 +44,13 @@ void GraphDomain::addExit(IrNode* exit) { g_.addInput(g_.end(), exit); }
 
 void GraphDomain::returnValues(std::span<const GV<int64_t>> results) {
   if (dead()) return;
+  if (!inlines_.empty()) {  // an inlined callee returns to its call site
+    State s{ctrl_, {}};
+    for (auto r : results) s.slots.push_back(r.node);
+    inlines_.back().returns.push_back(std::move(s));
+    ctrl_ = nullptr;
+    return;
+  }
   std::vector<IrNode*> inputs{ctrl_};
   for (auto r : results) inputs.push_back(r.node);
   addExit(g_.make(Op::Return, Type::Control, inputs));
@@ -85,8 +99,26 @@ void GraphDomain::deoptExit(IrNode* ctrl) {
   // Slot values are raw 64-bit, as the interpreter's frame holds them. Before the
   // first statement the resume point is the root itself: the call starts over.
   std::vector<IrNode*> inputs{ctrl};
-  for (IrNode* v : resumeSlots()) inputs.push_back(convert(v, Type::I64));
-  addExit(g_.make(Op::Deopt, Type::Control, inputs, 0, resumeAt_));
+  if (inlines_.empty()) {
+    for (IrNode* v : resumeSlots()) inputs.push_back(convert(v, Type::I64));
+    addExit(g_.make(Op::Deopt, Type::Control, inputs, 0, resumeAt_));
+    ++deoptGuards_;
+    return;
+  }
+  // Inside inlined calls: a chain of frame states, innermost first. A callee that
+  // has not begun a statement yet is left out: its caller re-runs the call.
+  auto chain = std::make_unique<DeoptChain>();
+  auto add = [&](CallTarget* target, const Node* statement, const std::vector<IrNode*>& slots) {
+    chain->frames.push_back({target, statement, static_cast<uint32_t>(slots.size())});
+    for (IrNode* v : slots) inputs.push_back(convert(v, Type::I64));
+  };
+  if (resumeAt_ != &inlines_.back().target->root()) add(inlines_.back().target, resumeAt_, resumeSlots());
+  for (std::size_t k = inlines_.size(); k-- > 0;) {
+    CallTarget* caller = k == 0 ? &self_ : inlines_[k - 1].target;
+    add(caller, inlines_[k].callerResumeAt, inlines_[k].callerResumeSlots);  // a call statement (shouldInline)
+  }
+  const DeoptChain* kept = self_.keep(std::move(chain));
+  addExit(g_.make(Op::Deopt, Type::Control, inputs, inlineDepth(), kept));
   ++deoptGuards_;
 }
 
@@ -103,7 +135,7 @@ const std::vector<IrNode*>& GraphDomain::resumeSlots() {
 void GraphDomain::pollInterrupt() {
   IrNode* status = g_.make(Op::Poll, Type::I64, {ctrl_});
   auto [t, e] = split(g_.make(Op::Ne, Type::I32, {status, g_.constant(Type::I64, 0)}));
-  addExit(g_.make(Op::StatusExit, Type::Control, {t, status}));
+  addExit(g_.make(Op::StatusExit, Type::Control, {t, status}, inlineDepth()));
   ctrl_ = e;
 }
 
@@ -118,13 +150,13 @@ void GraphDomain::stressTick() {
 void GraphDomain::trapIf(GV<int32_t> cond, const TrapKind& kind) {
   if (dead()) return;
   auto [t, e] = split(cond.node);
-  if (t != nullptr) addExit(g_.make(Op::TrapExit, Type::Control, {t}, 0, &kind));
+  if (t != nullptr) addExit(g_.make(Op::TrapExit, Type::Control, {t}, inlineDepth(), &kind));
   ctrl_ = e;
 }
 
 void GraphDomain::trap(const TrapKind& kind) {
   if (dead()) return;
-  addExit(g_.make(Op::TrapExit, Type::Control, {ctrl_}, 0, &kind));
+  addExit(g_.make(Op::TrapExit, Type::Control, {ctrl_}, inlineDepth(), &kind));
   ctrl_ = nullptr;
 }
 
@@ -273,6 +305,13 @@ void GraphDomain::call(CallTarget& callee, std::span<const GV<int64_t>> args,
     for (auto& r : results) r = i64(0);
     return;
   }
+  if (shouldInline(callee)) {
+    // The callee's tree is read under its specialization lock, as its own compilation
+    // would. Only tried: a compilation already holds its caller's lock, and waiting
+    // here could close a cycle with one inlining the other way round.
+    std::shared_lock lock(callee.root().specializationRoot().specializationMutex(), std::try_to_lock);
+    if (lock.owns_lock()) return inlineCall(callee, args, results);
+  }
   std::vector<IrNode*> inputs{ctrl_};
   for (auto a : args) inputs.push_back(a.node);
   IrNode* call = g_.make(Op::Call, Type::Tuple, inputs, static_cast<int64_t>(results.size()), &callee);
@@ -283,8 +322,77 @@ void GraphDomain::call(CallTarget& callee, std::span<const GV<int64_t>> args,
   // A trap in the callee leaves this call with the callee's status.
   IrNode* failed = g_.make(Op::Ne, Type::I32, {status, g_.constant(Type::I64, 0)});
   auto [t, e] = split(failed);
-  addExit(g_.make(Op::StatusExit, Type::Control, {t, status}));
+  addExit(g_.make(Op::StatusExit, Type::Control, {t, status}, inlineDepth()));
   ctrl_ = e;
+}
+
+bool GraphDomain::shouldInline(CallTarget& callee) {
+  const Runtime::InliningPolicy& policy = self_.runtime().inlining();
+  if (!policy.enabled) return false;
+  RootNode& root = callee.root();
+  const char* no = nullptr;
+  bool recursive = &callee == &self_;
+  for (const InlinedCall& c : inlines_) recursive |= c.target == &callee;
+  if (!root.isCompilable() || root.inlineSize() == 0) no = "not inlinable";
+  else if (recursive) no = "recursive";
+  else if (root.inlineSize() > policy.maxCalleeSize) no = "too big";
+  else if (inlineDepth() >= policy.maxDepth) no = "too deep";
+  // The call site's profile: a callee never called has nothing to go on (but
+  // compile-immediately compiles before anything has run).
+  else if (callee.callCount() == 0 && !self_.runtime().compileImmediately()) no = "never called";
+  else if (resumeAt_ == (inlines_.empty() ? &self_.root() : &inlines_.back().target->root()))
+    no = "outside a statement";  // a deopt could not resume the caller after the call
+  if (policy.trace && self_.runtime().traceStream() != nullptr)
+    *self_.runtime().traceStream() << absl::StrFormat("[engine] inline %s %s into %s (size %d, depth %d)%s%s\n",
+                                                      no ? "no" : "yes", callee.name(), self_.name(),
+                                                      root.inlineSize(), inlineDepth() + 1, no ? ": " : "",
+                                                      no ? no : "");
+  return no == nullptr;
+}
+
+void GraphDomain::inlineCall(CallTarget& callee, std::span<const GV<int64_t>> args,
+                             std::span<GV<int64_t>> results) {
+  RootNode& root = callee.root();
+  // The callee's frame comes out of the guest frame budget, as a real call's would.
+  IrNode* enter = g_.make(Op::FrameEnter, Type::Tuple, {ctrl_});
+  ctrl_ = g_.make(Op::Proj, Type::Control, {enter}, 0);
+  auto [exhausted, ok] = split(g_.make(Op::Proj, Type::I32, {enter}, 1));
+  addExit(g_.make(Op::TrapExit, Type::Control, {exhausted}, inlineDepth() + 1, &kCallStackExhausted));
+  ctrl_ = ok;
+
+  // Set the caller's statement state aside; the callee starts before its first statement.
+  InlinedCall call{&callee, {}, {}, static_cast<uint32_t>(results.size()), resumeAt_, statementFrame_,
+                   {}, false, resumeSlots(), osrEntry_};
+  for (auto a : args) call.params.push_back(a.node);
+  call.callerUndo = std::move(undo_);
+  call.callerSnapshotTaken = snapshotTaken_;
+  resumeAt_ = &root;
+  statementFrame_ = nullptr;
+  undo_.clear();
+  snapshotTaken_ = false;
+  osrEntry_ = nullptr;
+  std::vector<IrNode*> callerSnapshot = std::move(resumeSlots_);
+  inlines_.push_back(std::move(call));
+  ++inlinedCalls_;
+  // The caller holds the callee's specialization lock (call()).
+  inlinedVersions_.emplace_back(&root.specializationRoot(), root.specializationRoot().specializationVersion());
+  root.partialEvaluate(*this);
+  InlinedCall done = std::move(inlines_.back());
+  inlines_.pop_back();
+  resumeAt_ = done.callerResumeAt;
+  statementFrame_ = done.callerStatementFrame;
+  undo_ = std::move(done.callerUndo);
+  snapshotTaken_ = done.callerSnapshotTaken;
+  resumeSlots_ = std::move(callerSnapshot);
+  osrEntry_ = done.callerOsrEntry;
+
+  // The returning paths merge at the call site; their results are its results.
+  GraphFrame returned;
+  returned.slots.resize(done.resultCount);
+  mergeInto(done.returns, returned);
+  for (std::size_t i = 0; i < results.size(); ++i) results[i] = {convert(returned.slots[i], Type::I64)};
+  if (dead()) return;
+  ctrl_ = g_.make(Op::FrameLeave, Type::Control, {ctrl_});
 }
 
 }  // namespace morel::pe

@@ -17,7 +17,8 @@ Result<PartialEvaluation> partialEvaluate(CallTarget& target, std::size_t maxNod
     target.root().partialEvaluate(domain);
     domain.finish();
     graph->setNodeLimit(0);
-    return PartialEvaluation{std::move(graph), domain.deoptGuards()};
+    return PartialEvaluation{std::move(graph), domain.deoptGuards(), domain.inlinedCalls(),
+                             domain.inlinedVersions()};
   } catch (const GraphTooLarge& e) {
     return fail("graph too large", 0, Diagnostic::Unit::Byte,
                 absl::StrCat("partial evaluation passed engine.MaximumGraphSize (", e.limit,

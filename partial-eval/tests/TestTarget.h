@@ -20,8 +20,8 @@ class LambdaRoot final : public RootNode {
   uint32_t resultCount() const override { return 1; }
   void executeInterpreted(CallTarget&, uint64_t*) override {}
   /// Records what a deoptimization hands the interpreter; answers `resumeResult`.
-  void resumeInterpreted(CallTarget&, uint64_t* io, const Node* statement,
-                         const int64_t* slots) override {
+  void resumeInterpreted(CallTarget&, uint64_t* io, const Node* statement, const int64_t* slots,
+                         const std::span<const uint64_t>*) override {
     resumedAt = statement;
     resumedSlots.assign(slots, slots + frameSize);
     io[0] = resumeResult;

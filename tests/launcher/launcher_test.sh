@@ -47,6 +47,18 @@ expect "float argument"         2 "bad argument 'one': not a float" -- "$morel" 
 expect "f32 out of range"       2 "bad argument '1e39': not a float" -- "$morel" run --invoke id32 "$work/floats.wasm" 1e39
 expect "float word"             2 "not a float"           -- "$morel" run --invoke id64 "$work/floats.wasm" infinity
 
+# Inlining and the deoptimization trace: a guard two inlined calls deep rebuilds three frames.
+examples="$(cd "$(dirname "$0")/../../examples" && pwd)"
+wat2wasm "$examples/inlining.wat" -o "$work/inlining.wasm"
+wat2wasm "$examples/simd.wat" -o "$work/simd.wasm"
+expect "inlining trace"         0 "inline yes func1 into run" -- \
+  "$morel" run --engine.CompileImmediately=true --engine.TraceInlining=true --invoke run "$work/inlining.wasm" 10 2 5
+expect "deopt through inlined frames" 0 "|Frames 3|" -- \
+  "$morel" run --engine.CompileImmediately=true --engine.TraceDeoptimization=true --invoke run "$work/inlining.wasm" 10 2 5
+expect "v128 argument"          0 "i32x4 0x0000000e 0x0000000d 0x0000000c 0x0000000b" -- \
+  "$morel" run --invoke shuffle_add "$work/simd.wasm" 0x00000004000000030000000200000001
+expect "bad v128 argument"      2 "not a v128" -- "$morel" run --invoke shuffle_add "$work/simd.wasm" 12
+
 for tier in "${tiers[@]}"; do
   # Float arguments in the text format's spellings, results in the shortest round-trip form.
   expect "f32 decimal $tier"        0 "1.5"           -- "$morel" run "$tier" --invoke id32 "$work/floats.wasm" 1.5

@@ -29,6 +29,10 @@ class EbpfRootNode final : public InterpretedRoot<EbpfRootNode> {
     frame_.add(SlotKind::Int64);                  // kUnwindSlot
   }
   void setBody(EbpfDispatchNode* body) { body_ = adopt(body); }
+  /// The inliner's measure: the instructions of the program the function is part of
+  /// (its dispatcher reaches at most those).
+  void setInlineSize(uint32_t instructions) { inlineSize_ = instructions; }
+  uint32_t inlineSize() const override { return inlineSize_; }
   /// On-stack replacement: the dispatcher entered at a loop-header block.
   std::unique_ptr<RootNode> createOsrRoot(Node& loop, uint32_t enclosingLabels,
                                           const Node* entry) override {
@@ -66,6 +70,7 @@ class EbpfRootNode final : public InterpretedRoot<EbpfRootNode> {
 
  private:
   EbpfDispatchNode* body_ = nullptr;
+  uint32_t inlineSize_ = 0;
 };
 
 /// What calls in a program refer to: its functions and the helpers it uses.
@@ -436,7 +441,10 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruc
     instance->targets_.push_back(std::make_unique<CallTarget>(*roots.back(), runtime));
     calls.functions[entry] = instance->targets_.back().get();
   }
-  for (std::size_t i = 0; i < entries.size(); ++i) roots[i]->setBody(builder.build(entries[i]));
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    roots[i]->setBody(builder.build(entries[i]));
+    roots[i]->setInlineSize(static_cast<uint32_t>(program.size()));
+  }
   instance->root_ = roots[0];
   instance->target_ = calls.functions.at(0);
   return instance;

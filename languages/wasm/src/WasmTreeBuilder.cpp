@@ -43,52 +43,23 @@ template <class O>
 struct CheckedDiv {
   using Op = O;
 };
-template <class K>
-inline constexpr bool kIsCheckedDiv = false;
-template <class O>
-inline constexpr bool kIsCheckedDiv<CheckedDiv<O>> = true;
+/// Memory shapes name the C++ type of the bytes in memory.
 template <class S>
-struct Load {
+struct Memory {
   using Stored = S;
 };
-template <class K>
-inline constexpr bool kIsLoad = false;
-template <class S>
-inline constexpr bool kIsLoad<Load<S>> = true;
-template <class S>
-struct Store {
-  using Stored = S;
-};
-template <class K>
-inline constexpr bool kIsStore = false;
-template <class S>
-inline constexpr bool kIsStore<Store<S>> = true;
+template <class S> struct Load : Memory<S> {};
+template <class S> struct Store : Memory<S> {};
+template <class S> struct VectorLoad : Memory<S> {};
+template <class S> struct LoadLane : Memory<S> {};
+template <class S> struct StoreLane : Memory<S> {};
 struct Vector {};
 struct Shuffle {};
-template <class S>
-struct VectorLoad {
-  using Stored = S;
-};
-template <class K>
-inline constexpr bool kIsVectorLoad = false;
-template <class S>
-inline constexpr bool kIsVectorLoad<VectorLoad<S>> = true;
-template <class S>
-struct LoadLane {
-  using Stored = S;
-};
-template <class K>
-inline constexpr bool kIsLoadLane = false;
-template <class S>
-inline constexpr bool kIsLoadLane<LoadLane<S>> = true;
-template <class S>
-struct StoreLane {
-  using Stored = S;
-};
-template <class K>
-inline constexpr bool kIsStoreLane = false;
-template <class S>
-inline constexpr bool kIsStoreLane<StoreLane<S>> = true;
+/// Whether shape K is Of<S> for some S (kIs<K, Load>).
+template <class K, template <class> class Of>
+inline constexpr bool kIs = false;
+template <class S, template <class> class Of>
+inline constexpr bool kIs<Of<S>, Of> = true;
 }  // namespace shape
 
 /// A signature of the table reduced to what the builder needs: operand count,
@@ -194,6 +165,7 @@ class TreeBuilder {
       if (done_) break;
     }
     root.setBody(body_, maxSlots_);
+    root.setInlineSize(static_cast<uint32_t>(fn_.body.size()));
     return {};
   }
 
@@ -469,7 +441,7 @@ class TreeBuilder {
       push(ValType::V128, arena_.make<WasmVectorNode<V128, V128, V128, V128>>(
                               vectorOpCode(static_cast<uint32_t>(in.op) & 0xff), a, b, lanes));
       return {};
-    } else if constexpr (shape::kIsVectorLoad<Kind>) {  // a scalar load, then its vector operation
+    } else if constexpr (shape::kIs<Kind, shape::VectorLoad>) {  // a scalar load, then its vector operation
       using Stored = typename Kind::Stored;
       using Scalar = std::conditional_t<sizeof(Stored) == 8, int64_t, int32_t>;
       auto* address = pop<int32_t>();
@@ -477,7 +449,7 @@ class TreeBuilder {
       push(ValType::V128, arena_.make<WasmVectorNode<V128, Scalar>>(
                               vectorOpCode(static_cast<uint32_t>(in.op) & 0xff), load));
       return {};
-    } else if constexpr (shape::kIsLoadLane<Kind>) {
+    } else if constexpr (shape::kIs<Kind, shape::LoadLane>) {
       using Stored = typename Kind::Stored;
       using Scalar = std::conditional_t<sizeof(Stored) == 8, int64_t, int32_t>;
       auto* vector = pop<V128>();
@@ -486,7 +458,7 @@ class TreeBuilder {
                               vectorOpCode(static_cast<uint32_t>(in.op) & 0xff, in.lane), memory(), address,
                               vector, static_cast<uint32_t>(in.imm)));
       return {};
-    } else if constexpr (shape::kIsStoreLane<Kind>) {  // the lane, then a scalar store
+    } else if constexpr (shape::kIs<Kind, shape::StoreLane>) {  // the lane, then a scalar store
       using Stored = typename Kind::Stored;
       using Scalar = std::conditional_t<sizeof(Stored) == 8, int64_t, int32_t>;
       auto* vector = pop<V128>();
@@ -499,16 +471,16 @@ class TreeBuilder {
     } else if constexpr (std::is_same_v<Kind, shape::DivS>) {
       divS<TypeOf<S.operand>>();
       return {};
-    } else if constexpr (shape::kIsCheckedDiv<Kind>) {
+    } else if constexpr (shape::kIs<Kind, shape::CheckedDiv>) {
       checkedDiv<TypeOf<S.operand>, typename Kind::Op>();
       return {};
-    } else if constexpr (shape::kIsLoad<Kind>) {
+    } else if constexpr (shape::kIs<Kind, shape::Load>) {
       using R = TypeOf<S.result>;
       auto* address = pop<int32_t>();
       push(valTypeOf<R>(), arena_.make<WasmLoadNode<typename Kind::Stored, R>>(
                                memory(), address, static_cast<uint32_t>(in.imm)));
       return {};
-    } else if constexpr (shape::kIsStore<Kind>) {
+    } else if constexpr (shape::kIs<Kind, shape::Store>) {
       using T = TypeOf<S.operand2>;
       auto* value = pop<T>();
       auto* address = pop<int32_t>();

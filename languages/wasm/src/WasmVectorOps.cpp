@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "morel/framework/InterpreterDomain.h"
+#include "morel/framework/VectorLanes.h"
 
 namespace morel::wasm {
 
@@ -19,25 +20,9 @@ namespace {
 using I = InterpDomain;
 
 template <class L>
-struct Lanes {
-  static constexpr int kCount = 16 / sizeof(L);
-  L v[kCount];
-  L& operator[](int i) { return v[i]; }
-  const L& operator[](int i) const { return v[i]; }
-};
-
+Lanes<L> lanes(const V128& x) { return lanesOf<L>(x); }
 template <class L>
-Lanes<L> lanes(const V128& x) {
-  Lanes<L> r;
-  std::memcpy(r.v, &x, 16);
-  return r;
-}
-template <class L>
-V128 pack(const Lanes<L>& l) {
-  V128 r;
-  std::memcpy(&r, l.v, 16);
-  return r;
-}
+V128 pack(const Lanes<L>& l) { return vectorOf(l); }
 
 template <class L, class F>
 V128 map(const V128& a, F f) {

@@ -5,9 +5,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "morel/framework/DeoptChain.h"
 #include "morel/framework/GuestLimits.h"
 #include "morel/framework/Profiles.h"
 #include "morel/framework/Trap.h"
@@ -29,6 +32,9 @@ class InstalledCode {
   virtual ~InstalledCode() = default;
   virtual Entry entry() const = 0;
   virtual std::size_t codeSize() const = 0;
+  /// The roots inlined into this code and their specialization versions when
+  /// partial evaluation read them: install() discards the code if one changed.
+  std::vector<std::pair<RootNode*, uint64_t>> inlinedVersions;
 };
 
 enum class Tier : uint8_t { Interpreted, Queued, Compiled, Failed };
@@ -93,6 +99,14 @@ class CallTarget {
   /// activation at `statement` with the frame `slots`; results go to io.
   static Status deoptimize(CallTarget* self, uint64_t* io, const Node* statement,
                            const int64_t* slots);
+  /// The same for a guard inside inlined code: rebuilds every activation of
+  /// `chain` (innermost first) from `slots` and runs each to its end, handing its
+  /// results to the call statement of the one outside it.
+  static Status deoptimizeChain(CallTarget* self, uint64_t* io, const DeoptChain* chain,
+                                const int64_t* slots);
+  /// Keeps a compilation's deopt chain alive as long as this target (compiled code
+  /// refers to it; discarded compilations leave theirs, bounded by the deopt limit).
+  const DeoptChain* keep(std::unique_ptr<DeoptChain> chain);
 
  private:
   Status runInterpreter(uint64_t* io);
@@ -109,6 +123,8 @@ class CallTarget {
   std::atomic<uint32_t> deopts_{0};
   std::unique_ptr<InstalledCode> code_;
   std::vector<std::unique_ptr<InstalledCode>> retired_;  // kept alive: frames may still run them
+  std::mutex chainsMutex_;
+  std::vector<std::unique_ptr<DeoptChain>> chains_;
 };
 
 }  // namespace morel

@@ -25,7 +25,8 @@ class HostFunctionRoot final : public RootNode {
   bool isCompilable() const override { return false; }
   void executeInterpreted(CallTarget&, uint64_t* io) override { fn_(io); }
   /// Never reached: nothing compiled deoptimizes into a host function.
-  void resumeInterpreted(CallTarget& t, uint64_t* io, const Node*, const int64_t*) override {
+  void resumeInterpreted(CallTarget& t, uint64_t* io, const Node*, const int64_t*,
+                         const std::span<const uint64_t>*) override {
     executeInterpreted(t, io);
   }
   void partialEvaluate(GraphDomainHandle&) override {}

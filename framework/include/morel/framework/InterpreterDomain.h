@@ -343,7 +343,20 @@ class InterpDomain {
   Successor leave(Frame&) const { return -1; }
 
   // ---- calls: raw 64-bit arguments in, raw results out
+  /// The next call (the one the resumed statement makes) returns these results
+  /// without calling: its callee, inlined into compiled code, has run already.
+  void takeCallResults(std::span<const uint64_t> results) {
+    callResults_ = results;
+    hasCallResults_ = true;
+  }
+
   void call(CallTarget& callee, std::span<const int64_t> args, std::span<int64_t> results) {
+    if (hasCallResults_) [[unlikely]] {
+      for (std::size_t i = 0; i < results.size() && i < callResults_.size(); ++i)
+        results[i] = static_cast<int64_t>(callResults_[i]);
+      hasCallResults_ = false;
+      return;
+    }
     std::size_t slots = std::max(args.size(), results.size());
     if (slots <= kInlineCallSlots) [[likely]] {
       int64_t io[kInlineCallSlots];
@@ -397,6 +410,8 @@ class InterpDomain {
   CallTarget& target_;
   uint32_t unwind_ = 0;
   const Node* resumeAt_ = nullptr;
+  std::span<const uint64_t> callResults_;
+  bool hasCallResults_ = false;
 };
 
 }  // namespace morel

@@ -14,24 +14,35 @@
 
 namespace morel {
 
+/// What a language knows of its addresses. `Any`: any 64-bit value. `Below2To34`:
+/// less than 2^34 (a 32-bit base plus a 32-bit offset), so adding an access's
+/// size cannot wrap.
+enum class AddressRange : uint8_t { Any, Below2To34 };
+
 /// Traps unless [address, address + bytes) lies inside the memory.
 template <class D>
-void checkBounds(D& d, LinearMemory& m, Val<D, int64_t> address, int64_t bytes) {
+void checkBounds(D& d, LinearMemory& m, Val<D, int64_t> address, int64_t bytes,
+                 AddressRange range = AddressRange::Any) {
   auto size = d.memSize(m);
+  auto end = d.add(address, d.i64(bytes));
+  if (range == AddressRange::Below2To34) {  // one compare: the end cannot wrap
+    d.trapIf(d.gtU(end, size), kOutOfBoundsMemoryAccess);
+    return;
+  }
   // Two compares, so an address near 2^64 cannot wrap past the check.
-  d.trapIf(d.bitOr(d.gtU(address, size), d.gtU(d.add(address, d.i64(bytes)), size)),
-           kOutOfBoundsMemoryAccess);
+  d.trapIf(d.bitOr(d.gtU(address, size), d.gtU(end, size)), kOutOfBoundsMemoryAccess);
 }
 
 template <class Stored, class T, class D>
-Val<D, T> checkedLoad(D& d, LinearMemory& m, Val<D, int64_t> address) {
-  checkBounds(d, m, address, sizeof(Stored));
+Val<D, T> checkedLoad(D& d, LinearMemory& m, Val<D, int64_t> address, AddressRange range = AddressRange::Any) {
+  checkBounds(d, m, address, sizeof(Stored), range);
   return d.template loadMemory<Stored, T>(m, address);
 }
 
 template <class Stored, class T, class D>
-void checkedStore(D& d, LinearMemory& m, Val<D, int64_t> address, Val<D, T> value) {
-  checkBounds(d, m, address, sizeof(Stored));
+void checkedStore(D& d, LinearMemory& m, Val<D, int64_t> address, Val<D, T> value,
+                  AddressRange range = AddressRange::Any) {
+  checkBounds(d, m, address, sizeof(Stored), range);
   d.template storeMemory<Stored, T>(m, address, value);
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <shared_mutex>
+#include <span>
 #include <string>
 
 #include "morel/framework/Frame.h"
@@ -51,9 +52,16 @@ class RootNode : public Node {
   /// (raw, laid out by frameDescriptor()) as they were at the start of
   /// `statement`, which runs next. Results leave in io; traps throw TrapException.
   /// `statement == this` means no statement had begun: io still holds the
-  /// arguments and the call starts over.
+  /// arguments and the call starts over. `callResults`, when not null, are the
+  /// results of the call `statement` makes (its callee was inlined and has run
+  /// to its end already; there may be none): the call takes them instead of
+  /// calling again.
   virtual void resumeInterpreted(CallTarget& target, uint64_t* io, const Node* statement,
-                                 const int64_t* slots) = 0;
+                                 const int64_t* slots,
+                                 const std::span<const uint64_t>* callResults = nullptr) = 0;
+  /// How big the function is, in the language's units (instructions), for the
+  /// inliner's budget; 0: never inline it.
+  virtual uint32_t inlineSize() const { return 0; }
   /// Walks the specialized tree in the graph domain, building the graph of one compilation.
   virtual void partialEvaluate(GraphDomainHandle& domain) = 0;
 
@@ -101,13 +109,15 @@ class InterpretedRoot : public RootNode {
   }
 
   void resumeInterpreted(CallTarget& target, uint64_t* io, const Node* statement,
-                         const int64_t* frame) final {
+                         const int64_t* frame,
+                         const std::span<const uint64_t>* callResults = nullptr) final {
     if (statement == this) return executeInterpreted(target, io);
     InterpFrameStorage slots(frame_);
     for (uint32_t i = 0; i < frame_.size(); ++i) slots[i] = frame[i];
     InterpFrame f = slots.frame();
     InterpDomain d(target);
     d.resumeAt(statement);
+    if (callResults != nullptr) d.takeCallResults(*callResults);
     self().runBody(d, f);
     self().returnResults(f, io);
   }

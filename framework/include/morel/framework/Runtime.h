@@ -25,6 +25,7 @@ namespace morel {
 struct CompilationResult {
   std::unique_ptr<InstalledCode> code;
   std::size_t graphNodes = 0;  // after optimization
+  uint32_t inlinedCalls = 0;
 };
 
 class Compiler {
@@ -57,11 +58,14 @@ class Runtime {
   /// Waits until the background queue is empty (tests, benchmarks).
   void drainQueue();
   /// Traces a failed guard (with engine.TraceCompilation).
-  void traceDeoptimization(const CallTarget& target, const Node& statement);
+  /// `frames`: the interpreter activations rebuilt (more than one inside inlined code).
+  void traceDeoptimization(const CallTarget& target, const Node& statement, std::size_t frames = 1);
   /// Compiled code installed so far, by any thread.
   uint64_t installedCompilations() const { return installed_.load(std::memory_order_relaxed); }
   /// Compilations the compiler refused (the call target stays interpreted), by any thread.
   uint64_t failedCompilations() const { return failed_.load(std::memory_order_relaxed); }
+  /// Calls inlined by the compilations installed so far.
+  uint64_t inlinedCalls() const { return inlinedCalls_.load(std::memory_order_relaxed); }
 
   /// What every guest activation checks (interrupts, stack, frame budget);
   /// compiled code embeds its address.
@@ -74,6 +78,16 @@ class Runtime {
   std::ostream* assemblyStream() const { return printAssembly_ ? trace_ : nullptr; }
   /// engine.MaximumGraphSize: graphs past it are not compiled.
   int64_t maximumGraphSize() const { return maximumGraphSize_; }
+  /// engine.Inlining and its budget (engine.InliningMaxCalleeSize, engine.InliningMaxDepth).
+  struct InliningPolicy {
+    bool enabled;
+    int64_t maxCalleeSize;
+    int64_t maxDepth;
+    bool trace;
+  };
+  const InliningPolicy& inlining() const { return inlining_; }
+  /// Where traces go (engine.TraceCompilation, engine.TraceInlining); may be null.
+  std::ostream* traceStream() const { return trace_; }
   /// Stops every running guest activation of this context at its next poll;
   /// any thread may call it. kInterrupted stops only what runs now; kCancelled
   /// and kCpuTimeExceeded also refuse every later entry.
@@ -107,11 +121,13 @@ class Runtime {
   bool compileImmediately_;
   bool background_;
   bool traceCompilation_;
+  bool traceDeoptimization_;
   int64_t threshold_;
   std::ostream* trace_;
   int64_t maxStackFrames_;
   int64_t osrThreshold_;
   int64_t maximumGraphSize_;
+  InliningPolicy inlining_;
   bool printAssembly_;
   GuestLimits limits_;
   DeoptStress stressDeopt_;
@@ -119,6 +135,7 @@ class Runtime {
   std::unique_ptr<CpuTimeLimit> cpuTimeLimit_;
   std::atomic<uint64_t> installed_{0};
   std::atomic<uint64_t> failed_{0};
+  std::atomic<uint64_t> inlinedCalls_{0};
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -233,6 +233,8 @@ class Context {
   uint64_t compilationCount() const;
   /// How many compilations the compiler refused (their code stays interpreted).
   uint64_t compilerBailouts() const;
+  /// How many calls the installed compilations inlined (engine.Inlining).
+  uint64_t inlinedCalls() const;
 
   /// Stops this context's guest code for good, from any thread (GraalVM's
   /// `Context.close(true)`): what runs stops at its next poll with "cancelled",

@@ -307,6 +307,9 @@ class GraphDomain : public GraphDomainHandle {
 
   // ---- statistics for traces and tests
   uint32_t deoptGuards() const { return deoptGuards_; }
+  uint32_t inlinedCalls() const { return inlinedCalls_; }
+  /// The roots inlined so far and their specialization versions as read.
+  const std::vector<std::pair<RootNode*, uint64_t>>& inlinedVersions() const { return inlinedVersions_; }
 
  private:
   struct State {
@@ -318,6 +321,20 @@ class GraphDomain : public GraphDomainHandle {
     std::vector<State> pending;  // branches to this label
     IrNode* loopNode = nullptr;   // for loops: the Loop and its phis
     std::vector<IrNode*> phis;
+  };
+  /// An inlined call being partially evaluated: the callee's parameters and the
+  /// paths that returned, and the caller's statement state, set aside.
+  struct InlinedCall {
+    CallTarget* target;
+    std::vector<IrNode*> params;
+    std::vector<State> returns;  // slots: the results
+    uint32_t resultCount;
+    const Node* callerResumeAt;
+    const Frame* callerStatementFrame;
+    std::vector<std::pair<uint32_t, IrNode*>> callerUndo;
+    bool callerSnapshotTaken;
+    std::vector<IrNode*> callerResumeSlots;  // the caller's frame at its call statement
+    const Node* callerOsrEntry;
   };
   struct DispatchInfo {
     std::size_t current = 0;              // position in the block order
@@ -353,6 +370,11 @@ class GraphDomain : public GraphDomainHandle {
   /// (Truffle's branch profile) and is returned as nullptr.
   std::pair<IrNode*, IrNode*> splitProfiled(IrNode* cond, const BranchProfile& profile);
   void deoptExit(IrNode* ctrl);
+  /// Whether `callee` is inlined at this call (engine.Inlining's budget, no recursion).
+  bool shouldInline(CallTarget& callee);
+  void inlineCall(CallTarget& callee, std::span<const GV<int64_t>> args, std::span<GV<int64_t>> results);
+  /// The open inlined calls: an exit made now gives their frames back.
+  int64_t inlineDepth() const { return static_cast<int64_t>(inlines_.size()); }
   void addExit(IrNode* exit);
   /// Leaves with the pending interrupt status, if any (a loop header's poll).
   void pollInterrupt();
@@ -386,6 +408,9 @@ class GraphDomain : public GraphDomainHandle {
   bool stressDeopt_ = false;
   const Node* osrEntry_ = nullptr;
   int64_t stressTicks_ = 0;
+  std::vector<InlinedCall> inlines_;
+  std::vector<std::pair<RootNode*, uint64_t>> inlinedVersions_;
+  uint32_t inlinedCalls_ = 0;
 };
 
 template <class Then, class Else>

@@ -12,6 +12,9 @@ namespace morel::pe {
 struct PartialEvaluation {
   std::unique_ptr<Graph> graph;
   uint32_t deoptGuards = 0;
+  uint32_t inlinedCalls = 0;
+  /// The roots inlined and their specialization versions (InstalledCode::inlinedVersions).
+  std::vector<std::pair<RootNode*, uint64_t>> inlinedVersions;
 };
 
 /// Runs the target's tree in the graph domain while holding its root's

@@ -24,6 +24,9 @@ class WasmRootNode final : public InterpretedRoot<WasmRootNode> {
     frame_.add(SlotKind::Temporary, std::max(stackHeight, resultCount()));
   }
   WasmStmt* body() const { return body_; }
+  /// The inliner's measure: the function's instruction count.
+  void setInlineSize(uint32_t instructions) { inlineSize_ = instructions; }
+  uint32_t inlineSize() const override { return inlineSize_; }
 
   /// Parameters and results are counted in 64-bit words (a v128 takes two).
   uint32_t parameterCount() const override { return slotsOf(type_.params); }
@@ -48,6 +51,7 @@ class WasmRootNode final : public InterpretedRoot<WasmRootNode> {
   FuncType type_;
   uint32_t resultSlot_;
   WasmStmt* body_ = nullptr;
+  uint32_t inlineSize_ = 0;
 };
 
 }  // namespace morel::wasm

@@ -14,6 +14,9 @@
 
 namespace morel::wasm {
 
+/// An effective address is below 2^33: one bounds compare suffices.
+inline constexpr AddressRange kWasmAddresses = AddressRange::Below2To34;
+
 /// The effective address of an access: zero-extended i32 address + offset.
 template <class D>
 Val<D, int64_t> effectiveAddress(D& d, Val<D, int32_t> address, uint32_t offset) {
@@ -29,7 +32,7 @@ class WasmLoadNode final : public Implements<WasmLoadNode<Stored, T>, WasmExpr<T
   template <class D>
   Val<D, T> execute(D& d, typename D::Frame& f) {
     auto address = address_->run(d, f);
-    return checkedLoad<Stored, T>(d, memory_, effectiveAddress(d, address, offset_));
+    return checkedLoad<Stored, T>(d, memory_, effectiveAddress(d, address, offset_), kWasmAddresses);
   }
   std::string_view kind() const override { return "Load"; }
 
@@ -53,7 +56,7 @@ class WasmStoreNode final : public Implements<WasmStoreNode<Stored, T>, WasmStmt
   void execute(D& d, typename D::Frame& f) {
     auto address = address_->run(d, f);
     auto value = value_->run(d, f);
-    checkedStore<Stored, T>(d, memory_, effectiveAddress(d, address, offset_), value);
+    checkedStore<Stored, T>(d, memory_, effectiveAddress(d, address, offset_), value, kWasmAddresses);
   }
   std::string_view kind() const override { return "Store"; }
 

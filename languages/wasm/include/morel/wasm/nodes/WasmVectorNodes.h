@@ -55,7 +55,7 @@ class WasmLoadLaneNode final : public Implements<WasmLoadLaneNode<Stored, Scalar
   Val<D, V128> execute(D& d, typename D::Frame& f) {
     auto address = address_->run(d, f);
     auto vector = vector_->run(d, f);
-    auto lane = checkedLoad<Stored, Scalar>(d, memory_, effectiveAddress(d, address, offset_));
+    auto lane = checkedLoad<Stored, Scalar>(d, memory_, effectiveAddress(d, address, offset_), kWasmAddresses);
     return d.template vector<V128>(&vectorOperation, op_, vector, lane);
   }
   std::string_view kind() const override { return "LoadLane"; }

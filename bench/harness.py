@@ -27,6 +27,13 @@ MOREL_FLAGS = {
 
 def command(engine, cfg, prog):
     wasm = os.path.join(cfg.out, prog["name"] + ".wasm")
+    if prog["export"] == "_start":  # a WASI command: run as a program, ARGS are its argv[1..]
+        if engine in MOREL_FLAGS:
+            return [cfg.morel, "run", *MOREL_FLAGS[engine], wasm, *prog["args"]]
+        if engine == "node":
+            return [cfg.node, "--no-turbo-fast-api-calls", cfg.node_wasi_runner, wasm, *prog["args"]]
+        if engine == "wasm3":
+            return [cfg.wasm3, wasm, *prog["args"]]
     if engine in MOREL_FLAGS:
         return [cfg.morel, "run", *MOREL_FLAGS[engine], "--invoke", prog["export"], wasm, *prog["args"]]
     if engine == "node":
@@ -91,6 +98,7 @@ def table(header, rows):
 
 
 def main():
+    global ENGINES, MOREL_MODES
     ap = argparse.ArgumentParser()
     ap.add_argument("--morel", required=True)
     ap.add_argument("--node", default="node")
@@ -100,8 +108,16 @@ def main():
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--json", required=True)
+    ap.add_argument("--node-wasi-runner", help="bench/node_wasi_runner.js, for WASI commands (EXPORT _start)")
+    ap.add_argument("--wasm3", help="a wasm3 binary: adds wasm3 as an engine")
+    ap.add_argument("--engines", help="comma-separated subset of " + ",".join(ENGINES))
     ap.add_argument("bench", nargs="+", help='"NAME EXPORT ARG..." per program')
     cfg = ap.parse_args()
+    if cfg.engines:
+        ENGINES = [e for e in cfg.engines.split(",")]
+        MOREL_MODES = [m for m in MOREL_MODES if m in ENGINES]
+    if cfg.wasm3:
+        ENGINES = [e for e in ENGINES if e != "native"] + ["wasm3", "native"]
 
     programs = []
     for spec in cfg.bench:
@@ -117,7 +133,8 @@ def main():
     node_ver = subprocess.run([cfg.node, "--version"], stdout=subprocess.PIPE).stdout.decode().strip()
     print(f"engines: morel-interp = morel run --engine.Compilation=false; morel-tiered = morel run (default);")
     print(f"         morel-compile-imm = morel run --engine.CompileImmediately=true; node = Node.js {node_ver} (V8)")
-    print(f"         running bench/node_runner.js; native = clang-14 -O2 build of bench/native/NAME.c")
+    print(f"         running bench/node_runner.js (node_wasi_runner.js for WASI programs);")
+    print(f"         native = clang-14 -O2 build of the program's C source")
     print(flush=True)
 
     problems, results = [], {}
@@ -163,10 +180,11 @@ def main():
                   results[p["name"]]["result"] or "?"] for p in programs]))
 
     short = {"morel-interp": "interp", "morel-tiered": "tiered", "morel-compile-imm": "c-imm"}
+    peers = [("V8", "node")] + ([("wasm3", "wasm3")] if "wasm3" in ENGINES else []) + [("native", "native")]
     print("\nSpeed relative to V8 and to native: other time / Morel time (1.0 = as fast, 0.5 = half as fast)")
-    print(table(["program", *[f"V8/{short[m]}" for m in MOREL_MODES], *[f"native/{short[m]}" for m in MOREL_MODES]],
-                [[p["name"], *[fmt_ratio(S(p, "node"), S(p, m)) for m in MOREL_MODES],
-                  *[fmt_ratio(S(p, "native"), S(p, m)) for m in MOREL_MODES]] for p in programs]))
+    print(table(["program", *[f"{label}/{short[m]}" for label, _ in peers for m in MOREL_MODES]],
+                [[p["name"], *[fmt_ratio(S(p, e), S(p, m)) for _, e in peers for m in MOREL_MODES]]
+                 for p in programs]))
     if startup:
         print("\nFor context only (not subtracted): wall time of a trivial run (fib 1), seconds")
         print(table(["", *ENGINES], [["startup", *[fmt_time(startup[e]) for e in ENGINES]]]))

@@ -5,6 +5,8 @@
 #   OUT/wasm/  the example modules (EXAMPLES_BUILD/*.wasm), and the binary modules
 #              wast2json writes for the spec suite's .wast files: valid, invalid and
 #              malformed ones, at most PER_WAST per file, none over 64 KiB
+#   OUT/wat/   the example modules' text (EXAMPLES_SRC/*.wat) and the spec suite's
+#              .wast scripts of at most 64 KiB (the text parser reads their first module)
 #   OUT/ebpf/  the conformance .data files and examples/*.bpf as they are, their
 #              `-- asm` sections alone, and those programs in the 8-byte encoding
 #   OUT/elf/   the eBPF ELF objects built from examples/ebpf (EXAMPLES_BUILD/ebpf/*.o)
@@ -15,7 +17,7 @@ out=$1 suite=$2 examples_build=$3 examples_src=$4 per_wast=$5 wast2json=$6 encod
 max_bytes=65536
 
 rm -rf "$out"
-mkdir -p "$out/wasm" "$out/ebpf" "$out/elf"
+mkdir -p "$out/wasm" "$out/wat" "$out/ebpf" "$out/elf"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -54,6 +56,12 @@ for wast in "$suite"/wasm/*.wast; do
   done < <(cd "$dir" && ls | grep '\.wasm$' | sort -t. -k2,2n)
 done
 
+for f in "$examples_src"/*.wat "$suite"/wasm/*.wast; do
+  [[ -f $f ]] || continue
+  (($(stat -c %s "$f") <= max_bytes)) || continue
+  keep "$f" wat "$(basename "$f")"
+done
+
 for f in "$suite"/ebpf/*.data "$examples_src"/*.bpf; do
   [[ -f $f ]] || continue
   base=$(basename "$f")
@@ -73,5 +81,5 @@ for f in "$examples_build"/ebpf/*.o; do
 done
 
 echo "fuzz seeds: $(ls "$out/wasm" | wc -l) wasm ($wast_files .wast files, $wast_failed not read by wast2json)," \
-     "$(ls "$out/ebpf" | wc -l) ebpf, $(ls "$out/elf" | wc -l) elf"
+     "$(ls "$out/wat" | wc -l) wat, $(ls "$out/ebpf" | wc -l) ebpf, $(ls "$out/elf" | wc -l) elf"
 touch "$out/stamp"

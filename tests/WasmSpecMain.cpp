@@ -1,6 +1,9 @@
 // Runs the assertions of the WebAssembly spec suite in one tier, for every module
 // inside Morel's subset, and prints "N passed, N failed, N skipped":
-//   wasm_spec MODE [FILE.wast...]     MODE: interpreter | immediate | tiered
+//   wasm_spec MODE [--wast2json] [FILE.wast...]     MODE: interpreter | immediate | tiered
+// Scripts are read by Morel's own text-format parser (wasm::readWastScript); with
+// --wast2json, wabt's wast2json converts them instead (a cross-check of the two
+// readers: the counts must agree). Both give the commands in wast2json's JSON form.
 // assert_return, assert_trap, assert_exhaustion and actions run guest code;
 // assert_malformed and assert_invalid (binary modules) must be rejected with the
 // spec's message as the error category, assert_unlinkable with the link error,
@@ -27,6 +30,8 @@
 #include "Testsuite.h"
 #include "TierModes.h"
 #include "morel/polyglot/Polyglot.h"
+#include "morel/wasm/WastScript.h"
+#include "morel/wasm/WasmText.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -243,25 +248,104 @@ std::string describe(const SpecValue& v) {
   return s;
 }
 
+json valueJson(const morel::wasm::WastValue& v) {
+  json j{{"type", v.type}};
+  if (!v.value.empty()) j["value"] = v.value;
+  if (v.type == "v128") {
+    j["lane_type"] = v.laneType;
+    j["value"] = v.lanes;
+  }
+  return j;
+}
+
+/// A script as wast2json would write it, read by Morel: each module's bytes (or a quoted
+/// module's text) in a file of `dir` named as wast2json names them. A text module
+/// Morel's parser rejects carries "text_error".
+std::optional<json> morelScript(const fs::path& wast, const fs::path& dir) {
+  std::ifstream in(wast, std::ios::binary);
+  const std::string source{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  auto commands = morel::wasm::readWastScript(source);
+  if (!commands) {
+    std::cout << "SKIP " << wast.filename().string() << ": " << commands.error().toString() << "\n";
+    return std::nullopt;
+  }
+  json list = json::array();
+  int files = 0;
+  for (const morel::wasm::WastCommand& c : *commands) {
+    json j{{"type", c.type}, {"line", c.line}};
+    if (c.module) {
+      const morel::wasm::WastModule& m = *c.module;
+      if (!m.name.empty()) j["name"] = m.name;
+      // A quoted module is text: an assertion checks Morel's parser on it, a definition
+      // is encoded here.
+      const bool quotedText = m.form == morel::wasm::WastModule::Form::Quote && c.type != "module";
+      std::string content(m.bytes.begin(), m.bytes.end());
+      if (quotedText) {
+        content = m.quoted;
+      } else if (m.form == morel::wasm::WastModule::Form::Quote) {
+        auto encoded = morel::wasm::parseWat(m.quoted);
+        if (encoded) content.assign(encoded->begin(), encoded->end());
+        if (!encoded) j["text_error"] = encoded.error().toString();
+      }
+      if (m.error) j["text_error"] = m.error->toString();
+      const std::string file = wast.stem().string() + "." + std::to_string(files++) +
+                               (quotedText ? ".wat" : ".wasm");
+      std::ofstream(dir / file, std::ios::binary) << content;
+      j["filename"] = file;
+      if (c.type != "module") j["module_type"] = quotedText ? "text" : "binary";
+    }
+    if (c.type == "register") {
+      if (!c.name.empty()) j["name"] = c.name;
+      j["as"] = c.registerAs;
+    }
+    if (c.action) {
+      json a{{"type", c.action->type}, {"field", c.action->field}, {"args", json::array()}};
+      if (!c.action->module.empty()) a["module"] = c.action->module;
+      for (const auto& v : c.action->args) a["args"].push_back(valueJson(v));
+      j["action"] = a;
+    }
+    if (c.type == "assert_return") {
+      j["expected"] = json::array();
+      for (const auto& v : c.expected) j["expected"].push_back(valueJson(v));
+    }
+    if (!c.text.empty() || c.type.starts_with("assert_") && c.type != "assert_return") {
+      j["text"] = c.text;
+    }
+    list.push_back(std::move(j));
+  }
+  return json{{"commands", std::move(list)}};
+}
+
 class SpecRunner {
  public:
-  SpecRunner(std::string mode, morel::OptionValues options) : mode_(std::move(mode)), engine_(std::move(options)) {}
+  SpecRunner(std::string mode, morel::OptionValues options, bool wast2json)
+      : mode_(std::move(mode)), engine_(std::move(options)), wast2json_(wast2json) {}
 
   Counts runFile(const fs::path& wast, const fs::path& work) {
     Counts c;
     fs::path jsonPath = work / (wast.stem().string() + ".json");
-    std::string cmd = "wast2json --disable-simd --disable-reference-types --disable-bulk-memory '" +
-                      wast.string() + "' -o '" + jsonPath.string() + "' 2>/dev/null";
-    if (std::system(cmd.c_str()) != 0) {
-      // wast2json rejects some proposal syntax when features are off: try with defaults.
-      cmd = "wast2json '" + wast.string() + "' -o '" + jsonPath.string() + "' 2>/dev/null";
-      if (std::system(cmd.c_str()) != 0) {
-        std::cout << "SKIP " << wast.filename().string() << ": wast2json cannot read it\n";
+    json script;
+    if (!wast2json_) {
+      auto read = morelScript(wast, work);
+      if (!read) {
         ++c.skipped;
         return c;
       }
+      script = std::move(*read);
+    } else {
+      std::string cmd = "wast2json --disable-simd --disable-reference-types --disable-bulk-memory '" +
+                        wast.string() + "' -o '" + jsonPath.string() + "' 2>/dev/null";
+      if (std::system(cmd.c_str()) != 0) {
+        // wast2json rejects some proposal syntax when features are off: try with defaults.
+        cmd = "wast2json '" + wast.string() + "' -o '" + jsonPath.string() + "' 2>/dev/null";
+        if (std::system(cmd.c_str()) != 0) {
+          std::cout << "SKIP " << wast.filename().string() << ": wast2json cannot read it\n";
+          ++c.skipped;
+          return c;
+        }
+      }
+      script = json::parse(std::ifstream(jsonPath));
     }
-    json script = json::parse(std::ifstream(jsonPath));
     context_ = std::make_unique<morel::Context>(engine_);
     if (auto spectest = context_->addBuiltinModule("spectest"); !spectest) {
       std::cout << "FAIL " << wast.filename().string() << ": " << spectest.error().toString() << "\n";
@@ -333,11 +417,14 @@ class SpecRunner {
   /// the text format is wast2json's business), unlinkable or uninstantiable.
   void rejection(const json& cmd, const std::string& type, const fs::path& dir, const std::string& where,
                  Counts& c) {
-    if (cmd.value("module_type", "binary") != "binary") {
-      ++c.skipped;
+    const std::string expected = cmd.at("text");
+    if (cmd.contains("text_error")) {
+      ++c.failed;
+      std::cout << "FAIL " << where << ": " << type << ": text module rejected: "
+                << cmd.at("text_error").get<std::string>() << "\n";
       return;
     }
-    const std::string expected = cmd.at("text");
+    if (cmd.value("module_type", "binary") != "binary") return malformedText(cmd, type, dir, where, c);
     auto module = context_->eval(morel::Source::fromBytes("wasm", where, readModule(dir, cmd)));
     if (module) {
       ++c.failed;
@@ -370,8 +457,34 @@ class SpecRunner {
     }
   }
 
+  /// A quoted text module: Morel's text parser must reject a malformed one with the
+  /// spec's message as the category, as binary modules are checked.
+  static void malformedText(const json& cmd, const std::string& type, const fs::path& dir,
+                            const std::string& where, Counts& c) {
+    if (type != "assert_malformed") {
+      ++c.skipped;
+      return;
+    }
+    const std::string expected = cmd.at("text");
+    const std::vector<uint8_t> bytes = readModule(dir, cmd);
+    auto parsed = morel::wasm::parseWat(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    if (!parsed && categoryMatches(parsed.error().category, expected)) {
+      ++c.passed;
+      return;
+    }
+    ++c.failed;
+    std::cout << "FAIL " << where << ": assert_malformed text expected '" << expected << "', "
+              << (parsed ? std::string("accepted") : "got " + parsed.error().toString()) << "\n";
+  }
+
   void loadModule(const json& cmd, const fs::path& dir, const std::string& where, Counts& c) {
     current_.reset();
+    if (cmd.contains("text_error")) {
+      ++c.failed;
+      std::cout << "FAIL " << where << ": text module rejected: " << cmd.at("text_error").get<std::string>()
+                << "\n";
+      return;
+    }
     std::vector<uint8_t> bytes = readModule(dir, cmd);
     auto module = context_->eval(morel::Source::fromBytes("wasm", where, bytes));
     if (!module) {
@@ -389,6 +502,12 @@ class SpecRunner {
     if (cmd.contains("name")) named_[cmd.at("name")] = *module;
   }
 
+  /// Counts a command the driver does not run, saying which and why.
+  static void skip(Counts& c, const std::string& where, const char* why) {
+    ++c.skipped;
+    std::cout << "SKIP " << where << ": " << why << "\n";
+  }
+
   void assertion(const json& cmd, const std::string& type, const std::string& where, Counts& c) {
     const json& action = cmd.at("action");
     std::optional<morel::Value> module = current_;
@@ -399,19 +518,19 @@ class SpecRunner {
       module = it == named_.end() ? std::nullopt : std::optional(it->second);
     }
     if (!module) {
-      ++c.skipped;
+      skip(c, where, "no module to act on");
       return;
     }
     if (action.at("type") == "get") return getGlobal(*module, cmd, type, where, c);
     if (action.at("type") != "invoke") {
-      ++c.skipped;
+      skip(c, where, "action other than invoke and get");
       return;
     }
     std::vector<morel::Value> args;
     for (const json& a : action.at("args")) {
       auto v = specValue(a);
       if (!v || v->nan != SpecValue::Nan::None) {
-        ++c.skipped;
+        skip(c, where, "argument of a type the driver cannot pass");
         return;
       }
       args.push_back(v->toValue());
@@ -421,14 +540,14 @@ class SpecRunner {
       for (const json& e : cmd.at("expected")) {
         auto v = specValue(e);
         if (!v) {
-          ++c.skipped;
+          skip(c, where, "expected result the driver cannot read");
           return;
         }
         expected.push_back(*v);
       }
     morel::Value fn = module->getMember(action.at("field").get<std::string>());
     if (!fn.canExecute()) {
-      ++c.skipped;
+      skip(c, where, "no exported function of that name");
       return;
     }
     // Tiered mode repeats each call of a module without state, so the compiled tier
@@ -455,14 +574,14 @@ class SpecRunner {
   void getGlobal(const morel::Value& module, const json& cmd, const std::string& type, const std::string& where,
                  Counts& c) {
     if (type != "assert_return") {
-      ++c.skipped;
+      skip(c, where, "not assert_return");
       return;
     }
     morel::Value v = module.getMember(cmd.at("action").at("field").get<std::string>());
     const json& e = cmd.at("expected");
     auto want = e.size() == 1 ? specValue(e[0]) : std::nullopt;
     if (!want || (!v.isNumber() && !v.isReference())) {
-      ++c.skipped;
+      skip(c, where, "global value the driver cannot read");
       return;
     }
     if (want->matches(v)) {
@@ -510,6 +629,7 @@ class SpecRunner {
   std::string currentName_;  // "" for an unnamed module
   std::map<std::string, morel::Value> named_;
   std::map<std::string, bool> stateful_;  // by module name ("" for the current unnamed one)
+  bool wast2json_ = false;                 // scripts read by wast2json rather than by Morel
   bool repeatedCalls_ = false;             // this file made some call more than once
   bool skippedRegistration_ = false;       // a `register` of a module outside the subset
   int executed_ = 0;                       // assertions that ran guest code
@@ -529,8 +649,13 @@ int runMain(int argc, char** argv) {
     return 2;
   }
   std::vector<fs::path> files;
+  bool wast2json = false;
   for (int i = 2; i < argc; ++i) {
     std::string_view a = argv[i];
+    if (a == "--wast2json") {
+      wast2json = true;
+      continue;
+    }
     if (a.starts_with("--")) {  // extra engine options, e.g. --engine.StressDeopt=3
       if (auto ok = options->parseArgument(a); !ok) {
         std::cerr << "wasm_spec: " << ok.error().detail << "\n";
@@ -552,7 +677,7 @@ int runMain(int argc, char** argv) {
   }
   fs::path work = fs::temp_directory_path() / ("morel-wasm-spec-" + mode + "-" + std::to_string(::getpid()));
   fs::create_directories(work);
-  SpecRunner runner(mode, std::move(*options));
+  SpecRunner runner(mode, std::move(*options), wast2json);
   Counts total;
   for (const fs::path& f : files) {
     Counts c = runner.runFile(f, work);

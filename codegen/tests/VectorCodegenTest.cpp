@@ -47,9 +47,15 @@ V128 reference(LaneOp op, const V128* in, int lane) {
   using U = typename Arithmetic<L>::type;
   for (int i = 0; i < n; ++i) {
     switch (op) {
-      case LaneOp::Add: r[i] = static_cast<L>(static_cast<U>(a[i]) + static_cast<U>(b[i])); break;
-      case LaneOp::Sub: r[i] = static_cast<L>(static_cast<U>(a[i]) - static_cast<U>(b[i])); break;
-      case LaneOp::Mul: r[i] = static_cast<L>(static_cast<U>(a[i]) * static_cast<U>(b[i])); break;
+      case LaneOp::Add:
+        r[i] = static_cast<L>(static_cast<U>(a[i]) + static_cast<U>(b[i]));
+        break;
+      case LaneOp::Sub:
+        r[i] = static_cast<L>(static_cast<U>(a[i]) - static_cast<U>(b[i]));
+        break;
+      case LaneOp::Mul:
+        r[i] = static_cast<L>(static_cast<U>(a[i]) * static_cast<U>(b[i]));
+        break;
       case LaneOp::Div:
         if constexpr (std::is_floating_point_v<L>) r[i] = a[i] / b[i];
         break;
@@ -59,12 +65,15 @@ V128 reference(LaneOp op, const V128* in, int lane) {
       case LaneOp::Eq:
         if constexpr (!std::is_floating_point_v<L>) r[i] = a[i] == b[i] ? static_cast<L>(-1) : L{0};
         break;
-      case LaneOp::Splat: std::memcpy(&r[i], &in[0].lo, sizeof(L)); break;
+      case LaneOp::Splat:
+        std::memcpy(&r[i], &in[0].lo, sizeof(L));
+        break;
       case LaneOp::ReplaceLane:
         r[i] = a[i];
         if (i == lane) std::memcpy(&r[i], &in[1].lo, sizeof(L));
         break;
-      default: break;
+      default:
+        break;
     }
   }
   if (op == LaneOp::ExtractLane) {
@@ -78,10 +87,12 @@ V128 reference(LaneOp op, const V128* in, int lane) {
 /// The test's own operation code (the low, language-owned bits): the operation,
 /// shape and lane the reference computes.
 uint32_t caseCode(VectorHint h) {
-  return static_cast<uint32_t>(h.op) | static_cast<uint32_t>(h.shape) << 5 | static_cast<uint32_t>(h.lane) << 8;
+  return static_cast<uint32_t>(h.op) | static_cast<uint32_t>(h.shape) << 5 |
+         static_cast<uint32_t>(h.lane) << 8;
 }
 VectorHint caseOf(uint32_t op) {
-  return {static_cast<LaneOp>(op & 0x1f), static_cast<LaneShape>((op >> 5) & 7), static_cast<uint8_t>((op >> 8) & 0xff)};
+  return {static_cast<LaneOp>(op & 0x1f), static_cast<LaneShape>((op >> 5) & 7),
+          static_cast<uint8_t>((op >> 8) & 0xff)};
 }
 
 /// A VectorFn computing the operation its code names (caseCode), hint or not.
@@ -90,20 +101,43 @@ void referenceFn(uint32_t op, const V128* in, V128* out) {
   const V128& a = in[0];
   const V128& b = in[1];
   switch (h.op) {
-    case LaneOp::And: *out = {a.lo & b.lo, a.hi & b.hi}; return;
-    case LaneOp::Or: *out = {a.lo | b.lo, a.hi | b.hi}; return;
-    case LaneOp::Xor: *out = {a.lo ^ b.lo, a.hi ^ b.hi}; return;
-    case LaneOp::AndNot: *out = {a.lo & ~b.lo, a.hi & ~b.hi}; return;
-    case LaneOp::Not: *out = {~a.lo, ~a.hi}; return;
-    default: break;
+    case LaneOp::And:
+      *out = {a.lo & b.lo, a.hi & b.hi};
+      return;
+    case LaneOp::Or:
+      *out = {a.lo | b.lo, a.hi | b.hi};
+      return;
+    case LaneOp::Xor:
+      *out = {a.lo ^ b.lo, a.hi ^ b.hi};
+      return;
+    case LaneOp::AndNot:
+      *out = {a.lo & ~b.lo, a.hi & ~b.hi};
+      return;
+    case LaneOp::Not:
+      *out = {~a.lo, ~a.hi};
+      return;
+    default:
+      break;
   }
   switch (h.shape) {
-    case LaneShape::I8x16: *out = reference<int8_t>(h.op, in, h.lane); return;
-    case LaneShape::I16x8: *out = reference<int16_t>(h.op, in, h.lane); return;
-    case LaneShape::I32x4: *out = reference<int32_t>(h.op, in, h.lane); return;
-    case LaneShape::I64x2: *out = reference<int64_t>(h.op, in, h.lane); return;
-    case LaneShape::F32x4: *out = reference<float>(h.op, in, h.lane); return;
-    case LaneShape::F64x2: *out = reference<double>(h.op, in, h.lane); return;
+    case LaneShape::I8x16:
+      *out = reference<int8_t>(h.op, in, h.lane);
+      return;
+    case LaneShape::I16x8:
+      *out = reference<int16_t>(h.op, in, h.lane);
+      return;
+    case LaneShape::I32x4:
+      *out = reference<int32_t>(h.op, in, h.lane);
+      return;
+    case LaneShape::I64x2:
+      *out = reference<int64_t>(h.op, in, h.lane);
+      return;
+    case LaneShape::F32x4:
+      *out = reference<float>(h.op, in, h.lane);
+      return;
+    case LaneShape::F64x2:
+      *out = reference<double>(h.op, in, h.lane);
+      return;
   }
 }
 
@@ -114,8 +148,9 @@ struct Case {
 };
 
 const char* opName(LaneOp op) {
-  static const char* kNames[] = {"None", "And", "Or", "Xor", "AndNot", "Not", "Add", "Sub", "Mul",
-                                 "Div", "Sqrt", "Eq", "Splat", "ExtractLane", "ReplaceLane"};
+  static const char* kNames[] = {"None", "And", "Or",    "Xor",         "AndNot",
+                                 "Not",  "Add", "Sub",   "Mul",         "Div",
+                                 "Sqrt", "Eq",  "Splat", "ExtractLane", "ReplaceLane"};
   return kNames[static_cast<int>(op)];
 }
 const char* shapeName(LaneShape s) {
@@ -127,10 +162,14 @@ const char* shapeName(LaneShape s) {
 enum class Scalar { I32, I64, F32, F64 };
 Scalar scalarOf(LaneShape s) {
   switch (s) {
-    case LaneShape::I64x2: return Scalar::I64;
-    case LaneShape::F32x4: return Scalar::F32;
-    case LaneShape::F64x2: return Scalar::F64;
-    default: return Scalar::I32;
+    case LaneShape::I64x2:
+      return Scalar::I64;
+    case LaneShape::F32x4:
+      return Scalar::F32;
+    case LaneShape::F64x2:
+      return Scalar::F64;
+    default:
+      return Scalar::I32;
   }
 }
 
@@ -143,26 +182,39 @@ void build(GraphDomain& d, const Case& c, bool hinted, int half) {
   const uint32_t code = hinted ? withHint(caseCode(h), h) : caseCode(h);
   auto scalarParam = [&]() -> IrNodeHolder {
     switch (scalarOf(c.shape)) {
-      case Scalar::I32: return {d.wrap(d.parameter(4)).node};
-      case Scalar::I64: return {d.parameter(4).node};
-      case Scalar::F32: return {d.fromBits<float>(d.wrap(d.parameter(4))).node};
-      case Scalar::F64: return {d.fromBits<double>(d.parameter(4)).node};
+      case Scalar::I32:
+        return {d.wrap(d.parameter(4)).node};
+      case Scalar::I64:
+        return {d.parameter(4).node};
+      case Scalar::F32:
+        return {d.fromBits<float>(d.wrap(d.parameter(4))).node};
+      case Scalar::F64:
+        return {d.fromBits<double>(d.parameter(4)).node};
     }
     return {};
   };
   GV<int64_t> result[1];
   auto returnVector = [&](GV<V128> v) { result[0] = half == 0 ? d.low(v) : d.high(v); };
   switch (c.op) {
-    case LaneOp::Not: case LaneOp::Sqrt:
+    case LaneOp::Not:
+    case LaneOp::Sqrt:
       returnVector(d.vector<V128>(&referenceFn, code, vector(0)));
       break;
     case LaneOp::Splat: {
       IrNodeHolder s = scalarParam();
       switch (scalarOf(c.shape)) {
-        case Scalar::I32: returnVector(d.vector<V128>(&referenceFn, code, GV<int32_t>{s.node})); break;
-        case Scalar::I64: returnVector(d.vector<V128>(&referenceFn, code, GV<int64_t>{s.node})); break;
-        case Scalar::F32: returnVector(d.vector<V128>(&referenceFn, code, GV<float>{s.node})); break;
-        case Scalar::F64: returnVector(d.vector<V128>(&referenceFn, code, GV<double>{s.node})); break;
+        case Scalar::I32:
+          returnVector(d.vector<V128>(&referenceFn, code, GV<int32_t>{s.node}));
+          break;
+        case Scalar::I64:
+          returnVector(d.vector<V128>(&referenceFn, code, GV<int64_t>{s.node}));
+          break;
+        case Scalar::F32:
+          returnVector(d.vector<V128>(&referenceFn, code, GV<float>{s.node}));
+          break;
+        case Scalar::F64:
+          returnVector(d.vector<V128>(&referenceFn, code, GV<double>{s.node}));
+          break;
       }
       break;
     }
@@ -176,10 +228,18 @@ void build(GraphDomain& d, const Case& c, bool hinted, int half) {
     }
     case LaneOp::ExtractLane:
       switch (scalarOf(c.shape)) {
-        case Scalar::I32: result[0] = d.extendU(d.vector<int32_t>(&referenceFn, code, vector(0))); break;
-        case Scalar::I64: result[0] = d.vector<int64_t>(&referenceFn, code, vector(0)); break;
-        case Scalar::F32: result[0] = d.extendU(d.bits(d.vector<float>(&referenceFn, code, vector(0)))); break;
-        case Scalar::F64: result[0] = d.bits(d.vector<double>(&referenceFn, code, vector(0))); break;
+        case Scalar::I32:
+          result[0] = d.extendU(d.vector<int32_t>(&referenceFn, code, vector(0)));
+          break;
+        case Scalar::I64:
+          result[0] = d.vector<int64_t>(&referenceFn, code, vector(0));
+          break;
+        case Scalar::F32:
+          result[0] = d.extendU(d.bits(d.vector<float>(&referenceFn, code, vector(0))));
+          break;
+        case Scalar::F64:
+          result[0] = d.bits(d.vector<double>(&referenceFn, code, vector(0)));
+          break;
       }
       break;
     default:
@@ -222,9 +282,13 @@ class VectorCodegen : public ::testing::TestWithParam<Case> {};
 TEST_P(VectorCodegen, InlineAndOutOfLineAgreeWithTheReference) {
   const Case c = GetParam();
   const bool scalarResult = c.op == LaneOp::ExtractLane;
-  Compiled inlineLow(c, true, 0), inlineHigh(c, true, 1), callLow(c, false, 0), callHigh(c, false, 1);
+  Compiled inlineLow(c, true, 0), inlineHigh(c, true, 1), callLow(c, false, 0),
+      callHigh(c, false, 1);
   std::mt19937_64 rng(42);
-  std::vector<V128> values = {{0, 0}, {~0ull, ~0ull}, {0x8000000000000000ull, 1}, {0x3ff0000000000000ull, 0x4000000000000000ull},
+  std::vector<V128> values = {{0, 0},
+                              {~0ull, ~0ull},
+                              {0x8000000000000000ull, 1},
+                              {0x3ff0000000000000ull, 0x4000000000000000ull},
                               {0x7fc000007f800000ull, 0xff80000080000000ull}};
   for (int i = 0; i < 40; ++i) values.push_back({rng(), rng()});
   for (const V128& a : values) {
@@ -245,8 +309,9 @@ TEST_P(VectorCodegen, InlineAndOutOfLineAgreeWithTheReference) {
         const uint64_t w = wanted[k % 2];
         if (got[k] == w || (isNaNBits(got[k], c.shape) && isNaNBits(w, c.shape))) continue;
         ADD_FAILURE() << opName(c.op) << shapeName(c.shape) << (k < 2 ? " inline" : " out of line")
-                      << (k % 2 ? " high" : " low") << " word: expected 0x" << std::hex << w << ", got 0x"
-                      << got[k] << " for a = 0x" << a.hi << "'" << a.lo << ", b = 0x" << b.hi << "'" << b.lo;
+                      << (k % 2 ? " high" : " low") << " word: expected 0x" << std::hex << w
+                      << ", got 0x" << got[k] << " for a = 0x" << a.hi << "'" << a.lo << ", b = 0x"
+                      << b.hi << "'" << b.lo;
         return;
       }
     }
@@ -256,7 +321,8 @@ TEST_P(VectorCodegen, InlineAndOutOfLineAgreeWithTheReference) {
 std::vector<Case> cases() {
   std::vector<Case> all;
   using S = LaneShape;
-  for (LaneOp op : {LaneOp::And, LaneOp::Or, LaneOp::Xor, LaneOp::AndNot, LaneOp::Not}) all.push_back({op, S::I32x4});
+  for (LaneOp op : {LaneOp::And, LaneOp::Or, LaneOp::Xor, LaneOp::AndNot, LaneOp::Not})
+    all.push_back({op, S::I32x4});
   for (S s : {S::I8x16, S::I16x8, S::I32x4, S::I64x2, S::F32x4, S::F64x2}) {
     all.push_back({LaneOp::Add, s});
     all.push_back({LaneOp::Sub, s});
@@ -300,8 +366,9 @@ TEST(VectorCodegen, HalvesJoinAndSplitBack) {
     });
     auto graph = pe::testing::optimizedGraph(t);
     for (pe::IrNode* n : graph.graph->liveNodes())
-      EXPECT_NE(n->op(), pe::Op::V128Join) << "join then " << (half ? "high" : "low") << " folds away:\n"
-                                           << pe::printGraph(*graph.graph);
+      EXPECT_NE(n->op(), pe::Op::V128Join)
+          << "join then " << (half ? "high" : "low") << " folds away:\n"
+          << pe::printGraph(*graph.graph);
   }
 }
 

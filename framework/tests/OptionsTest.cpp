@@ -35,9 +35,9 @@ TEST(Options, RejectsBadInput) {
 }
 
 TEST(Diagnostic, NamesCategoryAndPosition) {
-  EXPECT_EQ((Diagnostic{"type mismatch", 0x1f, Diagnostic::Unit::Byte, "expected i32"}.toString()),
+  EXPECT_EQ((Diagnostic{"type mismatch", 0x1f, Diagnostic::Unit::Byte, "expected i32", 0}.toString()),
             "type mismatch at byte 0x1f: expected i32");
-  EXPECT_EQ((Diagnostic{"unknown mnemonic", 3, Diagnostic::Unit::Line, ""}.toString()),
+  EXPECT_EQ((Diagnostic{"unknown mnemonic", 3, Diagnostic::Unit::Line, "", 0}.toString()),
             "unknown mnemonic at line 3");
 }
 

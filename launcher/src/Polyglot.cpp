@@ -1,5 +1,6 @@
 #include "morel/polyglot/Polyglot.h"
 
+#include <algorithm>
 #include <bit>
 #include <charconv>
 #include <cstring>
@@ -17,7 +18,9 @@
 #include "morel/ebpf/EbpfInstance.h"
 #include "morel/ebpf/EbpfObject.h"
 #include "morel/framework/Runtime.h"
+#include "morel/wasm/Wasi.h"
 #include "morel/wasm/WasmInstance.h"
+#include "morel/wasm/WasmText.h"
 
 namespace morel {
 
@@ -83,15 +86,30 @@ Result<Source> Source::fromFile(const std::string& path) {
   if (static_cast<std::size_t>(in.gcount()) != size)
     return fail("cannot read file", 0, Diagnostic::Unit::Byte, absl::StrCat(path, ": short read"));
   std::string language;
-  if (path.ends_with(".wasm")) language = "wasm";
+  if (path.ends_with(".wasm") || path.ends_with(".wat")) language = "wasm";
   else if (path.ends_with(".data") || path.ends_with(".bpf") || path.ends_with(".s") || path.ends_with(".o"))
     language = "ebpf";
   else return fail("unknown language", 0, Diagnostic::Unit::Byte,
-                   absl::StrCat(path, ": expected a .wasm, .data, .bpf or .o file"));
+                   absl::StrCat(path, ": expected a .wasm, .wat, .data, .bpf or .o file"));
   return fromBytes(language, path, std::move(bytes));
 }
 
 // ---- Context
+
+namespace {
+
+// WASI's pointers refer to the memory of the module that imports it: its
+// exported "memory", as wasi-libc programs export it.
+void bindWasiMemory(const wasm::WasmInstance& instance, wasm::Wasi& wasi) {
+  const auto& imports = instance.module().imports;
+  if (std::none_of(imports.begin(), imports.end(),
+                   [](const wasm::Import& i) { return i.module == wasm::Wasi::kModuleName; }))
+    return;
+  const wasm::Export* memory = instance.findExport("memory");
+  if (memory != nullptr && memory->kind == wasm::ExternalKind::Memory) wasi.bindMemory(instance.memory(memory->index));
+}
+
+}  // namespace
 
 struct Context::Loaded {
   std::unique_ptr<wasm::WasmInstance> wasm;
@@ -100,9 +118,105 @@ struct Context::Loaded {
   std::optional<std::vector<uint8_t>> ebpfInput;  // a conformance file's `-- mem`: r1 points to it
 };
 
-Context::Context(Engine& engine)
+namespace {
+
+std::unique_ptr<wasm::Wasi> wasiWithoutGrants() {
+  auto wasi = wasm::Wasi::create({});  // nothing to open: cannot fail
+  return wasi ? std::move(*wasi) : nullptr;
+}
+
+}  // namespace
+
+Context::Context(Engine& engine) : Context(engine, wasiWithoutGrants(), engine.options()) {}
+
+Context::Context(Engine& engine, std::unique_ptr<wasm::Wasi> wasi, OptionValues options)
     : engine_(engine),
-      runtime_(std::make_unique<Runtime>(engine.options(), engine.compiler(), &std::cerr)) {}
+      options_(std::move(options)),
+      wasi_(std::move(wasi)),
+      runtime_(std::make_unique<Runtime>(options_, engine.compiler(), &std::cerr)) {}
+
+Context::Builder Context::newBuilder() { return Builder(); }
+
+Context::Builder& Context::Builder::engine(Engine& engine) {
+  engine_ = &engine;
+  return *this;
+}
+Context::Builder& Context::Builder::option(std::string name, std::string value) {
+  options_.emplace_back(std::move(name), std::move(value));
+  return *this;
+}
+Context::Builder& Context::Builder::arguments(std::vector<std::string> argv) {
+  arguments_ = std::move(argv);
+  return *this;
+}
+Context::Builder& Context::Builder::environment(std::string_view name, std::string_view value) {
+  environment_.push_back(std::string(name).append("=").append(value));
+  return *this;
+}
+Context::Builder& Context::Builder::preopenDirectory(std::string hostPath, std::string guestPath) {
+  preopens_.emplace_back(std::move(hostPath), std::move(guestPath));
+  return *this;
+}
+Context::Builder& Context::Builder::out(OutputCallback callback) {
+  out_ = {-1, std::move(callback)};
+  return *this;
+}
+namespace {
+
+Context::OutputCallback writerTo(std::ostream& stream) {
+  return [&stream](std::string_view bytes) { stream.write(bytes.data(), static_cast<std::streamsize>(bytes.size())); };
+}
+
+}  // namespace
+
+Context::Builder& Context::Builder::out(std::ostream& stream) { return out(writerTo(stream)); }
+Context::Builder& Context::Builder::outFileDescriptor(int fd) {
+  out_ = {fd, nullptr};
+  return *this;
+}
+Context::Builder& Context::Builder::err(OutputCallback callback) {
+  err_ = {-1, std::move(callback)};
+  return *this;
+}
+Context::Builder& Context::Builder::err(std::ostream& stream) { return err(writerTo(stream)); }
+Context::Builder& Context::Builder::errFileDescriptor(int fd) {
+  err_ = {fd, nullptr};
+  return *this;
+}
+Context::Builder& Context::Builder::inFileDescriptor(int fd) {
+  in_ = fd;
+  return *this;
+}
+
+Result<std::unique_ptr<Context>> Context::Builder::build() {
+  OptionValues options = engine_ != nullptr ? engine_->options() : OptionValues();
+  for (const auto& [name, value] : options_) {
+    // A shared engine's compiler was made from its own engine.* options.
+    if (engine_ != nullptr && !name.starts_with("sandbox.") && !name.starts_with("wasm."))
+      return fail("bad option value", 0, Diagnostic::Unit::Byte,
+                  absl::StrCat(name, " is an engine option: set it on the shared engine"));
+    if (auto ok = options.set(name, value); !ok) return std::unexpected(ok.error());
+  }
+  std::unique_ptr<Engine> owned;
+  if (engine_ == nullptr) {
+    auto made = Engine::create(options);
+    if (!made) return std::unexpected(made.error());
+    owned = std::move(*made);
+  }
+  wasm::WasiConfig config;
+  config.arguments = arguments_;
+  config.environment = environment_;
+  for (const auto& [host, guest] : preopens_) config.preopens.push_back({host, guest});
+  config.stdinHostFd = in_;
+  config.stdoutStream = {out_.fd, out_.callback};
+  config.stderrStream = {err_.fd, err_.callback};
+  auto wasi = wasm::Wasi::create(std::move(config));  // opens the preopens now: a bad one fails here
+  if (!wasi) return std::unexpected(wasi.error());
+  Engine& engine = engine_ != nullptr ? *engine_ : *owned;
+  std::unique_ptr<Context> context(new Context(engine, std::move(*wasi), std::move(options)));
+  context->ownedEngine_ = std::move(owned);
+  return context;
+}
 
 Context::~Context() { runtime_.reset(); }
 
@@ -116,11 +230,25 @@ bool Context::isClosed() const { return runtime_->closedStatus() != 0; }
 
 std::chrono::nanoseconds Context::cpuTimeUsed() const { return runtime_->cpuTimeUsed(); }
 
+std::optional<int> Context::exitStatus() const {
+  if (auto code = wasi_->exitCode()) return static_cast<int>(*code);
+  return std::nullopt;
+}
+
+Result<void> Context::loadWasi() {
+  if (registered_.contains(wasm::Wasi::kModuleName)) return {};
+  auto loaded = std::make_unique<Loaded>();
+  loaded->wasm = wasi_->instantiate(*runtime_);
+  loaded_.push_back(std::move(loaded));
+  registered_[std::string(wasm::Wasi::kModuleName)] = loaded_.size() - 1;
+  return {};
+}
+
 Diagnostic Context::limitError(Status s) const {
   if (s == statusOf(kCpuTimeExceeded))
     return {"resource exhausted", 0, Diagnostic::Unit::Byte,
             absl::StrCat("sandbox.MaxCPUTime of ",
-                         engine_.options().getDuration("sandbox.MaxCPUTime").text, " exceeded")};
+                         options_.getDuration("sandbox.MaxCPUTime").text, " exceeded")};
   if (s == statusOf(kCancelled)) return {"cancelled", 0, Diagnostic::Unit::Byte, "context cancelled"};
   return {"interrupted", 0, Diagnostic::Unit::Byte, "execution interrupted"};
 }
@@ -136,19 +264,34 @@ Result<Value> Context::eval(const Source& source) {
   if (source.language() == "wasm") {
     wasm::WasmInstance::Options options;
     options.maxMemoryPages = static_cast<uint32_t>(
-        std::min<int64_t>(engine_.options().getInt("wasm.MaxMemoryPages"), wasm::kMaxPages));
+        std::min<int64_t>(options_.getInt("wasm.MaxMemoryPages"), wasm::kMaxPages));
     options.imports = [this](std::string_view moduleName) -> const wasm::WasmInstance* {
+      if (moduleName == wasm::Wasi::kModuleName) (void)loadWasi();
       auto it = registered_.find(moduleName);
       return it == registered_.end() ? nullptr : loaded_[it->second]->wasm.get();
     };
     std::unique_ptr<wasm::WasmInstance> failed;
     options.failedInstance = &failed;
-    auto instance = wasm::WasmInstance::instantiate(source.bytes(), *runtime_, options);
+    // Bound before the start function runs, so that it may call WASI too.
+    options.beforeInitialize = [this](const wasm::WasmInstance& instance) { bindWasiMemory(instance, *wasi_); };
+    // A module in the text format is encoded first; the binary decoder does the rest.
+    std::span<const uint8_t> binary = source.bytes();
+    std::vector<uint8_t> encoded;
+    const std::string_view text(reinterpret_cast<const char*>(binary.data()), binary.size());
+    if (source.name().ends_with(".wat") || wasm::looksLikeWat(text)) {
+      auto parsed = wasm::parseWat(text);
+      if (!parsed) return std::unexpected(parsed.error());
+      encoded = std::move(*parsed);
+      binary = encoded;
+    }
+    auto instance = wasm::WasmInstance::instantiate(binary, *runtime_, options);
     if (!instance) {
       if (failed) {  // tables of other modules may refer to its functions: keep it
         loaded->wasm = std::move(failed);
         loaded_.push_back(std::move(loaded));
       }
+      if (wasi_->exitCode() && instance.error().detail == kGuestExit.message)  // proc_exit in a start function
+        return fail("exit", 0, Diagnostic::Unit::Byte, absl::StrCat("exit status ", *exitStatus()));
       return std::unexpected(instance.error());
     }
     loaded->wasm = std::move(*instance);
@@ -188,9 +331,16 @@ Result<void> Context::registerModule(const std::string& name, const Value& modul
 }
 
 Result<Value> Context::addBuiltinModule(std::string_view name) {
+  if (name == wasm::Wasi::kModuleName) {
+    (void)loadWasi();
+    Value v;
+    v.data_ = Value::Module{this, registered_.find(name)->second};
+    return v;
+  }
   if (name != "spectest")
     return fail("unknown module", 0, Diagnostic::Unit::Byte,
-                absl::StrCat("no built-in module \"", std::string(name), "\" (there is \"spectest\")"));
+                absl::StrCat("no built-in module \"", std::string(name),
+                             "\" (there are \"spectest\" and \"wasi_snapshot_preview1\")"));
   auto loaded = std::make_unique<Loaded>();
   loaded->wasm = wasm::WasmInstance::spectest(*runtime_);
   Value v;
@@ -500,6 +650,8 @@ Result<Value> Value::execute(const std::vector<Value>& args) const {
     Runtime::GuestEntry entry(*f->context->runtime_);
     s = f->target->call(io.data());
   }
+  if (s == statusOf(kGuestExit))
+    return fail("exit", 0, Diagnostic::Unit::Byte, absl::StrCat("exit status ", f->context->exitStatus().value_or(0)));
   if (isLimitStatus(s)) return std::unexpected(f->context->limitError(s));
   if (s != 0) return fail("trap", 0, Diagnostic::Unit::Byte, trapOf(s)->message);
   std::vector<Value> results;

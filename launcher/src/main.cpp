@@ -5,6 +5,8 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <limits>
 #include <optional>
@@ -126,14 +128,73 @@ std::string optionHelp(const morel::OptionDescriptor& d) {
   return absl::StrFormat("%s (default: %s)", d.help, def);
 }
 
+// Where FILE is in `morel run [OPTIONS] FILE ARGS...`: the first word after
+// `run` that is not an option or an option's value (argc when there is none).
+std::size_t programIndex(int argc, char** argv) {
+  int i = 1;
+  while (i < argc && std::string_view(argv[i]) != "run") ++i;
+  for (++i; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--") return static_cast<std::size_t>(i) + 1;
+    if (!a.starts_with("-")) return static_cast<std::size_t>(i);
+    if (a == "--invoke" || a == "--dir" || a == "--env" || a == "--section" || a == "--mem-file")
+      ++i;  // their value is the next word
+  }
+  return static_cast<std::size_t>(argc);
+}
+
+// The context of a run: a WASI program's arguments (argv[0] is the file's
+// name, as wasmtime gives it), --env variables and --dir preopens; stdio are
+// morel's own.
+morel::Result<std::unique_ptr<morel::Context>> wasiContext(morel::Engine& engine, const std::string& file,
+                                                           const std::vector<std::string>& args,
+                                                           const std::vector<std::string>& dirs,
+                                                           const std::vector<std::string>& envs) {
+  std::vector<std::string> argv{std::filesystem::path(file).filename().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto builder = morel::Context::newBuilder();
+  builder.engine(engine).arguments(std::move(argv)).inFileDescriptor(0).outFileDescriptor(1).errFileDescriptor(2);
+  for (const std::string& env : envs) {
+    auto eq = env.find('=');
+    if (eq == std::string::npos) {
+      if (const char* host = std::getenv(env.c_str())) builder.environment(env, host);
+    } else {
+      builder.environment(env.substr(0, eq), env.substr(eq + 1));
+    }
+  }
+  for (const std::string& dir : dirs) {
+    auto sep = dir.find("::");
+    if (sep == std::string::npos) builder.preopenDirectory(dir, dir);
+    else builder.preopenDirectory(dir.substr(0, sep), dir.substr(sep + 2));
+  }
+  return builder.build();
+}
+
+// A WASI command: _start runs; its exit status is proc_exit's, or 0 when it returns.
+int runCommand(const morel::Value& module, morel::Context& context) {
+  morel::Value start = module.getMember("_start");
+  if (!start.canExecute()) return fail("a Wasm module needs --invoke NAME (it exports no WASI _start)");
+  auto result = start.execute({});
+  if (result) return 0;
+  const morel::Diagnostic& error = result.error();
+  if (error.category == "exit") return *context.exitStatus();
+  if (error.category == "trap") std::cerr << "trap: " << error.detail << "\n";
+  else std::cerr << "morel: " << error.detail << "\n";
+  return 1;
+}
+
 int run(int argc, char** argv) {
   CLI::App app{"Morel: WebAssembly and eBPF on a self-specializing interpreter and a JIT"};
   app.require_subcommand(1);
-  CLI::App* run = app.add_subcommand("run", "Load FILE (.wasm, eBPF .data/.bpf assembly or an eBPF ELF .o) and run it");
+  CLI::App* run = app.add_subcommand("run", "Load FILE (.wasm/.wat, eBPF .data/.bpf assembly or an eBPF ELF .o) and run it");
   std::string invoke;
   std::string file;
   std::vector<std::string> args;
-  run->add_option("--invoke", invoke, "Exported Wasm function to call");
+  run->add_option("--invoke", invoke, "Exported Wasm function to call (without it: a WASI command's _start)");
+  std::vector<std::string> dirs;
+  std::vector<std::string> envs;
+  run->add_option("--dir", dirs, "WASI: preopen host directory HOST as GUEST (HOST[::GUEST], GUEST defaults to HOST)")->allow_extra_args(false);
+  run->add_option("--env", envs, "WASI: environment variable NAME=VALUE for the guest (NAME alone: the host's value)")->allow_extra_args(false);
   morel::launcher::EbpfRunFlags ebpfFlags;
   run->add_option("--section", ebpfFlags.section, "eBPF ELF object: the program section to run (default: the first)");
   run->add_option("--mem-file", ebpfFlags.memFile, "eBPF: the input memory (r1 its address, r2 its length)");
@@ -152,7 +213,7 @@ int run(int argc, char** argv) {
   for (const auto& d : morel::engineOptionDescriptors())
     engineHelp += absl::StrFormat("  --%-30s %s\n", d.name, optionHelp(d));
   app.footer(engineHelp);
-  run->add_option("args", args, "Arguments of the invoked function");
+  run->add_option("args", args, "Arguments of the invoked function, or the WASI program's argv[1..]");
   // CLI11 hands `--engine.X` and `--engine.X=` over alike; an empty value is an error.
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
@@ -160,12 +221,19 @@ int run(int argc, char** argv) {
         (a.starts_with("--engine.") || a.starts_with("--sandbox.") || a.starts_with("--wasm.")))
       return fail(absl::StrFormat("%s has an empty value", a.substr(2, a.size() - 3)));
   }
+  // Everything after FILE belongs to the guest (wasmtime's rule): `-x` there is
+  // an argument of the program, not an option of morel. CLI11 sees the rest.
+  std::size_t programAt = programIndex(argc, argv);
+  std::vector<char*> ownArgs(argv, argv + std::min<std::size_t>(programAt + 1, argc));
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(ownArgs.size()), ownArgs.data());
   } catch (const CLI::ParseError& e) {
     // --help prints and succeeds; every malformed command line exits 2.
     return app.exit(e) == 0 ? 0 : 2;
   }
+
+  for (std::size_t i = programAt + 1; i < static_cast<std::size_t>(argc); ++i)
+    if (i > programAt + 1 || std::string_view(argv[i]) != "--") args.emplace_back(argv[i]);
 
   morel::OptionValues options;
   for (const auto& [name, value] : engineOptions) {
@@ -177,20 +245,29 @@ int run(int argc, char** argv) {
   if (!source) return fail(source.error().detail);
   auto engine = morel::Engine::create(std::move(options));
   if (!engine) return fail(engine.error().detail);
-  morel::Context context(**engine);
+  const bool command = source->language() == "wasm" && run->count("--invoke") == 0;
+  auto built = wasiContext(**engine, file, command ? args : std::vector<std::string>{}, dirs, envs);
+  if (!built) return fail(built.error().detail);
+  morel::Context& context = **built;
   auto loaded = context.eval(*source);
+  if (!loaded && loaded.error().category == "exit") return *context.exitStatus();
   if (!loaded && loaded.error().category == "trap") {  // a Wasm start function or segment trapped
     std::cerr << "trap: " << loaded.error().detail << "\n";
     return 1;
   }
+  if (!loaded && loaded.error().column != 0) {  // text: file:line:column, as compilers print
+    const morel::Diagnostic& d = loaded.error();
+    return fail(absl::StrFormat("%s:%d:%d: %s%s", file, d.position, d.column, d.category,
+                                d.detail.empty() ? "" : ": " + d.detail));
+  }
   if (!loaded) return fail(absl::StrFormat("%s: %s", file, loaded.error().toString()));
 
   morel::Value fn = *loaded;
+  if (command) return runCommand(*loaded, context);
   if (source->language() == "ebpf")
     if (auto code = morel::launcher::runEbpf(fn, file, ebpfFlags)) return *code;
   if (source->language() == "wasm") {
     // An export may be named "" (the empty string is a valid Wasm name).
-    if (run->count("--invoke") == 0) return fail("a Wasm module needs --invoke NAME");
     fn = loaded->getMember(invoke);
     if (!fn.canExecute()) return fail(absl::StrFormat("no exported function '%s' in %s", invoke, file));
   } else if (args.empty()) {

@@ -34,6 +34,7 @@ GraphFrame GraphDomain::newFrame(const FrameDescriptor& descriptor) {
       case SlotKind::Int64: f.slots[i] = g_.constant(Type::I64, 0); break;
       case SlotKind::Float32: f.slots[i] = g_.constant(Type::F32, 0); break;
       case SlotKind::Float64: f.slots[i] = g_.constant(Type::F64, 0); break;
+      case SlotKind::Vector128: f.slots[i] = join(i64(0), i64(0)).node; break;
       case SlotKind::Temporary: break;
     }
   }
@@ -62,9 +63,13 @@ void GraphDomain::finish() { assert(labels_.empty() && dispatches_.empty()); }
 // Between a slot's raw 64-bit word and a typed value, as the interpreter's
 // fromRaw/toRaw do: integers wrap or zero-extend, floats travel as their bits.
 IrNode* GraphDomain::convert(IrNode* n, Type to) {
-  if (n == nullptr) return g_.constant(to, 0);  // a value valid code never reads
+  if (n == nullptr) return to == Type::V128 ? join(i64(0), i64(0)).node : g_.constant(to, 0);  // never read
   Type from = n->type();
   if (from == to) return n;
+  // A vector as a word is its low half (its slot's); a word as a vector is only
+  // ever a dead slot's value at a merge (validated code reads a vector where one was stored).
+  if (from == Type::V128) return convert(g_.make(Op::V128Low, Type::I64, {n}), to);
+  if (to == Type::V128) return join(GV<int64_t>{convert(n, Type::I64)}, i64(0)).node;
   auto intOfWidth = [](Type t) { return t == Type::F32 || t == Type::I32 ? Type::I32 : Type::I64; };
   if (isFloat(from)) n = g_.make(Op::Bits, intOfWidth(from), {n});
   Type want = intOfWidth(to);

@@ -46,6 +46,10 @@ expect "integer argument"       2 "bad argument '1.5': not an integer" -- "$more
 expect "float argument"         2 "bad argument 'one': not a float" -- "$morel" run --invoke id32 "$work/floats.wasm" one
 expect "f32 out of range"       2 "bad argument '1e39': not a float" -- "$morel" run --invoke id32 "$work/floats.wasm" 1e39
 expect "float word"             2 "not a float"           -- "$morel" run --invoke id64 "$work/floats.wasm" infinity
+# Text modules load directly (Morel's .wat parser); a malformed one names file:line:column.
+printf '(module\n  (func (export "f") (result i32)\n    i32.ad))' > "$work/bad.wat"
+expect "text module"            0 "1.5"                   -- "$morel" run --invoke id32 "$work/floats.wat" 1.5
+expect "malformed text module"  2 "bad.wat:3:5: unknown operator: i32.ad" -- "$morel" run --invoke f "$work/bad.wat"
 
 # Inlining and the deoptimization trace: a guard two inlined calls deep rebuilds three frames.
 examples="$(cd "$(dirname "$0")/../../examples" && pwd)"
@@ -84,6 +88,62 @@ for tier in "${tiers[@]}"; do
     "$morel" run "$tier" --sandbox.MaxStackFrames=100000 --invoke rec "$cases/stack_frames_limit.wasm" 99999
   expect "100001 frames refused $tier" 1 "trap: call stack exhausted" -- \
     "$morel" run "$tier" --sandbox.MaxStackFrames=100000 --invoke rec "$cases/stack_frames_limit.wasm" 100000
+done
+
+# WASI commands: _start runs, proc_exit's status is morel's, everything after
+# the file is the guest's argv[1..], only --env variables are visible.
+cat > "$work/command.wat" <<'WAT'
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_sizes_get" (func $args (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_sizes_get" (func $environ (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "hi\n")
+  ;; Prints "hi", then exits with 10 * argc + the number of environment variables.
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 3))
+    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (drop (call $args (i32.const 32) (i32.const 36)))
+    (drop (call $environ (i32.const 40) (i32.const 44)))
+    (call $exit (i32.add (i32.mul (i32.load (i32.const 32)) (i32.const 10)) (i32.load (i32.const 40))))))
+WAT
+wat2wasm "$work/command.wat" -o "$work/command.wasm"
+printf '(module (memory (export "memory") 1) (func (export "_start")))' > "$work/returns.wat"
+wat2wasm "$work/returns.wat" -o "$work/returns.wasm"
+printf '(module (memory (export "memory") 1) (func (export "_start") unreachable))' > "$work/traps.wat"
+wat2wasm "$work/traps.wat" -o "$work/traps.wasm"
+cat > "$work/start.wat" <<'WAT'
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "from start\n")
+  (func $main
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 11))
+    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (call $exit (i32.const 5)))
+  (start $main)
+  (func (export "_start")))
+WAT
+wat2wasm "$work/start.wat" -o "$work/start.wasm"
+printf '(module (func (export "f")))' > "$work/library.wat"
+wat2wasm "$work/library.wat" -o "$work/library.wasm"
+
+expect "WASI: a library needs --invoke" 2 "needs --invoke NAME (it exports no WASI _start)" -- \
+  "$morel" run "$work/library.wasm"
+expect "WASI: --dir that is no directory" 2 "cannot open as a directory" -- \
+  "$morel" run --dir "$work/none" "$work/returns.wasm"
+
+for tier in "${tiers[@]}"; do
+  expect "WASI: proc_exit status $tier"     10 "hi"   -- "$morel" run "$tier" "$work/command.wasm"
+  expect "WASI: guest arguments $tier"      40 "hi"   -- "$morel" run "$tier" "$work/command.wasm" a -x --flag
+  expect "WASI: only --env is seen $tier"   12 "hi"   -- env B=2 C=3 "$morel" run "$tier" --env A=1 --env B --env UNSET_X "$work/command.wasm"
+  expect "WASI: _start returns $tier"       0  ""     -- "$morel" run "$tier" "$work/returns.wasm"
+  expect "WASI: called by a start function $tier" 5 "from start" -- "$morel" run "$tier" "$work/start.wasm"
+  expect "WASI: _start traps $tier"         1  "trap: unreachable" -- "$morel" run "$tier" "$work/traps.wasm"
 done
 
 echo "launcher: $failures failed"

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "WasmImmediates.h"
 #include "morel/wasm/WasmModule.h"
 
 namespace morel::wasm {
@@ -30,13 +31,6 @@ constexpr uint32_t kVersion = 1;
 constexpr int32_t kFuncForm = -0x20;  // 0x60 as the signed LEB128 the spec reads
 // An implementation limit (the spec allows 2^32-1): locals are materialized per frame.
 constexpr uint64_t kMaxLocals = 50000;
-
-enum class Imm : uint8_t {
-  None, BlockType, LabelIdx, BrTable, FuncIdx, CallIndirect, LocalIdx, GlobalIdx, MemIdx,
-  MemoryCopy, MemoryInit, DataIdx, SelectTypes, RefType, TableIdx, ElemIdx, TableInit, TableCopy,
-  I32, I64, F32, F64, Mem8, Mem16, Mem32, Mem64, Mem128,
-  MemLane8, MemLane16, MemLane32, MemLane64, V128Const, Shuffle, Lane16, Lane8, Lane4, Lane2
-};
 
 struct OpInfo {
   bool known = false;

@@ -122,6 +122,7 @@ Result<std::unique_ptr<WasmInstance>> WasmInstance::instantiate(std::span<const 
     auto built = buildFunctionTree(*instance, index, instance->arena_, *root);
     if (!built) return std::unexpected(built.error());
   }
+  if (options.beforeInitialize) options.beforeInitialize(*instance);
   if (auto ok = instance->initialize(); !ok) {
     if (options.failedInstance != nullptr) *options.failedInstance = std::move(instance);
     return std::unexpected(ok.error());
@@ -504,12 +505,22 @@ const FuncType* WasmInstance::exportedType(std::string_view name) const {
   return e != nullptr && e->kind == ExternalKind::Func ? &module_.typeOf(e->index) : nullptr;
 }
 
-std::unique_ptr<WasmInstance> WasmInstance::spectest(Runtime& runtime) {
+std::unique_ptr<WasmInstance> WasmInstance::hostModule(Runtime& runtime, std::vector<HostExport> exports) {
   std::unique_ptr<WasmInstance> instance(new WasmInstance(runtime));
   Module& m = instance->module_;
-  auto exportAs = [&](std::string name, ExternalKind kind, uint32_t index) {
-    m.exports.push_back(Export{std::move(name), kind, index, 0});
-  };
+  for (HostExport& e : exports) {
+    auto index = static_cast<uint32_t>(m.functions.size());
+    auto params = static_cast<uint32_t>(e.type.params.size());
+    auto results = static_cast<uint32_t>(e.type.results.size());
+    m.types.push_back(std::move(e.type));
+    m.functions.emplace_back().typeIndex = index;
+    instance->functions_.push_back(&instance->hostFunction(e.name, params, results, std::move(e.function)));
+    m.exports.push_back(Export{std::move(e.name), ExternalKind::Func, index, 0});
+  }
+  return instance;
+}
+
+std::unique_ptr<WasmInstance> WasmInstance::spectest(Runtime& runtime) {
   // print, print_i32, ...: host functions that do nothing.
   const std::pair<const char*, std::vector<ValType>> prints[] = {
       {"print", {}},
@@ -520,14 +531,13 @@ std::unique_ptr<WasmInstance> WasmInstance::spectest(Runtime& runtime) {
       {"print_i32_f32", {ValType::I32, ValType::F32}},
       {"print_f64_f64", {ValType::F64, ValType::F64}},
   };
-  for (const auto& [name, params] : prints) {
-    auto index = static_cast<uint32_t>(m.functions.size());
-    m.types.push_back(FuncType{params, {}});
-    m.functions.emplace_back().typeIndex = index;
-    instance->functions_.push_back(
-        &instance->hostFunction(name, static_cast<uint32_t>(params.size()), 0, [](uint64_t*) {}));
-    exportAs(name, ExternalKind::Func, index);
-  }
+  std::vector<HostExport> functions;
+  for (const auto& [name, params] : prints) functions.push_back({name, FuncType{params, {}}, [](uint64_t*) {}});
+  std::unique_ptr<WasmInstance> instance = hostModule(runtime, std::move(functions));
+  Module& m = instance->module_;
+  auto exportAs = [&](std::string name, ExternalKind kind, uint32_t index) {
+    m.exports.push_back(Export{std::move(name), kind, index, 0});
+  };
   // Globals: 666 in each type.
   auto cells = LinearMemory::create(4 * kGlobalCellBytes, 4 * kGlobalCellBytes);
   instance->globalCells_ = std::move(*cells);

@@ -12,7 +12,7 @@ SlotKind kindOf(ValType t) {
     case ValType::I64: return SlotKind::Int64;
     case ValType::F32: return SlotKind::Float32;
     case ValType::F64: return SlotKind::Float64;
-    case ValType::V128:  // two of them (see WasmRootNode's constructor)
+    case ValType::V128: return SlotKind::Vector128;  // then an Int64 (see the constructor)
     case ValType::FuncRef:
     case ValType::ExternRef: return SlotKind::Int64;  // a reference is a 64-bit word (0: null)
   }
@@ -51,8 +51,12 @@ pe::GV<int64_t> loadRaw(pe::GraphDomain& d, pe::GraphFrame& f, uint32_t slot, Va
 
 WasmRootNode::WasmRootNode(std::string name, FuncType type, const std::vector<ValType>& locals)
     : InterpretedRoot(std::move(name)), type_(std::move(type)) {
-  for (ValType t : type_.params) frame_.add(kindOf(t), slotsOf(t));
-  for (ValType t : locals) frame_.add(kindOf(t), slotsOf(t));
+  auto add = [&](ValType t) {
+    frame_.add(kindOf(t));
+    if (t == ValType::V128) frame_.add(SlotKind::Int64);  // its high word
+  };
+  for (ValType t : type_.params) add(t);
+  for (ValType t : locals) add(t);
   resultSlot_ = frame_.size();
 }
 
@@ -70,8 +74,15 @@ void WasmRootNode::partialEvaluate(GraphDomainHandle& handle) {
   auto& d = static_cast<pe::GraphDomain&>(handle);
   pe::GraphFrame f = d.newFrame(frame_);
   uint32_t word = 0;
-  for (ValType t : type_.params)
-    for (uint32_t k = 0; k < slotsOf(t); ++k, ++word) storeRaw(d, f, word, t, d.parameter(word));
+  for (ValType t : type_.params) {
+    if (t == ValType::V128) {  // one vector value, so loops over it get vector phis
+      d.store(f, word, d.join(d.parameter(word), d.parameter(word + 1)));
+      word += 2;
+      continue;
+    }
+    storeRaw(d, f, word, t, d.parameter(word));
+    ++word;
+  }
   body_->run(d, f);
   std::vector<pe::GV<int64_t>> results;
   word = 0;

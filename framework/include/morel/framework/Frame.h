@@ -13,6 +13,7 @@ enum class SlotKind : uint8_t {
   Int64,      // starts as 0
   Float32,    // starts as +0.0
   Float64,    // starts as +0.0
+  Vector128,  // the low word of a 128-bit vector (the next slot, Int64, its high word); starts as 0
   Temporary,  // holds values of any kind; never read before it is written
 };
 

@@ -17,6 +17,11 @@ inline constexpr TrapKind kInterrupted{"interrupted"};
 inline constexpr TrapKind kCancelled{"context cancelled"};
 inline constexpr TrapKind kCpuTimeExceeded{"sandbox.MaxCPUTime exceeded"};
 
+/// The guest asked to end its run (a system interface's exit call). Not a trap,
+/// but it unwinds like one through every tier; whoever raised it keeps the exit
+/// code.
+inline constexpr TrapKind kGuestExit{"guest exited"};
+
 /// True for statuses that a host limit raised rather than guest code.
 inline bool isLimitStatus(Status s) {
   return s == statusOf(kInterrupted) || s == statusOf(kCancelled) || s == statusOf(kCpuTimeExceeded);

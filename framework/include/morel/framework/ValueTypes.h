@@ -60,7 +60,7 @@ struct ValueTraits<double> {
 template <>
 struct ValueTraits<V128> {
   static constexpr ValueType kType = ValueType::V128;
-  static constexpr SlotKind kSlot = SlotKind::Int64;  // each of its two slots
+  static constexpr SlotKind kSlot = SlotKind::Vector128;  // then an Int64 slot: the high word
 };
 
 /// A C++ type that stands for a guest value.

@@ -18,15 +18,24 @@ enum class LaneShape : uint8_t { I8x16, I16x8, I32x4, I64x2, F32x4, F64x2 };
 enum class LaneOp : uint8_t {
   None,  // no standard equivalent: call the VectorFn
   // bitwise (shape ignored): a & b, a | b, a ^ b, a & ~b, ~a
-  And, Or, Xor, AndNot, Not,
+  And,
+  Or,
+  Xor,
+  AndNot,
+  Not,
   // lane-wise, wrapping for integers, IEEE for floats
-  Add, Sub, Mul, Div, Sqrt,
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Sqrt,
   // integer lanes: all ones where a == b
   Eq,
   // a scalar (in[0]) in every lane
   Splat,
   // the lane numbered by the lane index, as a scalar / a vector with it replaced
-  ExtractLane, ReplaceLane,
+  ExtractLane,
+  ReplaceLane,
 };
 
 struct VectorHint {
@@ -40,8 +49,8 @@ inline constexpr uint32_t kVectorOpMask = 0xffff;
 
 constexpr uint32_t withHint(uint32_t op, VectorHint h) {
   if (h.op == LaneOp::None) return op & kVectorOpMask;
-  return (op & kVectorOpMask) | static_cast<uint32_t>(h.op) << 16 | static_cast<uint32_t>(h.shape) << 21 |
-         static_cast<uint32_t>(h.lane) << 24;
+  return (op & kVectorOpMask) | static_cast<uint32_t>(h.op) << 16 |
+         static_cast<uint32_t>(h.shape) << 21 | static_cast<uint32_t>(h.lane) << 24;
 }
 constexpr VectorHint hintOf(uint32_t op) {
   return {static_cast<LaneOp>((op >> 16) & 0x1f), static_cast<LaneShape>((op >> 21) & 0x7),

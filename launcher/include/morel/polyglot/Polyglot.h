@@ -8,6 +8,8 @@
 ///     int32_t r = module->getMember("answer").execute({})->asInt();
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,6 +29,9 @@ class Compiler;
 class Context;
 class Runtime;
 class CallTarget;
+namespace wasm {
+class Wasi;
+}  // namespace wasm
 
 /// Shared compilation infrastructure: options and the optimizing compiler.
 class Engine {
@@ -202,8 +207,76 @@ class Value {
 
 /// An isolated set of loaded guest code, with its own compilation queue and
 /// its own sandbox limits (the engine's `sandbox.*` options).
+///
+/// A Wasm module that imports "wasi_snapshot_preview1" gets WASI preview1
+/// (docs/embedding.md, "WASI programs"). What the guest can reach through it
+/// is granted on a Builder; a context built without grants sees no arguments,
+/// no environment, no files, reads an empty stdin and
+/// has its output discarded.
 class Context {
  public:
+  /// Where a guest output stream goes: its bytes, one write at a time.
+  using OutputCallback = std::function<void(std::string_view bytes)>;
+
+  /// Builds a context with what its guest may reach, like GraalVM's
+  /// `Context.newBuilder()`:
+  ///
+  ///     auto context = morel::Context::newBuilder()
+  ///                        .arguments({"prog", "input.txt"})
+  ///                        .environment("LANG", "C")
+  ///                        .preopenDirectory("/tmp/data", ".")
+  ///                        .out([&](std::string_view s) { captured += s; })
+  ///                        .option("engine.Compilation", "false")
+  ///                        .build();
+  class Builder {
+   public:
+    /// Shares `engine` (its compiler and options); without it, build() makes an
+    /// engine of the options given here, owned by the context.
+    Builder& engine(Engine& engine);
+    /// An option by its full name ("engine.CompileImmediately", "sandbox.MaxCPUTime").
+    /// With a shared engine only sandbox.* and wasm.* options may be given: the
+    /// engine.* options belong to the engine.
+    Builder& option(std::string name, std::string value);
+    /// The guest's argv: the first is the program's name.
+    Builder& arguments(std::vector<std::string> argv);
+    /// One environment variable; the guest sees only those given here.
+    Builder& environment(std::string_view name, std::string_view value);
+    /// Makes the host directory `hostPath` reachable as `guestPath` (e.g. ".").
+    /// Nothing else of the host's file system is.
+    Builder& preopenDirectory(std::string hostPath, std::string guestPath);
+    /// The guest's stdout / stderr: a callback, a host stream, or a host file
+    /// descriptor (written directly, so the guest sees its file type, e.g. a
+    /// terminal). Not given: discarded.
+    Builder& out(OutputCallback callback);
+    Builder& out(std::ostream& stream);
+    Builder& outFileDescriptor(int fd);
+    Builder& err(OutputCallback callback);
+    Builder& err(std::ostream& stream);
+    Builder& errFileDescriptor(int fd);
+    /// The guest's stdin reads this host file descriptor (not given: empty).
+    Builder& inFileDescriptor(int fd);
+    /// The context; "bad option value" / "unknown option" for a bad option,
+    /// "cannot read file" for a preopened directory that cannot be opened.
+    Result<std::unique_ptr<Context>> build();
+
+   private:
+    friend class Context;
+    Builder() = default;
+    Engine* engine_ = nullptr;
+    std::vector<std::pair<std::string, std::string>> options_;
+    struct Output {
+      int fd = -1;
+      OutputCallback callback;
+    };
+    std::vector<std::string> arguments_;
+    std::vector<std::string> environment_;
+    std::vector<std::pair<std::string, std::string>> preopens_;
+    Output out_, err_;
+    int in_ = -1;
+  };
+  static Builder newBuilder();
+
+  /// A context with nothing granted (see Builder).
   explicit Context(Engine& engine);
   ~Context();
   Context(const Context&) = delete;
@@ -221,10 +294,12 @@ class Context {
   /// module name `name` (the spec test suite's `register`). Replaces an earlier
   /// registration of the name.
   Result<void> registerModule(const std::string& name, const Value& module);
-  /// Loads a built-in Wasm host module and registers it under its name. The one
-  /// built-in is "spectest", the spec test suite's: print functions that do
-  /// nothing, globals global_i32 (666), global_i64, global_f32, global_f64, a
-  /// memory (1 page, at most 2) and a table (10 elements, at most 20).
+  /// Loads a built-in Wasm host module and registers it under its name:
+  /// "spectest", the spec test suite's (print functions that do nothing,
+  /// globals global_i32 (666), global_i64, global_f32, global_f64, a memory
+  /// (1 page, at most 2) and a table (10 elements, at most 20)), or
+  /// "wasi_snapshot_preview1" (WASI preview1 with this context's grants; loaded
+  /// by itself when a module imports it).
   Result<Value> addBuiltinModule(std::string_view name);
 
   /// Waits for queued background compilations (tests, benchmarks).
@@ -249,11 +324,21 @@ class Context {
   /// CPU time counted against sandbox.MaxCPUTime (zero when it is not set).
   std::chrono::nanoseconds cpuTimeUsed() const;
 
+  /// The exit status a WASI guest passed to proc_exit, once it has. A call that
+  /// ends that way returns an error of category "exit" (GraalVM's
+  /// PolyglotException.isExit()); it is not a trap.
+  std::optional<int> exitStatus() const;
+
  private:
+  Context(Engine& engine, std::unique_ptr<wasm::Wasi> wasi, OptionValues options);
   Diagnostic limitError(intptr_t status) const;
+  Result<void> loadWasi();
   friend class Value;
   struct Loaded;
+  std::unique_ptr<Engine> ownedEngine_;  // a builder's own engine: destroyed after everything else
   Engine& engine_;
+  OptionValues options_;  // the engine's, with the context's sandbox.* and wasm.* options
+  std::unique_ptr<wasm::Wasi> wasi_;  // made when a module first imports it; outlives the modules
   std::vector<std::unique_ptr<Loaded>> loaded_;
   std::map<std::string, std::size_t, std::less<>> registered_;  // module name -> index in loaded_
   std::unique_ptr<Runtime> runtime_;  // declared last: its compile thread stops first

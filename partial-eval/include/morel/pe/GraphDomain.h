@@ -91,17 +91,23 @@ class GraphDomain : public GraphDomainHandle {
     if constexpr (GuestScalar<T>) return {g_.constant(typeOf<T>(), static_cast<int64_t>(toRaw(v)))};
     else return join(i64(static_cast<int64_t>(v.lo)), i64(static_cast<int64_t>(v.hi)));
   }
-  /// A vector lives in two slots as its 64-bit halves (frame states and merges
-  /// see only words); it is joined where an operation reads it.
+  /// A vector takes two slots: the first holds the vector (a V128 value, so merges
+  /// make vector phis; as a word it reads as the low half), the second its high
+  /// half (what frame states and calls see of it).
   template <class T>
   GV<T> load(Frame& f, uint32_t slot) {
-    if constexpr (std::is_same_v<T, V128>) return join(loadI64(f, slot), loadI64(f, slot + 1));
-    else return {convert(f.slots[slot], typeOf<T>())};
+    if constexpr (std::is_same_v<T, V128>) {
+      IrNode* v = f.slots[slot];
+      if (v != nullptr && v->type() == Type::V128) return {v};
+      return join(loadI64(f, slot), loadI64(f, slot + 1));  // written as two words (arguments)
+    } else {
+      return {convert(f.slots[slot], typeOf<T>())};
+    }
   }
   template <class T>
   void store(Frame& f, uint32_t slot, GV<T> v) {
     if constexpr (std::is_same_v<T, V128>) {
-      setSlot(f, slot, low(v).node);
+      setSlot(f, slot, v.node);
       setSlot(f, slot + 1, high(v).node);
     } else {
       setSlot(f, slot, v.node);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <utility>
@@ -85,6 +86,10 @@ class WasmInstance {
     /// into imported tables stays and may refer to its functions: it is moved here
     /// (if set) for the caller to keep alive.
     std::unique_ptr<WasmInstance>* failedInstance = nullptr;
+    /// Called once the instance's memories, tables and globals exist, before
+    /// segments are written and the start function runs: an embedder binds host
+    /// state to them here (WASI binds the exported memory).
+    std::function<void(const WasmInstance&)> beforeInitialize;
   };
 
   /// Decodes, validates, links the imports, builds every function's tree, then
@@ -101,6 +106,16 @@ class WasmInstance {
   /// global_i32 (666), global_i64 (666), global_f32 (666.6), global_f64 (666.6),
   /// memory (1 page, at most 2) and table (10 function references, at most 20).
   static std::unique_ptr<WasmInstance> spectest(Runtime& runtime);
+
+  /// A function a host module exports: its Wasm type and the C++ behind it.
+  struct HostExport {
+    std::string name;
+    FuncType type;
+    HostFunctionRoot::Function function;
+  };
+  /// A module of host functions only (a system interface such as WASI): each
+  /// export becomes a call target that importers call like guest code.
+  static std::unique_ptr<WasmInstance> hostModule(Runtime& runtime, std::vector<HostExport> exports);
 
   const Module& module() const { return module_; }
   /// The exported function `name`, or nullptr.

@@ -49,13 +49,19 @@ class WasmVectorNode final : public Implements<WasmVectorNode<R, A...>, WasmExpr
 template <class Stored, class Scalar>
 class WasmLoadLaneNode final : public Implements<WasmLoadLaneNode<Stored, Scalar>, WasmV128> {
  public:
-  WasmLoadLaneNode(uint32_t op, LinearMemory& memory, WasmI32* address, WasmV128* vector, uint32_t offset)
-      : op_(op), memory_(memory), address_(this->adopt(address)), vector_(this->adopt(vector)), offset_(offset) {}
+  WasmLoadLaneNode(uint32_t op, LinearMemory& memory, WasmI32* address, WasmV128* vector,
+                   uint32_t offset)
+      : op_(op),
+        memory_(memory),
+        address_(this->adopt(address)),
+        vector_(this->adopt(vector)),
+        offset_(offset) {}
   template <class D>
   Val<D, V128> execute(D& d, typename D::Frame& f) {
     auto address = address_->run(d, f);
     auto vector = vector_->run(d, f);
-    auto lane = checkedLoad<Stored, Scalar>(d, memory_, effectiveAddress(d, address, offset_), kWasmAddresses);
+    auto lane = checkedLoad<Stored, Scalar>(d, memory_, effectiveAddress(d, address, offset_),
+                                            kWasmAddresses);
     return d.template vector<V128>(&vectorOperation, op_, vector, lane);
   }
   std::string_view kind() const override { return "LoadLane"; }

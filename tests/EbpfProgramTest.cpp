@@ -1,8 +1,9 @@
 // eBPF ELF objects through the embedding API, in each tier and under
 // deoptimization stress: an object is a value whose members are its program
 // sections; a program runs over an input; maps keep their contents and print
-// as `morel run --dump-maps` prints them. Map updates happen once per run even
-// when compiled code deoptimizes around the helper calls.
+// as `morel run --dump-maps` prints them; trace_printk writes to the context's
+// err grant. Map updates happen once per run even when compiled code
+// deoptimizes around the helper calls.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -31,6 +32,7 @@ void PrintTo(const Mode& m, std::ostream* os) {
 class EbpfProgramTest : public ::testing::TestWithParam<Mode> {
  protected:
   morel::Value load(const std::string& file) {
+    context_.reset();  // before the engine it runs on
     morel::OptionValues options = *morel::testing::tierOptions(GetParam().name, 3);
     if (GetParam().stressDeopt) (void)options.set("engine.StressDeopt", "3");
     engine_ = std::make_unique<morel::Engine>(std::move(options));
@@ -87,12 +89,36 @@ TEST_P(EbpfProgramTest, MapUpdatesHappenOncePerRun) {
 }
 
 TEST_P(EbpfProgramTest, AnAssemblyProgramRunsOverAnInput) {
+  context_.reset();
   engine_ = std::make_unique<morel::Engine>(*morel::testing::tierOptions(GetParam().name, 3));
   context_ = std::make_unique<morel::Context>(*engine_);
   auto program = context_->eval(morel::Source::fromText("ebpf", "len.bpf", "mov %r0, %r2\nexit\n"));
   ASSERT_TRUE(program.has_value());
   EXPECT_EQ(run(*program, {1, 2, 3}), 3) << "expected r2 = the input's length";
   EXPECT_EQ(program->ebpfMapsText(), "") << "expected no maps for assembly";
+}
+
+TEST_P(EbpfProgramTest, TracePrintkWritesToTheErrGrantOnly) {
+  context_.reset();
+  engine_ = std::make_unique<morel::Engine>(*morel::testing::tierOptions(GetParam().name, 3));
+  std::string captured;
+  auto built = morel::Context::newBuilder()
+                   .engine(*engine_)
+                   .err([&captured](std::string_view bytes) { captured += bytes; })
+                   .build();
+  ASSERT_TRUE(built.has_value()) << built.error().toString();
+  context_ = std::move(*built);
+  auto object = context_->eval(
+      morel::Source::fromBytes("ebpf", "local_calls.o", readExample("local_calls.o")));
+  ASSERT_TRUE(object.has_value()) << object.error().toString();
+  std::string text = "hello, morel";
+  EXPECT_EQ(run(object->getMember("socket"), std::vector<uint8_t>(text.begin(), text.end())), 18958)
+      << "expected checksum ^ fib(10)";
+  EXPECT_EQ(captured, "checksum 19001 fib 55\n") << "expected one trace line on the err grant";
+  // A context without grants computes the same and writes nothing anywhere.
+  morel::Value quiet = load("local_calls.o");
+  EXPECT_EQ(run(quiet.getMember("socket"), std::vector<uint8_t>(text.begin(), text.end())), 18958)
+      << "expected checksum ^ fib(10)";
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, EbpfProgramTest,

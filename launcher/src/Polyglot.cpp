@@ -1,5 +1,7 @@
 #include "morel/polyglot/Polyglot.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <bit>
 #include <charconv>
@@ -214,6 +216,18 @@ Result<std::unique_ptr<Context>> Context::Builder::build() {
   if (!wasi) return std::unexpected(wasi.error());
   Engine& engine = engine_ != nullptr ? *engine_ : *owned;
   std::unique_ptr<Context> context(new Context(engine, std::move(*wasi), std::move(options)));
+  // eBPF's trace_printk writes where the guest's stderr goes.
+  if (err_.callback) {
+    context->ebpfTrace_ = err_.callback;
+  } else if (err_.fd >= 0) {
+    context->ebpfTrace_ = [fd = err_.fd](std::string_view bytes) {
+      while (!bytes.empty()) {
+        ssize_t n = ::write(fd, bytes.data(), bytes.size());
+        if (n <= 0) return;
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+      }
+    };
+  }
   context->ownedEngine_ = std::move(owned);
   return context;
 }
@@ -297,8 +311,7 @@ Result<Value> Context::eval(const Source& source) {
     loaded->wasm = std::move(*instance);
     v.data_ = Value::Module{this, loaded_.size()};
   } else if (source.language() == "ebpf" && (ebpf::looksLikeElf(source.bytes()) || source.name().ends_with(".o"))) {
-    // trace_printk writes where the runtime's diagnostics go (Linux's trace_pipe).
-    auto object = ebpf::EbpfObject::load(source.bytes(), *runtime_, {&std::cerr});
+    auto object = ebpf::EbpfObject::load(source.bytes(), *runtime_, {ebpfTrace_});
     if (!object) return std::unexpected(object.error());
     loaded->ebpfObject = std::move(*object);
     v.data_ = Value::Module{this, loaded_.size()};

@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <ostream>
 
 #include "EbpfGuestAccess.h"
 #include "absl/strings/str_format.h"
@@ -147,8 +146,7 @@ std::vector<EbpfHelper> linuxHelpers(EbpfObject& object) {
          format = format.substr(0, format.find('\0'));
          std::string line = formatTrace(m, format, a + 2);
          // One line per call, as trace_pipe shows it, whether or not the format ends one.
-         if (o->trace() != nullptr)
-           *o->trace() << line << (line.ends_with('\n') ? "" : "\n") << std::flush;
+         if (o->trace()) o->trace()(line.ends_with('\n') ? line : line + "\n");
          return static_cast<uint64_t>(line.size());
        }},
       {BPF_FUNC_get_prandom_u32, "get_prandom_u32", false,

@@ -50,7 +50,8 @@ class EbpfObjectTest : public ::testing::TestWithParam<testing::TierMode> {
   std::unique_ptr<EbpfObject> load(const std::string& example) {
     auto bytes = readExample(example);
     EXPECT_FALSE(bytes.empty()) << "expected the build to make examples/ebpf/" << example << ".o";
-    auto o = EbpfObject::load(bytes, *runtime_, {&trace_});
+    auto o =
+        EbpfObject::load(bytes, *runtime_, {[this](std::string_view line) { trace_ << line; }});
     EXPECT_TRUE(o.has_value()) << "expected " << example << ".o to load, got "
                                << (o ? "" : o.error().toString());
     return o ? std::move(*o) : nullptr;

@@ -338,6 +338,7 @@ class Context {
   std::unique_ptr<Engine> ownedEngine_;  // a builder's own engine: destroyed after everything else
   Engine& engine_;
   OptionValues options_;  // the engine's, with the context's sandbox.* and wasm.* options
+  OutputCallback ebpfTrace_;  // the err grant: where eBPF's trace_printk writes (nowhere without one)
   std::unique_ptr<wasm::Wasi> wasi_;  // made when a module first imports it; outlives the modules
   std::vector<std::unique_ptr<Loaded>> loaded_;
   std::map<std::string, std::size_t, std::less<>> registered_;  // module name -> index in loaded_

@@ -3,7 +3,7 @@
 // sharing one linear memory laid out as [stack | map values | input]. Programs
 // call Linux's helpers (EbpfLinuxHelpers.cpp) and tail-call each other through
 // program arrays.
-#include <iosfwd>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -23,8 +23,8 @@ inline constexpr TrapKind kNotASample{"helper argument is not a reserved ring bu
 class EbpfObject {
  public:
   struct Options {
-    /// Where trace_printk writes (Linux's trace_pipe); null: nowhere.
-    std::ostream* trace = nullptr;
+    /// Where trace_printk's lines go (Linux's trace_pipe); empty: nowhere.
+    std::function<void(std::string_view line)> trace;
   };
   /// Reads and links the object (EbpfElf.h), makes its maps and loads every
   /// program. Errors carry the ELF reader's or the verifier's category and position.
@@ -54,7 +54,7 @@ class EbpfObject {
   /// tail_call's work: runs the program in `slot` of `array` in place of the
   /// caller; nullopt when the slot is empty or the chain is too long (33, as Linux).
   std::optional<uint64_t> tailCall(const EbpfProgArray& array, uint64_t slot);
-  std::ostream* trace() const { return trace_; }
+  const std::function<void(std::string_view)>& trace() const { return trace_; }
   uint32_t randomU32() { return static_cast<uint32_t>(random_()); }
 
  private:
@@ -64,7 +64,7 @@ class EbpfObject {
   std::vector<EbpfHelper> helpers_;  // the Linux table, bound to this object
   std::vector<std::string> sections_;
   std::vector<std::unique_ptr<EbpfInstance>> programs_;
-  std::ostream* trace_ = nullptr;
+  std::function<void(std::string_view)> trace_;
   std::mt19937 random_{std::random_device{}()};
   uint64_t inputLength_ = 0;
   uint32_t tailCalls_ = 0;  // in the current run

@@ -9,6 +9,7 @@
 #              .wast scripts of at most 64 KiB (the text parser reads their first module)
 #   OUT/ebpf/  the conformance .data files and examples/*.bpf as they are, their
 #              `-- asm` sections alone, and those programs in the 8-byte encoding
+#   OUT/elf/   the eBPF ELF objects built from examples/ebpf (EXAMPLES_BUILD/ebpf/*.o)
 # Identical inputs are kept once. Regenerated from scratch on every run.
 #   seed-corpus.sh OUT TESTSUITE EXAMPLES_BUILD EXAMPLES_SRC PER_WAST WAST2JSON ENCODER
 set -euo pipefail
@@ -16,7 +17,7 @@ out=$1 suite=$2 examples_build=$3 examples_src=$4 per_wast=$5 wast2json=$6 encod
 max_bytes=65536
 
 rm -rf "$out"
-mkdir -p "$out/wasm" "$out/wat" "$out/ebpf"
+mkdir -p "$out/wasm" "$out/wat" "$out/ebpf" "$out/elf"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -75,6 +76,10 @@ for f in "$suite"/ebpf/*.data "$examples_src"/*.bpf; do
   fi
 done
 
+for f in "$examples_build"/ebpf/*.o; do
+  [[ -f $f ]] && keep "$f" elf "example-$(basename "$f")"
+done
+
 echo "fuzz seeds: $(ls "$out/wasm" | wc -l) wasm ($wast_files .wast files, $wast_failed not read by wast2json)," \
-     "$(ls "$out/wat" | wc -l) wat, $(ls "$out/ebpf" | wc -l) ebpf"
+     "$(ls "$out/wat" | wc -l) wat, $(ls "$out/ebpf" | wc -l) ebpf, $(ls "$out/elf" | wc -l) elf"
 touch "$out/stamp"

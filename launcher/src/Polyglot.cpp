@@ -1,5 +1,7 @@
 #include "morel/polyglot/Polyglot.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <bit>
 #include <charconv>
@@ -14,7 +16,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "morel/codegen/OptimizingCompiler.h"
+#include "morel/ebpf/EbpfElf.h"
 #include "morel/ebpf/EbpfInstance.h"
+#include "morel/ebpf/EbpfObject.h"
 #include "morel/framework/Runtime.h"
 #include "morel/wasm/Wasi.h"
 #include "morel/wasm/WasmInstance.h"
@@ -85,9 +89,10 @@ Result<Source> Source::fromFile(const std::string& path) {
     return fail("cannot read file", 0, Diagnostic::Unit::Byte, absl::StrCat(path, ": short read"));
   std::string language;
   if (path.ends_with(".wasm") || path.ends_with(".wat")) language = "wasm";
-  else if (path.ends_with(".data") || path.ends_with(".bpf") || path.ends_with(".s")) language = "ebpf";
+  else if (path.ends_with(".data") || path.ends_with(".bpf") || path.ends_with(".s") || path.ends_with(".o"))
+    language = "ebpf";
   else return fail("unknown language", 0, Diagnostic::Unit::Byte,
-                   absl::StrCat(path, ": expected a .wasm, .wat, .data or .bpf file"));
+                   absl::StrCat(path, ": expected a .wasm, .wat, .data, .bpf or .o file"));
   return fromBytes(language, path, std::move(bytes));
 }
 
@@ -111,6 +116,7 @@ void bindWasiMemory(const wasm::WasmInstance& instance, wasm::Wasi& wasi) {
 struct Context::Loaded {
   std::unique_ptr<wasm::WasmInstance> wasm;
   std::unique_ptr<ebpf::EbpfInstance> ebpf;
+  std::unique_ptr<ebpf::EbpfObject> ebpfObject;  // an ELF object: its programs are members
   std::optional<std::vector<uint8_t>> ebpfInput;  // a conformance file's `-- mem`: r1 points to it
 };
 
@@ -210,6 +216,18 @@ Result<std::unique_ptr<Context>> Context::Builder::build() {
   if (!wasi) return std::unexpected(wasi.error());
   Engine& engine = engine_ != nullptr ? *engine_ : *owned;
   std::unique_ptr<Context> context(new Context(engine, std::move(*wasi), std::move(options)));
+  // eBPF's trace_printk writes where the guest's stderr goes.
+  if (err_.callback) {
+    context->ebpfTrace_ = err_.callback;
+  } else if (err_.fd >= 0) {
+    context->ebpfTrace_ = [fd = err_.fd](std::string_view bytes) {
+      while (!bytes.empty()) {
+        ssize_t n = ::write(fd, bytes.data(), bytes.size());
+        if (n <= 0) return;
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+      }
+    };
+  }
   context->ownedEngine_ = std::move(owned);
   return context;
 }
@@ -291,6 +309,11 @@ Result<Value> Context::eval(const Source& source) {
       return std::unexpected(instance.error());
     }
     loaded->wasm = std::move(*instance);
+    v.data_ = Value::Module{this, loaded_.size()};
+  } else if (source.language() == "ebpf" && (ebpf::looksLikeElf(source.bytes()) || source.name().ends_with(".o"))) {
+    auto object = ebpf::EbpfObject::load(source.bytes(), *runtime_, {ebpfTrace_});
+    if (!object) return std::unexpected(object.error());
+    loaded->ebpfObject = std::move(*object);
     v.data_ = Value::Module{this, loaded_.size()};
   } else if (source.language() == "ebpf") {
     std::string_view text(reinterpret_cast<const char*>(source.bytes().data()), source.bytes().size());
@@ -465,6 +488,14 @@ bool Value::hasMembers() const { return std::holds_alternative<Module>(data_); }
 Value Value::getMember(std::string_view name) const {
   auto* m = std::get_if<Module>(&data_);
   if (m == nullptr) return {};
+  if (const auto& object = m->context->loaded_[m->index]->ebpfObject) {
+    auto program = object->findProgram(name);
+    if (!program) return {};
+    Value v;
+    v.data_ = Function{m->context, &object->program(*program).target(), {ValueType::I64}, {ValueType::I64},
+                       {}, {}, m->index, *program};
+    return v;
+  }
   const wasm::WasmInstance& instance = *m->context->loaded_[m->index]->wasm;
   const wasm::Export* e = instance.findExport(name);
   if (e != nullptr && e->kind == wasm::ExternalKind::Global) {
@@ -492,6 +523,11 @@ Value Value::getMember(std::string_view name) const {
 
 std::vector<std::string> Value::getMemberKeys() const {
   std::vector<std::string> keys;
+  if (auto* m = std::get_if<Module>(&data_); m != nullptr && m->context->loaded_[m->index]->ebpfObject) {
+    const ebpf::EbpfObject& object = *m->context->loaded_[m->index]->ebpfObject;
+    for (std::size_t i = 0; i < object.programCount(); ++i) keys.push_back(object.section(i));
+    return keys;
+  }
   if (auto* m = std::get_if<Module>(&data_))
     for (const auto& e : m->context->loaded_[m->index]->wasm->module().exports)
       if (e.kind == wasm::ExternalKind::Func || e.kind == wasm::ExternalKind::Global) keys.push_back(e.name);
@@ -618,7 +654,9 @@ Result<Value> Value::execute(const std::vector<Value>& args) const {
   Status s = 0;
   if (f->ebpfProgram != SIZE_MAX) {
     const Context::Loaded& program = *f->context->loaded_[f->ebpfProgram];
-    auto r = program.ebpfInput ? program.ebpf->runWithInput(*program.ebpfInput) : program.ebpf->run(io[0]);
+    auto r = program.ebpfObject ? program.ebpfObject->run(f->ebpfSection, {})
+             : program.ebpfInput ? program.ebpf->runWithInput(*program.ebpfInput)
+                                 : program.ebpf->run(io[0]);
     if (r) io[0] = *r;
     else s = r.error();
   } else {
@@ -637,6 +675,24 @@ Result<Value> Value::execute(const std::vector<Value>& args) const {
   Value v;
   if (!results.empty()) v.data_ = std::move(results);
   return v;
+}
+
+Result<Value> Value::executeWithInput(std::span<const uint8_t> input) const {
+  auto* f = std::get_if<Function>(&data_);
+  if (f == nullptr || f->ebpfProgram == SIZE_MAX)
+    return fail("argument error", 0, Diagnostic::Unit::Byte, "value is not an eBPF program");
+  const Context::Loaded& program = *f->context->loaded_[f->ebpfProgram];
+  auto r = program.ebpfObject ? program.ebpfObject->run(f->ebpfSection, input) : program.ebpf->runWithInput(input);
+  if (r) return fromLong(static_cast<int64_t>(*r));
+  if (isLimitStatus(r.error())) return std::unexpected(f->context->limitError(r.error()));
+  return fail("trap", 0, Diagnostic::Unit::Byte, trapOf(r.error())->message);
+}
+
+std::string Value::ebpfMapsText() const {
+  auto* f = std::get_if<Function>(&data_);
+  if (f == nullptr || f->ebpfProgram == SIZE_MAX) return {};
+  const auto& object = f->context->loaded_[f->ebpfProgram]->ebpfObject;
+  return object ? ebpf::formatMaps(*object) : std::string{};
 }
 
 namespace {

@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/str_format.h"
+#include "EbpfRun.h"
 #include "morel/polyglot/Polyglot.h"
 
 namespace {
@@ -136,7 +137,8 @@ std::size_t programIndex(int argc, char** argv) {
     std::string_view a = argv[i];
     if (a == "--") return static_cast<std::size_t>(i) + 1;
     if (!a.starts_with("-")) return static_cast<std::size_t>(i);
-    if (a == "--invoke" || a == "--dir" || a == "--env") ++i;  // their value is the next word
+    if (a == "--invoke" || a == "--dir" || a == "--env" || a == "--section" || a == "--mem-file")
+      ++i;  // their value is the next word
   }
   return static_cast<std::size_t>(argc);
 }
@@ -184,7 +186,7 @@ int runCommand(const morel::Value& module, morel::Context& context) {
 int run(int argc, char** argv) {
   CLI::App app{"Morel: WebAssembly and eBPF on a self-specializing interpreter and a JIT"};
   app.require_subcommand(1);
-  CLI::App* run = app.add_subcommand("run", "Load FILE (.wasm, or eBPF .data/.bpf assembly) and run it");
+  CLI::App* run = app.add_subcommand("run", "Load FILE (.wasm/.wat, eBPF .data/.bpf assembly or an eBPF ELF .o) and run it");
   std::string invoke;
   std::string file;
   std::vector<std::string> args;
@@ -193,6 +195,10 @@ int run(int argc, char** argv) {
   std::vector<std::string> envs;
   run->add_option("--dir", dirs, "WASI: preopen host directory HOST as GUEST (HOST[::GUEST], GUEST defaults to HOST)")->allow_extra_args(false);
   run->add_option("--env", envs, "WASI: environment variable NAME=VALUE for the guest (NAME alone: the host's value)")->allow_extra_args(false);
+  morel::launcher::EbpfRunFlags ebpfFlags;
+  run->add_option("--section", ebpfFlags.section, "eBPF ELF object: the program section to run (default: the first)");
+  run->add_option("--mem-file", ebpfFlags.memFile, "eBPF: the input memory (r1 its address, r2 its length)");
+  run->add_flag("--dump-maps", ebpfFlags.dumpMaps, "eBPF ELF object: print its maps after the run");
   std::vector<std::pair<std::string, std::string>> engineOptions;
   for (const auto& d : morel::engineOptionDescriptors()) {
     run->add_option_function<std::string>(
@@ -258,6 +264,8 @@ int run(int argc, char** argv) {
 
   morel::Value fn = *loaded;
   if (command) return runCommand(*loaded, context);
+  if (source->language() == "ebpf")
+    if (auto code = morel::launcher::runEbpf(fn, file, ebpfFlags)) return *code;
   if (source->language() == "wasm") {
     // An export may be named "" (the empty string is a valid Wasm name).
     fn = loaded->getMember(invoke);

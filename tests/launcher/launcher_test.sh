@@ -5,25 +5,8 @@
 set -uo pipefail
 morel=$1
 cases=$2
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
+source "$(dirname "$0")/expect.sh"
 tiers=("--engine.Compilation=false" "--engine.CompileImmediately=true" "--engine.CompilationThreshold=5")
-
-# expect NAME EXIT_CODE OUTPUT_SUBSTRING -- COMMAND...
-expect() {
-  local name=$1 code=$2 text=$3
-  shift 4
-  local out status
-  out=$(timeout 20 "$@" 2>&1)
-  status=$?
-  if [[ $status -ne $code || "$out" != *"$text"* ]]; then
-    echo "FAIL $name: expected exit $code and output containing '$text'; got exit $status and: $out"
-    failures=$((failures + 1))
-  else
-    echo "ok   $name"
-  fi
-}
 
 printf '(module (func (export "") (result i32) i32.const 5))' > "$work/empty_name.wat"
 wat2wasm "$work/empty_name.wat" -o "$work/empty_name.wasm"

@@ -192,6 +192,8 @@ std::vector<Role> rolesOf(Shape shape) {
     case Shape::Exit:
       return {};
     case Shape::Lddw:
+    case Shape::LddwMapFd:
+    case Shape::LddwMapValue:
       return {Dst, Imm64};
     case Shape::LoadInd:
       return {Src, Imm};
@@ -338,14 +340,15 @@ Result<void> Assembler::encode(const OpcodeInfo& row, const std::vector<Operand>
   // starting point; they are 0 wherever an operand fills the field.
   Instruction insn{.opcode = row.opcode, .offset = row.offset, .imm = row.imm};
   if (row.shape == Shape::CallLocal) insn.src = 1;
-  if (row.shape == Shape::CallRuntime) insn.src = 2;
+  if (row.shape == Shape::CallRuntime || row.shape == Shape::LddwMapValue) insn.src = 2;
+  if (row.shape == Shape::LddwMapFd) insn.src = 1;
   if (row.shape == Shape::Exit && !firstExit_) firstExit_ = out_.size();
   uint64_t imm64 = 0;
   std::vector<Role> roles = rolesOf(row.shape);
   for (std::size_t i = 0; i < roles.size(); ++i) {
     if (auto ok = fill(roles[i], ops[i].text, insn, imm64); !ok) return ok;
   }
-  if (row.shape == Shape::Lddw) {
+  if (isLddw(row.shape)) {
     // The low half rides in the first slot, the high half in a second slot of opcode 0.
     insn.imm = static_cast<int32_t>(static_cast<uint32_t>(imm64));
     out_.push_back(insn);

@@ -2,29 +2,9 @@
 
 #include <cmath>
 
-#include "morel/framework/Trap.h"
+#include "EbpfGuestAccess.h"
 
 namespace morel::ebpf {
-
-namespace {
-
-/// The host address of [address, address + n) in the program's memory; traps outside it.
-uint8_t* checked(LinearMemory& m, uint64_t address, uint64_t n) {
-  if (address > m.size() || n > m.size() - address) throw TrapException{&kOutOfBoundsMemoryAccess};
-  return m.base() + address;
-}
-
-/// A NUL-terminated string in the program's memory; traps if it runs off the end.
-std::string_view string(LinearMemory& m, uint64_t address) {
-  const uint8_t* p = checked(m, address, 0);
-  uint64_t left = m.size() - address;
-  uint64_t n = 0;
-  while (n < left && p[n] != 0) ++n;
-  if (n == left) throw TrapException{&kOutOfBoundsMemoryAccess};
-  return {reinterpret_cast<const char*>(p), n};
-}
-
-}  // namespace
 
 const std::vector<EbpfHelper>& ebpfHelpers() {
   static const std::vector<EbpfHelper> kHelpers = {
@@ -35,7 +15,7 @@ const std::vector<EbpfHelper>& ebpfHelpers() {
        }},
       {1, "memfrob", false,
        [](LinearMemory& m, const uint64_t* a) {
-         uint8_t* p = checked(m, a[0], a[1]);
+         uint8_t* p = guestBytes(m, a[0], a[1]);
          for (uint64_t i = 0; i < a[1]; ++i) p[i] ^= 42;
          return uint64_t{0};
        }},
@@ -46,15 +26,17 @@ const std::vector<EbpfHelper>& ebpfHelpers() {
        }},
       {4, "strcmp_ext", false,
        [](LinearMemory& m, const uint64_t* a) {
-         return static_cast<uint64_t>(static_cast<int64_t>(string(m, a[0]).compare(string(m, a[1]))));
+         return static_cast<uint64_t>(static_cast<int64_t>(guestString(m, a[0]).compare(guestString(m, a[1]))));
        }},
       {5, "unwind", true, [](LinearMemory&, const uint64_t* a) { return a[0]; }},
   };
   return kHelpers;
 }
 
-const EbpfHelper* findHelper(uint64_t number) {
-  for (const EbpfHelper& h : ebpfHelpers())
+const EbpfHelper* findHelper(uint64_t number) { return findHelper(ebpfHelpers(), number); }
+
+const EbpfHelper* findHelper(std::span<const EbpfHelper> table, uint64_t number) {
+  for (const EbpfHelper& h : table)
     if (h.number == number) return &h;
   return nullptr;
 }

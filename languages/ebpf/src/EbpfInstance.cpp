@@ -83,22 +83,34 @@ struct CallTargets {
 class TreeBuilder {
  public:
   TreeBuilder(std::span<const Instruction> p, Arena& arena, LinearMemory& memory,
-              const CallTargets& calls)
-      : p_(p), arena_(arena), memory_(memory), calls_(calls) {
+              const CallTargets& calls, std::span<const EbpfHelper> helpers,
+              const std::map<uint32_t, uint64_t>& mapLoads)
+      : p_(p), arena_(arena), memory_(memory), calls_(calls), helpers_(helpers), mapLoads_(mapLoads) {
     findBlocks();
   }
 
-  /// The dispatcher of the function entered at instruction `entryPc`: every
-  /// block, renumbered so the entry is block 0 (the dispatcher runs what is
-  /// reachable from there), plus a last block that only exits (for unwinding).
+  /// The dispatcher of the function entered at instruction `entryPc`: the
+  /// blocks reachable from there (a program's functions share one instruction
+  /// array, so building every block for every function would grow with their
+  /// product), numbered in the order found with the entry as block 0, plus a
+  /// last block that only exits (for unwinding).
   EbpfDispatchNode* build(uint32_t entryPc) {
     auto n = static_cast<uint32_t>(starts_.size());
-    entry_ = blockAt(entryPc);
-    exitBlock_ = n;
+    std::vector<uint32_t> order{blockAt(entryPc)};
+    newIndex_.assign(n, UINT32_MAX);
+    newIndex_[order[0]] = 0;
+    for (std::size_t i = 0; i < order.size(); ++i)
+      for (uint32_t s : blockSuccessors(order[i]))
+        if (newIndex_[s] == UINT32_MAX) {
+          newIndex_[s] = static_cast<uint32_t>(order.size());
+          order.push_back(s);
+        }
+    auto k = static_cast<uint32_t>(order.size());
+    exitBlock_ = k;
     std::vector<EbpfBlock*> blocks;
-    std::vector<std::vector<uint32_t>> successors(n + 1);
-    for (uint32_t i = 0; i < n; ++i) {
-      uint32_t b = (i + entry_) % n;
+    std::vector<std::vector<uint32_t>> successors(k + 1);
+    for (uint32_t i = 0; i < k; ++i) {
+      uint32_t b = order[i];
       uint32_t begin = starts_[b];
       uint32_t end = b + 1 < n ? starts_[b + 1] : static_cast<uint32_t>(p_.size());
       std::vector<EbpfStmt*> body;
@@ -109,6 +121,7 @@ class TreeBuilder {
         if (in.opcode == 0x18) {  // lddw: two slots
           uint64_t value = static_cast<uint32_t>(in.imm) |
                            (static_cast<uint64_t>(static_cast<uint32_t>(p_[pc + 1].imm)) << 32);
+          if (in.src != 0) value = mapLoads_.at(pc);  // a map or a map value's address
           body.push_back(arena_.make<EbpfLoadImm64Node>(in.dst, static_cast<int64_t>(value)));
           ++pc;
         } else if (cls == op::kAlu || cls == op::kAlu64) {
@@ -125,10 +138,11 @@ class TreeBuilder {
         } else if (isCall(in)) {
           body.push_back(call(in, pc));
           if (mayUnwind(in)) {  // the call ends its block (findBlocks)
-            bool callx = in.opcode == 0x8d;
+            // callx and an ending helper say so in a flag; uBPF's unwind by returning 0.
+            bool flagged = in.opcode == 0x8d || helperOf(in)->callEnding;
             uint32_t next = renumber(blockAt(pc + 1));
             successors[i] = {exitBlock_, next};
-            terminator = arena_.make<EbpfUnwindCheckNode>(callx ? kUnwindSlot : 0, !callx, exitBlock_, next);
+            terminator = arena_.make<EbpfUnwindCheckNode>(flagged ? kUnwindSlot : 0, !flagged, exitBlock_, next);
           }
         } else {
           terminator = jump(in, pc, successors[i]);
@@ -163,20 +177,33 @@ class TreeBuilder {
  private:
   static bool isCall(const Instruction& in) { return in.opcode == 0x85 || in.opcode == 0x8d; }
   static bool isLocalCall(const Instruction& in) { return in.opcode == 0x85 && in.src == 1; }
-  /// A helper that may end the program (uBPF's unwind), or any callx.
-  static bool mayUnwind(const Instruction& in) {
+  const EbpfHelper* helperOf(const Instruction& in) const {
+    return findHelper(helpers_, static_cast<uint32_t>(in.imm));
+  }
+  /// A helper that may end the function (uBPF's unwind, tail_call), or any callx.
+  bool mayUnwind(const Instruction& in) const {
     if (in.opcode == 0x8d) return true;
     if (in.opcode != 0x85 || in.src != 0) return false;
-    const EbpfHelper* h = findHelper(static_cast<uint32_t>(in.imm));
-    return h != nullptr && h->unwindsOnZero;
+    const EbpfHelper* h = helperOf(in);
+    return h != nullptr && h->mayEnd();
   }
   bool isJump(const Instruction& in) const {
     uint8_t cls = in.opcode & op::kClassMask;
     return (cls == op::kJmp || cls == op::kJmp32) && !isCall(in);
   }
-  uint32_t renumber(uint32_t block) const {
-    auto n = static_cast<uint32_t>(starts_.size());
-    return (block + n - entry_) % n;
+  uint32_t renumber(uint32_t block) const { return newIndex_[block]; }
+
+  /// Where control may go from block `b` (original numbering), calls aside.
+  std::vector<uint32_t> blockSuccessors(uint32_t b) const {
+    uint32_t end = b + 1 < starts_.size() ? starts_[b + 1] : static_cast<uint32_t>(p_.size());
+    uint32_t last = starts_[b];
+    for (uint32_t pc = starts_[b]; pc < end; pc += p_[pc].opcode == 0x18 ? 2 : 1) last = pc;
+    const Instruction& in = p_[last];
+    if (in.opcode == 0x95) return {};
+    if (!isJump(in)) return {b + 1};  // falls through (verify: the program ends in exit or ja)
+    uint32_t taken = blockAt(static_cast<uint32_t>(last + 1 + jumpOffset(in)));
+    if (in.opcode == 0x05 || in.opcode == 0x06) return {taken};
+    return {taken, b + 1};
   }
 
   EbpfStmt* call(const Instruction& in, uint32_t pc) {
@@ -186,7 +213,8 @@ class TreeBuilder {
       return arena_.make<EbpfCallNode>(*calls_.functions.at(static_cast<uint32_t>(pc + 1 + in.imm)),
                                        EbpfCallNode::Kind::Local);
     return arena_.make<EbpfCallNode>(*calls_.helpers.at(static_cast<uint32_t>(in.imm)),
-                                     EbpfCallNode::Kind::Helper);
+                                     helperOf(in)->callEnding ? EbpfCallNode::Kind::HelperEnding
+                                                              : EbpfCallNode::Kind::Helper);
   }
 
   void findBlocks() {
@@ -307,8 +335,10 @@ class TreeBuilder {
   Arena& arena_;
   LinearMemory& memory_;
   const CallTargets& calls_;
-  uint32_t entry_ = 0;      // the block the function being built enters at
-  uint32_t exitBlock_ = 0;  // its extra exit-only block
+  std::span<const EbpfHelper> helpers_;
+  const std::map<uint32_t, uint64_t>& mapLoads_;  // lddw with a map pseudo-source, by slot
+  std::vector<uint32_t> newIndex_;  // per block: its number in the function being built
+  uint32_t exitBlock_ = 0;          // that function's extra exit-only block
   std::vector<uint32_t> starts_;
   std::vector<uint32_t> blockOf_;  // per instruction slot; meaningful at block starts
 };
@@ -316,15 +346,55 @@ class TreeBuilder {
 }  // namespace
 
 Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruction> program,
-                                                         std::string name, Runtime& runtime) {
+                                                         const std::string& name, Runtime& runtime) {
+  return load(program, name, runtime, Options{});
+}
+
+Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruction> program,
+                                                         const std::string& name, Runtime& runtime,
+                                                         const Options& options) {
   if (auto ok = verify(program); !ok) return std::unexpected(ok.error());
-  for (std::size_t i = 0; i < program.size(); ++i)
-    if (program[i].opcode == 0x85 && program[i].src == 0 && findHelper(static_cast<uint32_t>(program[i].imm)) == nullptr)
-      return fail("unknown helper", i, Diagnostic::Unit::Instruction, absl::StrCat("call ", program[i].imm));
+  // Functions other than the entry start after it (the loader links them behind).
+  std::size_t firstFunction = program.size();
+  std::map<uint32_t, uint64_t> mapLoads;
+  for (std::size_t i = 0; i < program.size(); ++i) {
+    const Instruction& in = program[i];
+    if (in.opcode == 0x18) {
+      if (in.src != 0) {
+        auto value = options.mapLoad ? options.mapLoad(in, program[i + 1])
+                                     : std::expected<uint64_t, std::string>(std::unexpected("no maps"));
+        if (!value) return fail("unknown map", i, Diagnostic::Unit::Instruction, value.error());
+        mapLoads[static_cast<uint32_t>(i)] = *value;
+      }
+      ++i;
+      continue;
+    }
+    if (in.opcode == 0x85 && in.src == 1) firstFunction = std::min<std::size_t>(firstFunction, i + 1 + in.imm);
+  }
+  for (std::size_t i = 0; i < program.size(); ++i) {
+    const Instruction& in = program[i];
+    if (in.opcode == 0x18) {
+      ++i;
+      continue;
+    }
+    if (in.opcode != 0x85 || in.src != 0) continue;
+    auto number = static_cast<uint32_t>(in.imm);
+    if (findHelper(options.helpers, number) == nullptr)
+      return fail("unknown helper", i, Diagnostic::Unit::Instruction, absl::StrCat("call ", in.imm));
+    if (i >= firstFunction && std::ranges::find(options.entryOnlyHelpers, number) != options.entryOnlyHelpers.end())
+      return fail("unsupported helper call", i, Diagnostic::Unit::Instruction,
+                  absl::StrCat("helper ", in.imm, " is only supported in a program's entry function"));
+  }
   std::unique_ptr<EbpfInstance> instance(new EbpfInstance());
-  auto memory = LinearMemory::create(kStackSize, kStackSize + kMaxInputSize);
-  if (!memory) return std::unexpected(memory.error());
-  instance->memory_ = std::move(*memory);
+  if (options.memory != nullptr) {
+    instance->memory_ = options.memory;
+  } else {
+    auto memory = LinearMemory::create(kStackSize, kStackSize + kMaxInputSize);
+    if (!memory) return std::unexpected(memory.error());
+    instance->ownMemory_ = std::move(*memory);
+    instance->memory_ = instance->ownMemory_.get();
+  }
+  instance->inputBase_ = options.inputBase;
   LinearMemory& mem = *instance->memory_;
 
   // Helpers are host functions: one call target each, and the callx dispatcher.
@@ -334,22 +404,36 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruc
     instance->targets_.push_back(std::make_unique<CallTarget>(*root, runtime));
     return instance->targets_.back().get();
   };
-  for (const EbpfHelper& h : ebpfHelpers()) {
+  for (const EbpfHelper& h : options.helpers) {
+    if (h.callEnding) {
+      calls.helpers[h.number] = host(std::string(h.name), 5, 2, [&mem, &h](uint64_t* io) {
+        bool ends = false;
+        io[0] = h.callEnding(mem, io, ends);
+        io[1] = ends ? 1 : 0;
+      });
+      continue;
+    }
     calls.helpers[h.number] = host(std::string(h.name), 5, 1, [&mem, &h](uint64_t* io) {
       io[0] = h.call(mem, io);
     });
   }
-  calls.callx = host("callx", 6, 2, [&mem](uint64_t* io) {
-    const EbpfHelper* h = findHelper(io[0]);
+  calls.callx = host("callx", 6, 2, [&mem, helpers = options.helpers](uint64_t* io) {
+    const EbpfHelper* h = findHelper(helpers, io[0]);
     if (h == nullptr) throw TrapException{&kUnknownHelper};
-    uint64_t r0 = h->call(mem, io + 1);
+    bool ends = false;
+    uint64_t r0 = h->callEnding ? h->callEnding(mem, io + 1, ends) : h->call(mem, io + 1);
     io[0] = r0;
-    io[1] = h->unwindsOnZero && r0 == 0 ? 1 : 0;
+    io[1] = ends || (h->unwindsOnZero && r0 == 0) ? 1 : 0;
   });
 
   // One root and call target per function; bodies after, since calls refer to them.
-  TreeBuilder builder(program, instance->arena_, mem, calls);
+  TreeBuilder builder(program, instance->arena_, mem, calls, options.helpers, mapLoads);
   std::vector<uint32_t> entries = builder.functionEntries();
+  // Linux's limit (BPF_MAX_SUBPROGS); it also bounds what the tree costs.
+  constexpr std::size_t kMaxFunctions = 256;
+  if (entries.size() > kMaxFunctions)
+    return fail("too many functions", entries[kMaxFunctions], Diagnostic::Unit::Instruction,
+                absl::StrCat(entries.size(), " functions, at most ", kMaxFunctions));
   std::vector<EbpfRootNode*> roots;
   for (uint32_t entry : entries) {
     std::string fnName = entry == 0 ? name : absl::StrCat(name, "+", entry);
@@ -375,24 +459,33 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::loadAssembly(std::string_vie
 
 std::expected<uint64_t, Status> EbpfInstance::call(uint64_t r1, uint64_t r2) {
   Runtime::GuestEntry entry(target_->runtime());
+  return callWith(r1, r2);
+}
+
+std::expected<uint64_t, Status> EbpfInstance::callWith(uint64_t r1, uint64_t r2) {
   uint64_t io[6] = {r1, r2, 0, 0, 0, kStackSize};
   Status s = target_->call(io);
   if (s != 0) return std::unexpected(s);
   return io[0];
 }
 
+void EbpfInstance::prepare(std::span<const uint8_t> input) {
+  // A fresh, zeroed stack and input for every run; what lies between (map values) stays.
+  memory_->resize(inputBase_);
+  std::memset(memory_->base(), 0, kStackSize);
+  memory_->resize(inputBase_ + input.size());
+  if (!input.empty()) std::memcpy(memory_->base() + inputBase_, input.data(), input.size());
+}
+
 std::expected<uint64_t, Status> EbpfInstance::run(uint64_t context) {
-  memory_->resize(0);  // a fresh, zeroed stack for every run
-  memory_->resize(kStackSize);
+  prepare({});
   return call(context, 0);
 }
 
 std::expected<uint64_t, Status> EbpfInstance::runWithInput(std::span<const uint8_t> input) {
   if (input.size() > kMaxInputSize) return std::unexpected(statusOf(kOutOfBoundsMemoryAccess));
-  memory_->resize(0);
-  memory_->resize(kStackSize + input.size());
-  if (!input.empty()) std::memcpy(memory_->base() + kStackSize, input.data(), input.size());
-  return call(kStackSize, input.size());
+  prepare(input);
+  return call(inputBase_, input.size());
 }
 
 std::size_t EbpfInstance::blockCount() const {

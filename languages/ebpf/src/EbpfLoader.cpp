@@ -45,8 +45,12 @@ bool fixedFieldsMatch(const OpcodeInfo& row, const Instruction& insn) {
     case Shape::CallRuntime:
       return insn.src == 2;
     case Shape::Lddw:
-      // src 1..6 are the pseudo map/BTF loads, which Morel does not know.
       return insn.src == 0;
+    case Shape::LddwMapFd:
+      return insn.src == 1;
+    case Shape::LddwMapValue:
+      // src 3..6 are the BTF and map-index loads, which Morel does not know.
+      return insn.src == 2;
     default:
       return true;
   }
@@ -69,6 +73,8 @@ bool writesDst(Shape shape) {
     case Shape::Neg:
     case Shape::Endian:
     case Shape::Lddw:
+    case Shape::LddwMapFd:
+    case Shape::LddwMapValue:
     case Shape::Load:
       return true;
     default:
@@ -181,6 +187,8 @@ std::string format(const Instruction& insn, std::optional<uint64_t> imm64) {
     case Shape::Exit:
       return std::string(m);
     case Shape::Lddw:
+    case Shape::LddwMapFd:
+    case Shape::LddwMapValue:
       return absl::StrFormat("%s %%r%d, 0x%x", m, d,
                              imm64.value_or(static_cast<uint32_t>(insn.imm)));
     case Shape::LoadInd:
@@ -221,7 +229,7 @@ Result<void> verifyStructure(std::span<const Instruction> program) {
     }
     if (auto ok = checkRegisters(*row, insn, i); !ok) return ok;
     if (auto ok = checkJump(*row, insn, i, upper); !ok) return ok;
-    if (row->shape == Shape::Lddw) {
+    if (isLddw(row->shape)) {
       if (auto ok = checkLddwUpperSlot(program, i); !ok) return ok;
     }
   }

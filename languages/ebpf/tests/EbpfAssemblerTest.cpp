@@ -248,6 +248,9 @@ std::string sampleText(const OpcodeInfo& row) {
       return m;
     case Shape::Lddw:
       return m + " %r1, 0x1122334455667788";
+    case Shape::LddwMapFd:
+    case Shape::LddwMapValue:
+      return m + " %r1, 0x800000002";
     case Shape::LoadInd:
       return m + " %r2, 7";
     case Shape::Load:

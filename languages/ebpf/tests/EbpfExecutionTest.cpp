@@ -193,6 +193,30 @@ TEST_P(EbpfExecutionTest, AGuardAfterAStoreDoesNotRepeatIt) {
   if (std::string_view(GetParam().name) == "tiered") EXPECT_EQ(p->target().deoptimizations(), 1u);
 }
 
+/// `m` calls from the entry function, each to a function of its own that returns its number.
+std::vector<Instruction> callsToFunctions(int32_t m) {
+  std::vector<Instruction> p;
+  for (int32_t i = 0; i < m; ++i) p.push_back({.opcode = 0x85, .src = 1, .imm = m + i});
+  p.push_back({.opcode = 0x95});
+  for (int32_t i = 0; i < m; ++i) {
+    p.push_back({.opcode = 0xb7, .imm = i});
+    p.push_back({.opcode = 0x95});
+  }
+  return p;
+}
+
+TEST_P(EbpfExecutionTest, AtMost256Functions) {
+  auto ok = EbpfInstance::load(callsToFunctions(255), "many", *runtime_);
+  ASSERT_TRUE(ok.has_value()) << "expected 256 functions to load, got " << ok.error().toString();
+  auto r = (*ok)->run();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(*r, 254u) << "expected the last call's result";
+  auto refused = EbpfInstance::load(callsToFunctions(256), "too many", *runtime_);
+  ASSERT_FALSE(refused.has_value()) << "expected 257 functions refused";
+  EXPECT_EQ(refused.error().category, "too many functions");
+  EXPECT_EQ(refused.error().position, 257u + 2 * 255) << "expected the 257th function's entry";
+}
+
 INSTANTIATE_TEST_SUITE_P(AllTiers, EbpfExecutionTest, ::testing::ValuesIn(testing::kTierModes),
                          [](const auto& info) { return std::string(info.param.displayName); });
 

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -61,7 +62,7 @@ class Source {
   static Source fromBytes(std::string language, std::string name, std::vector<uint8_t> bytes);
   static Source fromText(std::string language, std::string name, std::string_view text);
   /// Reads a regular file of at most kMaxFileSize bytes; the language comes
-  /// from its extension (.wasm, .data, .bpf, .s). Devices, FIFOs and
+  /// from its extension (.wasm, .data, .bpf, .s, and .o for an eBPF ELF object). Devices, FIFOs and
   /// directories are refused.
   static Result<Source> fromFile(const std::string& path);
   static constexpr std::size_t kMaxFileSize = std::size_t{1} << 30;
@@ -145,6 +146,12 @@ class Value {
   /// exhausted" (a sandbox limit, e.g. "sandbox.MaxCPUTime of 2s exceeded"),
   /// "cancelled" or "interrupted".
   Result<Value> execute(const std::vector<Value>& args) const;
+  /// For an eBPF program: runs it over a copy of `input` (a packet, a file's
+  /// bytes): r1 = its address, r2 = its length. The result is r0 as an i64.
+  Result<Value> executeWithInput(std::span<const uint8_t> input) const;
+  /// For a program of an eBPF ELF object: its object's maps as text, as
+  /// `morel run --dump-maps` prints them; empty for any other value.
+  std::string ebpfMapsText() const;
   /// Parameter count of an executable value.
   std::size_t parameterCount() const;
   /// The guest types of an executable value's parameters and results (empty
@@ -174,6 +181,7 @@ class Value {
     /// For an eBPF program: its index in the context (it runs through its
     /// instance, which lays out its memory and registers).
     std::size_t ebpfProgram = SIZE_MAX;
+    std::size_t ebpfSection = 0;  // in an ELF object: which of its programs
   };
   struct Module {
     Context* context;
@@ -330,6 +338,7 @@ class Context {
   std::unique_ptr<Engine> ownedEngine_;  // a builder's own engine: destroyed after everything else
   Engine& engine_;
   OptionValues options_;  // the engine's, with the context's sandbox.* and wasm.* options
+  OutputCallback ebpfTrace_;  // the err grant: where eBPF's trace_printk writes (nowhere without one)
   std::unique_ptr<wasm::Wasi> wasi_;  // made when a module first imports it; outlives the modules
   std::vector<std::unique_ptr<Loaded>> loaded_;
   std::map<std::string, std::size_t, std::less<>> registered_;  // module name -> index in loaded_

@@ -1,10 +1,13 @@
 #pragma once
 // A loaded eBPF program: verified instructions, its tree of basic blocks and
 // the call target that runs it. The program's result is r0.
+#include <expected>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
 
+#include "morel/ebpf/EbpfHelpers.h"
 #include "morel/ebpf/EbpfProgram.h"
 #include "morel/framework/Arena.h"
 #include "morel/framework/CallTarget.h"
@@ -18,9 +21,36 @@ class EbpfDispatchRoot;
 
 class EbpfInstance {
  public:
+  /// The program's sandbox: every load and store is checked against one linear
+  /// memory laid out as [stack (kStackSize bytes) | input]
+  /// (an ELF object puts its map values between the two). Addresses the
+  /// program sees are offsets in it: r10 = kStackSize, the input starts there too.
+  static constexpr uint64_t kStackSize = uint64_t{512} * 8;  // 512 bytes for each of 8 nested calls
+  static constexpr uint64_t kMaxInputSize = uint64_t{64} << 20;
+
+  /// What a program kind decides: assembly and `.data` programs take the
+  /// defaults (uBPF's helpers, a memory of their own); an ELF object's programs
+  /// share the object's memory and maps and call Linux's helpers.
+  struct Options {
+    std::span<const EbpfHelper> helpers = ebpfHelpers();
+    /// The memory to run in (the caller keeps it alive); null: one of its own.
+    LinearMemory* memory = nullptr;
+    /// Where the input starts in that memory (the stack, then e.g. map values, below it).
+    uint64_t inputBase = kStackSize;
+    /// The value an `lddw` with a map pseudo-source loads (`lo` its first slot,
+    /// `hi` its second), or an error message when it names no map.
+    std::function<std::expected<uint64_t, std::string>(const Instruction& lo, const Instruction& hi)> mapLoad;
+    /// Helpers whose call must stay in the entry function (tail_call: the
+    /// program it starts reuses the stack, so no caller frame may be live).
+    std::vector<uint32_t> entryOnlyHelpers;
+  };
+
   /// Verifies `program` and builds its tree. `name` names the call target.
   static Result<std::unique_ptr<EbpfInstance>> load(std::span<const Instruction> program,
-                                                    std::string name, Runtime& runtime);
+                                                    const std::string& name, Runtime& runtime,
+                                                    const Options& options);
+  static Result<std::unique_ptr<EbpfInstance>> load(std::span<const Instruction> program,
+                                                    const std::string& name, Runtime& runtime);
   /// Assembles text first (errors name the line).
   static Result<std::unique_ptr<EbpfInstance>> loadAssembly(std::string_view text,
                                                             std::string_view name, Runtime& runtime);
@@ -31,19 +61,21 @@ class EbpfInstance {
   /// Runs the program over `input` (a packet, a conformance test's `-- mem`):
   /// r1 = its address, r2 = its length.
   std::expected<uint64_t, Status> runWithInput(std::span<const uint8_t> input);
+  /// Calls the program as it stands, memory untouched: r1, r2 as given, r10 the
+  /// stack top (a tail call from another program of the same memory).
+  std::expected<uint64_t, Status> callWith(uint64_t r1, uint64_t r2);
 
-  /// The program's sandbox: every load and store is checked against one linear
-  /// memory laid out as [stack (kStackSize bytes) | input]. Addresses the
-  /// program sees are offsets in it: r10 = kStackSize, the input starts there too.
-  static constexpr uint64_t kStackSize = 512 * 8;  // 512 bytes for each of 8 nested calls
-  static constexpr uint64_t kMaxInputSize = uint64_t{64} << 20;
   LinearMemory& memory() const { return *memory_; }
+  uint64_t inputBase() const { return inputBase_; }
   std::size_t blockCount() const;
 
  private:
   EbpfInstance() = default;
   std::expected<uint64_t, Status> call(uint64_t r1, uint64_t r2);
-  std::unique_ptr<LinearMemory> memory_;  // before arena_: nodes refer to it
+  void prepare(std::span<const uint8_t> input);
+  std::unique_ptr<LinearMemory> ownMemory_;  // before arena_: nodes refer to it
+  LinearMemory* memory_ = nullptr;           // ownMemory_, or a shared one
+  uint64_t inputBase_ = kStackSize;
   Arena arena_;
   RootNode* root_ = nullptr;
   CallTarget* target_ = nullptr;  // the main program's, one of targets_

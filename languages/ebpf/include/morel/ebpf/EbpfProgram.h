@@ -51,6 +51,8 @@ enum class Shape : uint8_t {
   CallReg,
   Exit,
   Lddw,
+  LddwMapFd,
+  LddwMapValue,
   LoadAbs,
   LoadInd,
   Load,
@@ -119,6 +121,11 @@ bool isSupported(const Instruction& insn);
 /// Mnemonic of the first instruction Morel cannot execute ("sdiv", "ldxw", or
 /// "unknown opcode 0x.." for unknown encodings); nullopt when all are supported.
 std::optional<std::string> firstUnsupported(std::span<const Instruction> program);
+
+/// True for the three two-slot lddw shapes (a constant, a map, a map's value).
+inline bool isLddw(Shape shape) {
+  return shape == Shape::Lddw || shape == Shape::LddwMapFd || shape == Shape::LddwMapValue;
+}
 
 /// Encode/decode the little-endian byte form (8 bytes per slot).
 std::vector<uint8_t> encode(std::span<const Instruction> program);

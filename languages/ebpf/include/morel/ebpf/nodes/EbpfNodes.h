@@ -321,7 +321,8 @@ class EbpfAtomicNode final : public Implements<EbpfAtomicNode<Stored>, EbpfStmt>
 /// survive. The call is the statement's one effect.
 class EbpfCallNode final : public Implements<EbpfCallNode, EbpfStmt> {
  public:
-  enum class Kind : uint8_t { Helper, Callx, Local };
+  /// HelperEnding: a helper that returns (r0, "end the function") like callx (tail_call).
+  enum class Kind : uint8_t { Helper, HelperEnding, Callx, Local };
   EbpfCallNode(CallTarget& callee, Kind kind, uint8_t indexRegister = 0)
       : callee_(callee), kind_(kind), indexRegister_(indexRegister) {}
   template <class D>
@@ -332,10 +333,11 @@ class EbpfCallNode final : public Implements<EbpfCallNode, EbpfStmt> {
     for (uint32_t r = 1; r <= 5; ++r) args[n++] = d.loadI64(f, r);
     if (kind_ == Kind::Local) args[n++] = d.sub(d.loadI64(f, 10), d.i64(kFrameSize));
     Val<D, int64_t> results[2];
-    uint32_t m = kind_ == Kind::Callx ? 2 : 1;
+    bool flagged = kind_ == Kind::Callx || kind_ == Kind::HelperEnding;
+    uint32_t m = flagged ? 2 : 1;
     d.call(callee_, std::span<const Val<D, int64_t>>(args, n), std::span<Val<D, int64_t>>(results, m));
     d.storeI64(f, 0, results[0]);
-    if (kind_ == Kind::Callx) d.storeI64(f, kUnwindSlot, results[1]);
+    if (flagged) d.storeI64(f, kUnwindSlot, results[1]);
   }
   std::string_view kind() const override { return "Call"; }
 

@@ -17,33 +17,28 @@ const std::vector<uint8_t>& generatedBinary() {
   return binary;
 }
 
-void WasmDecodeGenerated(benchmark::State& state) {
+/// Times `load` (decode, or decode and validate) on the generated module's binary.
+template <class Load>
+void loadBinary(benchmark::State& state, Load load) {
   const std::vector<uint8_t>& binary = generatedBinary();
   for (auto _ : state) {
-    auto module = morel::wasm::decode(binary);
+    auto module = load(binary);
     if (!module) {
       state.SkipWithError(module.error().toString().c_str());
       return;
     }
     benchmark::DoNotOptimize(module->functions.data());
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
-                          static_cast<int64_t>(binary.size()));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(binary.size()));
+}
+
+void WasmDecodeGenerated(benchmark::State& state) {
+  loadBinary(state, [](const std::vector<uint8_t>& b) { return morel::wasm::decode(b); });
 }
 BENCHMARK(WasmDecodeGenerated)->Unit(benchmark::kMillisecond);
 
 void WasmDecodeAndValidateGenerated(benchmark::State& state) {
-  const std::vector<uint8_t>& binary = generatedBinary();
-  for (auto _ : state) {
-    auto module = morel::wasm::decodeAndValidate(binary);
-    if (!module) {
-      state.SkipWithError(module.error().toString().c_str());
-      return;
-    }
-    benchmark::DoNotOptimize(module->functions.data());
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
-                          static_cast<int64_t>(binary.size()));
+  loadBinary(state, [](const std::vector<uint8_t>& b) { return morel::wasm::decodeAndValidate(b); });
 }
 BENCHMARK(WasmDecodeAndValidateGenerated)->Unit(benchmark::kMillisecond);
 

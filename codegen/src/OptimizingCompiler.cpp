@@ -37,6 +37,7 @@ Result<CompilationResult> OptimizingCompiler::compile(CallTarget& target) {
   auto code = backend_.emit(g, cfg, schedule, target);
   if (!code) return std::unexpected(code.error());
   (*code)->inlinedVersions = std::move(pe->inlinedVersions);
+  (*code)->deoptChains = std::move(pe->deoptChains);
   return CompilationResult{std::move(*code), g.liveCount(), pe->inlinedCalls};
 }
 

@@ -45,8 +45,8 @@ bool CallTarget::install(std::unique_ptr<InstalledCode> code, Snapshot compiledF
   if (root_->specializationRoot().specializationVersion() != compiledFrom.specializationVersion ||
       inlinedChanged) {
     // The tree was re-specialized while the compiler read it. It is still hot:
-    // keep the counters, so the next interpreted call queues it again.
-    retired_.push_back(std::move(code));
+    // keep the counters, so the next interpreted call queues it again. The code
+    // never ran, so it goes (retiring it would keep every such attempt forever).
     tier_.store(Tier::Interpreted, std::memory_order_release);
     return false;
   }
@@ -156,12 +156,6 @@ Status CallTarget::deoptimizeChain(CallTarget* self, uint64_t* io, const DeoptCh
   } catch (const TrapException& t) {
     return statusOf(*t.kind);
   }
-}
-
-const DeoptChain* CallTarget::keep(std::unique_ptr<DeoptChain> chain) {
-  std::lock_guard lock(chainsMutex_);
-  chains_.push_back(std::move(chain));
-  return chains_.back().get();
 }
 
 }  // namespace morel

@@ -122,7 +122,8 @@ void GraphDomain::deoptExit(IrNode* ctrl) {
     CallTarget* caller = k == 0 ? &self_ : inlines_[k - 1].target;
     add(caller, inlines_[k].callerResumeAt, inlines_[k].callerResumeSlots);  // a call statement (shouldInline)
   }
-  const DeoptChain* kept = self_.keep(std::move(chain));
+  const DeoptChain* kept = chain.get();
+  deoptChains_.push_back(std::move(chain));  // handed to the compiled code (PartialEvaluation)
   addExit(g_.make(Op::Deopt, Type::Control, inputs, inlineDepth(), kept));
   ++deoptGuards_;
 }

@@ -18,7 +18,7 @@ Result<PartialEvaluation> partialEvaluate(CallTarget& target, std::size_t maxNod
     domain.finish();
     graph->setNodeLimit(0);
     return PartialEvaluation{std::move(graph), domain.deoptGuards(), domain.inlinedCalls(),
-                             domain.inlinedVersions()};
+                             domain.inlinedVersions(), domain.takeDeoptChains()};
   } catch (const GraphTooLarge& e) {
     return fail("graph too large", 0, Diagnostic::Unit::Byte,
                 absl::StrCat("partial evaluation passed engine.MaximumGraphSize (", e.limit,

@@ -35,6 +35,9 @@ class InstalledCode {
   /// The roots inlined into this code and their specialization versions when
   /// partial evaluation read them: install() discards the code if one changed.
   std::vector<std::pair<RootNode*, uint64_t>> inlinedVersions;
+  /// The frame-state chains its deopt exits inside inlined code refer to: they live
+  /// as long as the code.
+  std::vector<std::unique_ptr<DeoptChain>> deoptChains;
 };
 
 enum class Tier : uint8_t { Interpreted, Queued, Compiled, Failed };
@@ -104,9 +107,6 @@ class CallTarget {
   /// results to the call statement of the one outside it.
   static Status deoptimizeChain(CallTarget* self, uint64_t* io, const DeoptChain* chain,
                                 const int64_t* slots);
-  /// Keeps a compilation's deopt chain alive as long as this target (compiled code
-  /// refers to it; discarded compilations leave theirs, bounded by the deopt limit).
-  const DeoptChain* keep(std::unique_ptr<DeoptChain> chain);
 
  private:
   Status runInterpreter(uint64_t* io);
@@ -123,8 +123,6 @@ class CallTarget {
   std::atomic<uint32_t> deopts_{0};
   std::unique_ptr<InstalledCode> code_;
   std::vector<std::unique_ptr<InstalledCode>> retired_;  // kept alive: frames may still run them
-  std::mutex chainsMutex_;
-  std::vector<std::unique_ptr<DeoptChain>> chains_;
 };
 
 }  // namespace morel

@@ -316,6 +316,9 @@ class GraphDomain : public GraphDomainHandle {
   uint32_t inlinedCalls() const { return inlinedCalls_; }
   /// The roots inlined so far and their specialization versions as read.
   const std::vector<std::pair<RootNode*, uint64_t>>& inlinedVersions() const { return inlinedVersions_; }
+  /// The frame-state chains the graph's Deopt exits refer to (their owner moves them
+  /// into the compiled code).
+  std::vector<std::unique_ptr<DeoptChain>> takeDeoptChains() { return std::move(deoptChains_); }
 
  private:
   struct State {
@@ -416,6 +419,7 @@ class GraphDomain : public GraphDomainHandle {
   int64_t stressTicks_ = 0;
   std::vector<InlinedCall> inlines_;
   std::vector<std::pair<RootNode*, uint64_t>> inlinedVersions_;
+  std::vector<std::unique_ptr<DeoptChain>> deoptChains_;
   uint32_t inlinedCalls_ = 0;
 };
 

@@ -15,6 +15,8 @@ struct PartialEvaluation {
   uint32_t inlinedCalls = 0;
   /// The roots inlined and their specialization versions (InstalledCode::inlinedVersions).
   std::vector<std::pair<RootNode*, uint64_t>> inlinedVersions;
+  /// The chains the graph's Deopt exits inside inlined code point at.
+  std::vector<std::unique_ptr<DeoptChain>> deoptChains;
 };
 
 /// Runs the target's tree in the graph domain while holding its root's

@@ -79,11 +79,14 @@ fi
 # runs are made here with a 1,000-frame budget instead of through ctest (2,000 overflowed
 # under random stress deoptimization, where each resumed activation adds its deoptimization
 # and resume frames); their arguments mirror tests/CMakeLists.txt.
+# They read the scripts through wast2json (--wast2json): the driver's own reader builds
+# the same JSON from Morel's parser, and under TSan its millions of small allocations
+# for the SIMD files (simd_int_to_int_extend.wast) took 18 GiB more in seconds.
 declare -A deep_runs=(
-  [wasm_spec.interpreter]="interpreter"
-  [wasm_spec.tiered]="tiered"
-  [wasm_spec.stress_deopt]="immediate --engine.StressDeopt=3"
-  [wasm_spec.stress_deopt_random]="tiered --engine.StressDeopt=5 --engine.StressDeoptSeed=42")
+  [wasm_spec.interpreter]="interpreter --wast2json"
+  [wasm_spec.tiered]="tiered --wast2json"
+  [wasm_spec.stress_deopt]="immediate --engine.StressDeopt=3 --wast2json"
+  [wasm_spec.stress_deopt_random]="tiered --engine.StressDeopt=5 --engine.StressDeoptSeed=42 --wast2json")
 deep_names='^wasm_spec\.(interpreter|tiered|stress_deopt|stress_deopt_random)$'
 status=0
 if ((all)); then

@@ -5,8 +5,12 @@
 
 namespace morel {
 
-const std::vector<OptionDescriptor>& engineOptionDescriptors() {
-  static const std::vector<OptionDescriptor> kOptions = {
+namespace {
+
+/// The framework's options; languages append theirs (OptionRegistration) during
+/// static initialization, before anything reads them.
+std::vector<OptionDescriptor>& registeredOptions() {
+  static std::vector<OptionDescriptor> kOptions = {
       {"engine.Compilation", true, "Compile hot call targets; false runs the interpreter only."},
       {"engine.CompileImmediately", false,
        "Compile every call target before its first call, synchronously."},
@@ -42,12 +46,16 @@ const std::vector<OptionDescriptor>& engineOptionDescriptors() {
        "CPU time a context's guest code may use in total (e.g. 500ms, 2s); then it is cancelled."},
       {"sandbox.MaxStackFrames", int64_t{10000},
        "Guest call depth past which a call traps with \"call stack exhausted\", in every tier.", 1},
-      {"wasm.MaxMemoryPages", int64_t{65536},
-       "Pages of 64 KiB a WebAssembly memory may have: each reserves the smaller of its own maximum "
-       "and this up front, memory.grow past it returns -1, and a module whose memory starts larger "
-       "does not load (\"out of memory\")."},
   };
   return kOptions;
+}
+
+}  // namespace
+
+const std::vector<OptionDescriptor>& engineOptionDescriptors() { return registeredOptions(); }
+
+OptionRegistration::OptionRegistration(OptionDescriptor descriptor) {
+  registeredOptions().push_back(std::move(descriptor));
 }
 
 OptionValues::OptionValues() {

@@ -1,5 +1,7 @@
 #include "morel/wasm/WasmInstance.h"
 
+#include "morel/framework/Options.h"
+
 #include <algorithm>
 #include <cstring>
 #include <mutex>
@@ -58,6 +60,14 @@ std::unexpected<Diagnostic> instantiationTrap(const TrapKind& kind, std::size_t 
   return fail("trap", offset, Diagnostic::Unit::Byte, detail.empty() ? kind.message : absl::StrCat(kind.message, ": ", detail));
 }
 
+}  // namespace
+
+namespace {
+const OptionRegistration kMaxMemoryPages{
+    {"wasm.MaxMemoryPages", int64_t{kMaxPages},
+     "Pages of 64 KiB a WebAssembly memory may have: each reserves the smaller of its own maximum "
+     "and this up front, memory.grow past it returns -1, and a module whose memory starts larger "
+     "does not load (\"out of memory\")."}};
 }  // namespace
 
 uint32_t canonicalTypeId(const FuncType& type) {

@@ -31,8 +31,14 @@ struct OptionDescriptor {
   int64_t minimum = 0;  // integers only
 };
 
-/// All options the framework knows. Languages may add their own.
+/// All options: the framework's, then those languages registered.
 const std::vector<OptionDescriptor>& engineOptionDescriptors();
+
+/// A language's option, registered by a namespace-scope object of the language's
+/// library (so the framework names no language): `const OptionRegistration r{{...}};`.
+struct OptionRegistration {
+  explicit OptionRegistration(OptionDescriptor descriptor);
+};
 
 /// Option values, parsed and type-checked against the descriptors.
 class OptionValues {

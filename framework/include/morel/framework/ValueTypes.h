@@ -15,7 +15,7 @@ namespace morel {
 
 enum class ValueType : uint8_t { I32, I64, F32, F64, V128 };
 
-/// A 128-bit vector value (Wasm's v128): 16 bytes in memory order, viewed as
+/// A 128-bit vector value: 16 bytes in memory order, viewed as
 /// lanes by the operations that use it.
 struct alignas(16) V128 {
   uint64_t lo = 0;

@@ -11,41 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "WasmBytes.h"
 #include "morel/wasm/WasmModule.h"
 
 namespace morel::wasm {
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-constexpr uint8_t kI32 = 0x7f;
-constexpr uint8_t kI64 = 0x7e;
-constexpr uint8_t kF32 = 0x7d;
-constexpr uint8_t kF64 = 0x7c;
-
-Bytes cat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
-
-Bytes uleb(uint32_t v) {
-  Bytes out;
-  do {
-    uint8_t b = v & 0x7f;
-    v >>= 7;
-    out.push_back(v ? b | 0x80 : b);
-  } while (v);
-  return out;
-}
-
-Bytes header() {
-  return {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
-}
-
-Bytes section(uint8_t id, const Bytes& content) {
-  return cat({{id}, uleb(static_cast<uint32_t>(content.size())), content});
-}
+using namespace testing;  // WasmBytes.h
 
 Bytes vec(uint32_t count, const Bytes& items) {
   return cat({uleb(count), items});

@@ -10,38 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "WasmBytes.h"
 #include "morel/wasm/WasmModule.h"
 
 namespace morel::wasm {
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-constexpr uint8_t kI32 = 0x7f;
-constexpr uint8_t kI64 = 0x7e;
-constexpr uint8_t kF32 = 0x7d;
-constexpr uint8_t kFuncRef = 0x70;
-constexpr uint8_t kEnd = 0x0b;
-
-Bytes cat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
-
-Bytes uleb(uint32_t v) {
-  Bytes out;
-  do {
-    uint8_t b = v & 0x7f;
-    v >>= 7;
-    out.push_back(v ? b | 0x80 : b);
-  } while (v);
-  return out;
-}
-
-Bytes section(uint8_t id, const Bytes& content) {
-  return cat({{id}, uleb(static_cast<uint32_t>(content.size())), content});
-}
+using namespace testing;  // WasmBytes.h
 
 Bytes vec(std::initializer_list<Bytes> items) {
   Bytes out = uleb(static_cast<uint32_t>(items.size()));
@@ -366,8 +341,6 @@ TEST(WasmSectionsTest, CallIndirect) {
 }
 
 // --- reference types and table instructions ---------------------------------------------------
-
-constexpr uint8_t kExternRef = 0x6f;
 
 TEST(WasmSectionsTest, ReferenceTypes) {
   // A funcref global made by ref.func (which declares the function), an externref

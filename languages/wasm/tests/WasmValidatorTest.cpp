@@ -14,43 +14,19 @@
 #include <vector>
 
 #include "Testsuite.h"
+#include "WasmBytes.h"
 #include "morel/wasm/WasmModule.h"
 
 namespace morel::wasm {
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-constexpr uint8_t kI32 = 0x7f;
-constexpr uint8_t kI64 = 0x7e;
-constexpr uint8_t kF32 = 0x7d;
-constexpr uint8_t kF64 = 0x7c;
-constexpr uint8_t kVoid = 0x40;
+using namespace testing;  // WasmBytes.h
 
 // f32.const 1.0 and f64.const 1.0.
 const Bytes kF32One = {0x43, 0x00, 0x00, 0x80, 0x3f};
 const Bytes kF64One = {0x44, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf0, 0x3f};
 
-Bytes cat(std::initializer_list<Bytes> parts) {
-  Bytes out;
-  for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
-
-Bytes sized(const Bytes& content) {
-  Bytes out;
-  uint32_t v = static_cast<uint32_t>(content.size());
-  do {
-    uint8_t b = v & 0x7f;
-    v >>= 7;
-    out.push_back(v ? b | 0x80 : b);
-  } while (v);
-  return cat({out, content});
-}
-
-Bytes section(uint8_t id, const Bytes& content) {
-  return cat({{id}, sized(content)});
-}
+Bytes sized(const Bytes& content) { return cat({uleb(static_cast<uint32_t>(content.size())), content}); }
 
 Bytes funcType(const Bytes& params, const Bytes& results) {
   return cat({{0x60, static_cast<uint8_t>(params.size())},

@@ -2,7 +2,9 @@
 # libFuzzer harnesses (the list is MOREL_FUZZ_HARNESSES in fuzz/CMakeLists.txt), built in
 # build-fuzz/ by the "fuzz" preset: ASan + UBSan + coverage on every target.
 #   scripts/fuzz.sh [SECONDS]        long run, outside CI: each harness for SECONDS (300)
-#   scripts/fuzz.sh --ci [SECONDS]   CI: the same, each harness for SECONDS (30)
+#   scripts/fuzz.sh --ci [SECONDS]   CI: the same, each harness for SECONDS (30), from the
+#                                    fixed seed MOREL_FUZZ_SEED (1), so that a commit's CI run
+#                                    tries the same inputs first wherever it runs
 # First every input in tests/fuzz-regressions/HARNESS/ is replayed (none may fail), then
 # each harness fuzzes in turn, from the seeds the build generates (build-fuzz/fuzz/seeds/,
 # target fuzz_seed_corpus) plus what earlier runs kept (build-fuzz/corpus/HARNESS/). The
@@ -18,8 +20,10 @@ if [[ ${1:-} == --ci ]]; then
   shift
 fi
 secs=${1:-$((ci ? 30 : 300))}
+seed_option=()
+if ((ci)); then seed_option=(-seed="${MOREL_FUZZ_SEED:-1}"); fi
 if ! [[ $secs =~ ^[0-9]+$ ]]; then
-  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
 
@@ -67,7 +71,7 @@ for line in "${harnesses[@]}"; do
   mkdir -p "$corpus" "$artifacts"
   echo "fuzz: $name for ${secs}s (corpus $corpus, seeds $seeds)"
   log=$logs/$name.log
-  if "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -use_value_profile=1 \
+  if "$bin" "${seed_option[@]}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -use_value_profile=1 \
        -print_final_stats=1 -artifact_prefix="$artifacts" "$corpus" "$seeds" >"$log" 2>&1; then
     status=ok
   else

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <list>
 #include <map>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -54,7 +55,8 @@ class EbpfArrayMap final : public EbpfMap {
     if (flags > kUpdateExist) return -EINVAL;
     if (index >= definition_.maxEntries) return -E2BIG;
     if (flags == kUpdateNoExist) return -EEXIST;  // every slot of an array exists
-    std::memcpy(slot(index), value.data(), definition_.valueSize);
+    // memmove: a program may pass a pointer into the map's own values as the new value.
+    std::memmove(slot(index), value.data(), definition_.valueSize);
     return 0;
   }
   int64_t remove(std::span<const uint8_t>) override { return -EINVAL; }
@@ -88,11 +90,14 @@ class EbpfHashMap final : public EbpfMap {
                  uint64_t flags) override {
     if (flags > kUpdateExist) return -EINVAL;
     std::string k = keyOf(key);
+    // Copied first: the value may lie in this map's own slots, even in the one an
+    // LRU eviction below clears.
+    std::vector<uint8_t> v(value.begin(), value.begin() + definition_.valueSize);
     auto it = slots_.find(k);
     if (it != slots_.end()) {
       if (flags == kUpdateNoExist) return -EEXIST;
       touch(it->second);
-      std::memcpy(slot(it->second.slot), value.data(), definition_.valueSize);
+      std::memcpy(slot(it->second.slot), v.data(), v.size());
       return 0;
     }
     if (flags == kUpdateExist) return -ENOENT;
@@ -105,7 +110,7 @@ class EbpfHashMap final : public EbpfMap {
     free_.pop_back();
     recency_.push_front(k);
     slots_.emplace(k, Slot{s, recency_.begin()});
-    std::memcpy(slot(s), value.data(), definition_.valueSize);
+    std::memcpy(slot(s), v.data(), v.size());
     return 0;
   }
   int64_t remove(std::span<const uint8_t> key) override {

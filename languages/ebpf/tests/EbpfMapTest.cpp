@@ -73,6 +73,26 @@ TEST_F(EbpfMapTest, LruHashEvictsTheLeastRecentlyUsed) {
   EXPECT_EQ(valueAt(*m->lookup(bytes(3))), 30u);
 }
 
+// A program may pass a pointer into the map's own values as the new value (the
+// fuzzer found an array update whose value overlapped its slot).
+TEST_F(EbpfMapTest, AnUpdateMayReadItsValueFromTheMapItself) {
+  auto array = make(MapType::Array, 4);
+  ASSERT_EQ(array->update(bytes(1), bytes(0x44332211), kUpdateAny), 0);
+  ASSERT_EQ(array->update(bytes(2), bytes(0x88776655), kUpdateAny), 0);
+  uint64_t one = *array->lookup(bytes(1));
+  std::span<const uint8_t> overlapping{memory_->base() + one + 2, 4};
+  ASSERT_EQ(array->update(bytes(1), overlapping, kUpdateAny), 0);
+  EXPECT_EQ(valueAt(one) & 0xffff, 0x4433u) << "expected the value's bytes moved, not smeared";
+
+  auto lru = make(MapType::LruHash, 1);
+  ASSERT_EQ(lru->update(bytes(1), bytes(10), kUpdateAny), 0);
+  std::span<const uint8_t> evicted{memory_->base() + *lru->lookup(bytes(1)), 4};
+  ASSERT_EQ(lru->update(bytes(2), evicted, kUpdateAny), 0);
+  EXPECT_EQ(lru->lookup(bytes(1)), std::nullopt);
+  EXPECT_EQ(valueAt(*lru->lookup(bytes(2))), 10u)
+      << "expected the value read before the eviction cleared its slot";
+}
+
 TEST_F(EbpfMapTest, PerCpuMapsHaveOneCpu) {
   auto array = make(MapType::PerCpuArray, 2);
   EXPECT_EQ(array->update(bytes(1), bytes(5), kUpdateAny), 0);

@@ -340,6 +340,32 @@ TEST_P(WasmProgramTest, SimdLanesThroughMemoryArgumentsAndResults) {
   EXPECT_EQ(wrongType.error().category, "argument error");
 }
 
+// A br_table of 4,000 entries alternating between two labels (as br_table.wast's
+// "large") branches through a table of its two targets' ordinals: it compiles
+// (the search over 4,000 runs passed the graph budget) and every index, the
+// default and indices past it included, takes the label the table names.
+TEST_P(WasmProgramTest, LongBrTableWithFewTargetsCompiles) {
+  std::string labels;
+  for (int i = 0; i < 4000; ++i) labels += i % 2 == 0 ? "0 1 " : "1 0 ";
+  std::string wat = "(module (func (export \"pick\") (param i32) (result i32)\n"
+                    "  (block (block (block (br_table " + labels + "2 (local.get 0)))\n"
+                    "      (return (i32.const 10)))\n"
+                    "    (return (i32.const 20)))\n"
+                    "  (i32.const 30)))";
+  engine_ = std::make_unique<morel::Engine>(*morel::testing::tierOptions(GetParam().name, 20));
+  context_ = std::make_unique<morel::Context>(*engine_);
+  auto m = context_->eval(morel::Source::fromText("wasm", "br_table.wat", wat));
+  ASSERT_TRUE(m.has_value()) << m.error().toString();
+  expectAlways(*m, "pick", {0}, 10);
+  expectAlways(*m, "pick", {1}, 20);
+  expectAlways(*m, "pick", {2}, 20);
+  expectAlways(*m, "pick", {3}, 10);
+  expectAlways(*m, "pick", {7999}, 10);
+  expectAlways(*m, "pick", {8000}, 30);  // the default label, at the table's length
+  expectAlways(*m, "pick", {-1}, 30);    // and at 2^32 - 1
+  EXPECT_EQ(context_->compilerBailouts(), 0u) << "expected the br_table to compile";
+}
+
 TEST_P(WasmProgramTest, MalformedModuleIsAnError) {
   load("fib.wasm");
   auto r = context_->eval(morel::Source::fromBytes("wasm", "bad.wasm", {0x00, 0x61, 0x73}));

@@ -25,12 +25,21 @@ void OptimizingCompiler::dump(const pe::Graph& g, const CallTarget& target, cons
 
 Result<CompilationResult> OptimizingCompiler::compile(CallTarget& target) {
   ++compilationId_;
-  auto pe = pe::partialEvaluate(target, static_cast<std::size_t>(target.runtime().maximumGraphSize()));
+  // The budget bounds what the backend sees, the live graph after optimization:
+  // asmjit's register allocator is what grows faster than linearly. Partial
+  // evaluation creates more nodes than survive (superseded frame values, folded
+  // checks), so it gets four times as many before it gives up early.
+  const auto maxLive = static_cast<std::size_t>(target.runtime().maximumGraphSize());
+  auto pe = pe::partialEvaluate(target, kCreatedPerLiveNode * maxLive);
   if (!pe) return std::unexpected(pe.error());
   pe::Graph& g = *pe->graph;
   dump(g, target, "after-pe");
   pe::optimize(g);
   dump(g, target, "after-opt");
+  if (std::size_t live = g.liveCount(); maxLive != 0 && live > maxLive)
+    return fail("graph too large", 0, Diagnostic::Unit::Byte,
+                absl::StrCat(live, " nodes after optimization passed engine.MaximumGraphSize (", maxLive,
+                             "); the function stays interpreted"));
   pe::ControlFlowGraph cfg(g);
   Schedule schedule = scheduleGraph(g, cfg);
 

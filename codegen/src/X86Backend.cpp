@@ -246,6 +246,17 @@ class Lowering {
         cc_.mov(reg(n), x86::qword_ptr(m, LinearMemory::sizeOffset()));
         return;
       }
+      case Op::LookupConstant: {
+        // index = min(unsigned index, entries - 1), then one load from the table.
+        x86::Gp index = cc_.newGpq("index"), last = cc_.newGpq("last"), table = cc_.newGpq("table");
+        cc_.mov(index.r32(), reg(n->input(0)).r32());
+        cc_.mov(last.r32(), Imm(static_cast<uint32_t>(n->value() - 1)));
+        cc_.cmp(index.r32(), last.r32());
+        cc_.cmova(index.r32(), last.r32());
+        cc_.mov(table, Imm(reinterpret_cast<uint64_t>(n->aux())));
+        cc_.mov(reg(n).r32(), x86::dword_ptr(table, index, 2));
+        return;
+      }
       case Op::ByteSwap: {
         x86::Gp d = reg(n);
         cc_.mov(d, reg(n->input(0)));

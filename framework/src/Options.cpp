@@ -30,7 +30,8 @@ std::vector<OptionDescriptor>& registeredOptions() {
       {"engine.DumpGraphs", std::string{},
        "Directory to write one Graphviz .dot file per compilation phase into."},
       {"engine.MaximumGraphSize", int64_t{30000},
-       "Graph nodes past which partial evaluation gives up: the call target stays interpreted."},
+       "Graph nodes (live after optimization) past which a call target is not compiled but stays "
+       "interpreted; partial evaluation itself stops at four times as many created nodes."},
       {"engine.Inlining", true,
        "Inline callees into their callers during partial evaluation (not recursive ones)."},
       {"engine.InliningMaxCalleeSize", int64_t{80},

@@ -218,6 +218,10 @@ IrNode* Graph::fold(IrNode* n) {
       return a->value() != 0 ? n->input(1) : n->input(2);
     case Op::SignExtend:
       return constant(n->type(), I::signExtend(a->value(), static_cast<int>(n->value())));
+    case Op::LookupConstant:
+      return constant(Type::I32, I::lookupConstant({static_cast<const uint32_t*>(n->aux()),
+                                                    static_cast<std::size_t>(n->value())},
+                                                   static_cast<int32_t>(a->value())));
     default:
       break;
   }

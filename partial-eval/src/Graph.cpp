@@ -190,7 +190,8 @@ std::string printGraph(const Graph& g) {
     if (n->type() != Type::Control && n->type() != Type::None)
       absl::StrAppend(&out, " ", typeName(n->type()));
     if (n->isConst() || n->op() == Op::Param || n->op() == Op::Proj || n->op() == Op::SignExtend ||
-        n->op() == Op::StressTick || n->op() == Op::Vector)
+        n->op() == Op::StressTick || n->op() == Op::Vector ||
+        n->op() == Op::LookupConstant)
       absl::StrAppend(&out, " #", n->value());
     for (IrNode* in : n->inputs()) absl::StrAppend(&out, in ? absl::StrCat(" %", in->id()) : " _");
     out += "\n";

@@ -79,6 +79,26 @@ IrNode* GraphDomain::convert(IrNode* n, Type to) {
   return n;
 }
 
+IrNode* GraphDomain::sizeAnchor(IrNode* ctrl) {
+  std::vector<IrNode*> walked;
+  IrNode* n = ctrl;
+  while (true) {
+    if (auto known = sizeAnchors_.find(n); known != sizeAnchors_.end()) {
+      n = known->second;
+      break;
+    }
+    IrNode* before = nullptr;
+    if (n->op() == Op::Store) before = n->input(0);
+    else if (n->op() == Op::IfTrue || n->op() == Op::IfFalse) before = n->input(0)->input(0);
+    else if (n->op() == Op::Proj && n->input(0)->op() == Op::Load) before = n->input(0)->input(0);
+    if (before == nullptr) break;
+    walked.push_back(n);
+    n = before;
+  }
+  for (IrNode* w : walked) sizeAnchors_[w] = n;
+  return n;
+}
+
 std::pair<IrNode*, IrNode*> GraphDomain::split(IrNode* cond) {
   using Sides = std::pair<IrNode*, IrNode*>;
   if (cond->isConst()) return cond->value() != 0 ? Sides{ctrl_, nullptr} : Sides{nullptr, ctrl_};

@@ -21,8 +21,8 @@ Result<PartialEvaluation> partialEvaluate(CallTarget& target, std::size_t maxNod
                              domain.inlinedVersions(), domain.takeDeoptChains()};
   } catch (const GraphTooLarge& e) {
     return fail("graph too large", 0, Diagnostic::Unit::Byte,
-                absl::StrCat("partial evaluation passed engine.MaximumGraphSize (", e.limit,
-                             " nodes); the function stays interpreted"));
+                absl::StrCat("partial evaluation created ", e.limit,
+                             " nodes; the function stays interpreted"));
   }
 }
 

@@ -25,6 +25,17 @@ TEST(Canonicalize, FoldsConstants) {
   EXPECT_FALSE(t.g.make(Op::DivS, Type::I32, {t.g.start(), t.c(1), t.c(0)})->isConst());  // would trap
 }
 
+TEST(Canonicalize, ConstantTableLookupsFoldAndNumber) {
+  G t;
+  static constexpr uint32_t kTable[] = {5, 6, 7};
+  auto lookup = [&](IrNode* index) { return t.g.make(Op::LookupConstant, Type::I32, {index}, 3, kTable); };
+  EXPECT_EQ(lookup(t.c(1))->value(), 6);
+  EXPECT_EQ(lookup(t.c(3))->value(), 7) << "expected an index past the end to read the last entry";
+  EXPECT_EQ(lookup(t.c(-1))->value(), 7) << "expected the index unsigned";
+  EXPECT_FALSE(lookup(t.p0)->isConst());
+  EXPECT_EQ(lookup(t.p0), lookup(t.p0));
+}
+
 TEST(Canonicalize, AlgebraicIdentities) {
   G t;
   EXPECT_EQ(t.op(Op::Add, t.p0, t.c(0)), t.p0);

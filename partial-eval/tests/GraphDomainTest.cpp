@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "TestTarget.h"
+#include "morel/framework/MemoryAccess.h"
 #include "morel/pe/PartialEvaluator.h"
 #include "morel/pe/Phases.h"
 
@@ -105,6 +106,28 @@ TEST(GraphDomain, ProfileNeverTakenBecomesDeopt) {
   EXPECT_EQ(pe.deoptGuards, 1u);
   EXPECT_EQ(count(*pe.graph, Op::Deopt), 1);
   EXPECT_EQ(count(*pe.graph, Op::Phi), 0);
+}
+
+// Loads, stores and their bounds checks do not change a memory's size, so the
+// accesses between two merges (or calls) read one MemSize; a merge starts anew.
+TEST(GraphDomain, AccessesBetweenMergesShareOneMemorySize) {
+  auto memory = std::move(*LinearMemory::create(65536, 65536));
+  TestTarget t(1, [&](GraphDomain& d) {
+    GraphFrame f{{nullptr}};
+    auto address = d.extendU(d.wrap(d.parameter(0)));
+    auto a = checkedLoad<int64_t, int64_t>(d, *memory, address, AddressRange::Below2To34);
+    checkedStore<int32_t, int32_t>(d, *memory, d.add(address, d.i64(8)), d.i32(1), AddressRange::Below2To34);
+    auto b = checkedLoad<int64_t, int64_t>(d, *memory, d.add(address, d.i64(16)), AddressRange::Below2To34);
+    d.storeI64(f, 0, d.add(a, b));
+    BranchProfile p;
+    d.ifElse(d.wrap(d.parameter(0)), p, f, [&] { d.storeI64(f, 0, d.i64(1)); }, [] {});
+    auto c = checkedLoad<int64_t, int64_t>(d, *memory, address, AddressRange::Below2To34);
+    d.storeI64(f, 0, d.add(d.loadI64(f, 0), c));
+    returnSlot(d, f, 0);
+  });
+  auto pe = optimizedGraph(t);
+  EXPECT_EQ(count(*pe.graph, Op::Load), 3);
+  EXPECT_EQ(count(*pe.graph, Op::MemSize), 2) << "expected one before the merge and one after it";
 }
 
 TEST(GraphDomain, DispatcherExplodesIntoTheControlFlowGraph) {

@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "morel/framework/ControlNodes.h"
 #include "morel/framework/ValueTypes.h"
 #include "morel/wasm/WasmInstance.h"
@@ -358,7 +359,11 @@ class TreeBuilder {
   }
 
   /// br_table: the index goes to a slot above the stack; runs of equal targets
-  /// become ranges, searched by a tree of unsigned compares (log n tests).
+  /// become ranges, searched by a tree of unsigned compares (log n tests). When
+  /// the runs are many and their targets few, the index is first looked up in a
+  /// table of target ordinals and the tree searches the ordinals: a graph the
+  /// size of the distinct targets, not of the table.
+  static constexpr std::size_t kDirectTableRanges = 16;
   struct TableRange {
     uint32_t low;  // first index of the run
     uint32_t label;
@@ -372,6 +377,19 @@ class TreeBuilder {
     std::vector<TableRange> ranges;
     for (uint32_t i = 0; i < labels.size(); ++i)  // the default label covers n and above
       if (ranges.empty() || ranges.back().label != labels[i]) ranges.push_back({i, labels[i]});
+    std::vector<uint32_t> targets;  // distinct labels, in order of first appearance
+    absl::flat_hash_map<uint32_t, uint32_t> ordinalOf;
+    for (const TableRange& r : ranges)
+      if (ordinalOf.try_emplace(r.label, static_cast<uint32_t>(targets.size())).second) targets.push_back(r.label);
+    if (ranges.size() > kDirectTableRanges && ranges.size() > 2 * targets.size()) {
+      std::vector<uint32_t> ordinals(labels.size());
+      for (std::size_t i = 0; i < labels.size(); ++i) ordinals[i] = ordinalOf.at(labels[i]);
+      emit(arena_.make<WasmSetSlotNode<int32_t>>(
+          indexSlot, arena_.make<WasmLookupConstantNode>(std::move(ordinals),
+                                                         arena_.make<WasmLocalGetNode<int32_t>>(indexSlot))));
+      ranges.clear();
+      for (uint32_t k = 0; k < targets.size(); ++k) ranges.push_back({k, targets[k]});
+    }
     for (WasmStmt* s : tableSearch(ranges, 0, ranges.size(), indexSlot, 0)) emit(s);
     top().unreachable = true;
   }

@@ -15,6 +15,9 @@ class OptimizingCompiler final : public Compiler {
 
   Result<CompilationResult> compile(CallTarget& target) override;
 
+  /// Partial evaluation's budget of created nodes per live node of engine.MaximumGraphSize.
+  static constexpr std::size_t kCreatedPerLiveNode = 4;
+
  private:
   void dump(const pe::Graph& g, const CallTarget& target, const char* phase);
 

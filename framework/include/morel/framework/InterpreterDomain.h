@@ -231,6 +231,10 @@ class InterpDomain {
 
   // ---- memory: raw accesses, in bounds by precondition (MemoryAccess.h checks)
   static int64_t memSize(const LinearMemory& m) { return static_cast<int64_t>(m.size()); }
+  /// table[index], indices past the end reading its last entry (never empty).
+  static int32_t lookupConstant(std::span<const uint32_t> table, int32_t index) {
+    return static_cast<int32_t>(table[std::min<std::size_t>(static_cast<uint32_t>(index), table.size() - 1)]);
+  }
   template <class Stored, GuestValue T>
   static T loadMemory(LinearMemory& m, int64_t address) {
     Stored v;

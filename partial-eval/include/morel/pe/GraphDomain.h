@@ -11,6 +11,7 @@
 #include <span>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "morel/framework/CallTarget.h"
 #include "morel/framework/Frame.h"
 #include "morel/framework/LinearMemory.h"
@@ -174,9 +175,12 @@ class GraphDomain : public GraphDomainHandle {
   }
 
   // ---- memory (raw accesses; MemoryAccess.h adds the bounds check)
+  GV<int32_t> lookupConstant(std::span<const uint32_t> table, GV<int32_t> index) {
+    return {g_.make(Op::LookupConstant, Type::I32, {index.node}, static_cast<int64_t>(table.size()), table.data())};
+  }
   GV<int64_t> memSize(LinearMemory& m) {
     if (dead()) return i64(0);
-    return {g_.make(Op::MemSize, Type::I64, {ctrl_}, 0, &m)};
+    return {g_.make(Op::MemSize, Type::I64, {sizeAnchor(ctrl_)}, 0, &m)};
   }
   template <class Stored, GuestValue T>
   GV<T> loadMemory(LinearMemory& m, GV<int64_t> address) {
@@ -405,12 +409,18 @@ class GraphDomain : public GraphDomainHandle {
   }
   /// The frame at the start of resumeAt_ (see beginStatement).
   const std::vector<IrNode*>& resumeSlots();
+  /// The control a MemSize at `ctrl` may read at: the last call, merge or start
+  /// before it. Only a call (memory.grow is a host function) changes a memory's
+  /// size; loads, stores and the checks' branches do not, so every access between
+  /// two calls shares one MemSize (value numbering merges them).
+  IrNode* sizeAnchor(IrNode* ctrl);
 
   const Node* resumeAt_;              // the innermost statement begun so far
   const Frame* statementFrame_ = nullptr;
   std::vector<std::pair<uint32_t, IrNode*>> undo_;  // slot writes since it began
   bool snapshotTaken_ = false;
   std::vector<IrNode*> resumeSlots_;  // the frame at its start, once taken
+  absl::flat_hash_map<IrNode*, IrNode*> sizeAnchors_;  // sizeAnchor's answers
   std::vector<LabelInfo> labels_;
   std::vector<DispatchInfo*> dispatches_;
   uint32_t deoptGuards_ = 0;

@@ -37,6 +37,28 @@ class WasmLocalGetNode final : public Implements<WasmLocalGetNode<T>, WasmExpr<T
   uint32_t slot_;
 };
 
+/// The entry of a constant table at a child's unsigned index, indices past the
+/// end reading the last entry: a long br_table's label ordinals, so that it
+/// branches on its few distinct targets instead of its many runs.
+class WasmLookupConstantNode final : public Implements<WasmLookupConstantNode, WasmExpr<int32_t>> {
+ public:
+  WasmLookupConstantNode(std::vector<uint32_t> table, WasmExpr<int32_t>* index)
+      : table_(std::move(table)), index_(this->adopt(index)) {}
+  template <class D>
+  Val<D, int32_t> execute(D& d, typename D::Frame& f) {
+    auto index = index_->run(d, f);
+    return d.lookupConstant(table_, index);
+  }
+  std::string_view kind() const override { return "LookupConstant"; }
+
+ protected:
+  void replaceChild(Node* o, Node* n) override { swapChild(index_, o, n); }
+
+ private:
+  std::vector<uint32_t> table_;
+  WasmExpr<int32_t>* index_;
+};
+
 /// A binary operation `Op::apply(d, a, b)` on two children of type T, yielding R.
 template <class T, class R, class Op>
 class WasmBinaryNode final : public Implements<WasmBinaryNode<T, R, Op>, WasmExpr<R>> {

@@ -869,7 +869,9 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
   Entry entry = nullptr;
   if (Error err = runtime_->jit.add(&entry, &code); err != kErrorOk)
     return fail("code installation failed", 0, Diagnostic::Unit::Byte, DebugUtils::errorAsString(err));
-  return std::make_unique<MachineCode>(runtime_->jit, entry, code.codeSize());
+  auto installed = std::make_unique<MachineCode>(runtime_->jit, entry, code.codeSize());
+  installed->vectorCalls = lowering.vectorCalls();
+  return installed;
 }
 
 }  // namespace morel::codegen

@@ -709,9 +709,13 @@ class Lowering final : private VectorLoweringHost {
     for (IrNode* u : n->uses())
       if (u->op() == Op::Proj && u->value() == 1) value = u;
     auto code = static_cast<uint32_t>(n->value());
-    uint32_t bytes = code & 15;
-    bool isSigned = (code & 16) != 0, isFloat = (code & 32) != 0;
+    uint32_t bytes = code & 31;
+    bool isSigned = (code & 32) != 0, isFloat = (code & 64) != 0;
     x86::Mem m = memoryOperand(n, bytes);
+    if (bytes == 16) {  // a vector, in one access
+      cc_.movdqu(value != nullptr ? xmm(value) : cc_.newXmm(), m);
+      return;
+    }
     if (value == nullptr) {  // unused: still performed, for its bounds check's sake it already ran
       x86::Gp sink = cc_.newGpq();
       if (bytes == 8) cc_.mov(sink, m);
@@ -735,10 +739,14 @@ class Lowering final : private VectorLoweringHost {
 
   void lowerStore(IrNode* n) {
     auto code = static_cast<uint32_t>(n->value());
-    uint32_t bytes = code & 15;
+    uint32_t bytes = code & 31;
     IrNode* value = n->input(2);
     x86::Mem m = memoryOperand(n, bytes);
-    if ((code & 32) != 0) {
+    if (bytes == 16) {
+      cc_.movdqu(m, xmm(value));
+      return;
+    }
+    if ((code & 64) != 0) {
       if (bytes == 4) cc_.movss(m, xmm(value));
       else cc_.movsd(m, xmm(value));
       return;

@@ -61,6 +61,11 @@ class VectorLowering {
   }
   bool isFloat() const { return h_.shape == LaneShape::F32x4 || h_.shape == LaneShape::F64x2; }
   bool isF32() const { return h_.shape == LaneShape::F32x4; }
+  /// A shape with a half-width integer shape to extend from.
+  bool isWidened() const {
+    return h_.shape == LaneShape::I16x8 || h_.shape == LaneShape::I32x4 ||
+           h_.shape == LaneShape::I64x2;
+  }
 
   /// A fresh register holding a copy of `n`'s vector (sources stay intact).
   x86::Xmm copy(IrNode* n) {
@@ -265,7 +270,7 @@ class VectorLowering {
       case ExtendHighU: {
         const bool high = h_.op == ExtendHighS || h_.op == ExtendHighU;
         const bool s = h_.op == ExtendLowS || h_.op == ExtendHighS;
-        if (high && a->type() != Type::V128) return false;
+        if (!isWidened() || (high && a->type() != Type::V128)) return false;
         return extend(d, high ? highHalf(xmm(a)) : vectorOf(a), s);
       }
       case ExtMulLowS:
@@ -681,6 +686,8 @@ class VectorLowering {
 
   bool lowerExtract(IrNode* a) {
     const bool s = h_.op == LaneOp::ExtractLaneS;
+    // sign extension is for narrow integer lanes only
+    if (s && h_.shape != LaneShape::I8x16 && h_.shape != LaneShape::I16x8) return false;
     const Imm lane(h_.lane);
     switch (h_.shape) {
       case LaneShape::I8x16: {
@@ -697,17 +704,17 @@ class VectorLowering {
       }
       case LaneShape::I32x4:
         cc_.pextrd(reg(n_).r32(), xmm(a), lane);
-        return !s;
+        return true;
       case LaneShape::I64x2:
         cc_.pextrq(reg(n_).r64(), xmm(a), lane);
-        return !s;
+        return true;
       case LaneShape::F32x4:
         cc_.pshufd(xmm(n_), xmm(a), lane);
-        return !s;  // lane to the bottom
+        return true;  // lane to the bottom
       case LaneShape::F64x2:
         cc_.movaps(xmm(n_), xmm(a));
         if (h_.lane == 1) cc_.unpckhpd(xmm(n_), xmm(n_));
-        return !s;
+        return true;
     }
     return false;
   }
@@ -841,6 +848,7 @@ class VectorLowering {
     using enum LaneOp;
     const bool high = h_.op == ExtMulHighS || h_.op == ExtMulHighU;
     const bool s = h_.op == ExtMulLowS || h_.op == ExtMulHighS;
+    if (!isWidened()) return false;
     if (h_.shape == LaneShape::I64x2) {
       // pmuldq/pmuludq multiply lanes 0 and 2: the wanted two dwords go there.
       const int order = high ? 0xfa : 0x50;  // lanes (2,2,3,3) or (0,0,1,1)

@@ -1,8 +1,10 @@
 #pragma once
 // WebAssembly's 128-bit SIMD instructions, as one function of the framework's
-// VectorFn shape: the interpreter calls it, and compiled code calls the same
-// function out of line for each vector IR node, so every tier computes a lane
-// the same way (design brief, rule 1).
+// VectorFn shape: the interpreter calls it, and it stays the meaning of every
+// vector IR node (design brief, rule 1). Compiled code computes an instruction
+// inline when its hint (vectorHint below) names an equal standard operation,
+// and calls this function otherwise; tests/WasmVectorInlineTest.cpp checks that
+// the two agree.
 #include <cstdint>
 
 #include "morel/framework/ValueTypes.h"

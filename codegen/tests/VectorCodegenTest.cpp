@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <random>
 
 #include "../../partial-eval/tests/TestTarget.h"
@@ -87,12 +88,12 @@ V128 reference(LaneOp op, const V128* in, int lane) {
 /// The test's own operation code (the low, language-owned bits): the operation,
 /// shape and lane the reference computes.
 uint32_t caseCode(VectorHint h) {
-  return static_cast<uint32_t>(h.op) | static_cast<uint32_t>(h.shape) << 5 |
-         static_cast<uint32_t>(h.lane) << 8;
+  return static_cast<uint32_t>(h.op) | static_cast<uint32_t>(h.shape) << 8 |
+         static_cast<uint32_t>(h.lane) << 11;
 }
 VectorHint caseOf(uint32_t op) {
-  return {static_cast<LaneOp>(op & 0x1f), static_cast<LaneShape>((op >> 5) & 7),
-          static_cast<uint8_t>((op >> 8) & 0xff)};
+  return {static_cast<LaneOp>(op & 0xff), static_cast<LaneShape>((op >> 8) & 7),
+          static_cast<uint8_t>((op >> 11) & 15)};
 }
 
 /// A VectorFn computing the operation its code names (caseCode), hint or not.
@@ -148,9 +149,86 @@ struct Case {
 };
 
 const char* opName(LaneOp op) {
-  static const char* kNames[] = {"None", "And", "Or",    "Xor",         "AndNot",
-                                 "Not",  "Add", "Sub",   "Mul",         "Div",
-                                 "Sqrt", "Eq",  "Splat", "ExtractLane", "ReplaceLane"};
+  static const char* kNames[] = {"None",
+                                 "And",
+                                 "Or",
+                                 "Xor",
+                                 "AndNot",
+                                 "Not",
+                                 "Bitselect",
+                                 "AnyTrue",
+                                 "Add",
+                                 "Sub",
+                                 "Mul",
+                                 "Div",
+                                 "Sqrt",
+                                 "Neg",
+                                 "Abs",
+                                 "AddSatS",
+                                 "AddSatU",
+                                 "SubSatS",
+                                 "SubSatU",
+                                 "AvgrU",
+                                 "MinS",
+                                 "MinU",
+                                 "MaxS",
+                                 "MaxU",
+                                 "FloatMin",
+                                 "FloatMax",
+                                 "PMin",
+                                 "PMax",
+                                 "Ceil",
+                                 "Floor",
+                                 "Trunc",
+                                 "Nearest",
+                                 "Eq",
+                                 "Ne",
+                                 "Lt",
+                                 "Gt",
+                                 "Le",
+                                 "Ge",
+                                 "LtU",
+                                 "GtU",
+                                 "LeU",
+                                 "GeU",
+                                 "Shl",
+                                 "ShrS",
+                                 "ShrU",
+                                 "Splat",
+                                 "ExtractLane",
+                                 "ExtractLaneS",
+                                 "ReplaceLane",
+                                 "ScalarToVector",
+                                 "Popcnt",
+                                 "AllTrue",
+                                 "Bitmask",
+                                 "NarrowS",
+                                 "NarrowU",
+                                 "ExtendLowS",
+                                 "ExtendHighS",
+                                 "ExtendLowU",
+                                 "ExtendHighU",
+                                 "ExtMulLowS",
+                                 "ExtMulHighS",
+                                 "ExtMulLowU",
+                                 "ExtMulHighU",
+                                 "ExtAddPairwiseS",
+                                 "ExtAddPairwiseU",
+                                 "Q15MulRSatS",
+                                 "DotS",
+                                 "TruncSatS",
+                                 "TruncSatU",
+                                 "TruncSatZeroS",
+                                 "TruncSatZeroU",
+                                 "ConvertS",
+                                 "ConvertU",
+                                 "ConvertLowS",
+                                 "ConvertLowU",
+                                 "DemoteZero",
+                                 "PromoteLow",
+                                 "Shuffle",
+                                 "Swizzle"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(LaneOp::Swizzle) + 1);
   return kNames[static_cast<int>(op)];
 }
 const char* shapeName(LaneShape s) {
@@ -254,7 +332,9 @@ struct Compiled {
       : t(5, [c, hinted, half](GraphDomain& d) { build(d, c, hinted, half); }) {
     auto r = compiler.compile(t.target);
     EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().toString());
-    if (r) t.target.install(std::move(r->code));
+    if (!r) return;
+    vectorCalls = r->code->vectorCalls;
+    t.target.install(std::move(r->code));
   }
   uint64_t call(const V128& a, const V128& b, uint64_t scalar) {
     uint64_t io[5] = {a.lo, a.hi, b.lo, b.hi, scalar};
@@ -264,6 +344,7 @@ struct Compiled {
   }
   OptimizingCompiler compiler;
   pe::testing::TestTarget t;
+  uint32_t vectorCalls = 0;
 };
 
 bool isNaNBits(uint64_t bits, LaneShape s) {
@@ -284,6 +365,9 @@ TEST_P(VectorCodegen, InlineAndOutOfLineAgreeWithTheReference) {
   const bool scalarResult = c.op == LaneOp::ExtractLane;
   Compiled inlineLow(c, true, 0), inlineHigh(c, true, 1), callLow(c, false, 0),
       callHigh(c, false, 1);
+  EXPECT_EQ(inlineLow.vectorCalls, 0u) << "hinted " << opName(c.op) << shapeName(c.shape)
+                                       << " compiles inline, without a call of its VectorFn";
+  EXPECT_EQ(callLow.vectorCalls, 1u) << "without a hint the node calls its VectorFn once";
   std::mt19937_64 rng(42);
   std::vector<V128> values = {{0, 0},
                               {~0ull, ~0ull},

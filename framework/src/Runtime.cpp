@@ -157,9 +157,9 @@ void Runtime::compileNow(CallTarget& target) {
 
 void Runtime::trace(CallTarget& target, double millis, const CompilationResult& r) {
   if (!traceCompilation_ || trace_ == nullptr) return;
-  *trace_ << absl::StrFormat("[engine] opt done %-16s |Tier 2|Time %8.3f ms|Graph %5d nodes|Code %6d bytes|Calls %d|Loops %d\n",
+  *trace_ << absl::StrFormat("[engine] opt done %-16s |Tier 2|Time %8.3f ms|Graph %5d nodes|Code %6d bytes|Calls %d|Loops %d|Vector calls %d\n",
                              target.name(), millis, r.graphNodes, r.code->codeSize(),
-                             target.callCount(), target.loopCount());
+                             target.callCount(), target.loopCount(), r.code->vectorCalls);
   trace_->flush();
 }
 

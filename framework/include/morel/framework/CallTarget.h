@@ -38,6 +38,9 @@ class InstalledCode {
   /// The frame-state chains its deopt exits inside inlined code refer to: they live
   /// as long as the code.
   std::vector<std::unique_ptr<DeoptChain>> deoptChains;
+  /// Vector operations this code calls out of line (their VectorFn) instead of
+  /// computing them inline: the compilation trace reports it, tests assert it.
+  uint32_t vectorCalls = 0;
 };
 
 enum class Tier : uint8_t { Interpreted, Queued, Compiled, Failed };

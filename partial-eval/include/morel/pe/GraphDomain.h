@@ -184,10 +184,6 @@ class GraphDomain : public GraphDomainHandle {
   }
   template <class Stored, GuestValue T>
   GV<T> loadMemory(LinearMemory& m, GV<int64_t> address) {
-    if constexpr (std::is_same_v<Stored, V128>) {  // as its two halves
-      auto lo = loadMemory<uint64_t, int64_t>(m, address);
-      return join(lo, loadMemory<uint64_t, int64_t>(m, add(address, i64(8))));
-    }
     if (dead()) return {g_.constant(typeOf<T>(), 0)};
     IrNode* load = g_.make(Op::Load, Type::Tuple, {ctrl_, address.node}, accessCode<Stored>(), &m);
     ctrl_ = g_.make(Op::Proj, Type::Control, {load}, 0);
@@ -195,21 +191,16 @@ class GraphDomain : public GraphDomainHandle {
   }
   template <class Stored, GuestValue T>
   void storeMemory(LinearMemory& m, GV<int64_t> address, GV<T> value) {
-    if constexpr (std::is_same_v<Stored, V128>) {
-      storeMemory<uint64_t, int64_t>(m, address, low(value));
-      storeMemory<uint64_t, int64_t>(m, add(address, i64(8)), high(value));
-      return;
-    }
     if (dead()) return;
     ctrl_ = g_.make(Op::Store, Type::Control, {ctrl_, address.node, value.node}, accessCode<Stored>(), &m);
   }
   template <GuestInteger T>
   GV<T> byteSwap(GV<T> a) { return un<T>(Op::ByteSwap, a); }
-  /// bytes | signed << 4 | float << 5 (see IrOps.def).
+  /// bytes | signed << 5 | float << 6 (see IrOps.def); a V128 is 16 bytes, one access.
   template <class Stored>
   static constexpr int64_t accessCode() {
-    return static_cast<int64_t>(sizeof(Stored)) | (std::is_signed_v<Stored> ? 16 : 0) |
-           (std::is_floating_point_v<Stored> ? 32 : 0);
+    return static_cast<int64_t>(sizeof(Stored)) | (std::is_signed_v<Stored> ? 32 : 0) |
+           (std::is_floating_point_v<Stored> ? 64 : 0);
   }
 
   // ---- floating point

@@ -1,7 +1,8 @@
 #pragma once
 // SIMD instructions. Every lane computation is wasm::vectorOperation, reached
 // through the domain's `vector` operation: the interpreter calls it, the graph
-// domain makes one Vector IR node that compiled code calls it for.
+// domain makes one Vector IR node that compiled code computes inline (from the
+// operation's hint) or calls it for.
 #include <tuple>
 #include <utility>
 

@@ -119,6 +119,11 @@ void Graph::setInput(IrNode* n, std::size_t i, IrNode* in) {
   if (in != nullptr) in->uses_.push_back(n);
 }
 
+void Graph::removeInput(IrNode* n, std::size_t i) {
+  setInput(n, i, nullptr);
+  n->inputs_.erase(n->inputs_.begin() + static_cast<std::ptrdiff_t>(i));
+}
+
 void Graph::replaceAllUses(IrNode* from, IrNode* to) {
   std::vector<IrNode*> users = from->uses_;
   for (IrNode* u : users) {

@@ -60,9 +60,4 @@ void removeDeadNodes(Graph& g) {
     if (!live[n->id()] && n != g.start()) g.kill(n);
 }
 
-void optimize(Graph& g) {
-  simplifyPhis(g);
-  removeDeadNodes(g);
-}
-
 }  // namespace morel::pe

@@ -98,6 +98,8 @@ class Graph {
 
   void addInput(IrNode* n, IrNode* in);
   void setInput(IrNode* n, std::size_t i, IrNode* in);
+  /// Erases input i (later inputs move down one place).
+  void removeInput(IrNode* n, std::size_t i);
   /// Redirects every use of `from` to `to`.
   void replaceAllUses(IrNode* from, IrNode* to);
   /// Cuts a node's inputs (its uses must already be gone).

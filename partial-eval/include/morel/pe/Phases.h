@@ -12,7 +12,15 @@ void simplifyPhis(Graph& g);
 /// Cuts every node End cannot reach, so use lists name only live nodes.
 void removeDeadNodes(Graph& g);
 
-/// Runs the optimization phases in order: phi simplification, dead code removal.
+/// Decides the Ifs a dominating If already decided, when the side not taken is
+/// one trap or deopt exit: the same condition again, or a bounds check of an
+/// access no further than one a dominating check admitted (`base + c > size`
+/// known false decides `base + c' > size` for c' <= c when base cannot wrap).
+/// Returns how many Ifs it removed. Needs a graph after removeDeadNodes.
+uint32_t eliminateConditions(Graph& g);
+
+/// Runs the optimization phases in order: phi simplification, dead code
+/// removal, conditional elimination (and dead code removal after it).
 void optimize(Graph& g);
 
 /// The graph in Graphviz dot syntax (rendered with `dot -Tsvg`).

@@ -5,7 +5,6 @@
 
 #include <cstring>
 
-
 #include <algorithm>
 #include <map>
 
@@ -83,9 +82,15 @@ struct CallTargets {
 class TreeBuilder {
  public:
   TreeBuilder(std::span<const Instruction> p, Arena& arena, LinearMemory& memory,
-              const CallTargets& calls, std::span<const EbpfHelper> helpers,
+              uint64_t inputBase, const CallTargets& calls, std::span<const EbpfHelper> helpers,
               const std::map<uint32_t, uint64_t>& mapLoads)
-      : p_(p), arena_(arena), memory_(memory), calls_(calls), helpers_(helpers), mapLoads_(mapLoads) {
+      : p_(p),
+        arena_(arena),
+        memory_(memory),
+        inputBase_(inputBase),
+        calls_(calls),
+        helpers_(helpers),
+        mapLoads_(mapLoads) {
     findBlocks();
   }
 
@@ -124,6 +129,10 @@ class TreeBuilder {
           if (in.src != 0) value = mapLoads_.at(pc);  // a map or a map value's address
           body.push_back(arena_.make<EbpfLoadImm64Node>(in.dst, static_cast<int64_t>(value)));
           ++pc;
+        } else if (isPacketLoad(in)) {  // ends its block (findBlocks)
+          uint32_t next = renumber(blockAt(pc + 1));
+          successors[i] = {exitBlock_, next};
+          terminator = packetLoad(in, next);
         } else if (cls == op::kAlu || cls == op::kAlu64) {
           body.push_back(alu(in));
         } else if (cls == op::kLdx) {
@@ -177,6 +186,10 @@ class TreeBuilder {
  private:
   static bool isCall(const Instruction& in) { return in.opcode == 0x85 || in.opcode == 0x8d; }
   static bool isLocalCall(const Instruction& in) { return in.opcode == 0x85 && in.src == 1; }
+  /// ldabs / ldind (LD class, ABS or IND mode): may end the program, so they end their block.
+  static bool isPacketLoad(const Instruction& in) {
+    return (in.opcode & op::kClassMask) == op::kLd && in.opcode != 0x18;
+  }
   const EbpfHelper* helperOf(const Instruction& in) const {
     return findHelper(helpers_, static_cast<uint32_t>(in.imm));
   }
@@ -226,7 +239,7 @@ class TreeBuilder {
         ++pc;
         continue;
       }
-      if (mayUnwind(in)) leader[pc + 1] = true;
+      if (mayUnwind(in) || isPacketLoad(in)) leader[pc + 1] = true;
       if (!isJump(in)) continue;
       leader[pc + 1] = true;
       if (in.opcode != 0x95) leader[pc + 1 + jumpOffset(in)] = true;
@@ -274,6 +287,23 @@ class TreeBuilder {
       case 0x10: return isSigned ? static_cast<EbpfStmt*>(arena_.make<Node<int8_t>>(args...))
                                  : arena_.make<Node<uint8_t>>(args...);
       default: return arena_.make<Node<int64_t>>(args...);
+    }
+  }
+
+  /// ldabs (mode 0x20) or ldind (mode 0x40) of a word, halfword or byte.
+  EbpfBlock* packetLoad(const Instruction& in, uint32_t next) {
+    std::optional<uint8_t> index;
+    if ((in.opcode & 0xe0) == 0x40) index = in.src;
+    switch (in.opcode & 0x18) {
+      case 0x08:
+        return arena_.make<EbpfPacketLoadNode<uint16_t>>(memory_, inputBase_, index, in.imm,
+                                                         exitBlock_, next);
+      case 0x10:
+        return arena_.make<EbpfPacketLoadNode<uint8_t>>(memory_, inputBase_, index, in.imm,
+                                                        exitBlock_, next);
+      default:
+        return arena_.make<EbpfPacketLoadNode<uint32_t>>(memory_, inputBase_, index, in.imm,
+                                                         exitBlock_, next);
     }
   }
 
@@ -334,6 +364,7 @@ class TreeBuilder {
   std::span<const Instruction> p_;
   Arena& arena_;
   LinearMemory& memory_;
+  uint64_t inputBase_;  // where the packet (the input) starts in memory_
   const CallTargets& calls_;
   std::span<const EbpfHelper> helpers_;
   const std::map<uint32_t, uint64_t>& mapLoads_;  // lddw with a map pseudo-source, by slot
@@ -427,7 +458,8 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruc
   });
 
   // One root and call target per function; bodies after, since calls refer to them.
-  TreeBuilder builder(program, instance->arena_, mem, calls, options.helpers, mapLoads);
+  TreeBuilder builder(program, instance->arena_, mem, options.inputBase, calls, options.helpers,
+                      mapLoads);
   std::vector<uint32_t> entries = builder.functionEntries();
   // Linux's limit (BPF_MAX_SUBPROGS); it also bounds what the tree costs.
   constexpr std::size_t kMaxFunctions = 256;

@@ -217,6 +217,26 @@ TEST_P(EbpfExecutionTest, AtMost256Functions) {
   EXPECT_EQ(refused.error().position, 257u + 2 * 255) << "expected the 257th function's entry";
 }
 
+TEST_P(EbpfExecutionTest, LegacyPacketLoadsRejectReservedFields) {
+  // Linux's check: ldabs uses only imm, ldind only src and imm.
+  const Instruction exit{.opcode = 0x95};
+  for (Instruction bad :
+       {Instruction{.opcode = 0x30, .dst = 1, .imm = 0},        // ldabsb with a dst
+        Instruction{.opcode = 0x28, .src = 2, .imm = 0},        // ldabsh with a src
+        Instruction{.opcode = 0x40, .offset = 4, .imm = 0}}) {  // ldindw with an offset
+    std::vector<Instruction> program{bad, exit};
+    auto refused = EbpfInstance::load(program, "bad", *runtime_);
+    ASSERT_FALSE(refused.has_value())
+        << "expected " << disassemble(bad) << " with a reserved field refused";
+    EXPECT_EQ(refused.error().category, "reserved field");
+    EXPECT_EQ(refused.error().position, 0u) << "expected the position of the packet load";
+  }
+  std::vector<Instruction> good{Instruction{.opcode = 0x48, .src = 3, .imm = 2},
+                                exit};  // ldindh %r3, 2
+  EXPECT_TRUE(EbpfInstance::load(good, "good", *runtime_).has_value())
+      << "expected ldind with a src to load";
+}
+
 INSTANTIATE_TEST_SUITE_P(AllTiers, EbpfExecutionTest, ::testing::ValuesIn(testing::kTierModes),
                          [](const auto& info) { return std::string(info.param.displayName); });
 

@@ -489,13 +489,13 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::loadAssembly(std::string_vie
   return load(*program, std::string(name), runtime);
 }
 
-std::expected<uint64_t, Status> EbpfInstance::call(uint64_t r1, uint64_t r2) {
+std::expected<uint64_t, Status> EbpfInstance::call(uint64_t r1, uint64_t r2, uint64_t r3) {
   Runtime::GuestEntry entry(target_->runtime());
-  return callWith(r1, r2);
+  return callWith(r1, r2, r3);
 }
 
-std::expected<uint64_t, Status> EbpfInstance::callWith(uint64_t r1, uint64_t r2) {
-  uint64_t io[6] = {r1, r2, 0, 0, 0, kStackSize};
+std::expected<uint64_t, Status> EbpfInstance::callWith(uint64_t r1, uint64_t r2, uint64_t r3) {
+  uint64_t io[6] = {r1, r2, r3, 0, 0, kStackSize};
   Status s = target_->call(io);
   if (s != 0) return std::unexpected(s);
   return io[0];
@@ -518,6 +518,13 @@ std::expected<uint64_t, Status> EbpfInstance::runWithInput(std::span<const uint8
   if (input.size() > kMaxInputSize) return std::unexpected(statusOf(kOutOfBoundsMemoryAccess));
   prepare(input);
   return call(inputBase_, input.size());
+}
+
+std::expected<uint64_t, Status> EbpfInstance::runPacket(std::span<const uint8_t> bytes,
+                                                        uint64_t wireLength) {
+  if (bytes.size() > kMaxInputSize) return std::unexpected(statusOf(kOutOfBoundsMemoryAccess));
+  prepare(bytes);
+  return call(inputBase_, bytes.size(), wireLength);
 }
 
 std::size_t EbpfInstance::blockCount() const {

@@ -19,7 +19,7 @@ constexpr uint16_t kW = 0x00, kB = 0x10;
 constexpr uint16_t kImm = 0x00, kAbs = 0x20, kInd = 0x40, kMem = 0x60, kLen = 0x80, kMsh = 0xa0;
 constexpr uint16_t kSrcX = 0x08;
 constexpr uint16_t kDiv = 0x30, kLsh = 0x60, kRsh = 0x70, kNeg = 0x80, kMod = 0x90;
-constexpr uint16_t kJa = 0x00;
+constexpr uint16_t kJa = 0x00, kJeq = 0x10, kJgt = 0x20, kJset = 0x40;
 constexpr uint16_t kRetA = 0x10;
 constexpr uint16_t kTxa = 0x80;
 constexpr uint32_t kScratchWords = 16;  // M[0..15]
@@ -46,6 +46,18 @@ std::unexpected<Diagnostic> failAt(std::string category, std::size_t pc, std::st
 
 std::string describe(const ClassicInstruction& in) {
   return absl::StrFormat("code 0x%04x jt %d jf %d k 0x%x", in.code, in.jt, in.jf, in.k);
+}
+
+// jeq/jgt/jge's negation: jne/jle/jlt (eBPF codes).
+uint16_t opposite(uint16_t jumpOp) {
+  switch (jumpOp) {
+    case kJeq:
+      return 0x50;
+    case kJgt:
+      return 0xb0;
+    default:
+      return 0xa0;  // jge
+  }
 }
 
 bool isKnownAluOp(uint16_t op) {
@@ -228,15 +240,22 @@ class Translator {
       emitJump(kJa64, 0, 0, 0, *to);
       return {};
     }
-    if (op > 0x40) return failAt("unknown opcode", pc, describe(in));  // jeq, jgt, jge, jset
+    if (op > kJset) return failAt("unknown opcode", pc, describe(in));  // jeq, jgt, jge, jset
     auto taken = target(pc, in.jt);
     if (!taken) return std::unexpected(taken.error());
     auto notTaken = target(pc, in.jf);
     if (!notTaken) return std::unexpected(notTaken.error());
     bool fromX = (in.code & kSrcX) != 0;
+    uint8_t source = fromX ? kX : 0;
+    int32_t value = fromX ? 0 : imm(in.k);
     // JMP32: A and k compare as unsigned 32-bit values (a 64-bit compare would sign-extend k).
     auto opcode = static_cast<uint8_t>(kJmp32Class | op | (in.code & kSrcX));
-    emitJump(opcode, kA, fromX ? kX : 0, fromX ? 0 : imm(in.k), *taken);
+    if (in.jt == 0 && in.jf != 0 && op != kJset) {
+      // Only the false edge jumps: one jump on the opposite condition (jset has none).
+      emitJump(static_cast<uint8_t>(opcode ^ op ^ opposite(op)), kA, source, value, *notTaken);
+      return {};
+    }
+    emitJump(opcode, kA, source, value, *taken);
     // The false edge falls through when jf is 0; a true edge to the next instruction
     // then lands after the ja, which is where the next instruction starts.
     if (in.jf != 0) emitJump(kJa64, 0, 0, 0, *notTaken);

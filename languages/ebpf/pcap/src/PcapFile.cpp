@@ -12,7 +12,10 @@ std::expected<PcapFile, std::string> PcapFile::read(const std::string& path) {
   char error[PCAP_ERRBUF_SIZE] = {};
   std::unique_ptr<pcap_t, decltype(&pcap_close)> handle(pcap_open_offline(path.c_str(), error),
                                                         &pcap_close);
-  if (!handle) return std::unexpected(std::string(error));
+  if (!handle) {
+    std::string message(error);  // libpcap names the file in some messages only
+    return std::unexpected(message.starts_with(path) ? message : path + ": " + message);
+  }
   PcapFile file(pcap_datalink(handle.get()), static_cast<uint32_t>(pcap_snapshot(handle.get())));
   pcap_pkthdr* header = nullptr;
   const u_char* data = nullptr;

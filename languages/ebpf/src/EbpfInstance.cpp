@@ -374,6 +374,57 @@ class TreeBuilder {
   std::vector<uint32_t> blockOf_;  // per instruction slot; meaningful at block starts
 };
 
+/// The bytes below r10 that `program` can read or write: when its only memory accesses
+/// are ldx/st/stx/atomics at r10 plus a constant, and r10 never leaves as a value (no
+/// calls, no copies, no comparisons), the lowest such offset; otherwise the whole stack
+/// (a pointer computed from r1 or a helper may reach any of it). A classic BPF
+/// translation touches its 64 scratch bytes only, so a run zeroes 64 bytes, not 4 KiB.
+uint64_t stackFootprint(std::span<const Instruction> program) {
+  constexpr uint8_t kR10 = 10;
+  uint64_t footprint = 0;
+  for (std::size_t i = 0; i < program.size(); ++i) {
+    const Instruction& in = program[i];
+    const OpcodeInfo* row = findOpcode(in);
+    if (row == nullptr) return EbpfInstance::kStackSize;
+    uint8_t base = kR10;
+    switch (row->shape) {
+      case Shape::Lddw:
+      case Shape::LddwMapFd:
+      case Shape::LddwMapValue:
+        ++i;  // the second slot
+        continue;
+      case Shape::CallHelper:
+      case Shape::CallLocal:
+      case Shape::CallRuntime:
+      case Shape::CallReg:
+        return EbpfInstance::kStackSize;
+      case Shape::AluReg:
+      case Shape::JumpReg:
+        if (in.src == kR10 || in.dst == kR10) return EbpfInstance::kStackSize;
+        continue;
+      case Shape::JumpImm:
+        if (in.dst == kR10) return EbpfInstance::kStackSize;
+        continue;
+      case Shape::Load:
+        base = in.src;
+        break;
+      case Shape::StoreReg:
+      case Shape::Atomic:
+        if (in.src == kR10) return EbpfInstance::kStackSize;  // stores the pointer itself
+        base = in.dst;
+        break;
+      case Shape::Store:
+        base = in.dst;
+        break;
+      default:  // ALU on dst (never r10: verify), jumps, exit, the packet loads
+        continue;
+    }
+    if (base != kR10) return EbpfInstance::kStackSize;
+    if (in.offset < 0) footprint = std::max<uint64_t>(footprint, static_cast<uint64_t>(-in.offset));
+  }
+  return std::min(EbpfInstance::kStackSize, footprint);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruction> program,
@@ -426,6 +477,7 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruc
     instance->memory_ = instance->ownMemory_.get();
   }
   instance->inputBase_ = options.inputBase;
+  instance->stackFootprint_ = stackFootprint(program);
   LinearMemory& mem = *instance->memory_;
 
   // Helpers are host functions: one call target each, and the callx dispatcher.
@@ -503,8 +555,9 @@ std::expected<uint64_t, Status> EbpfInstance::callWith(uint64_t r1, uint64_t r2,
 
 void EbpfInstance::prepare(std::span<const uint8_t> input) {
   // A fresh, zeroed stack and input for every run; what lies between (map values) stays.
-  memory_->resize(inputBase_);
-  std::memset(memory_->base(), 0, kStackSize);
+  // Only the stack bytes the program can reach need zeroing (stackFootprint), and the
+  // input is overwritten whole, so one resize (which zeroes only bytes it adds) will do.
+  std::memset(memory_->base() + kStackSize - stackFootprint_, 0, stackFootprint_);
   memory_->resize(inputBase_ + input.size());
   if (!input.empty()) std::memcpy(memory_->base() + inputBase_, input.data(), input.size());
 }

@@ -79,6 +79,7 @@ class EbpfInstance {
   std::unique_ptr<LinearMemory> ownMemory_;  // before arena_: nodes refer to it
   LinearMemory* memory_ = nullptr;           // ownMemory_, or a shared one
   uint64_t inputBase_ = kStackSize;
+  uint64_t stackFootprint_ = kStackSize;  // the bytes below r10 a run zeroes first
   Arena arena_;
   RootNode* root_ = nullptr;
   CallTarget* target_ = nullptr;  // the main program's, one of targets_

@@ -235,7 +235,8 @@ int run(int argc, char** argv) {
       ->required();
   filter->add_option("file", filterFlags.pcapFile, "A pcap capture file")->required();
   // The top-level help lists the engine options too, as the launcher's reference does.
-  std::string engineHelp = "\nEngine options (for `morel run`, written --engine.NAME=VALUE):\n";
+  std::string engineHelp =
+      "\nEngine options (for `morel run` and `morel filter`, written --engine.NAME=VALUE):\n";
   for (const auto& d : morel::engineOptionDescriptors())
     engineHelp += absl::StrFormat("  --%-30s %s\n", d.name, optionHelp(d));
   app.footer(engineHelp);

@@ -235,6 +235,11 @@ class Translator {
     uint16_t op = in.code & kOpMask;
     if (op == kJa) {
       if (in.code != kJmp) return failAt("unknown opcode", pc, describe(in));
+      // libpcap's `protochain` loops with a negative k; Linux refuses that, and so does Morel.
+      if (static_cast<int32_t>(in.k) < 0)
+        return failAt("jump out of range", pc,
+                      absl::StrFormat("ja %d: a backward jump (classic BPF jumps only forward)",
+                                      static_cast<int32_t>(in.k)));
       auto to = target(pc, in.k);
       if (!to) return std::unexpected(to.error());
       emitJump(kJa64, 0, 0, 0, *to);

@@ -53,6 +53,15 @@ const FilterCase kFilters[] = {
     {"DivisionByZeroRejects", "ip6 or (ip and ip[2:2] / ip[1] > 0)"},
     {"PortAndHostOnEitherSide",
      "(src host 10.0.0.2 and dst port 443) or (dst host 10.0.0.2 and src port 443)"},
+    {"IcmpEcho", "icmp[icmptype] == icmp-echo"},
+    {"TcpSynAck", "tcp[tcpflags] & (tcp-syn|tcp-ack) == (tcp-syn|tcp-ack)"},
+    {"LowTtlOrMulticastMac", "ip[8] < 64 or ether[0] & 1 != 0"},
+    {"EtherProtoVlan", "ether proto 0x8100"},
+    {"NetAndNotPort", "net 10.0.0.0/8 and not port 22"},
+    {"Ip6UdpPort53", "ip6 and udp port 53"},
+    {"XorOfTwoFields", "ip[2:2] ^ 0xff > ip[4:2]"},
+    {"ArithmeticOnBothSides", "ip and ip[2:2] * 3 - 7 > ip[4:2] / 2"},
+    {"LastFourBytesOfTheFrame", "ether[len - 4:4] > 0x80000000"},
 };
 
 constexpr std::size_t kPackets = 4000;
@@ -120,6 +129,18 @@ TEST_P(ClassicFilterTest, MatchesWhatLibpcapMatches) {
       << "expected packets '" << c.expression << "' does not match";
   if (testing::compiles(mode.name))
     EXPECT_GT((*instance)->target().compilations(), 0u) << "expected the filter to run compiled";
+}
+
+TEST(ClassicFilter, ProtochainsBackwardJumpIsRefused) {
+  // libpcap compiles `protochain` into a loop (a ja with a negative k), which classic
+  // BPF, Linux and Morel's translator forbid.
+  auto filter = LibpcapFilter::compile("ip6 protochain 6", 1 /* DLT_EN10MB */, 65535);
+  ASSERT_TRUE(filter.has_value()) << filter.error();
+  auto translated = translateClassic(filter->instructions());
+  ASSERT_FALSE(translated.has_value()) << "expected the backward jump refused";
+  EXPECT_EQ(translated.error().category, "jump out of range");
+  EXPECT_NE(translated.error().detail.find("a backward jump"), std::string::npos)
+      << "expected the detail to say why, got " << translated.error().toString();
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTiers, ClassicFilterTest,

@@ -28,7 +28,7 @@ std::string classicListing(std::span<const ebpf::ClassicInstruction> program) {
 
 }  // namespace
 
-int runFilter(const FilterFlags& flags, OptionValues engineOptions) {
+int runFilter(const FilterFlags& flags, const OptionValues& engineOptions) {
   auto capture = ebpf::pcap::PcapFile::read(flags.pcapFile);
   if (!capture) return usageError(absl::StrFormat("cannot read pcap file: %s", capture.error()));
   // As tcpdump compiles for a file: the capture's link type and snapshot length.
@@ -48,7 +48,7 @@ int runFilter(const FilterFlags& flags, OptionValues engineOptions) {
   }
 
   // Through the embedding API as any eBPF program: the assembly text reads back exactly.
-  auto engine = Engine::create(std::move(engineOptions));
+  auto engine = Engine::create(engineOptions);
   if (!engine) return usageError(engine.error().detail);
   Context context(**engine);
   auto program = context.eval(Source::fromText("ebpf", "filter", assembly));

@@ -15,6 +15,6 @@ struct FilterFlags {
 
 /// Returns the exit code: 0 after printing the count, 2 for an expression libpcap
 /// refuses or a capture it cannot read, 1 when the filter trapped or hit a sandbox limit.
-int runFilter(const FilterFlags& flags, OptionValues engineOptions);
+int runFilter(const FilterFlags& flags, const OptionValues& engineOptions);
 
 }  // namespace morel::launcher

@@ -267,7 +267,7 @@ int run(int argc, char** argv) {
     auto ok = value == kFlagForm ? options.setFlag(name) : options.set(name, value);
     if (!ok) return fail(ok.error().detail);
   }
-  if (filter->parsed()) return morel::launcher::runFilter(filterFlags, std::move(options));
+  if (filter->parsed()) return morel::launcher::runFilter(filterFlags, options);
 
   auto source = morel::Source::fromFile(file);
   if (!source) return fail(source.error().detail);

@@ -20,6 +20,9 @@ for tier in "${tiers[@]}"; do
   expect "len > 100 ($t)"             0 '2381 of 4000 packets match' -- "$morel" filter "$tier" 'len > 100' "$work/traffic.pcap"
   expect "not ip and not ip6 ($t)"    0 '788 of 4000 packets match' -- "$morel" filter "$tier" 'not ip and not ip6' "$work/traffic.pcap"
 done
+# Compiled code deoptimizing at every third statement boundary still counts the same.
+expect "vlan 10 and tcp (StressDeopt)" 0 '59 of 4000 packets match' -- \
+  "$morel" filter --engine.CompileImmediately=true --engine.StressDeopt=3 'vlan 10 and tcp' "$work/traffic.pcap"
 expect "--dump shows both programs" 0 $'; eBPF\nmov32 %r0, 0' -- "$morel" filter --dump 'arp' "$work/traffic.pcap"
 
 # Bad inputs: exit 2 and a message that says what is wrong.

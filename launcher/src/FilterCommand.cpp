@@ -15,17 +15,6 @@ int usageError(const std::string& message) {
   return 2;
 }
 
-// tcpdump -d's notation is libpcap's; a plain listing is enough to read a translation by.
-std::string classicListing(std::span<const ebpf::ClassicInstruction> program) {
-  std::string out;
-  for (std::size_t i = 0; i < program.size(); ++i) {
-    const ebpf::ClassicInstruction& in = program[i];
-    absl::StrAppendFormat(&out, "(%03d) code 0x%02x jt %d jf %d k 0x%x\n", i, in.code, in.jt, in.jf,
-                          in.k);
-  }
-  return out;
-}
-
 }  // namespace
 
 int runFilter(const FilterFlags& flags, const OptionValues& engineOptions) {
@@ -43,7 +32,7 @@ int runFilter(const FilterFlags& flags, const OptionValues& engineOptions) {
         absl::StrFormat("cannot translate the filter: %s", translated.error().toString()));
   std::string assembly = ebpf::disassemble(*translated);
   if (flags.dump) {
-    std::cout << "; classic BPF (libpcap)\n" << classicListing(classic->instructions());
+    std::cout << "; classic BPF (libpcap)\n" << ebpf::disassembleClassic(classic->instructions());
     std::cout << "; eBPF\n" << assembly;
   }
 

@@ -10,7 +10,8 @@ namespace morel::launcher {
 struct FilterFlags {
   std::string expression;
   std::string pcapFile;
-  bool dump = false;  // --dump: print the classic program and its eBPF translation first
+  bool dump =
+      false;  // --dump: print the classic program (as tcpdump -d) and its eBPF translation first
 };
 
 /// Returns the exit code: 0 after printing the count, 2 for an expression libpcap

@@ -6,6 +6,9 @@
 // JMP32 class, because A is 32 bits and k compares unsigned.
 #include "morel/ebpf/ClassicBpf.h"
 
+#include <string>
+#include <utility>
+
 #include "absl/strings/str_format.h"
 
 namespace morel::ebpf {
@@ -273,7 +276,76 @@ class Translator {
   std::vector<Fixup> fixups_;
 };
 
+// One instruction's mnemonic and operand (tcpdump -d's words); jumps get their targets after.
+std::pair<std::string, std::string> classicText(const ClassicInstruction& in) {
+  const uint16_t code = in.code, mode = code & kModeMask, op = code & kOpMask;
+  const bool fromX = (code & kSrcX) != 0;
+  const std::string k = absl::StrFormat("#0x%x", in.k);
+  static constexpr const char* kSizeSuffix[] = {"", "h", "b", "dw"};
+  const std::string size = kSizeSuffix[(code & kSizeMask) >> 3];
+  switch (code > 0xff ? 0xff : code & kClassMask) {
+    case kLd:
+      if ((mode == kAbs || mode == kInd) && (code & kSizeMask) == kSizeMask) break;
+      if (mode == kAbs) return {"ld" + size, absl::StrFormat("[%d]", in.k)};
+      if (mode == kInd) return {"ld" + size, absl::StrFormat("[x + %d]", in.k)};
+      if (code == (kLd | kMem)) return {"ld", absl::StrFormat("M[%d]", in.k)};
+      if (code == (kLd | kLen)) return {"ld", "#pktlen"};
+      if (code == kLd) return {"ld", k};
+      break;
+    case kLdx:
+      if (code == (kLdx | kB | kMsh)) return {"ldxb", absl::StrFormat("4*([%d]&0xf)", in.k)};
+      if (code == (kLdx | kMem)) return {"ldx", absl::StrFormat("M[%d]", in.k)};
+      if (code == (kLdx | kLen)) return {"ldx", "#pktlen"};
+      if (code == kLdx) return {"ldx", k};
+      break;
+    case kSt:
+    case kStx:
+      if (code == kSt || code == kStx)
+        return {code == kSt ? "st" : "stx", absl::StrFormat("M[%d]", in.k)};
+      break;
+    case kAlu: {
+      static constexpr const char* kAluNames[] = {"add", "sub", "mul", "div", "or", "and",
+                                                  "lsh", "rsh", "neg", "mod", "xor"};
+      if (!isKnownAluOp(op) || (op == kNeg && fromX)) break;
+      if (op == kNeg) return {"neg", ""};
+      bool bitwise = op == 0x40 || op == 0x50 || op == 0xa0;  // or, and, xor: hex, as tcpdump
+      return {kAluNames[op >> 4], fromX ? "x" : bitwise ? k : absl::StrFormat("#%d", in.k)};
+    }
+    case kJmp: {
+      static constexpr const char* kJumpNames[] = {"ja", "jeq", "jgt", "jge", "jset"};
+      if (op > kJset) break;
+      if (op == kJa) return {"ja", ""};
+      return {kJumpNames[op >> 4], fromX ? "x" : k};
+    }
+    case kRet:
+      if (code == kRet) return {"ret", absl::StrFormat("#%d", in.k)};
+      if (code == (kRet | kRetA)) return {"ret", "a"};
+      break;
+    case kMisc:
+      if (code == kMisc) return {"tax", ""};
+      if (code == (kMisc | kTxa)) return {"txa", ""};
+      break;
+  }
+  return {"unimp", absl::StrFormat("0x%x", code)};
+}
+
 }  // namespace
+
+std::string disassembleClassic(std::span<const ClassicInstruction> program) {
+  std::string out;
+  for (std::size_t pc = 0; pc < program.size(); ++pc) {
+    const ClassicInstruction& in = program[pc];
+    auto [mnemonic, operand] = classicText(in);
+    if (mnemonic == "ja") operand = std::to_string(pc + 1 + in.k);
+    std::string line = absl::StrFormat("(%03d) %-8s %s", pc, mnemonic, operand);
+    if (mnemonic.starts_with("j") && mnemonic != "ja")
+      line = absl::StrFormat("(%03d) %-8s %-16s jt %d\tjf %d", pc, mnemonic, operand,
+                             pc + 1 + in.jt, pc + 1 + in.jf);
+    while (line.ends_with(' ')) line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
 
 Result<std::vector<Instruction>> translateClassic(std::span<const ClassicInstruction> program) {
   return Translator(program).run();

@@ -129,6 +129,27 @@ TEST(ClassicBpfBytes, DecodeTheSockFilterLayout) {
   EXPECT_EQ(truncated.error().position, 8u) << "expected the partial instruction's first byte";
 }
 
+TEST(ClassicBpfText, DisassemblesAsTcpdumpDashD) {
+  std::vector<ClassicInstruction> program{op(0x28, 12), op(0x15, 0x800, 0, 3),
+                                          ldxMsh(14),   ldhX(16),
+                                          retK(0xffff), retK(0),
+                                          ja(0),        st(3),
+                                          divX(),       op(0x8c),
+                                          retA()};
+  EXPECT_EQ(disassembleClassic(program),
+            "(000) ldh      [12]\n"
+            "(001) jeq      #0x800           jt 2\tjf 5\n"
+            "(002) ldxb     4*([14]&0xf)\n"
+            "(003) ldh      [x + 16]\n"
+            "(004) ret      #65535\n"
+            "(005) ret      #0\n"
+            "(006) ja       7\n"
+            "(007) st       M[3]\n"
+            "(008) div      x\n"
+            "(009) unimp    0x8c\n"
+            "(010) ret      a\n");
+}
+
 struct RunCase {
   const char* name;
   std::vector<ClassicInstruction> program;

@@ -10,6 +10,7 @@
 // the packet, anything else accepts it (libpcap's "matches").
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "morel/ebpf/EbpfProgram.h"
@@ -37,6 +38,10 @@ inline constexpr std::size_t kMaxClassicInstructions = 4096;
 /// a `ret` at the end) and translates it. Errors carry the category and the index of
 /// the classic instruction at fault (Diagnostic::Unit::Instruction).
 Result<std::vector<Instruction>> translateClassic(std::span<const ClassicInstruction> program);
+
+/// The program in tcpdump -d's notation, one numbered line per instruction, jump targets
+/// as instruction numbers: `(001) jeq      #0x800           jt 2\tjf 5`.
+std::string disassembleClassic(std::span<const ClassicInstruction> program);
 
 /// The classic instructions in the little-endian 8-byte layout of struct sock_filter;
 /// a trailing partial instruction is an "unexpected end" at its byte.

@@ -44,6 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)morel::ebpf::decodeClassicBytes(std::span(data, size));  // the partial tail refused
   auto classic = morel::ebpf::decodeClassicBytes(std::span(data, size - size % 8));
   if (!classic) __builtin_trap();  // whole instructions always decode
+  (void)morel::ebpf::disassembleClassic(*classic);
   auto program = morel::ebpf::translateClassic(*classic);
   if (!program) return 0;
   // A translation the eBPF loader refuses is a translator bug.

@@ -10,14 +10,16 @@
 #   OUT/ebpf/  the conformance .data files and examples/*.bpf as they are, their
 #              `-- asm` sections alone, and those programs in the 8-byte encoding
 #   OUT/elf/   the eBPF ELF objects built from examples/ebpf (EXAMPLES_BUILD/ebpf/*.o)
+#   OUT/classic/ classic BPF programs (struct sock_filter arrays) that libpcap compiles
+#              from tcpdump expressions (CLASSIC_COMPILER)
 # Identical inputs are kept once. Regenerated from scratch on every run.
-#   seed-corpus.sh OUT TESTSUITE EXAMPLES_BUILD EXAMPLES_SRC PER_WAST WAST2JSON ENCODER
+#   seed-corpus.sh OUT TESTSUITE EXAMPLES_BUILD EXAMPLES_SRC PER_WAST WAST2JSON ENCODER CLASSIC_COMPILER
 set -euo pipefail
-out=$1 suite=$2 examples_build=$3 examples_src=$4 per_wast=$5 wast2json=$6 encoder=$7
+out=$1 suite=$2 examples_build=$3 examples_src=$4 per_wast=$5 wast2json=$6 encoder=$7 classic_compiler=$8
 max_bytes=65536
 
 rm -rf "$out"
-mkdir -p "$out/wasm" "$out/wat" "$out/ebpf" "$out/elf"
+mkdir -p "$out/wasm" "$out/wat" "$out/ebpf" "$out/elf" "$out/classic"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -80,6 +82,9 @@ for f in "$examples_build"/ebpf/*.o; do
   [[ -f $f ]] && keep "$f" elf "example-$(basename "$f")"
 done
 
+"$classic_compiler" "$work" && for f in "$work"/expression-*.bin; do keep "$f" classic "$(basename "$f")"; done
+
 echo "fuzz seeds: $(ls "$out/wasm" | wc -l) wasm ($wast_files .wast files, $wast_failed not read by wast2json)," \
-     "$(ls "$out/wat" | wc -l) wat, $(ls "$out/ebpf" | wc -l) ebpf, $(ls "$out/elf" | wc -l) elf"
+     "$(ls "$out/wat" | wc -l) wat, $(ls "$out/ebpf" | wc -l) ebpf, $(ls "$out/elf" | wc -l) elf," \
+     "$(ls "$out/classic" | wc -l) classic"
 touch "$out/stamp"

@@ -98,6 +98,26 @@ TEST_P(EbpfProgramTest, AnAssemblyProgramRunsOverAnInput) {
   EXPECT_EQ(program->ebpfMapsText(), "") << "expected no maps for assembly";
 }
 
+TEST_P(EbpfProgramTest, APacketRunsWithItsWireLength) {
+  // packet_sizes.o: a log2 histogram of r3 (the wire length), EtherTypes from the
+  // captured bytes; it returns 1 for IPv4 and IPv6.
+  morel::Value program = load("packet_sizes.o").getMember("socket");
+  ASSERT_TRUE(program.canExecute());
+  std::vector<uint8_t> captured = udpFrame();  // IPv4, cut at 60 bytes of a 1500-byte frame
+  for (int i = 0; i < 10; ++i) {
+    auto r = program.executePacket(captured, 1500);
+    ASSERT_TRUE(r.has_value()) << "expected no error, got " << r.error().toString();
+    EXPECT_EQ(r->asLong(), 1) << "run " << i << ": expected IPv4 to return 1";
+    context_->drainCompilations();
+  }
+  std::string maps = program.ebpfMapsText();
+  EXPECT_NE(maps.find("[1K, 2K)                  10 |"), std::string::npos)
+      << "expected ten packets of 1500 bytes on the wire in the histogram, got\n"
+      << maps;
+  EXPECT_NE(maps.find("  2048: 10\n"), std::string::npos) << "expected ten IPv4 frames, got\n"
+                                                          << maps;
+}
+
 TEST_P(EbpfProgramTest, TracePrintkWritesToTheErrGrantOnly) {
   context_.reset();
   engine_ = std::make_unique<morel::Engine>(*morel::testing::tierOptions(GetParam().name, 3));

@@ -11,6 +11,7 @@ namespace morel::launcher {
 struct EbpfRunFlags {
   std::string section;  // --section: which program of an ELF object (default: the first)
   std::string memFile;  // --mem-file: the input memory (r1 its address, r2 its length)
+  std::string pcapFile;  // --pcap: run once per packet, count the results
   bool dumpMaps = false;
 };
 

@@ -688,6 +688,18 @@ Result<Value> Value::executeWithInput(std::span<const uint8_t> input) const {
   return fail("trap", 0, Diagnostic::Unit::Byte, trapOf(r.error())->message);
 }
 
+Result<Value> Value::executePacket(std::span<const uint8_t> bytes, uint64_t wireLength) const {
+  auto* f = std::get_if<Function>(&data_);
+  if (f == nullptr || f->ebpfProgram == SIZE_MAX)
+    return fail("argument error", 0, Diagnostic::Unit::Byte, "value is not an eBPF program");
+  const Context::Loaded& program = *f->context->loaded_[f->ebpfProgram];
+  auto r = program.ebpfObject ? program.ebpfObject->runPacket(f->ebpfSection, bytes, wireLength)
+                              : program.ebpf->runPacket(bytes, wireLength);
+  if (r) return fromLong(static_cast<int64_t>(*r));
+  if (isLimitStatus(r.error())) return std::unexpected(f->context->limitError(r.error()));
+  return fail("trap", 0, Diagnostic::Unit::Byte, trapOf(r.error())->message);
+}
+
 std::string Value::ebpfMapsText() const {
   auto* f = std::get_if<Function>(&data_);
   if (f == nullptr || f->ebpfProgram == SIZE_MAX) return {};

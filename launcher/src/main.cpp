@@ -1,4 +1,5 @@
-// The `morel` launcher: `morel run [OPTIONS] [--invoke NAME] FILE [ARGS...]`.
+// The `morel` launcher: `morel run [OPTIONS] [--invoke NAME] FILE [ARGS...]` and
+// `morel filter [OPTIONS] EXPRESSION FILE.pcap`.
 #include <pthread.h>
 
 #include <algorithm>
@@ -15,10 +16,11 @@
 
 #include <CLI/CLI.hpp>
 
-#include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
-#include "absl/strings/str_format.h"
 #include "EbpfRun.h"
+#include "FilterCommand.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "morel/polyglot/Polyglot.h"
 
 namespace {
@@ -137,7 +139,8 @@ std::size_t programIndex(int argc, char** argv) {
     std::string_view a = argv[i];
     if (a == "--") return static_cast<std::size_t>(i) + 1;
     if (!a.starts_with("-")) return static_cast<std::size_t>(i);
-    if (a == "--invoke" || a == "--dir" || a == "--env" || a == "--section" || a == "--mem-file")
+    if (a == "--invoke" || a == "--dir" || a == "--env" || a == "--section" || a == "--mem-file" ||
+        a == "--pcap")
       ++i;  // their value is the next word
   }
   return static_cast<std::size_t>(argc);
@@ -198,18 +201,42 @@ int run(int argc, char** argv) {
   morel::launcher::EbpfRunFlags ebpfFlags;
   run->add_option("--section", ebpfFlags.section, "eBPF ELF object: the program section to run (default: the first)");
   run->add_option("--mem-file", ebpfFlags.memFile, "eBPF: the input memory (r1 its address, r2 its length)");
+  run->add_option(
+      "--pcap", ebpfFlags.pcapFile,
+      "eBPF: run once per packet of a pcap file (r1 its bytes, r2 their length, r3 its length "
+      "on the wire) and count the packets by r0");
   run->add_flag("--dump-maps", ebpfFlags.dumpMaps, "eBPF ELF object: print its maps after the run");
   std::vector<std::pair<std::string, std::string>> engineOptions;
-  for (const auto& d : morel::engineOptionDescriptors()) {
-    run->add_option_function<std::string>(
-           "--" + d.name, [&engineOptions, name = d.name](const std::string& v) { engineOptions.push_back({name, v}); },
-           optionHelp(d))
-        ->expected(0, 1)
-        ->default_str(kFlagForm);
-  }
+  auto addEngineOptions = [&engineOptions](CLI::App* command) {
+    for (const auto& d : morel::engineOptionDescriptors()) {
+      command
+          ->add_option_function<std::string>(
+              "--" + d.name,
+              [&engineOptions, name = d.name](const std::string& v) {
+                engineOptions.push_back({name, v});
+              },
+              optionHelp(d))
+          ->expected(0, 1)
+          ->default_str(kFlagForm);
+    }
+  };
+  addEngineOptions(run);
   run->add_option("file", file, "Program to run")->required();
+  CLI::App* filter =
+      app.add_subcommand("filter",
+                         "Compile a tcpdump filter EXPRESSION with libpcap, translate it to eBPF "
+                         "and count the packets of FILE it matches");
+  morel::launcher::FilterFlags filterFlags;
+  filter->add_flag("--dump", filterFlags.dump,
+                   "Print the classic program and its eBPF translation first");
+  addEngineOptions(filter);
+  filter
+      ->add_option("expression", filterFlags.expression, "A tcpdump expression, e.g. 'tcp port 80'")
+      ->required();
+  filter->add_option("file", filterFlags.pcapFile, "A pcap capture file")->required();
   // The top-level help lists the engine options too, as the launcher's reference does.
-  std::string engineHelp = "\nEngine options (for `morel run`, written --engine.NAME=VALUE):\n";
+  std::string engineHelp =
+      "\nEngine options (for `morel run` and `morel filter`, written --engine.NAME=VALUE):\n";
   for (const auto& d : morel::engineOptionDescriptors())
     engineHelp += absl::StrFormat("  --%-30s %s\n", d.name, optionHelp(d));
   app.footer(engineHelp);
@@ -240,6 +267,7 @@ int run(int argc, char** argv) {
     auto ok = value == kFlagForm ? options.setFlag(name) : options.set(name, value);
     if (!ok) return fail(ok.error().detail);
   }
+  if (filter->parsed()) return morel::launcher::runFilter(filterFlags, options);
 
   auto source = morel::Source::fromFile(file);
   if (!source) return fail(source.error().detail);

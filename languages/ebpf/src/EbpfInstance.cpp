@@ -5,7 +5,6 @@
 
 #include <cstring>
 
-
 #include <algorithm>
 #include <map>
 
@@ -83,9 +82,15 @@ struct CallTargets {
 class TreeBuilder {
  public:
   TreeBuilder(std::span<const Instruction> p, Arena& arena, LinearMemory& memory,
-              const CallTargets& calls, std::span<const EbpfHelper> helpers,
+              uint64_t inputBase, const CallTargets& calls, std::span<const EbpfHelper> helpers,
               const std::map<uint32_t, uint64_t>& mapLoads)
-      : p_(p), arena_(arena), memory_(memory), calls_(calls), helpers_(helpers), mapLoads_(mapLoads) {
+      : p_(p),
+        arena_(arena),
+        memory_(memory),
+        inputBase_(inputBase),
+        calls_(calls),
+        helpers_(helpers),
+        mapLoads_(mapLoads) {
     findBlocks();
   }
 
@@ -124,6 +129,10 @@ class TreeBuilder {
           if (in.src != 0) value = mapLoads_.at(pc);  // a map or a map value's address
           body.push_back(arena_.make<EbpfLoadImm64Node>(in.dst, static_cast<int64_t>(value)));
           ++pc;
+        } else if (isPacketLoad(in)) {  // ends its block (findBlocks)
+          uint32_t next = renumber(blockAt(pc + 1));
+          successors[i] = {exitBlock_, next};
+          terminator = packetLoad(in, next);
         } else if (cls == op::kAlu || cls == op::kAlu64) {
           body.push_back(alu(in));
         } else if (cls == op::kLdx) {
@@ -177,6 +186,10 @@ class TreeBuilder {
  private:
   static bool isCall(const Instruction& in) { return in.opcode == 0x85 || in.opcode == 0x8d; }
   static bool isLocalCall(const Instruction& in) { return in.opcode == 0x85 && in.src == 1; }
+  /// ldabs / ldind (LD class, ABS or IND mode): may end the program, so they end their block.
+  static bool isPacketLoad(const Instruction& in) {
+    return (in.opcode & op::kClassMask) == op::kLd && in.opcode != 0x18;
+  }
   const EbpfHelper* helperOf(const Instruction& in) const {
     return findHelper(helpers_, static_cast<uint32_t>(in.imm));
   }
@@ -226,7 +239,7 @@ class TreeBuilder {
         ++pc;
         continue;
       }
-      if (mayUnwind(in)) leader[pc + 1] = true;
+      if (mayUnwind(in) || isPacketLoad(in)) leader[pc + 1] = true;
       if (!isJump(in)) continue;
       leader[pc + 1] = true;
       if (in.opcode != 0x95) leader[pc + 1 + jumpOffset(in)] = true;
@@ -274,6 +287,23 @@ class TreeBuilder {
       case 0x10: return isSigned ? static_cast<EbpfStmt*>(arena_.make<Node<int8_t>>(args...))
                                  : arena_.make<Node<uint8_t>>(args...);
       default: return arena_.make<Node<int64_t>>(args...);
+    }
+  }
+
+  /// ldabs (mode 0x20) or ldind (mode 0x40) of a word, halfword or byte.
+  EbpfBlock* packetLoad(const Instruction& in, uint32_t next) {
+    std::optional<uint8_t> index;
+    if ((in.opcode & 0xe0) == 0x40) index = in.src;
+    switch (in.opcode & 0x18) {
+      case 0x08:
+        return arena_.make<EbpfPacketLoadNode<uint16_t>>(memory_, inputBase_, index, in.imm,
+                                                         exitBlock_, next);
+      case 0x10:
+        return arena_.make<EbpfPacketLoadNode<uint8_t>>(memory_, inputBase_, index, in.imm,
+                                                        exitBlock_, next);
+      default:
+        return arena_.make<EbpfPacketLoadNode<uint32_t>>(memory_, inputBase_, index, in.imm,
+                                                         exitBlock_, next);
     }
   }
 
@@ -334,6 +364,7 @@ class TreeBuilder {
   std::span<const Instruction> p_;
   Arena& arena_;
   LinearMemory& memory_;
+  uint64_t inputBase_;  // where the packet (the input) starts in memory_
   const CallTargets& calls_;
   std::span<const EbpfHelper> helpers_;
   const std::map<uint32_t, uint64_t>& mapLoads_;  // lddw with a map pseudo-source, by slot
@@ -342,6 +373,57 @@ class TreeBuilder {
   std::vector<uint32_t> starts_;
   std::vector<uint32_t> blockOf_;  // per instruction slot; meaningful at block starts
 };
+
+/// The bytes below r10 that `program` can read or write: when its only memory accesses
+/// are ldx/st/stx/atomics at r10 plus a constant, and r10 never leaves as a value (no
+/// calls, no copies, no comparisons), the lowest such offset; otherwise the whole stack
+/// (a pointer computed from r1 or a helper may reach any of it). A classic BPF
+/// translation touches its 64 scratch bytes only, so a run zeroes 64 bytes, not 4 KiB.
+uint64_t stackFootprint(std::span<const Instruction> program) {
+  constexpr uint8_t kR10 = 10;
+  uint64_t footprint = 0;
+  for (std::size_t i = 0; i < program.size(); ++i) {
+    const Instruction& in = program[i];
+    const OpcodeInfo* row = findOpcode(in);
+    if (row == nullptr) return EbpfInstance::kStackSize;
+    uint8_t base = kR10;
+    switch (row->shape) {
+      case Shape::Lddw:
+      case Shape::LddwMapFd:
+      case Shape::LddwMapValue:
+        ++i;  // the second slot
+        continue;
+      case Shape::CallHelper:
+      case Shape::CallLocal:
+      case Shape::CallRuntime:
+      case Shape::CallReg:
+        return EbpfInstance::kStackSize;
+      case Shape::AluReg:
+      case Shape::JumpReg:
+        if (in.src == kR10 || in.dst == kR10) return EbpfInstance::kStackSize;
+        continue;
+      case Shape::JumpImm:
+        if (in.dst == kR10) return EbpfInstance::kStackSize;
+        continue;
+      case Shape::Load:
+        base = in.src;
+        break;
+      case Shape::StoreReg:
+      case Shape::Atomic:
+        if (in.src == kR10) return EbpfInstance::kStackSize;  // stores the pointer itself
+        base = in.dst;
+        break;
+      case Shape::Store:
+        base = in.dst;
+        break;
+      default:  // ALU on dst (never r10: verify), jumps, exit, the packet loads
+        continue;
+    }
+    if (base != kR10) return EbpfInstance::kStackSize;
+    if (in.offset < 0) footprint = std::max<uint64_t>(footprint, static_cast<uint64_t>(-in.offset));
+  }
+  return std::min(EbpfInstance::kStackSize, footprint);
+}
 
 }  // namespace
 
@@ -395,6 +477,7 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruc
     instance->memory_ = instance->ownMemory_.get();
   }
   instance->inputBase_ = options.inputBase;
+  instance->stackFootprint_ = stackFootprint(program);
   LinearMemory& mem = *instance->memory_;
 
   // Helpers are host functions: one call target each, and the callx dispatcher.
@@ -427,7 +510,8 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruc
   });
 
   // One root and call target per function; bodies after, since calls refer to them.
-  TreeBuilder builder(program, instance->arena_, mem, calls, options.helpers, mapLoads);
+  TreeBuilder builder(program, instance->arena_, mem, options.inputBase, calls, options.helpers,
+                      mapLoads);
   std::vector<uint32_t> entries = builder.functionEntries();
   // Linux's limit (BPF_MAX_SUBPROGS); it also bounds what the tree costs.
   constexpr std::size_t kMaxFunctions = 256;
@@ -457,13 +541,13 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::loadAssembly(std::string_vie
   return load(*program, std::string(name), runtime);
 }
 
-std::expected<uint64_t, Status> EbpfInstance::call(uint64_t r1, uint64_t r2) {
+std::expected<uint64_t, Status> EbpfInstance::call(uint64_t r1, uint64_t r2, uint64_t r3) {
   Runtime::GuestEntry entry(target_->runtime());
-  return callWith(r1, r2);
+  return callWith(r1, r2, r3);
 }
 
-std::expected<uint64_t, Status> EbpfInstance::callWith(uint64_t r1, uint64_t r2) {
-  uint64_t io[6] = {r1, r2, 0, 0, 0, kStackSize};
+std::expected<uint64_t, Status> EbpfInstance::callWith(uint64_t r1, uint64_t r2, uint64_t r3) {
+  uint64_t io[6] = {r1, r2, r3, 0, 0, kStackSize};
   Status s = target_->call(io);
   if (s != 0) return std::unexpected(s);
   return io[0];
@@ -471,8 +555,9 @@ std::expected<uint64_t, Status> EbpfInstance::callWith(uint64_t r1, uint64_t r2)
 
 void EbpfInstance::prepare(std::span<const uint8_t> input) {
   // A fresh, zeroed stack and input for every run; what lies between (map values) stays.
-  memory_->resize(inputBase_);
-  std::memset(memory_->base(), 0, kStackSize);
+  // Only the stack bytes the program can reach need zeroing (stackFootprint), and the
+  // input is overwritten whole, so one resize (which zeroes only bytes it adds) will do.
+  std::memset(memory_->base() + kStackSize - stackFootprint_, 0, stackFootprint_);
   memory_->resize(inputBase_ + input.size());
   if (!input.empty()) std::memcpy(memory_->base() + inputBase_, input.data(), input.size());
 }
@@ -486,6 +571,13 @@ std::expected<uint64_t, Status> EbpfInstance::runWithInput(std::span<const uint8
   if (input.size() > kMaxInputSize) return std::unexpected(statusOf(kOutOfBoundsMemoryAccess));
   prepare(input);
   return call(inputBase_, input.size());
+}
+
+std::expected<uint64_t, Status> EbpfInstance::runPacket(std::span<const uint8_t> bytes,
+                                                        uint64_t wireLength) {
+  if (bytes.size() > kMaxInputSize) return std::unexpected(statusOf(kOutOfBoundsMemoryAccess));
+  prepare(bytes);
+  return call(inputBase_, bytes.size(), wireLength);
 }
 
 std::size_t EbpfInstance::blockCount() const {

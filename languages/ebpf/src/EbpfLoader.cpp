@@ -124,6 +124,15 @@ Result<void> checkRegisters(const OpcodeInfo& row, const Instruction& insn, std:
   return {};
 }
 
+// ldabs names no register and ldind only its index (Linux's "reserved fields" check).
+Result<void> checkPacketLoadFields(const OpcodeInfo& row, const Instruction& insn, std::size_t i) {
+  if (row.shape != Shape::LoadAbs && row.shape != Shape::LoadInd) return {};
+  if (insn.dst != 0 || insn.offset != 0 || (row.shape == Shape::LoadAbs && insn.src != 0)) {
+    return failAt("reserved field", i, "ldabs/ldind use only imm (and ldind its src register)");
+  }
+  return {};
+}
+
 Result<void> checkJump(const OpcodeInfo& row, const Instruction& insn, std::size_t i,
                        const std::vector<bool>& upper) {
   std::optional<int64_t> delta = jumpDelta(row, insn);
@@ -229,6 +238,7 @@ Result<void> verifyStructure(std::span<const Instruction> program) {
     }
     if (auto ok = checkRegisters(*row, insn, i); !ok) return ok;
     if (auto ok = checkJump(*row, insn, i, upper); !ok) return ok;
+    if (auto ok = checkPacketLoadFields(*row, insn, i); !ok) return ok;
     if (isLddw(row->shape)) {
       if (auto ok = checkLddwUpperSlot(program, i); !ok) return ok;
     }

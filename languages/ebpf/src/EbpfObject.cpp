@@ -111,6 +111,14 @@ std::expected<uint64_t, Status> EbpfObject::run(std::size_t program,
   return programs_[program]->runWithInput(input);
 }
 
+std::expected<uint64_t, Status> EbpfObject::runPacket(std::size_t program,
+                                                      std::span<const uint8_t> bytes,
+                                                      uint64_t wireLength) {
+  tailCalls_ = 0;
+  inputLength_ = bytes.size();
+  return programs_[program]->runPacket(bytes, wireLength);
+}
+
 std::optional<uint64_t> EbpfObject::tailCall(const EbpfProgArray& array, uint64_t slot) {
   auto program = array.program(slot);
   if (!program || tailCalls_ >= kMaxTailCalls) return std::nullopt;

@@ -279,7 +279,7 @@ TEST(EbpfOpcodeTable, EveryRowAssemblesAndRoundTrips) {
   }
 }
 
-TEST(EbpfOpcodeTable, SupportedSetIsAllButLegacyPacketLoadsAndRuntimeCalls) {
+TEST(EbpfOpcodeTable, SupportedSetIsAllButRuntimeCalls) {
   EXPECT_TRUE(isSupported(uint8_t{0x07}));   // add
   EXPECT_TRUE(isSupported(uint8_t{0x3c}));   // div32 (unsigned form)
   EXPECT_TRUE(isSupported(uint8_t{0x05}));   // ja
@@ -292,14 +292,16 @@ TEST(EbpfOpcodeTable, SupportedSetIsAllButLegacyPacketLoadsAndRuntimeCalls) {
   EXPECT_TRUE(isSupported(uint8_t{0xdb}));   // atomic 64
   EXPECT_TRUE(isSupported(uint8_t{0x85}));   // call (helper, local)
   EXPECT_TRUE(isSupported(uint8_t{0x8d}));   // callx
-  EXPECT_FALSE(isSupported(uint8_t{0x20}));  // ldabsw (legacy packet access)
+  EXPECT_TRUE(isSupported(uint8_t{0x20}));   // ldabsw (legacy packet access)
+  EXPECT_TRUE(isSupported(uint8_t{0x50}));   // ldindb
   EXPECT_FALSE(isSupported(assembleOk("call runtime 3")[0]));
   EXPECT_FALSE(isSupported(uint8_t{0x00}));
   EXPECT_TRUE(isSupported(assembleOk("div %r1, 3")[0]));
   EXPECT_TRUE(isSupported(assembleOk("sdiv %r1, 3")[0]));
   EXPECT_TRUE(isSupported(assembleOk("movsx864 %r1, %r2")[0]));
   EXPECT_EQ(firstUnsupported(assembleOk("mov %r0, 1\nlddw %r1, 5\nexit")), std::nullopt);
-  EXPECT_EQ(firstUnsupported(assembleOk("mov %r0, 1\nsmod %r0, 3\nldabsw 4\nexit")), "ldabsw");
+  EXPECT_EQ(firstUnsupported(assembleOk("mov %r0, 1\nldabsw 4\ncall runtime 3\nexit")),
+            "call runtime");
 }
 
 TEST(EbpfVerify, AcceptsAWellFormedProgram) {
@@ -349,7 +351,7 @@ TEST(EbpfVerify, RejectsBadRegistersAndOpcodes) {
 }
 
 TEST(EbpfVerify, RejectsWhatMorelCannotRunYet) {
-  auto program = assembleOk("ldabsw 4\nexit");
+  auto program = assembleOk("call runtime 3\nexit");
   Diagnostic d = verifyError(program);
   EXPECT_EQ(d.category, "unsupported instruction");
   EXPECT_TRUE(verifyStructure(program).has_value());
@@ -358,7 +360,7 @@ TEST(EbpfVerify, RejectsWhatMorelCannotRunYet) {
 TEST(EbpfBytes, RoundTrip) {
   auto program = assembleOk(
       "lddw %r0, 0x123456789abcdef0\nstxdw [%r10-8], %r0\nlock fetch or32 [%r10-4], %r3\n"
-      "jsle32 %r1, -5, -3\nbe64 %r0\ncall local +0\nexit");
+      "jsle32 %r1, -5, -3\nbe64 %r0\nldabsh 12\nldindb %r7, -2\ncall local +0\nexit");
   auto decoded = decodeBytes(encode(program));
   ASSERT_TRUE(decoded.has_value()) << decoded.error().toString();
   EXPECT_EQ(*decoded, program);

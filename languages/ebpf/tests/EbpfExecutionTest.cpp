@@ -217,6 +217,42 @@ TEST_P(EbpfExecutionTest, AtMost256Functions) {
   EXPECT_EQ(refused.error().position, 257u + 2 * 255) << "expected the 257th function's entry";
 }
 
+TEST_P(EbpfExecutionTest, EveryRunStartsWithAZeroedStack) {
+  // Each reads a stack word, then writes it: every run must read 0 again, whether the
+  // program reaches the stack only at r10 plus a constant (a run zeroes just those
+  // bytes), through a copy of r10, or through the input's address (r1 - 8 is the stack's
+  // top word: the input starts at r10).
+  for (const char* text : {"ldxdw %r0, [%r10-8]\nstdw [%r10-8], 7\nexit\n",
+                           "mov %r3, %r10\nldxdw %r0, [%r3-16]\nstdw [%r3-16], 5\nexit\n",
+                           "ldxdw %r0, [%r1-8]\nstdw [%r1-8], 9\nldxdw %r4, [%r10-64]\nexit\n"}) {
+    auto p = load(text);
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(runInput(*p, *runtime_, {1, 2, 3}), "0")
+        << "expected a zeroed stack in every run of\n"
+        << text;
+  }
+}
+
+TEST_P(EbpfExecutionTest, LegacyPacketLoadsRejectReservedFields) {
+  // Linux's check: ldabs uses only imm, ldind only src and imm.
+  const Instruction exit{.opcode = 0x95};
+  for (Instruction bad :
+       {Instruction{.opcode = 0x30, .dst = 1, .imm = 0},        // ldabsb with a dst
+        Instruction{.opcode = 0x28, .src = 2, .imm = 0},        // ldabsh with a src
+        Instruction{.opcode = 0x40, .offset = 4, .imm = 0}}) {  // ldindw with an offset
+    std::vector<Instruction> program{bad, exit};
+    auto refused = EbpfInstance::load(program, "bad", *runtime_);
+    ASSERT_FALSE(refused.has_value())
+        << "expected " << disassemble(bad) << " with a reserved field refused";
+    EXPECT_EQ(refused.error().category, "reserved field");
+    EXPECT_EQ(refused.error().position, 0u) << "expected the position of the packet load";
+  }
+  std::vector<Instruction> good{Instruction{.opcode = 0x48, .src = 3, .imm = 2},
+                                exit};  // ldindh %r3, 2
+  EXPECT_TRUE(EbpfInstance::load(good, "good", *runtime_).has_value())
+      << "expected ldind with a src to load";
+}
+
 INSTANTIATE_TEST_SUITE_P(AllTiers, EbpfExecutionTest, ::testing::ValuesIn(testing::kTierModes),
                          [](const auto& info) { return std::string(info.param.displayName); });
 

@@ -149,6 +149,9 @@ class Value {
   /// For an eBPF program: runs it over a copy of `input` (a packet, a file's
   /// bytes): r1 = its address, r2 = its length. The result is r0 as an i64.
   Result<Value> executeWithInput(std::span<const uint8_t> input) const;
+  /// The same over a captured packet: r1 = its bytes' address, r2 = their length,
+  /// r3 = the packet's length on the wire (`morel run --pcap`, `morel filter`).
+  Result<Value> executePacket(std::span<const uint8_t> bytes, uint64_t wireLength) const;
   /// For a program of an eBPF ELF object: its object's maps as text, as
   /// `morel run --dump-maps` prints them; empty for any other value.
   std::string ebpfMapsText() const;

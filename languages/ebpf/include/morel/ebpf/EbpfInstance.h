@@ -61,9 +61,12 @@ class EbpfInstance {
   /// Runs the program over `input` (a packet, a conformance test's `-- mem`):
   /// r1 = its address, r2 = its length.
   std::expected<uint64_t, Status> runWithInput(std::span<const uint8_t> input);
+  /// Runs the program over a captured packet: r1 = its bytes' address, r2 = their
+  /// length, r3 = the packet's length on the wire (a translated classic filter's `len`).
+  std::expected<uint64_t, Status> runPacket(std::span<const uint8_t> bytes, uint64_t wireLength);
   /// Calls the program as it stands, memory untouched: r1, r2 as given, r10 the
   /// stack top (a tail call from another program of the same memory).
-  std::expected<uint64_t, Status> callWith(uint64_t r1, uint64_t r2);
+  std::expected<uint64_t, Status> callWith(uint64_t r1, uint64_t r2, uint64_t r3 = 0);
 
   LinearMemory& memory() const { return *memory_; }
   uint64_t inputBase() const { return inputBase_; }
@@ -71,11 +74,12 @@ class EbpfInstance {
 
  private:
   EbpfInstance() = default;
-  std::expected<uint64_t, Status> call(uint64_t r1, uint64_t r2);
+  std::expected<uint64_t, Status> call(uint64_t r1, uint64_t r2, uint64_t r3 = 0);
   void prepare(std::span<const uint8_t> input);
   std::unique_ptr<LinearMemory> ownMemory_;  // before arena_: nodes refer to it
   LinearMemory* memory_ = nullptr;           // ownMemory_, or a shared one
   uint64_t inputBase_ = kStackSize;
+  uint64_t stackFootprint_ = kStackSize;  // the bytes below r10 a run zeroes first
   Arena arena_;
   RootNode* root_ = nullptr;
   CallTarget* target_ = nullptr;  // the main program's, one of targets_

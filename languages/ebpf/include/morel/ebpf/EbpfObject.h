@@ -42,6 +42,9 @@ class EbpfObject {
   /// Runs a program over `input` (r1 its address, r2 its length); maps keep
   /// their contents from run to run.
   std::expected<uint64_t, Status> run(std::size_t program, std::span<const uint8_t> input);
+  /// The same over a captured packet, with r3 = its length on the wire.
+  std::expected<uint64_t, Status> runPacket(std::size_t program, std::span<const uint8_t> bytes,
+                                            uint64_t wireLength);
 
   const std::vector<std::unique_ptr<EbpfMap>>& maps() const { return maps_; }
   EbpfMap* findMap(std::string_view name) const;

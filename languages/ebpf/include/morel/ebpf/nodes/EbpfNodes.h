@@ -2,6 +2,7 @@
 // eBPF's node kinds and nodes. A program is a BlockDispatchNode over basic
 // blocks; registers r0..r10 are frame slots 0..10 holding 64-bit values.
 // ALU32 operations work on the low halves and zero-extend the result.
+#include <optional>
 #include <vector>
 
 #include "morel/framework/ControlNodes.h"
@@ -365,6 +366,65 @@ class EbpfUnwindCheckNode final : public Implements<EbpfUnwindCheckNode, EbpfBlo
   bool whenZero_;
   uint32_t exitBlock_, next_;
   BranchProfile profile_;
+};
+
+/// ldabs / ldind, the legacy packet loads classic BPF is translated to (RFC 9669 5.5):
+/// r0 = the Stored-sized big-endian value at packet offset `imm` (ldind: plus the low
+/// 32 bits of src), zero-extended. The packet is the program's input, [inputBase, the
+/// memory's size). The offset is 32 bits as in Linux, so a negative one lies far past
+/// any packet. Outside the packet the program ends with r0 = 0, as in Linux: this
+/// node ends its block and goes on to `next`, or to `exitBlock` (which exits with r0).
+/// Linux may clobber r1..r5 here; Morel leaves them alone.
+template <class Stored>
+class EbpfPacketLoadNode final : public Implements<EbpfPacketLoadNode<Stored>, EbpfBlock> {
+ public:
+  /// `index`: ldind's register; nullopt for ldabs.
+  EbpfPacketLoadNode(LinearMemory& memory, uint64_t inputBase, std::optional<uint8_t> index,
+                     int32_t offset, uint32_t exitBlock, uint32_t next)
+      : memory_(memory),
+        inputBase_(inputBase),
+        index_(index),
+        offset_(offset),
+        exitBlock_(exitBlock),
+        next_(next) {}
+  template <class D>
+  typename D::Successor execute(D& d, typename D::Frame& f) {
+    Val<D, int32_t> offset = d.i32(offset_);
+    if (index_) offset = d.add(d.wrap(d.loadI64(f, *index_)), offset);
+    // A memory offset plus an offset below 2^32: adding the size cannot wrap.
+    auto address = d.add(d.i64(static_cast<int64_t>(inputBase_)), d.extendU(offset));
+    auto outside = d.gtU(d.add(address, d.i64(sizeof(Stored))), d.memSize(memory_));
+    // The test above is the bounds check: the load runs only inside the packet.
+    d.ifElse(
+        outside, outside_, f, [&] { d.storeI64(f, 0, d.i64(0)); },
+        [&] {
+          d.storeI64(f, 0,
+                     networkOrder(d, d.template loadMemory<Stored, int64_t>(memory_, address)));
+        });
+    return d.branch(outside, leaves_, exitBlock_, next_, f);
+  }
+  std::string_view kind() const override { return "PacketLoad"; }
+
+ private:
+  /// The loaded bytes, read as a big-endian number.
+  template <class D>
+  Val<D, int64_t> networkOrder(D& d, Val<D, int64_t> v) {
+    if constexpr (sizeof(Stored) == 1) {
+      return v;
+    } else {
+      auto swapped = d.byteSwap(d.wrap(v));  // a halfword ends up in the top 16 bits
+      if constexpr (sizeof(Stored) == 2) swapped = d.shrU(swapped, d.i32(16));
+      return d.extendU(swapped);
+    }
+  }
+
+  LinearMemory& memory_;
+  uint64_t inputBase_;
+  std::optional<uint8_t> index_;
+  int32_t offset_;
+  uint32_t exitBlock_, next_;
+  BranchProfile outside_;
+  BranchProfile leaves_;
 };
 
 /// lddw: dst = a 64-bit constant.

@@ -17,6 +17,8 @@ class OptimizingCompiler final : public Compiler {
 
   /// Partial evaluation's budget of created nodes per live node of engine.MaximumGraphSize.
   static constexpr std::size_t kCreatedPerLiveNode = 4;
+  /// The size engine.MaximumGraphSize bounds: live nodes plus frame-state values.
+  static std::size_t backendSize(const pe::Graph& g);
 
  private:
   void dump(const pe::Graph& g, const CallTarget& target, const char* phase);

@@ -43,4 +43,18 @@
         (br_if $found (i32.mul (local.get $i) (local.get $i))
                       (i32.gt_u (i32.mul (local.get $i) (local.get $i)) (local.get $limit)))
         (br $next))
-      (i32.const -1))))
+      (i32.const -1)))
+  ;; a branch first taken at i = 500000, long after the loop was compiled without
+  ;; it: the compiled loop deoptimizes there, and the loop is compiled again and
+  ;; re-entered from the interpreter rather than finishing interpreted
+  (func (export "sumWithLateBranch") (param $n i32) (result i64)
+    (local $i i32) (local $acc i64)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+        (if (i32.eq (local.get $i) (i32.const 500000))
+          (then (local.set $acc (i64.add (local.get $acc) (i64.const 1000000)))))
+        (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (local.get $acc)))

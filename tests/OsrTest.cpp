@@ -70,6 +70,20 @@ TEST_P(OsrTest, BreakWithAValueOutOfTheLoop) {
   expectCompiledIfCompiling();
 }
 
+// The compiled loop deoptimizes halfway (its branch was never taken while it
+// was profiled); the interpreter resumes it, and the loop is compiled again and
+// entered again instead of running its remaining 2.5 million iterations
+// interpreted: two compilations in the tiered mode.
+TEST_P(OsrTest, ALoopThatDeoptimizedIsCompiledAndEnteredAgain) {
+  EXPECT_EQ(call("sumWithLateBranch", {morel::Value::fromInt(3000000)}).asLong(), 4499998500000LL + 1000000);
+  std::string_view tier = GetParam().name;
+  if (tier == "interpreter") EXPECT_EQ(context_->compilationCount(), 0u);
+  // Compiled before it ran, the function has no profile to deoptimize on.
+  if (tier == "immediate") EXPECT_EQ(context_->compilationCount(), 1u);
+  if (tier == "tiered")
+    EXPECT_EQ(context_->compilationCount(), 2u) << "expected the loop compiled again after its deoptimization";
+}
+
 INSTANTIATE_TEST_SUITE_P(AllTiers, OsrTest, ::testing::ValuesIn(morel::testing::kTierModes),
                          [](const auto& info) { return std::string(info.param.displayName); });
 

@@ -24,8 +24,12 @@ int32_t OsrPoint::tryEnter(CallTarget& current, InterpFrame& f) {
     threshold_ = static_cast<uint32_t>(std::max<int64_t>(runtime.osrThreshold(), 1));
     if (backEdges_ < threshold_) return -1;
   }
-  // The OSR root's own interpreted run (after a deoptimization) does not nest OSR.
-  if (target_ != nullptr && &current == target_.get()) return -1;
+  // After a deoptimization the OSR root's own interpreted run comes here too. It
+  // re-enters the recompiled loop, so that a long loop does not finish in the
+  // interpreter; each re-entry nests one more native activation, so code that
+  // keeps deoptimizing gets a few only.
+  const bool reentry = target_ != nullptr && &current == target_.get();
+  if (reentry && reentries_ >= kMaxReentries) return -1;
   if (!runtime.compilationEnabled() || runtime.osrThreshold() == 0) {
     failed_ = true;
     return -1;
@@ -57,6 +61,12 @@ int32_t OsrPoint::tryEnter(CallTarget& current, InterpFrame& f) {
   std::vector<uint64_t> io(slots + 1);
   for (uint32_t i = 0; i < slots; ++i) io[i] = static_cast<uint64_t>(f.slots[i]);
   ++entries_;
+  struct Open {  // counts the re-entry while it runs, traps included
+    uint32_t& count;
+    bool counted;
+    ~Open() { count -= counted ? 1 : 0; }
+  } open{reentries_, reentry};
+  reentries_ += reentry ? 1 : 0;
   Status s = target_->call(io.data());
   if (s != 0) throw TrapException{trapOf(s)};
   for (uint32_t i = 0; i < slots; ++i) f.slots[i] = static_cast<int64_t>(io[i]);

@@ -56,6 +56,8 @@ class OsrPoint {
   uint32_t backEdges_ = 0;
   uint32_t threshold_ = 0;  // read from the runtime at the first back-edge
   uint32_t entries_ = 0;
+  uint32_t reentries_ = 0;  // entries from the OSR root's own interpreted run, now open
+  static constexpr uint32_t kMaxReentries = 8;
   bool failed_ = false;
   std::unique_ptr<RootNode> root_;
   std::unique_ptr<CallTarget> target_;

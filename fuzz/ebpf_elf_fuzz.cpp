@@ -11,21 +11,25 @@
 
 namespace {
 
-morel::Runtime& runtime() {
-  static morel::OptionValues options = [] {
+// A fresh runtime for every input: sandbox.MaxCPUTime counts a runtime's whole
+// life, so a shared one would refuse to run anything once its budget was spent
+// and long fuzzing runs would only exercise loading.
+struct FreshRuntime {
+  static morel::OptionValues options() {
     morel::OptionValues o;
     (void)o.set("engine.Compilation", "false");
     (void)o.set("sandbox.MaxCPUTime", "20ms");  // programs may loop
     return o;
-  }();
-  static morel::Runtime r(options, nullptr, nullptr);
-  return r;
-}
+  }
+  morel::OptionValues values = options();
+  morel::Runtime runtime{values, nullptr, nullptr};
+};
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto object = morel::ebpf::EbpfObject::load(std::span(data, size), runtime());
+  FreshRuntime fresh;
+  auto object = morel::ebpf::EbpfObject::load(std::span(data, size), fresh.runtime);
   if (!object) return 0;
   const uint8_t input[64] = {};
   for (std::size_t p = 0; p < (*object)->programCount(); ++p) (void)(*object)->run(p, input);

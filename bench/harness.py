@@ -14,9 +14,10 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
-ENGINES = ["morel-interp", "morel-tiered", "morel-compile-imm", "node", "native"]
+ENGINES = ["morel-interp", "morel-tiered", "morel-compile-imm", "node", "node-noliftoff", "native"]
 MOREL_MODES = ["morel-interp", "morel-tiered", "morel-compile-imm"]
 MOREL_FLAGS = {
     "morel-interp": ["--engine.Compilation=false"],
@@ -30,14 +31,16 @@ def command(engine, cfg, prog):
     if prog["export"] == "_start":  # a WASI command: run as a program, ARGS are its argv[1..]
         if engine in MOREL_FLAGS:
             return [cfg.morel, "run", *MOREL_FLAGS[engine], wasm, *prog["args"]]
-        if engine == "node":
-            return [cfg.node, "--no-turbo-fast-api-calls", cfg.node_wasi_runner, wasm, *prog["args"]]
+        if engine in ("node", "node-noliftoff"):
+            flags = ["--no-liftoff"] if engine == "node-noliftoff" else []
+            return [cfg.node, *flags, "--no-turbo-fast-api-calls", cfg.node_wasi_runner, wasm, *prog["args"]]
         if engine == "wasm3":
             return [cfg.wasm3, wasm, *prog["args"]]
     if engine in MOREL_FLAGS:
         return [cfg.morel, "run", *MOREL_FLAGS[engine], "--invoke", prog["export"], wasm, *prog["args"]]
-    if engine == "node":
-        return [cfg.node, cfg.node_runner, wasm, prog["export"], *prog["args"]]
+    if engine in ("node", "node-noliftoff"):
+        flags = ["--no-liftoff"] if engine == "node-noliftoff" else []  # TurboFan only, no baseline tier
+        return [cfg.node, *flags, cfg.node_runner, wasm, prog["export"], *prog["args"]]
     if engine == "native":
         return [os.path.join(cfg.out, prog["name"] + ".native"), *prog["args"]]
     raise ValueError(engine)
@@ -49,6 +52,7 @@ def loud(msg):
 
 
 def run_once(argv, timeout):
+    """Wall time, exit status (None: timed out), stdout and stderr of one run."""
     t0 = time.perf_counter()
     try:
         p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
@@ -56,6 +60,17 @@ def run_once(argv, timeout):
         return time.perf_counter() - t0, None, "", f"timed out after {timeout}s"
     dt = time.perf_counter() - t0
     return dt, p.returncode, p.stdout.decode(errors="replace").strip(), p.stderr.decode(errors="replace").strip()
+
+
+def peak_rss_kib(argv, timeout):
+    """The peak resident set of one more run, measured by GNU time (whose own few MiB
+    are the floor; a parent's ru_maxrss would report the Python harness's instead)."""
+    if not os.path.exists("/usr/bin/time"):
+        return None
+    with tempfile.NamedTemporaryFile(mode="r") as f:
+        _, rc, _, _ = run_once(["/usr/bin/time", "-f", "%M", "-o", f.name, *argv], timeout)
+        text = f.read().strip().splitlines()
+        return int(text[-1]) if rc == 0 and text and text[-1].isdigit() else None
 
 
 def measure(argv, warmup, runs, expected, timeout, label, ref="native clang -O2"):
@@ -132,7 +147,8 @@ def main():
     print(f"        mean±stddev over {cfg.runs} runs after {cfg.warmup} warmup run(s); every run's output checked")
     node_ver = subprocess.run([cfg.node, "--version"], stdout=subprocess.PIPE).stdout.decode().strip()
     print(f"engines: morel-interp = morel run --engine.Compilation=false; morel-tiered = morel run (default);")
-    print(f"         morel-compile-imm = morel run --engine.CompileImmediately=true; node = Node.js {node_ver} (V8)")
+    print(f"         morel-compile-imm = morel run --engine.CompileImmediately=true; node = Node.js {node_ver} (V8),")
+    print(f"         node-noliftoff = the same with --no-liftoff (TurboFan only, no baseline tier)")
     print(f"         running bench/node_runner.js (node_wasi_runner.js for WASI programs);")
     print(f"         native = clang-14 -O2 build of the program's C source")
     print(flush=True)
@@ -180,11 +196,37 @@ def main():
                   results[p["name"]]["result"] or "?"] for p in programs]))
 
     short = {"morel-interp": "interp", "morel-tiered": "tiered", "morel-compile-imm": "c-imm"}
-    peers = [("V8", "node")] + ([("wasm3", "wasm3")] if "wasm3" in ENGINES else []) + [("native", "native")]
+    peers = [("V8", "node")] + ([("V8-noliftoff", "node-noliftoff")] if "node-noliftoff" in ENGINES else [])
+    peers += ([("wasm3", "wasm3")] if "wasm3" in ENGINES else []) + [("native", "native")]
     print("\nSpeed relative to V8 and to native: other time / Morel time (1.0 = as fast, 0.5 = half as fast)")
     print(table(["program", *[f"{label}/{short[m]}" for label, _ in peers for m in MOREL_MODES]],
                 [[p["name"], *[fmt_ratio(S(p, e), S(p, m)) for _, e in peers for m in MOREL_MODES]]
                  for p in programs]))
+    rss = {(p["name"], e): peak_rss_kib(command(e, cfg, p), cfg.timeout) for p in programs for e in ENGINES
+           if results[p["name"]]["engines"].get(e, {}).get("ok")}
+    mib = lambda p, e: f"{rss[(p['name'], e)] / 1024:.0f}" if rss.get((p["name"], e)) else "-"
+    versus = lambda p: (f"{rss[(p['name'], 'morel-tiered')] / rss[(p['name'], 'node')]:.2f}"
+                        if rss.get((p["name"], "morel-tiered")) and rss.get((p["name"], "node")) else "-")
+    print("\nPeak resident set per process, MiB (one more run under GNU time; its ~2 MiB are the floor)")
+    print(table(["program", *ENGINES, "tiered/V8"], [[p["name"], *[mib(p, e) for e in ENGINES], versus(p)]
+                                                    for p in programs]))
+
+    # Compilation in the default tiered mode: one more run with the trace on, summing
+    # the compiler thread's time per compilation ("opt done ... |Time N ms|").
+    compile_rows = []
+    if "morel-tiered" in ENGINES:
+        for p in programs:
+            argv = command("morel-tiered", cfg, p)
+            argv = [argv[0], argv[1], "--engine.TraceCompilation=true", *argv[2:]]
+            _, rc, _, err = run_once(argv, cfg.timeout)
+            times = [float(l.split("|Time")[1].split("ms")[0]) for l in err.splitlines()
+                     if "opt done" in l and "|Time" in l]
+            kib = os.path.getsize(os.path.join(cfg.out, p["name"] + ".wasm")) / 1024
+            compile_rows.append([p["name"], f"{kib:.1f}", len(times), f"{sum(times):.1f}",
+                                 f"{sum(times) / kib:.2f}" if kib else "-"])
+            results[p["name"]]["tiered_compile_ms"] = sum(times)
+        print("\nCompilation in morel-tiered (one traced run): compilations, compiler-thread time")
+        print(table(["program", "wasm KiB", "compilations", "compile ms", "ms per KiB of wasm"], compile_rows))
     if startup:
         print("\nFor context only (not subtracted): wall time of a trivial run (fib 1), seconds")
         print(table(["", *ENGINES], [["startup", *[fmt_time(startup[e]) for e in ENGINES]]]))
@@ -192,7 +234,7 @@ def main():
     with open(cfg.json, "w") as f:
         json.dump({"runs": cfg.runs, "warmup": cfg.warmup, "machine": cpu, "loadavg_start": load,
                    "timing": "process wall time, nothing subtracted", "programs": results,
-                   "startup_fib1_s": startup, "problems": problems}, f, indent=2)
+                   "startup_fib1_s": startup, "peak_rss_kib": {f"{k[0]} / {k[1]}": v for k, v in rss.items()}, "problems": problems}, f, indent=2)
     print(f"\nraw samples: {cfg.json}")
     if problems:
         loud(f"{len(problems)} PROBLEM(S): engines disagree or failed; see above.\n" + "\n".join(problems))

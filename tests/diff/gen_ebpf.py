@@ -245,8 +245,14 @@ class Gen:
         reaches a result, so programs do not depend on where Morel puts the stack."""
         rng = self.rng
         r = rng.random()
-        if r < 0.015:
-            return rng.choice(["[%r10-32768]", "[%r10+0x7ff8]"]), None
+        free = [x for x in range(2, 10) if x not in self.frozen]
+        if r < 0.015 and free:
+            # Out of bounds through a copy of r10: the loader refuses r10-relative
+            # accesses outside the frame, so this one must trap when it runs.
+            p = rng.choice(free)
+            self.emit(f"mov %r{p}, %r10")
+            self.emit(f"add %r{p}, {rng.choice([-32768, 0x7ff8])}")
+            return f"[%r{p}+0]", p
         slot = rng.choice([8, 8, 16, 16, 24, 32, 40, 64, 128, 512])
         offset = -slot + rng.randrange(0, 8, size)
         if r < 0.2:

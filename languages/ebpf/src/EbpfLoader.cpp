@@ -261,7 +261,7 @@ Result<void> verify(std::span<const Instruction> program) {
       return failAt("unsupported instruction", i, disassemble(program[i]));
     }
   }
-  return {};
+  return checkDataflow(program);
 }
 
 bool isSupported(uint8_t opcode) {

@@ -120,7 +120,7 @@ TEST(EbpfAssembler, ResolvesLabelsBothWays) {
   ASSERT_EQ(program.size(), 4u);
   EXPECT_EQ(program[0].offset, 2);
   EXPECT_EQ(program[2].offset, -3);
-  EXPECT_TRUE(verify(program).has_value());
+  EXPECT_TRUE(verifyStructure(program).has_value());  // (exit reads r0, which it never sets)
 }
 
 TEST(EbpfAssembler, LabelsCountLddwSlots) {
@@ -305,9 +305,51 @@ TEST(EbpfOpcodeTable, SupportedSetIsAllButRuntimeCalls) {
 }
 
 TEST(EbpfVerify, AcceptsAWellFormedProgram) {
-  auto program = assembleOk("lddw %r1, 0x100000000\njgt %r1, 5, +1\nmov %r0, 1\nexit");
+  auto program = assembleOk("mov %r0, 0\nlddw %r1, 0x100000000\njgt %r1, 5, +1\nmov %r0, 1\nexit");
   EXPECT_TRUE(verify(program).has_value());
 }
+
+struct DataflowCase {
+  const char* name;
+  const char* text;
+  const char* category;  // nullptr: accepted
+  std::size_t position;
+};
+
+class EbpfDataflow : public ::testing::TestWithParam<DataflowCase> {};
+
+TEST_P(EbpfDataflow, RefusesReadsBeforeWritesAndAccessesOutsideTheFrame) {
+  const DataflowCase& c = GetParam();
+  auto verdict = verify(assembleOk(c.text));
+  if (c.category == nullptr) {
+    EXPECT_TRUE(verdict.has_value()) << "expected accepted:\n" << c.text << "\ngot " << verdict.error().toString();
+    return;
+  }
+  ASSERT_FALSE(verdict.has_value()) << "expected " << c.category << " refused:\n" << c.text;
+  EXPECT_EQ(verdict.error().category, c.category) << verdict.error().toString();
+  EXPECT_EQ(verdict.error().position, c.position) << "expected the instruction index of the offending read";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Programs, EbpfDataflow,
+    ::testing::Values(
+        DataflowCase{"ExitWithoutR0", "exit", "uninitialized register", 0},
+        DataflowCase{"EntryRegistersAreWritten", "mov %r0, %r1\nadd %r0, %r2\nadd %r0, %r3\nexit", nullptr, 0},
+        DataflowCase{"R4IsNotAnArgument", "mov %r0, %r4\nexit", "uninitialized register", 0},
+        DataflowCase{"AddReadsItsDestination", "add %r6, 1\nmov %r0, 0\nexit", "uninitialized register", 0},
+        DataflowCase{"OnePathLeavesItUnset", "jeq %r1, 0, +1\nmov %r6, 1\nmov %r0, %r6\nexit",
+                     "uninitialized register", 2},
+        DataflowCase{"BothPathsSetIt", "mov %r6, 2\njeq %r1, 0, +1\nmov %r6, 1\nmov %r0, %r6\nexit", nullptr, 0},
+        DataflowCase{"LoopCarriedValue", "mov %r0, 0\nmov %r6, 3\nadd %r0, %r6\nsub %r6, 1\njne %r6, 0, -3\nexit",
+                     nullptr, 0},
+        DataflowCase{"HelperWritesR0", "call 2\nexit", nullptr, 0},
+        DataflowCase{"CalleeReadsItsArguments", "mov %r1, 1\ncall local 1\nexit\nmov %r0, %r5\nexit", nullptr, 0},
+        DataflowCase{"LowestStackSlot", "mov %r0, 0\nstdw [%r10-512], 1\nexit", nullptr, 0},
+        DataflowCase{"BelowTheFrame", "mov %r0, 0\nstdw [%r10-513], 1\nexit", "stack out of bounds", 1},
+        DataflowCase{"AboveTheFrame", "mov %r0, 0\nldxw %r0, [%r10-2]\nexit", "stack out of bounds", 1},
+        DataflowCase{"StoreReadsItsSource", "mov %r0, 0\nstxdw [%r10-8], %r7\nexit", "uninitialized register",
+                     1}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 TEST(EbpfVerify, RejectsJumpsOutOfRange) {
   EXPECT_EQ(verifyError(assembleOk("ja +1\nexit")).category, "jump out of range");

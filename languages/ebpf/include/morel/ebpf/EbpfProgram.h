@@ -108,6 +108,11 @@ Result<ConformanceCase> parseConformanceCase(std::string_view text);
 /// Position = instruction index. Only opcodes in `isSupported` pass.
 Result<void> verify(std::span<const Instruction> program);
 
+/// `verify`'s dataflow half (EbpfDataflow.cpp): no register read before every path
+/// writes it, and r10-relative accesses inside the 512-byte frame. Needs a program
+/// `verifyStructure` accepted.
+Result<void> checkDataflow(std::span<const Instruction> program);
+
 /// The structural half of `verify`: every check except "supported", so programs that use
 /// instructions the skeleton cannot execute yet still get their shape validated.
 Result<void> verifyStructure(std::span<const Instruction> program);

@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+
+#include <fstream>
 
 #include <string>
 #include <tuple>
@@ -187,6 +190,14 @@ INSTANTIATE_TEST_SUITE_P(AllTiersBothChecks, WasmBoundsCheckTest,
                                             ::testing::Values("guard", "explicit")),
                          paramName);
 
+int64_t residentKiB() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
+  return 0;
+}
+
 /// The frame budget as a nested host-to-guest entry sees it (no outermost entry
 /// resets it): a trap two inlined calls deep hands back all three frames, whether
 /// the explicit check or the guard-page handler raised it.
@@ -222,6 +233,14 @@ TEST_P(WasmBoundsCheckFramesTest, ATrapInInlinedCodeGivesBackEveryFrame) {
     EXPECT_EQ(morel::guardPageTrapCount() - trapsBefore, 1000u)
         << "each trap should be a guard-page fault";
   }
+  // Many more traps hold on to nothing: resident memory stays where it was.
+  const int64_t rssBefore = residentKiB();
+  for (int i = 0; i < 20000; ++i) {
+    io[0] = kPage;
+    ASSERT_EQ(inlined->call(io), morel::statusOf(morel::kOutOfBoundsMemoryAccess)) << "call " << i;
+  }
+  EXPECT_EQ(runtime.limits().framesLeft, before) << "frames left after 21000 traps";
+  EXPECT_LT(residentKiB() - rssBefore, 1024) << "20000 traps should not grow resident memory by 1 MiB";
 }
 
 INSTANTIATE_TEST_SUITE_P(BothChecks, WasmBoundsCheckFramesTest,
@@ -243,6 +262,40 @@ TEST(WasmBoundsCheckDeathTest, FaultsOutsideCompiledGuestAccessesStillCrash) {
   EXPECT_EXIT(*static_cast<volatile int*>(reserved) = 1, ::testing::KilledBySignal(SIGSEGV), "");
   EXPECT_EXIT(*static_cast<volatile int*>(nullptr) = 1, ::testing::KilledBySignal(SIGSEGV), "");
   munmap(reserved, 1 << 16);
+}
+
+/// Instantiating with `setting` under an address-space limit: 0 when it loaded, 1
+/// when it failed with "out of memory", 2 otherwise.
+int instantiateUnderLimit(const char* setting) {
+  morel::OptionValues options;
+  (void)options.set("wasm.BoundsChecks", setting);
+  morel::Engine engine(std::move(options));
+  morel::Context context(engine);
+  auto module = context.eval(morel::Source::fromText("wasm", "bounds.wat", kModule));
+  if (module.has_value()) return 0;
+  return module.error().category == "out of memory" ? 1 : 2;
+}
+
+/// Limits the address space to what the process has plus 4 GiB, then exits with
+/// 10 * (explicit's result) + guard's result.
+[[noreturn]] void exitWithResultsUnderALimit() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  uint64_t vmKiB = 0;
+  while (std::getline(status, line))
+    if (line.rfind("VmSize:", 0) == 0) vmKiB = std::stoull(line.substr(7));
+  const rlim_t bytes = (vmKiB << 10) + (uint64_t{4} << 30);
+  const rlimit limit{bytes, bytes};
+  setrlimit(RLIMIT_AS, &limit);
+  std::_Exit(instantiateUnderLimit("explicit") * 10 + instantiateUnderLimit("guard"));
+}
+
+/// A guarded memory that cannot reserve its 16 GiB is an instantiation error, not a
+/// crash; explicit checks still fit (the memory reserves its 3-page maximum).
+TEST(WasmBoundsCheckDeathTest, AReservationThatFailsIsAnError) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(exitWithResultsUnderALimit(), ::testing::ExitedWithCode(1), "")
+      << "expected exit code 1: explicit loads (0), guard fails with out of memory (1)";
 }
 
 TEST(WasmBoundsCheckOptions, AnUnknownSettingIsRejected) {

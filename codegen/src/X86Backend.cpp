@@ -36,13 +36,13 @@ class MachineCode final : public InstalledCode {
   Entry entry() const override { return entry_; }
   std::size_t codeSize() const override { return size_; }
 
+  /// The code's guard-page accesses, registered for the fault handler (or null).
+  std::unique_ptr<GuardedCode> guarded;
+
  private:
   JitRuntime& jit_;
   Entry entry_;
   std::size_t size_;
-
- public:
-  std::unique_ptr<GuardedCode> guarded;
 };
 
 /// Collects the first asmjit error, so emission can run to the end and report once.
@@ -927,6 +927,8 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
   if (errors.error == kErrorOk) cc.runPasses();
   if (errors.error == kErrorOk) {
     for (auto& access : lowering.guardedInstructions()) {
+      // An instruction the allocator removed as unreachable never runs: no label.
+      if (access.instruction->prev() == nullptr) continue;
       access.start = cc.newLabel();
       cc.setCursor(access.instruction->prev());
       cc.bind(access.start);
@@ -946,9 +948,10 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
     const auto start = reinterpret_cast<uintptr_t>(entry);
     std::vector<GuardedAccess> accesses;
     for (const auto& access : lowering.guardedInstructions())
-      accesses.push_back({static_cast<uint32_t>(code.labelOffsetFromBase(access.start)),
-                          access.inlineDepth, reinterpret_cast<uintptr_t>(access.memory->base()),
-                          access.memory->reserved()});
+      if (access.start.isValid())
+        accesses.push_back({static_cast<uint32_t>(code.labelOffsetFromBase(access.start)),
+                            access.inlineDepth, reinterpret_cast<uintptr_t>(access.memory->base()),
+                            access.memory->reserved()});
     installed->guardedAccesses = static_cast<uint32_t>(accesses.size());
     // The handler writes the budget that the code's own exits write.
     auto* limits = const_cast<GuestLimits*>(self.runtime().limitsAddress());

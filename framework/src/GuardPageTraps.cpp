@@ -125,8 +125,12 @@ void installGuardPageHandler() {
     sa.sa_sigaction = &onFault;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGSEGV, &sa, &previousSegv);
-    sigaction(SIGBUS, &sa, &previousBus);
+    // The previous actions are read first: a fault on another thread may reach the
+    // handler as soon as it is installed.
+    sigaction(SIGSEGV, nullptr, &previousSegv);
+    sigaction(SIGBUS, nullptr, &previousBus);
+    sigaction(SIGSEGV, &sa, nullptr);
+    sigaction(SIGBUS, &sa, nullptr);
   });
 }
 

@@ -104,11 +104,14 @@ if (($# == 0)); then
   # TSan shadows each guest memory's whole reservation (4 GiB by default): the stress run
   # reached 24 GiB RSS and the OOM killer at the SIMD files. The deep runs reserve at most
   # 4,096 pages (256 MiB; no spec test needs more), and past memory_limit_mb TSan flushes.
+  # For the same reason they use explicit bounds checks (TSan builds' default too): guard
+  # pages reserve 16 GiB per memory.
   export TSAN_OPTIONS="halt_on_error=0:second_deadlock_stack=1:history_size=4:memory_limit_mb=6000:external_symbolizer_path=/usr/bin/llvm-symbolizer-14"
   for name in "${direct[@]}"; do
     read -r -a args <<<"${deep_runs[$name]}"
-    echo "== $name under TSan with --sandbox.MaxStackFrames=1000 --wasm.MaxMemoryPages=4096"
+    echo "== $name under TSan with --sandbox.MaxStackFrames=1000 --wasm.MaxMemoryPages=4096 --wasm.BoundsChecks=explicit"
     if "${run[@]}" "build-tsan/bin/${name%%.*}" "${args[@]}" --sandbox.MaxStackFrames=1000 --wasm.MaxMemoryPages=4096 \
+         --wasm.BoundsChecks=explicit \
          >"build-tsan/$name.log" 2>&1; then
       grep -E "^(wasm-spec|ebpf|compiler bailouts)" "build-tsan/$name.log"
     else

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "internal/X86VectorLowering.h"
+#include "morel/framework/GuardPageTraps.h"
 #include "morel/framework/LinearMemory.h"
 #include "morel/framework/Runtime.h"
 
@@ -28,9 +29,15 @@ namespace {
 class MachineCode final : public InstalledCode {
  public:
   MachineCode(JitRuntime& jit, Entry entry, std::size_t size) : jit_(jit), entry_(entry), size_(size) {}
-  ~MachineCode() override { jit_.release(entry_); }
+  ~MachineCode() override {
+    guarded.reset();  // no fault may be mapped into the code once it is released
+    jit_.release(entry_);
+  }
   Entry entry() const override { return entry_; }
   std::size_t codeSize() const override { return size_; }
+
+  /// The code's guard-page accesses, registered for the fault handler (or null).
+  std::unique_ptr<GuardedCode> guarded;
 
  private:
   JitRuntime& jit_;
@@ -90,6 +97,7 @@ class Lowering final : private VectorLoweringHost {
 
   void run() {
     FuncNode* fn = cc_.addFunc(FuncSignatureT<intptr_t, void*, uint64_t*>(CallConvId::kHost));
+    func_ = fn;
     selfReg_ = cc_.newGpq("self");
     ioReg_ = cc_.newGpq("io");
     fn->setArg(0, selfReg_);
@@ -154,6 +162,18 @@ class Lowering final : private VectorLoweringHost {
   const std::string& failure() const { return failure_; }
   /// How many vector nodes became calls of their VectorFn (not inline SSE).
   uint32_t vectorCalls() const { return vectorCalls_; }
+
+  /// An access instruction left to guard pages: its node in the instruction list
+  /// (labelled once registers are allocated) and what its trap must do.
+  struct GuardedInstruction {
+    BaseNode* instruction;
+    uint32_t inlineDepth;
+    const LinearMemory* memory;
+    Label start;
+  };
+  std::vector<GuardedInstruction>& guardedInstructions() { return guarded_; }
+  /// Where a trapped access resumes: the function's epilogue, which returns RAX.
+  Label landing() const { return func_->exitLabel(); }
 
  private:
   x86::Compiler& compiler() override { return cc_; }
@@ -715,7 +735,25 @@ class Lowering final : private VectorLoweringHost {
     return m;
   }
 
+  /// Called right after an access's instruction is emitted: a guarded one is
+  /// registered for the fault handler (GuardPageTraps.h).
+  void noteAccess(IrNode* access) {
+    if ((access->value() & pe::kGuardedAccess) == 0) return;
+    guarded_.push_back({cc_.cursor(),
+                        static_cast<uint32_t>(access->value() >> pe::kInlineDepthShift),
+                        static_cast<const LinearMemory*>(access->aux()), Label()});
+  }
+
   void lowerLoad(IrNode* n) {
+    lowerLoadInstruction(n);
+    noteAccess(n);
+  }
+  void lowerStore(IrNode* n) {
+    lowerStoreInstruction(n);
+    noteAccess(n);
+  }
+
+  void lowerLoadInstruction(IrNode* n) {
     IrNode* value = nullptr;
     for (IrNode* u : n->uses())
       if (u->op() == Op::Proj && u->value() == 1) value = u;
@@ -748,7 +786,7 @@ class Lowering final : private VectorLoweringHost {
     else cc_.movzx(d.r32(), m);
   }
 
-  void lowerStore(IrNode* n) {
+  void lowerStoreInstruction(IrNode* n) {
     auto code = static_cast<uint32_t>(n->value());
     uint32_t bytes = code & 31;
     IrNode* value = n->input(2);
@@ -846,6 +884,8 @@ class Lowering final : private VectorLoweringHost {
   x86::Gp pollBase_;  // the GuestLimits address, when the function has loops
   std::string failure_;
   uint32_t vectorCalls_ = 0;
+  FuncNode* func_ = nullptr;
+  std::vector<GuardedInstruction> guarded_;
   std::vector<x86::Reg> regs_;
   std::vector<bool> hasReg_;
   std::vector<Label> labels_;
@@ -881,7 +921,21 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
   lowering.run();
   if (!lowering.failure().empty())
     return fail("code generation failed", 0, Diagnostic::Unit::Byte, lowering.failure());
-  if (errors.error == kErrorOk) cc.finalize();
+  // Compiler::finalize() in two steps, so that guarded accesses get their labels
+  // after register allocation: bound earlier, a label would split the allocator's
+  // block, and spill code could land between it and the instruction.
+  if (errors.error == kErrorOk) cc.runPasses();
+  if (errors.error == kErrorOk) {
+    for (auto& access : lowering.guardedInstructions()) {
+      // An instruction the allocator removed as unreachable never runs: no label.
+      if (access.instruction->prev() == nullptr) continue;
+      access.start = cc.newLabel();
+      cc.setCursor(access.instruction->prev());
+      cc.bind(access.start);
+    }
+    x86::Assembler assembler(&code);
+    cc.serializeTo(&assembler);
+  }
   if (errors.error != kErrorOk)
     return fail("code generation failed", 0, Diagnostic::Unit::Byte, errors.text);
   if (listing != nullptr) *listing << "[engine] assembly of " << self.name() << ":\n" << logger.data() << std::flush;
@@ -890,6 +944,21 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
     return fail("code installation failed", 0, Diagnostic::Unit::Byte, DebugUtils::errorAsString(err));
   auto installed = std::make_unique<MachineCode>(runtime_->jit, entry, code.codeSize());
   installed->vectorCalls = lowering.vectorCalls();
+  if (!lowering.guardedInstructions().empty()) {
+    const auto start = reinterpret_cast<uintptr_t>(entry);
+    std::vector<GuardedAccess> accesses;
+    for (const auto& access : lowering.guardedInstructions())
+      if (access.start.isValid())
+        accesses.push_back({static_cast<uint32_t>(code.labelOffsetFromBase(access.start)),
+                            access.inlineDepth, reinterpret_cast<uintptr_t>(access.memory->base()),
+                            access.memory->reserved()});
+    installed->guardedAccesses = static_cast<uint32_t>(accesses.size());
+    // The handler writes the budget that the code's own exits write.
+    auto* limits = const_cast<GuestLimits*>(self.runtime().limitsAddress());
+    installed->guarded = GuardedCode::add(start, code.codeSize(),
+                                          start + code.labelOffsetFromBase(lowering.landing()),
+                                          limits, std::move(accesses));
+  }
   return installed;
 }
 

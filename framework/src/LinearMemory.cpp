@@ -17,13 +17,23 @@ uint64_t pageRound(uint64_t bytes) {
 }
 }  // namespace
 
-Result<std::unique_ptr<LinearMemory>> LinearMemory::create(uint64_t initialBytes, uint64_t maximumBytes) {
+Result<std::unique_ptr<LinearMemory>> LinearMemory::create(uint64_t initialBytes,
+                                                           uint64_t maximumBytes,
+                                                           MemoryGuard guard) {
   if (initialBytes > maximumBytes)
     return fail("memory size must be at most the maximum", 0, Diagnostic::Unit::Byte,
                 absl::StrCat(initialBytes, " > ", maximumBytes));
   std::unique_ptr<LinearMemory> m(new LinearMemory());
+  if (guard == MemoryGuard::Below2To34 && maximumBytes > kGuardedReservation)
+    return fail("memory size must be at most the maximum", 0, Diagnostic::Unit::Byte,
+                absl::StrCat(maximumBytes, " > ", kGuardedReservation,
+                             " (a guarded memory's reservation)"));
   m->maximum_ = maximumBytes;
-  m->reserved_ = pageRound(std::max<uint64_t>(maximumBytes, 1));
+  m->guard_ = guard;
+  // A guarded memory reserves every address an access may reach (virtual only:
+  // PROT_NONE and MAP_NORESERVE commit nothing); the rest only its maximum.
+  m->reserved_ = guard == MemoryGuard::Below2To34 ? kGuardedReservation
+                                                  : pageRound(std::max<uint64_t>(maximumBytes, 1));
   // Reserve address space only; pages become accessible as the memory grows.
   void* p = mmap(nullptr, m->reserved_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED)
@@ -48,8 +58,13 @@ bool LinearMemory::grow(uint64_t bytes) {
 bool LinearMemory::resize(uint64_t bytes) {
   if (bytes > maximum_) return false;
   uint64_t need = pageRound(bytes);
+  // Compiled code relies on every byte past a guarded memory's size faulting.
+  if (guard_ == MemoryGuard::Below2To34 && need != bytes) return false;
   if (need > committed_) {
     if (mprotect(base_ + committed_, need - committed_, PROT_READ | PROT_WRITE) != 0) return false;
+    committed_ = need;
+  } else if (guard_ == MemoryGuard::Below2To34 && need < committed_) {
+    if (mprotect(base_ + need, committed_ - need, PROT_NONE) != 0) return false;
     committed_ = need;
   }
   // Bytes that become accessible again start as zero: those below the high-water mark

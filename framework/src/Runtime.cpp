@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "absl/strings/str_format.h"
+#include "morel/framework/GuardPageTraps.h"
 #include "morel/framework/RootNode.h"
 
 namespace morel {
@@ -90,6 +91,7 @@ Runtime::GuestEntry::GuestEntry(Runtime& runtime)
   if (!outermost_) return;
   GuestLimits& l = runtime.limits_;
   l.framesLeft = runtime.maxStackFrames_;
+  ensureSignalStack();  // guard-page traps may be taken on this thread
   // An interrupt stops what runs when it arrives, not the next call.
   Status pending = statusOf(kInterrupted);
   l.interrupt.compare_exchange_strong(pending, 0);

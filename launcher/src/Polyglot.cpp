@@ -26,6 +26,14 @@
 
 namespace morel {
 
+namespace {
+/// wasm.BoundsChecks: how compiled code checks the memories a context makes.
+MemoryGuard wasmMemoryGuard(const OptionValues& options) {
+  return options.getString("wasm.BoundsChecks") == "explicit" ? MemoryGuard::Explicit
+                                                              : MemoryGuard::Below2To34;
+}
+}  // namespace
+
 // ---- Engine
 
 Engine::Engine() : Engine(OptionValues()) {}
@@ -199,6 +207,10 @@ Result<std::unique_ptr<Context>> Context::Builder::build() {
                   absl::StrCat(name, " is an engine option: set it on the shared engine"));
     if (auto ok = options.set(name, value); !ok) return std::unexpected(ok.error());
   }
+  if (std::string checks = options.getString("wasm.BoundsChecks");
+      checks != "guard" && checks != "explicit")
+    return fail("bad option value", 0, Diagnostic::Unit::Byte,
+                absl::StrCat("wasm.BoundsChecks: expected guard or explicit, got '", checks, "'"));
   std::unique_ptr<Engine> owned;
   if (engine_ == nullptr) {
     auto made = Engine::create(options);
@@ -279,6 +291,7 @@ Result<Value> Context::eval(const Source& source) {
     wasm::WasmInstance::Options options;
     options.maxMemoryPages = static_cast<uint32_t>(
         std::min<int64_t>(options_.getInt("wasm.MaxMemoryPages"), wasm::kMaxPages));
+    options.memoryGuard = wasmMemoryGuard(options_);
     options.imports = [this](std::string_view moduleName) -> const wasm::WasmInstance* {
       if (moduleName == wasm::Wasi::kModuleName) (void)loadWasi();
       auto it = registered_.find(moduleName);
@@ -355,7 +368,7 @@ Result<Value> Context::addBuiltinModule(std::string_view name) {
                 absl::StrCat("no built-in module \"", std::string(name),
                              "\" (there are \"spectest\" and \"wasi_snapshot_preview1\")"));
   auto loaded = std::make_unique<Loaded>();
-  loaded->wasm = wasm::WasmInstance::spectest(*runtime_);
+  loaded->wasm = wasm::WasmInstance::spectest(*runtime_, wasmMemoryGuard(options_));
   Value v;
   v.data_ = Value::Module{this, loaded_.size()};
   loaded_.push_back(std::move(loaded));

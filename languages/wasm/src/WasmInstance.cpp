@@ -68,6 +68,18 @@ const OptionRegistration kMaxMemoryPages{
      "Pages of 64 KiB a WebAssembly memory may have: each reserves the smaller of its own maximum "
      "and this up front, memory.grow past it returns -1, and a module whose memory starts larger "
      "does not load (\"out of memory\")."}};
+// TSan shadows every reservation, and 16 GiB per memory exhausts its shadow
+// (docs/reliability.md, Sanitizers): TSan builds default to explicit checks.
+#ifdef __SANITIZE_THREAD__
+constexpr const char* kDefaultBoundsChecks = "explicit";
+#else
+constexpr const char* kDefaultBoundsChecks = "guard";
+#endif
+const OptionRegistration kBoundsChecks{
+    {"wasm.BoundsChecks", std::string(kDefaultBoundsChecks),
+     "How compiled code keeps memory accesses in bounds: 'guard' reserves 16 GiB of address space "
+     "per memory (nothing committed) and turns a fault past the memory's size into the trap; "
+     "'explicit' compares each address with the size. The interpreter always compares."}};
 }  // namespace
 
 uint32_t canonicalTypeId(const FuncType& type) {
@@ -198,15 +210,18 @@ Result<void> WasmInstance::link(const Options& options) {
   return {};
 }
 
-std::shared_ptr<WasmMemory> WasmInstance::newMemory(const Limits& limits, uint32_t maxMemoryPages,
+std::shared_ptr<WasmMemory> WasmInstance::newMemory(const Limits& limits, const Options& options,
                                                     Result<void>& error) {
-  const uint64_t reserve = std::min<uint64_t>(limits.max.value_or(kMaxPages), maxMemoryPages);
+  const uint64_t reserve =
+      std::min<uint64_t>(limits.max.value_or(kMaxPages), options.maxMemoryPages);
   if (limits.min > reserve) {
     error = fail("out of memory", 0, Diagnostic::Unit::Byte,
                  absl::StrFormat("a memory of %d pages is more than the limit of %d pages", limits.min, reserve));
     return nullptr;
   }
-  auto linear = LinearMemory::create(uint64_t{limits.min} * kPageSize, reserve * kPageSize);
+  // A 32-bit memory's accesses are below 2^34 (kWasmAddresses), so guard pages can cover them.
+  auto linear = LinearMemory::create(uint64_t{limits.min} * kPageSize, reserve * kPageSize,
+                                     options.memoryGuard);
   if (!linear) {
     error = std::unexpected(linear.error());
     return nullptr;
@@ -245,7 +260,7 @@ Result<void> WasmInstance::allocate(const Options& options) {
   for (const Memory& mem : module_.memories) {
     if (mem.imported) continue;
     Result<void> error;
-    auto m = newMemory(mem.limits, options.maxMemoryPages, error);
+    auto m = newMemory(mem.limits, options, error);
     if (!m) {
       error.error().position = mem.offset;
       return error;
@@ -530,7 +545,7 @@ std::unique_ptr<WasmInstance> WasmInstance::hostModule(Runtime& runtime, std::ve
   return instance;
 }
 
-std::unique_ptr<WasmInstance> WasmInstance::spectest(Runtime& runtime) {
+std::unique_ptr<WasmInstance> WasmInstance::spectest(Runtime& runtime, MemoryGuard memoryGuard) {
   // print, print_i32, ...: host functions that do nothing.
   const std::pair<const char*, std::vector<ValType>> prints[] = {
       {"print", {}},
@@ -567,7 +582,9 @@ std::unique_ptr<WasmInstance> WasmInstance::spectest(Runtime& runtime) {
   }
   Result<void> error;
   m.memories.push_back(Memory{Limits{1, 2}, false, 0});
-  instance->memories_.push_back(instance->newMemory(Limits{1, 2}, kMaxPages, error));
+  Options options;
+  options.memoryGuard = memoryGuard;
+  instance->memories_.push_back(instance->newMemory(Limits{1, 2}, options, error));
   exportAs("memory", ExternalKind::Memory, 0);
   m.tables.push_back(Table{RefType::FuncRef, Limits{10, 20}, false, 0});
   auto table = std::make_shared<WasmTable>();

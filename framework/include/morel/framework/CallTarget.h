@@ -41,6 +41,8 @@ class InstalledCode {
   /// Vector operations this code calls out of line (their VectorFn) instead of
   /// computing them inline: the compilation trace reports it, tests assert it.
   uint32_t vectorCalls = 0;
+  /// Memory accesses left to guard pages (no compare): a fault in one is its trap.
+  uint32_t guardedAccesses = 0;
 };
 
 enum class Tier : uint8_t { Interpreted, Queued, Compiled, Failed };

@@ -31,6 +31,8 @@ namespace morel {
 
 class InterpDomain {
  public:
+  /// Every access compares its address (MemoryAccess.h): no guard-page traps here.
+  static constexpr bool kGuardPagesTrap = false;
   using Frame = InterpFrame;
   template <class T>
   using V = T;

@@ -15,10 +15,19 @@ namespace morel {
 
 inline constexpr TrapKind kOutOfBoundsMemoryAccess{"out of bounds memory access"};
 
+/// How compiled code keeps accesses inside a memory. `Explicit`: a compare before
+/// each access. `Below2To34`: the memory reserves 2^34 bytes, everything past its
+/// size inaccessible, so an access whose address + size is below 2^34 either hits
+/// the memory or faults, and the fault becomes the trap (GuardPageTraps.h). The
+/// interpreter checks explicitly either way.
+enum class MemoryGuard : uint8_t { Explicit, Below2To34 };
+
 class LinearMemory {
  public:
   /// `initialBytes` accessible now, up to `maximumBytes` after growing.
-  static Result<std::unique_ptr<LinearMemory>> create(uint64_t initialBytes, uint64_t maximumBytes);
+  /// A guarded memory's sizes are whole host pages (a Wasm page is 64 KiB).
+  static Result<std::unique_ptr<LinearMemory>> create(uint64_t initialBytes, uint64_t maximumBytes,
+                                                      MemoryGuard guard = MemoryGuard::Explicit);
   ~LinearMemory();
   LinearMemory(const LinearMemory&) = delete;
   LinearMemory& operator=(const LinearMemory&) = delete;
@@ -27,9 +36,14 @@ class LinearMemory {
   /// Accessible bytes: an access of n bytes at `a` is in bounds when a + n <= size().
   uint64_t size() const { return size_; }
   uint64_t maximum() const { return maximum_; }
+  MemoryGuard guard() const { return guard_; }
+  /// The address space reserved at base(): the guard region's end for a guarded memory.
+  uint64_t reserved() const { return reserved_; }
+  static constexpr uint64_t kGuardedReservation = uint64_t{1} << 34;
   /// Makes `bytes` more accessible (zeroed); false past the maximum.
   bool grow(uint64_t bytes);
-  /// Sets the accessible size (zeroing what it adds); false past the maximum.
+  /// Sets the accessible size (zeroing what it adds); false past the maximum (and,
+  /// for a guarded memory, for a size that is not a whole number of host pages).
   bool resize(uint64_t bytes);
 
   /// Where compiled code reads the size.
@@ -43,6 +57,7 @@ class LinearMemory {
   uint64_t reserved_ = 0;
   uint64_t committed_ = 0;  // bytes made readable and writable so far
   uint64_t highWater_ = 0;  // the largest size so far: bytes above it were never written
+  MemoryGuard guard_ = MemoryGuard::Explicit;
 };
 
 }  // namespace morel

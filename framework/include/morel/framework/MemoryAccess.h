@@ -19,10 +19,21 @@ namespace morel {
 /// size cannot wrap.
 enum class AddressRange : uint8_t { Any, Below2To34 };
 
+/// The one place that decides whether an access in domain D compares its address
+/// with the memory's size: not where D's code turns a guard-page fault into the
+/// trap (compiled code, `D::kGuardPagesTrap`) and the memory's reservation covers
+/// every address of the range (GuardPageTraps.h). The interpreter always compares.
+template <class D>
+constexpr bool needsExplicitCheck(const LinearMemory& m, AddressRange range) {
+  return !(D::kGuardPagesTrap && range == AddressRange::Below2To34 &&
+           m.guard() == MemoryGuard::Below2To34);
+}
+
 /// Traps unless [address, address + bytes) lies inside the memory.
 template <class D>
 void checkBounds(D& d, LinearMemory& m, Val<D, int64_t> address, int64_t bytes,
                  AddressRange range = AddressRange::Any) {
+  if (!needsExplicitCheck<D>(m, range)) return;  // the access itself faults into the trap
   auto size = d.memSize(m);
   auto end = d.add(address, d.i64(bytes));
   if (range == AddressRange::Below2To34) {  // one compare: the end cannot wrap

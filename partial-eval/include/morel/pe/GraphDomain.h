@@ -57,6 +57,9 @@ struct GraphFrame {
 
 class GraphDomain : public GraphDomainHandle {
  public:
+  /// Compiled code turns a fault in a guarded memory's reservation into the
+  /// out-of-bounds trap, so accesses there need no compare (MemoryAccess.h).
+  static constexpr bool kGuardPagesTrap = true;
   using Frame = GraphFrame;
   template <class T>
   using V = GV<T>;
@@ -185,17 +188,26 @@ class GraphDomain : public GraphDomainHandle {
   template <class Stored, GuestValue T>
   GV<T> loadMemory(LinearMemory& m, GV<int64_t> address) {
     if (dead()) return {g_.constant(typeOf<T>(), 0)};
-    IrNode* load = g_.make(Op::Load, Type::Tuple, {ctrl_, address.node}, accessCode<Stored>(), &m);
+    IrNode* load = g_.make(Op::Load, Type::Tuple, {ctrl_, address.node},
+                           accessCode<Stored>() | guarded(m), &m);
     ctrl_ = g_.make(Op::Proj, Type::Control, {load}, 0);
     return {g_.make(Op::Proj, typeOf<T>(), {load}, 1)};
   }
   template <class Stored, GuestValue T>
   void storeMemory(LinearMemory& m, GV<int64_t> address, GV<T> value) {
     if (dead()) return;
-    ctrl_ = g_.make(Op::Store, Type::Control, {ctrl_, address.node, value.node}, accessCode<Stored>(), &m);
+    ctrl_ = g_.make(Op::Store, Type::Control, {ctrl_, address.node, value.node},
+                    accessCode<Stored>() | guarded(m), &m);
   }
   template <GuestInteger T>
   GV<T> byteSwap(GV<T> a) { return un<T>(Op::ByteSwap, a); }
+  /// An access to a guarded memory may fault: the backend registers it with the
+  /// inlined calls open here, whose frames its trap hands back (see IrOps.def).
+  int64_t guarded(const LinearMemory& m) const {
+    return m.guard() == MemoryGuard::Below2To34
+               ? kGuardedAccess | inlineDepth() << kInlineDepthShift
+               : 0;
+  }
   /// bytes | signed << 5 | float << 6 (see IrOps.def); a V128 is 16 bytes, one access.
   template <class Stored>
   static constexpr int64_t accessCode() {

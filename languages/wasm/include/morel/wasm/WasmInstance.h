@@ -81,6 +81,9 @@ class WasmInstance {
     /// A memory reserves min(declared maximum, this) pages up front; growing past
     /// it fails (memory.grow returns -1).
     uint32_t maxMemoryPages = kMaxPages;
+    /// How compiled code bounds-checks the memories this instance defines
+    /// (wasm.BoundsChecks): guard pages, or a compare per access.
+    MemoryGuard memoryGuard = MemoryGuard::Below2To34;
     Resolver imports;
     /// When initialization traps, the instance is not returned, but what it wrote
     /// into imported tables stays and may refer to its functions: it is moved here
@@ -105,7 +108,8 @@ class WasmInstance {
   /// The spec test suite's host module "spectest": print functions that do nothing,
   /// global_i32 (666), global_i64 (666), global_f32 (666.6), global_f64 (666.6),
   /// memory (1 page, at most 2) and table (10 function references, at most 20).
-  static std::unique_ptr<WasmInstance> spectest(Runtime& runtime);
+  static std::unique_ptr<WasmInstance> spectest(Runtime& runtime,
+                                                MemoryGuard memoryGuard = MemoryGuard::Below2To34);
 
   /// A function a host module exports: its Wasm type and the C++ behind it.
   struct HostExport {
@@ -151,7 +155,8 @@ class WasmInstance {
   Result<void> allocate(const Options& options);
   Result<void> initialize();
   CallTarget& hostFunction(std::string name, uint32_t params, uint32_t results, HostFunctionRoot::Function fn);
-  std::shared_ptr<WasmMemory> newMemory(const Limits& limits, uint32_t maxMemoryPages, Result<void>& error);
+  std::shared_ptr<WasmMemory> newMemory(const Limits& limits, const Options& options,
+                                        Result<void>& error);
   V128 evalConst(const ConstExpr& e);  // a scalar in the low word
 
   Runtime& runtime_;

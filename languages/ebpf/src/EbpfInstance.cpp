@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "morel/ebpf/EbpfHelpers.h"
+#include "morel/ebpf/nodes/EbpfArrayLookupNode.h"
 #include "morel/ebpf/nodes/EbpfNodes.h"
 #include "morel/framework/HostFunction.h"
 #include "morel/pe/OsrRoot.h"
@@ -83,14 +84,16 @@ class TreeBuilder {
  public:
   TreeBuilder(std::span<const Instruction> p, Arena& arena, LinearMemory& memory,
               uint64_t inputBase, const CallTargets& calls, std::span<const EbpfHelper> helpers,
-              const std::map<uint32_t, uint64_t>& mapLoads)
+              const std::map<uint32_t, uint64_t>& mapLoads,
+              const decltype(EbpfInstance::Options::arrayLookup)& arrayLookup)
       : p_(p),
         arena_(arena),
         memory_(memory),
         inputBase_(inputBase),
         calls_(calls),
         helpers_(helpers),
-        mapLoads_(mapLoads) {
+        mapLoads_(mapLoads),
+        arrayLookup_(arrayLookup) {
     findBlocks();
   }
 
@@ -120,9 +123,13 @@ class TreeBuilder {
       uint32_t end = b + 1 < n ? starts_[b + 1] : static_cast<uint32_t>(p_.size());
       std::vector<EbpfStmt*> body;
       EbpfBlock* terminator = nullptr;
+      std::optional<uint64_t> r1Map;  // the map handle r1 holds here, when this block loaded it
       for (uint32_t pc = begin; pc < end; ++pc) {
         const Instruction& in = p_[pc];
         uint8_t cls = in.opcode & op::kClassMask;
+        std::optional<uint64_t> r1MapBefore = r1Map;
+        if (writesR1(in)) r1Map.reset();
+        if (in.opcode == 0x18 && in.dst == 1 && in.src == 1) r1Map = mapLoads_.at(pc);
         if (in.opcode == 0x18) {  // lddw: two slots
           uint64_t value = static_cast<uint32_t>(in.imm) |
                            (static_cast<uint64_t>(static_cast<uint32_t>(p_[pc + 1].imm)) << 32);
@@ -145,7 +152,7 @@ class TreeBuilder {
         } else if (cls == op::kSt || cls == op::kStx) {
           body.push_back(store(in));
         } else if (isCall(in)) {
-          body.push_back(call(in, pc));
+          body.push_back(call(in, pc, r1MapBefore));
           if (mayUnwind(in)) {  // the call ends its block (findBlocks)
             // callx and an ending helper say so in a flag; uBPF's unwind by returning 0.
             bool flagged = in.opcode == 0x8d || helperOf(in)->callEnding;
@@ -219,7 +226,21 @@ class TreeBuilder {
     return {taken, b + 1};
   }
 
-  EbpfStmt* call(const Instruction& in, uint32_t pc) {
+  /// True unless `in` certainly leaves r1 alone (stores, and ALU, loads and
+  /// lddw into other registers); calls and atomics count as writes, to be safe.
+  static bool writesR1(const Instruction& in) {
+    uint8_t cls = in.opcode & op::kClassMask;
+    if (cls == op::kSt) return false;
+    if (cls == op::kStx) return (in.opcode & 0xe0) == 0xc0;  // atomic: may write its src
+    if (cls == op::kAlu || cls == op::kAlu64 || cls == op::kLdx || in.opcode == 0x18) return in.dst == 1;
+    return (cls != op::kJmp && cls != op::kJmp32) || isCall(in);
+  }
+
+  EbpfStmt* call(const Instruction& in, uint32_t pc, std::optional<uint64_t> r1Map) {
+    if (in.opcode == 0x85 && in.src == 0 && r1Map && arrayLookup_) {
+      if (auto slots = arrayLookup_(static_cast<uint32_t>(in.imm), *r1Map))
+        return arena_.make<EbpfArrayLookupNode>(memory_, slots->base, slots->stride, slots->entries);
+    }
     if (in.opcode == 0x8d)
       return arena_.make<EbpfCallNode>(*calls_.callx, EbpfCallNode::Kind::Callx, in.dst);
     if (in.src == 1)
@@ -368,6 +389,7 @@ class TreeBuilder {
   const CallTargets& calls_;
   std::span<const EbpfHelper> helpers_;
   const std::map<uint32_t, uint64_t>& mapLoads_;  // lddw with a map pseudo-source, by slot
+  const decltype(EbpfInstance::Options::arrayLookup)& arrayLookup_;
   std::vector<uint32_t> newIndex_;  // per block: its number in the function being built
   uint32_t exitBlock_ = 0;          // that function's extra exit-only block
   std::vector<uint32_t> starts_;
@@ -511,7 +533,7 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruc
 
   // One root and call target per function; bodies after, since calls refer to them.
   TreeBuilder builder(program, instance->arena_, mem, options.inputBase, calls, options.helpers,
-                      mapLoads);
+                      mapLoads, options.arrayLookup);
   std::vector<uint32_t> entries = builder.functionEntries();
   // Linux's limit (BPF_MAX_SUBPROGS); it also bounds what the tree costs.
   constexpr std::size_t kMaxFunctions = 256;

@@ -12,6 +12,7 @@
 #include "morel/ebpf/EbpfHelpers.h"
 #include "morel/ebpf/nodes/EbpfArrayLookupNode.h"
 #include "morel/ebpf/nodes/EbpfNodes.h"
+#include "morel/ebpf/nodes/EbpfStackAccessNodes.h"
 #include "morel/framework/HostFunction.h"
 #include "morel/pe/OsrRoot.h"
 
@@ -103,6 +104,11 @@ class TreeBuilder {
   /// product), numbered in the order found with the entry as block 0, plus a
   /// last block that only exits (for unwinding).
   EbpfDispatchNode* build(uint32_t entryPc) {
+    // Only the entry function always starts with r10 = kStackSize; a local call
+    // to instruction 0 would enter it with a lower r10.
+    inEntry_ = entryPc == 0;
+    for (std::size_t pc = 0; pc < p_.size(); ++pc)
+      if (isLocalCall(p_[pc]) && static_cast<int64_t>(pc) + 1 + p_[pc].imm == 0) inEntry_ = false;
     auto n = static_cast<uint32_t>(starts_.size());
     std::vector<uint32_t> order{blockAt(entryPc)};
     newIndex_.assign(n, UINT32_MAX);
@@ -331,13 +337,28 @@ class TreeBuilder {
   /// ldx (mode 0x60) zero-extends; ldxs (mode 0x80, v4) sign-extends.
   EbpfStmt* load(const Instruction& in) {
     bool isSigned = (in.opcode & 0xe0) == 0x80;
+    if (auto address = stackAddress(in.src, in.offset, in.opcode & 0x18))
+      return sized<EbpfStackLoadNode>(in.opcode & 0x18, isSigned, memory_, in.dst, *address);
     return sized<EbpfLoadNode>(in.opcode & 0x18, isSigned, memory_, in.dst, in.src, in.offset);
   }
 
   EbpfStmt* store(const Instruction& in) {
     bool fromRegister = (in.opcode & op::kClassMask) == op::kStx;
     Operand value{fromRegister, in.src, in.imm};
+    if (auto address = stackAddress(in.dst, in.offset, in.opcode & 0x18))
+      return sized<EbpfStackStoreNode>(in.opcode & 0x18, false, memory_, *address, value);
     return sized<EbpfStoreNode>(in.opcode & 0x18, false, memory_, in.dst, in.offset, value);
+  }
+
+  /// The constant address of an access at `base` + `offset` when `base` is r10
+  /// in the entry function (r10 = kStackSize there) and the access lies inside
+  /// the stack, which the memory never shrinks below (stackIsFloor_).
+  std::optional<uint64_t> stackAddress(uint8_t base, int16_t offset, uint8_t sizeBits) const {
+    if (!inEntry_ || !stackIsFloor_ || base != 10) return std::nullopt;
+    int64_t bytes = sizeBits == 0x00 ? 4 : sizeBits == 0x08 ? 2 : sizeBits == 0x10 ? 1 : 8;
+    int64_t address = static_cast<int64_t>(EbpfInstance::kStackSize) + offset;
+    if (address < 0 || address + bytes > static_cast<int64_t>(EbpfInstance::kStackSize)) return std::nullopt;
+    return static_cast<uint64_t>(address);
   }
 
   EbpfStmt* alu(const Instruction& in) {
@@ -390,6 +411,10 @@ class TreeBuilder {
   std::span<const EbpfHelper> helpers_;
   const std::map<uint32_t, uint64_t>& mapLoads_;  // lddw with a map pseudo-source, by slot
   const decltype(EbpfInstance::Options::arrayLookup)& arrayLookup_;
+  bool inEntry_ = false;  // building the entry function, whose r10 is always kStackSize
+  /// A run resizes the memory to inputBase + its input: with the input after the
+  /// stack, the stack stays in bounds for the memory's whole life.
+  bool stackIsFloor_ = inputBase_ >= EbpfInstance::kStackSize && memory_.size() >= EbpfInstance::kStackSize;
   std::vector<uint32_t> newIndex_;  // per block: its number in the function being built
   uint32_t exitBlock_ = 0;          // that function's extra exit-only block
   std::vector<uint32_t> starts_;

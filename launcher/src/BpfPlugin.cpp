@@ -7,8 +7,9 @@
 // has none); OPTIONS are the runner's --plugin_options, as separate arguments
 // or as one string: --interpret (interpreter only), --jit (compile before the
 // first run), any --engine.NAME=VALUE or --sandbox.NAME=VALUE, and --elf
-// (the program is an ELF object; not supported yet). The program's bytecode
-// arrives on stdin as hex bytes. Prints r0 in hex and exits 0, or prints the
+// (stdin holds an ELF object, as the runner writes one: the program in `.text`
+// or its first code section, no maps). The program's bytecode arrives on stdin
+// as hex bytes. Prints r0 in hex and exits 0, or prints the
 // error and exits 1.
 #include <cctype>
 #include <iostream>
@@ -20,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "morel/codegen/OptimizingCompiler.h"
+#include "morel/ebpf/EbpfElf.h"
 #include "morel/ebpf/EbpfInstance.h"
 #include "morel/ebpf/EbpfProgram.h"
 #include "morel/framework/Runtime.h"
@@ -50,6 +52,17 @@ std::optional<std::vector<uint8_t>> parseHex(std::string_view text) {
   return bytes;
 }
 
+/// The code of the object's first program. The runner's objects carry no maps,
+/// and the plugin offers only the test helpers, so an object with maps is refused.
+morel::Result<std::vector<morel::ebpf::Instruction>> programOfElf(std::span<const uint8_t> bytes) {
+  auto object = morel::ebpf::readElfObject(bytes);
+  if (!object) return std::unexpected(object.error());
+  if (!object->maps.empty())
+    return std::unexpected(morel::Diagnostic{"unsupported map type", 0, morel::Diagnostic::Unit::Byte,
+                                             "the plugin runs programs without maps"});
+  return std::move(object->programs.front().code);
+}
+
 int run(int argc, char** argv) {
   std::vector<std::string> options;
   std::vector<uint8_t> memory;
@@ -65,13 +78,14 @@ int run(int argc, char** argv) {
     for (absl::string_view o : absl::StrSplit(arg, ' ', absl::SkipWhitespace())) options.emplace_back(o);
   }
   morel::OptionValues values;
+  bool elf = false;
   for (const std::string& o : options) {
     if (o == "--interpret") {
       (void)values.set("engine.Compilation", "false");
     } else if (o == "--jit") {
       (void)values.set("engine.CompileImmediately", "true");
     } else if (o == "--elf") {
-      return fail("ELF objects are not supported yet");
+      elf = true;
     } else if (auto ok = values.parseArgument(o); !ok) {
       return fail(absl::StrFormat("bad option %s: %s", o, ok.error().detail));
     }
@@ -79,7 +93,7 @@ int run(int argc, char** argv) {
   std::string programText{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
   auto bytes = parseHex(programText);
   if (!bytes) return fail("the program on stdin is not hex bytes");
-  auto program = morel::ebpf::decodeBytes(*bytes);
+  auto program = elf ? programOfElf(*bytes) : morel::ebpf::decodeBytes(*bytes);
   if (!program) return fail(program.error().toString());
 
   std::unique_ptr<morel::codegen::OptimizingCompiler> compiler;

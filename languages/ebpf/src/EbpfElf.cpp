@@ -383,6 +383,14 @@ class ElfReader {
       programIndex_[index] = static_cast<uint32_t>(object_.programs.size());
       object_.programs.push_back({s.name, std::move(*code)});
     }
+    if (object_.programs.empty() && text != nullptr && isCode(*text)) {
+      // No program section: `.text` itself is the program, as in the objects
+      // the bpf_conformance runner writes for its --elf mode.
+      bool unused = false;
+      if (auto ok = relocate(*text, textCode, 0, unused); !ok) return std::unexpected(ok.error());
+      programIndex_[text->index] = 0;
+      object_.programs.push_back({text->name, std::move(textCode)});
+    }
     if (object_.programs.empty())
       return fail("malformed ELF", 0, Diagnostic::Unit::Byte, "no program sections");
     return {};

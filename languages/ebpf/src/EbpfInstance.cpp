@@ -10,7 +10,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "morel/ebpf/EbpfHelpers.h"
+#include "morel/ebpf/nodes/EbpfArrayLookupNode.h"
 #include "morel/ebpf/nodes/EbpfNodes.h"
+#include "morel/ebpf/nodes/EbpfStackAccessNodes.h"
 #include "morel/framework/HostFunction.h"
 #include "morel/pe/OsrRoot.h"
 
@@ -83,14 +85,16 @@ class TreeBuilder {
  public:
   TreeBuilder(std::span<const Instruction> p, Arena& arena, LinearMemory& memory,
               uint64_t inputBase, const CallTargets& calls, std::span<const EbpfHelper> helpers,
-              const std::map<uint32_t, uint64_t>& mapLoads)
+              const std::map<uint32_t, uint64_t>& mapLoads,
+              const decltype(EbpfInstance::Options::arrayLookup)& arrayLookup)
       : p_(p),
         arena_(arena),
         memory_(memory),
         inputBase_(inputBase),
         calls_(calls),
         helpers_(helpers),
-        mapLoads_(mapLoads) {
+        mapLoads_(mapLoads),
+        arrayLookup_(arrayLookup) {
     findBlocks();
   }
 
@@ -100,6 +104,11 @@ class TreeBuilder {
   /// product), numbered in the order found with the entry as block 0, plus a
   /// last block that only exits (for unwinding).
   EbpfDispatchNode* build(uint32_t entryPc) {
+    // Only the entry function always starts with r10 = kStackSize; a local call
+    // to instruction 0 would enter it with a lower r10.
+    inEntry_ = entryPc == 0;
+    for (std::size_t pc = 0; pc < p_.size(); ++pc)
+      if (isLocalCall(p_[pc]) && static_cast<int64_t>(pc) + 1 + p_[pc].imm == 0) inEntry_ = false;
     auto n = static_cast<uint32_t>(starts_.size());
     std::vector<uint32_t> order{blockAt(entryPc)};
     newIndex_.assign(n, UINT32_MAX);
@@ -120,9 +129,13 @@ class TreeBuilder {
       uint32_t end = b + 1 < n ? starts_[b + 1] : static_cast<uint32_t>(p_.size());
       std::vector<EbpfStmt*> body;
       EbpfBlock* terminator = nullptr;
+      std::optional<uint64_t> r1Map;  // the map handle r1 holds here, when this block loaded it
       for (uint32_t pc = begin; pc < end; ++pc) {
         const Instruction& in = p_[pc];
         uint8_t cls = in.opcode & op::kClassMask;
+        std::optional<uint64_t> r1MapBefore = r1Map;
+        if (writesR1(in)) r1Map.reset();
+        if (in.opcode == 0x18 && in.dst == 1 && in.src == 1) r1Map = mapLoads_.at(pc);
         if (in.opcode == 0x18) {  // lddw: two slots
           uint64_t value = static_cast<uint32_t>(in.imm) |
                            (static_cast<uint64_t>(static_cast<uint32_t>(p_[pc + 1].imm)) << 32);
@@ -145,7 +158,7 @@ class TreeBuilder {
         } else if (cls == op::kSt || cls == op::kStx) {
           body.push_back(store(in));
         } else if (isCall(in)) {
-          body.push_back(call(in, pc));
+          body.push_back(call(in, pc, r1MapBefore));
           if (mayUnwind(in)) {  // the call ends its block (findBlocks)
             // callx and an ending helper say so in a flag; uBPF's unwind by returning 0.
             bool flagged = in.opcode == 0x8d || helperOf(in)->callEnding;
@@ -219,7 +232,21 @@ class TreeBuilder {
     return {taken, b + 1};
   }
 
-  EbpfStmt* call(const Instruction& in, uint32_t pc) {
+  /// True unless `in` certainly leaves r1 alone (stores, and ALU, loads and
+  /// lddw into other registers); calls and atomics count as writes, to be safe.
+  static bool writesR1(const Instruction& in) {
+    uint8_t cls = in.opcode & op::kClassMask;
+    if (cls == op::kSt) return false;
+    if (cls == op::kStx) return (in.opcode & 0xe0) == 0xc0;  // atomic: may write its src
+    if (cls == op::kAlu || cls == op::kAlu64 || cls == op::kLdx || in.opcode == 0x18) return in.dst == 1;
+    return (cls != op::kJmp && cls != op::kJmp32) || isCall(in);
+  }
+
+  EbpfStmt* call(const Instruction& in, uint32_t pc, std::optional<uint64_t> r1Map) {
+    if (in.opcode == 0x85 && in.src == 0 && r1Map && arrayLookup_) {
+      if (auto slots = arrayLookup_(static_cast<uint32_t>(in.imm), *r1Map))
+        return arena_.make<EbpfArrayLookupNode>(memory_, slots->base, slots->stride, slots->entries);
+    }
     if (in.opcode == 0x8d)
       return arena_.make<EbpfCallNode>(*calls_.callx, EbpfCallNode::Kind::Callx, in.dst);
     if (in.src == 1)
@@ -310,13 +337,28 @@ class TreeBuilder {
   /// ldx (mode 0x60) zero-extends; ldxs (mode 0x80, v4) sign-extends.
   EbpfStmt* load(const Instruction& in) {
     bool isSigned = (in.opcode & 0xe0) == 0x80;
+    if (auto address = stackAddress(in.src, in.offset, in.opcode & 0x18))
+      return sized<EbpfStackLoadNode>(in.opcode & 0x18, isSigned, memory_, in.dst, *address);
     return sized<EbpfLoadNode>(in.opcode & 0x18, isSigned, memory_, in.dst, in.src, in.offset);
   }
 
   EbpfStmt* store(const Instruction& in) {
     bool fromRegister = (in.opcode & op::kClassMask) == op::kStx;
     Operand value{fromRegister, in.src, in.imm};
+    if (auto address = stackAddress(in.dst, in.offset, in.opcode & 0x18))
+      return sized<EbpfStackStoreNode>(in.opcode & 0x18, false, memory_, *address, value);
     return sized<EbpfStoreNode>(in.opcode & 0x18, false, memory_, in.dst, in.offset, value);
+  }
+
+  /// The constant address of an access at `base` + `offset` when `base` is r10
+  /// in the entry function (r10 = kStackSize there) and the access lies inside
+  /// the stack, which the memory never shrinks below (stackIsFloor_).
+  std::optional<uint64_t> stackAddress(uint8_t base, int16_t offset, uint8_t sizeBits) const {
+    if (!inEntry_ || !stackIsFloor_ || base != 10) return std::nullopt;
+    int64_t bytes = sizeBits == 0x00 ? 4 : sizeBits == 0x08 ? 2 : sizeBits == 0x10 ? 1 : 8;
+    int64_t address = static_cast<int64_t>(EbpfInstance::kStackSize) + offset;
+    if (address < 0 || address + bytes > static_cast<int64_t>(EbpfInstance::kStackSize)) return std::nullopt;
+    return static_cast<uint64_t>(address);
   }
 
   EbpfStmt* alu(const Instruction& in) {
@@ -368,6 +410,11 @@ class TreeBuilder {
   const CallTargets& calls_;
   std::span<const EbpfHelper> helpers_;
   const std::map<uint32_t, uint64_t>& mapLoads_;  // lddw with a map pseudo-source, by slot
+  const decltype(EbpfInstance::Options::arrayLookup)& arrayLookup_;
+  bool inEntry_ = false;  // building the entry function, whose r10 is always kStackSize
+  /// A run resizes the memory to inputBase + its input: with the input after the
+  /// stack, the stack stays in bounds for the memory's whole life.
+  bool stackIsFloor_ = inputBase_ >= EbpfInstance::kStackSize && memory_.size() >= EbpfInstance::kStackSize;
   std::vector<uint32_t> newIndex_;  // per block: its number in the function being built
   uint32_t exitBlock_ = 0;          // that function's extra exit-only block
   std::vector<uint32_t> starts_;
@@ -511,7 +558,7 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruc
 
   // One root and call target per function; bodies after, since calls refer to them.
   TreeBuilder builder(program, instance->arena_, mem, options.inputBase, calls, options.helpers,
-                      mapLoads);
+                      mapLoads, options.arrayLookup);
   std::vector<uint32_t> entries = builder.functionEntries();
   // Linux's limit (BPF_MAX_SUBPROGS); it also bounds what the tree costs.
   constexpr std::size_t kMaxFunctions = 256;

@@ -65,6 +65,15 @@ Result<std::unique_ptr<EbpfObject>> EbpfObject::load(std::span<const uint8_t> el
       return std::unexpected(absl::StrCat("map value ", index, "+", offset, " is not global data"));
     return mapBases[index] + offset;
   };
+  // A lookup in an array map whose handle the call's block loaded is computed in
+  // place: the maps are fixed from here on, so their slots never move.
+  o.arrayLookup = [&](uint32_t helper, uint64_t handle) -> std::optional<EbpfInstance::ArraySlots> {
+    EbpfMap* map = self->mapOfHandle(handle);
+    bool array = map != nullptr && (map->type() == MapType::Array || map->type() == MapType::PerCpuArray);
+    if (helper != kMapLookupHelper || !array) return std::nullopt;  // per-CPU: Morel has one CPU
+    return EbpfInstance::ArraySlots{map->slotAddress(0), map->stride(),
+                                    map->definition().maxEntries};
+  };
   for (const ElfProgram& p : object->programs) {
     auto instance = EbpfInstance::load(p.code, p.section, runtime, o);
     if (!instance) {

@@ -253,6 +253,39 @@ TEST_P(EbpfExecutionTest, LegacyPacketLoadsRejectReservedFields) {
       << "expected ldind with a src to load";
 }
 
+// The entry function's r10-relative accesses inside the stack skip the bounds
+// check (EbpfStackAccessNodes.h); they must still mean what checked ones do.
+TEST_P(EbpfExecutionTest, StackAccessesAtR10ReadBackWhatWasStoredInEveryWidth) {
+  auto p = load(
+      "lddw %r1, 0x8877665544332211\n"
+      "stxdw [%r10-4096], %r1\n"  // the lowest stack slot
+      "stxw [%r10-16], %r1\n"
+      "sth [%r10-8], -2\n"
+      "stxb [%r10-1], %r1\n"
+      "ldxdw %r0, [%r10-4096]\n"
+      "ldxw %r2, [%r10-16]\n"
+      "ldxh %r3, [%r10-8]\n"
+      "ldxb %r4, [%r10-1]\n"
+      "ldxsh %r5, [%r10-8]\n"
+      "xor %r0, %r2\n"
+      "xor %r0, %r3\n"
+      "xor %r0, %r4\n"
+      "xor %r0, %r5\n"
+      "exit\n");
+  ASSERT_NE(p, nullptr);
+  uint64_t expected = 0x8877665544332211ull ^ 0x44332211ull ^ 0xfffeull ^ 0x11ull ^ ~uint64_t{1};
+  expectAlways(*p, 0, expected);
+}
+
+TEST_P(EbpfExecutionTest, AnR10AccessBelowTheStackStillTraps) {
+  auto p = load("ldxdw %r0, [%r10-4104]\nexit\n");
+  ASSERT_NE(p, nullptr);
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_FALSE(p->run(0).has_value()) << "expected an out-of-bounds trap, run " << i;
+    runtime_->drainQueue();
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllTiers, EbpfExecutionTest, ::testing::ValuesIn(testing::kTierModes),
                          [](const auto& info) { return std::string(info.param.displayName); });
 

@@ -141,6 +141,14 @@ TEST_P(EbpfObjectTest, TailCallsChainThroughAProgramArray) {
   EXPECT_EQ(valueAt(*o, "visits", 2), uint64_t{kRuns + 32}) << "expected the tail-call limit of 33";
 }
 
+TEST_P(EbpfObjectTest, AnObjectWithOnlyTextRunsTextAsItsProgram) {
+  auto o = load("text_only");
+  ASSERT_NE(o, nullptr);
+  std::vector<uint8_t> input = {1, 2, 3, 250};
+  for (int i = 0; i < kRuns; ++i)
+    EXPECT_EQ(run(*o, ".text", input), 256u) << "expected the sum of the input bytes, run " << i;
+}
+
 TEST_P(EbpfObjectTest, LocalCallsGlobalDataAndTracePrintk) {
   auto o = load("local_calls");
   ASSERT_NE(o, nullptr);

@@ -31,6 +31,12 @@ class EbpfInstance {
   /// What a program kind decides: assembly and `.data` programs take the
   /// defaults (uBPF's helpers, a memory of their own); an ELF object's programs
   /// share the object's memory and maps and call Linux's helpers.
+  /// Where an array map's values lie: slot k at base + k * stride, k < entries.
+  struct ArraySlots {
+    uint64_t base;
+    uint64_t stride;
+    uint32_t entries;
+  };
   struct Options {
     std::span<const EbpfHelper> helpers = ebpfHelpers();
     /// The memory to run in (the caller keeps it alive); null: one of its own.
@@ -43,6 +49,10 @@ class EbpfInstance {
     /// Helpers whose call must stay in the entry function (tail_call: the
     /// program it starts reuses the stack, so no caller frame may be live).
     std::vector<uint32_t> entryOnlyHelpers;
+    /// For `call helper` with r1 = `handle` (an `lddw r1, map` earlier in the
+    /// call's block): the slots, when the call is a lookup in an array map. The
+    /// call is then computed in place (EbpfArrayLookupNode), without the helper.
+    std::function<std::optional<ArraySlots>(uint32_t helper, uint64_t handle)> arrayLookup;
   };
 
   /// Verifies `program` and builds its tree. `name` names the call target.

@@ -79,12 +79,15 @@ class EbpfMap {
     return n;
   }
 
+  /// Slot k's value lies at slotAddress(k), values 8-byte aligned (an array's
+  /// layout, which compiled lookups compute in place).
+  uint64_t stride() const { return (uint64_t{definition_.valueSize} + 7) & ~uint64_t{7}; }
+  uint64_t slotAddress(uint64_t slot) const { return base_ + slot * stride(); }
+
  protected:
   EbpfMap(const MapDefinition& definition, LinearMemory& memory, uint64_t base)
       : definition_(definition), memory_(memory), base_(base) {}
   /// Values sit 8-byte aligned, one per slot.
-  uint64_t stride() const { return (uint64_t{definition_.valueSize} + 7) & ~uint64_t{7}; }
-  uint64_t slotAddress(uint64_t slot) const { return base_ + slot * stride(); }
   uint8_t* slot(uint64_t s) const { return memory_.base() + slotAddress(s); }
 
   MapDefinition definition_;

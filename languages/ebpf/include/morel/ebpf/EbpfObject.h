@@ -77,6 +77,7 @@ class EbpfObject {
 std::vector<EbpfHelper> linuxHelpers(EbpfObject& object);
 /// The helper numbers that may only be called from a program's entry function.
 inline constexpr uint32_t kTailCallHelper = 12;
+inline constexpr uint32_t kMapLookupHelper = 1;  // map_lookup_elem
 
 /// The maps as text: each map's entries (integers in decimal, other keys and
 /// values in hex bytes; arrays only their non-zero slots), a ring buffer's

@@ -99,6 +99,50 @@ IrNode* GraphDomain::sizeAnchor(IrNode* ctrl) {
   return n;
 }
 
+namespace {
+
+/// `base + offset` for an address node (base nullptr: a constant address).
+std::pair<IrNode*, int64_t> baseAndOffset(IrNode* address) {
+  if (address->isConst()) return {nullptr, address->value()};
+  if (address->op() == Op::Add && address->input(1)->isConst()) return {address->input(0), address->input(1)->value()};
+  return {address, 0};
+}
+
+/// Whether two accesses provably touch different bytes: the same base at offsets
+/// whose ranges do not meet (a constant base is the constant 0).
+bool disjoint(IrNode* a, int64_t aBytes, IrNode* b, int64_t bBytes) {
+  auto [aBase, aOffset] = baseAndOffset(a);
+  auto [bBase, bOffset] = baseAndOffset(b);
+  return aBase == bBase && (aOffset + aBytes <= bOffset || bOffset + bBytes <= aOffset);
+}
+
+}  // namespace
+
+IrNode* GraphDomain::forwardedStore(const LinearMemory& m, IrNode* address, std::size_t bytes) {
+  constexpr int kWindow = 32;  // steps back along the control chain
+  constexpr int64_t kBytesMask = 0x1f, kFloat = 0x40;
+  IrNode* n = ctrl_;
+  for (int step = 0; step < kWindow && n != nullptr; ++step) {
+    if (n->op() == Op::Store) {
+      if (n->aux() == &m) {
+        const int64_t code = n->value();
+        const auto width = static_cast<std::size_t>(code & kBytesMask);
+        if (n->input(1) == address && width == bytes && (code & kFloat) == 0) return n->input(2);
+        if (!disjoint(n->input(1), static_cast<int64_t>(width), address, static_cast<int64_t>(bytes)))
+          return nullptr;
+      }
+      n = n->input(0);
+    } else if (n->op() == Op::IfTrue || n->op() == Op::IfFalse) {
+      n = n->input(0)->input(0);
+    } else if (n->op() == Op::Proj && n->input(0)->op() == Op::Load) {
+      n = n->input(0)->input(0);
+    } else {
+      return nullptr;
+    }
+  }
+  return nullptr;
+}
+
 std::pair<IrNode*, IrNode*> GraphDomain::split(IrNode* cond) {
   using Sides = std::pair<IrNode*, IrNode*>;
   if (cond->isConst()) return cond->value() != 0 ? Sides{ctrl_, nullptr} : Sides{nullptr, ctrl_};

@@ -130,6 +130,39 @@ TEST(GraphDomain, AccessesBetweenMergesShareOneMemorySize) {
   EXPECT_EQ(count(*pe.graph, Op::MemSize), 2) << "expected one before the merge and one after it";
 }
 
+// A load of what a store just wrote takes the stored value (extended as the load
+// says), past loads, checks and stores to other bytes; a store the walk cannot
+// tell apart (another base) keeps the load.
+TEST(GraphDomain, LoadsOfJustStoredBytesTakeTheStoredValue) {
+  auto memory = std::move(*LinearMemory::create(65536, 65536));
+  auto build = [&](bool unknownStoreBetween) {
+    return [&, unknownStoreBetween](GraphDomain& d) {
+      GraphFrame f{{nullptr}};
+      auto base = d.extendU(d.wrap(d.parameter(0)));
+      auto at = [&](int64_t offset) { return d.add(base, d.i64(offset)); };
+      checkedStore<int8_t, int64_t>(d, *memory, at(8), d.i64(-1), AddressRange::Below2To34);
+      checkedStore<int32_t, int64_t>(d, *memory, at(0), d.i64(5), AddressRange::Below2To34);  // other bytes
+      if (unknownStoreBetween)
+        checkedStore<int8_t, int64_t>(d, *memory, d.extendU(d.wrap(d.parameter(1))), d.i64(0), AddressRange::Below2To34);
+      auto unsignedByte = checkedLoad<uint8_t, int64_t>(d, *memory, at(8), AddressRange::Below2To34);
+      auto signedByte = checkedLoad<int8_t, int64_t>(d, *memory, at(8), AddressRange::Below2To34);
+      d.storeI64(f, 0, d.add(unsignedByte, signedByte));
+      returnSlot(d, f, 0);
+    };
+  };
+  TestTarget forwarded(2, build(false));
+  auto pe = optimizedGraph(forwarded);
+  EXPECT_EQ(count(*pe.graph, Op::Load), 0) << "expected both loads to take the stored byte";
+  IrNode* result = nullptr;
+  for (IrNode* n : pe.graph->liveNodes())
+    if (n->op() == Op::Return) result = n->input(n->inputCount() - 1);
+  ASSERT_NE(result, nullptr);
+  ASSERT_TRUE(result->isConst()) << "expected 255 + -1 folded";
+  EXPECT_EQ(result->value(), 254);
+  TestTarget kept(2, build(true));
+  EXPECT_EQ(count(*optimizedGraph(kept).graph, Op::Load), 2) << "expected a store at an unknown address to stop it";
+}
+
 TEST(GraphDomain, DispatcherExplodesIntoTheControlFlowGraph) {
   // 0: if p goto 2 else 1;  1: r = 7, goto 2;  2: exit
   TestTarget t(1, [](GraphDomain& d) {

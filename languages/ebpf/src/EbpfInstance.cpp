@@ -30,6 +30,10 @@ class EbpfRootNode final : public InterpretedRoot<EbpfRootNode> {
     frame_.add(SlotKind::Int64);                  // kUnwindSlot
   }
   void setBody(EbpfDispatchNode* body) { body_ = adopt(body); }
+  /// The entry function always starts with r10 = kStackSize: compiled code sees
+  /// the constant, so r10-relative addresses fold and a load of what a store just
+  /// wrote to the stack forwards the value (a map key written before a lookup).
+  void setStackTopFixed(bool fixed) { stackTopFixed_ = fixed; }
   /// The inliner's measure: the instructions of the program the function is part of
   /// (its dispatcher reaches at most those).
   void setInlineSize(uint32_t instructions) { inlineSize_ = instructions; }
@@ -52,7 +56,7 @@ class EbpfRootNode final : public InterpretedRoot<EbpfRootNode> {
     auto& d = static_cast<pe::GraphDomain&>(handle);
     pe::GraphFrame f = d.newFrame(frame_);
     for (uint32_t r = 1; r <= 5; ++r) d.storeI64(f, r, d.parameter(r - 1));
-    d.storeI64(f, 10, d.parameter(5));
+    d.storeI64(f, 10, stackTopFixed_ ? d.i64(static_cast<int64_t>(EbpfInstance::kStackSize)) : d.parameter(5));
     body_->run(d, f);
     pe::GV<int64_t> r0[] = {d.loadI64(f, 0)};
     d.returnValues(r0);
@@ -72,6 +76,7 @@ class EbpfRootNode final : public InterpretedRoot<EbpfRootNode> {
  private:
   EbpfDispatchNode* body_ = nullptr;
   uint32_t inlineSize_ = 0;
+  bool stackTopFixed_ = false;
 };
 
 /// What calls in a program refer to: its functions and the helpers it uses.
@@ -103,6 +108,9 @@ class TreeBuilder {
   /// array, so building every block for every function would grow with their
   /// product), numbered in the order found with the entry as block 0, plus a
   /// last block that only exits (for unwinding).
+  /// Whether the function build() made last always starts with r10 = kStackSize.
+  bool stackTopIsFixed() const { return inEntry_; }
+
   EbpfDispatchNode* build(uint32_t entryPc) {
     // Only the entry function always starts with r10 = kStackSize; a local call
     // to instruction 0 would enter it with a lower r10.
@@ -574,6 +582,7 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruc
   }
   for (std::size_t i = 0; i < entries.size(); ++i) {
     roots[i]->setBody(builder.build(entries[i]));
+    roots[i]->setStackTopFixed(builder.stackTopIsFixed());
     roots[i]->setInlineSize(static_cast<uint32_t>(program.size()));
   }
   instance->root_ = roots[0];

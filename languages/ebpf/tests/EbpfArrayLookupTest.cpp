@@ -10,6 +10,8 @@
 #include "morel/codegen/OptimizingCompiler.h"
 #include "morel/ebpf/EbpfInstance.h"
 #include "morel/framework/Runtime.h"
+#include "morel/pe/PartialEvaluator.h"
+#include "morel/pe/Phases.h"
 
 namespace morel::ebpf {
 namespace {
@@ -125,6 +127,36 @@ TEST_P(EbpfArrayLookupTest, AConstantKeyStoredJustBeforeTheCallFindsItsSlot) {
   ASSERT_NE(p, nullptr);
   expectAlways(*p, 0, 103);
   EXPECT_EQ(helperCalls_, 0);
+}
+
+// In the entry function r10 is the constant stack top, so the key's address
+// folds, the key's load takes the value the store just wrote, and the lookup is
+// the slot's constant address: compiled code reads the value straight from it.
+TEST_P(EbpfArrayLookupTest, AConstantKeyMakesTheSlotAConstantAddress) {
+  auto p = load(
+      "stw [%r10-4], 3\n"
+      "lddw %r1, 0\n"
+      "mov %r2, %r10\n"
+      "add %r2, -4\n"
+      "call 1\n"
+      "ldxdw %r0, [%r0]\n"
+      "exit\n");
+  ASSERT_NE(p, nullptr);
+  auto pe = pe::partialEvaluate(p->target());
+  ASSERT_TRUE(pe.has_value()) << pe.error().toString();
+  pe::optimize(*pe->graph);
+  int loads = 0, selects = 0;
+  for (pe::IrNode* n : pe->graph->liveNodes()) {
+    if (n->op() == pe::Op::Load) {
+      ++loads;
+      EXPECT_TRUE(n->input(1)->isConst()) << "expected the slot's constant address";
+      if (n->input(1)->isConst()) EXPECT_EQ(n->input(1)->value(), static_cast<int64_t>(kSlots + 8 * 3));
+    }
+    selects += n->op() == pe::Op::Select;
+  }
+  EXPECT_EQ(loads, 1) << "expected only the value's load: the key forwarded from its store";
+  EXPECT_EQ(selects, 0) << "expected the null check folded";
+  expectAlways(*p, 0, 103);
 }
 
 TEST_P(EbpfArrayLookupTest, AnR1TheBlockDidNotLoadStillCallsTheHelper) {

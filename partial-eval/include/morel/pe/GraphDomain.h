@@ -188,6 +188,10 @@ class GraphDomain : public GraphDomainHandle {
   template <class Stored, GuestValue T>
   GV<T> loadMemory(LinearMemory& m, GV<int64_t> address) {
     if (dead()) return {g_.constant(typeOf<T>(), 0)};
+    if constexpr (std::is_integral_v<Stored> && GuestInteger<T>) {
+      if (IrNode* stored = forwardedStore(m, address.node, sizeof(Stored)))
+        return loadedFrom<Stored, T>(stored);
+    }
     IrNode* load = g_.make(Op::Load, Type::Tuple, {ctrl_, address.node},
                            accessCode<Stored>() | guarded(m), &m);
     ctrl_ = g_.make(Op::Proj, Type::Control, {load}, 0);
@@ -201,6 +205,23 @@ class GraphDomain : public GraphDomainHandle {
   }
   template <GuestInteger T>
   GV<T> byteSwap(GV<T> a) { return un<T>(Op::ByteSwap, a); }
+  /// What a load of `Stored` into T reads from a stored integer `value`: its low
+  /// sizeof(Stored) bytes, extended as Stored's signedness says.
+  template <class Stored, GuestInteger T>
+  GV<T> loadedFrom(IrNode* value) {
+    IrNode* v = value;
+    if (typeOf<T>() == Type::I32 && v->type() == Type::I64) v = g_.make(Op::Wrap, Type::I32, {v});
+    if (typeOf<T>() == Type::I64 && v->type() == Type::I32) {
+      // A 4-byte store of an i32 read back as an i64: extended as the load says.
+      return {g_.make(std::is_signed_v<Stored> ? Op::ExtendS : Op::ExtendU, Type::I64, {v})};
+    }
+    constexpr int bits = 8 * sizeof(Stored);
+    if constexpr (bits < 8 * sizeof(T)) {
+      if constexpr (std::is_signed_v<Stored>) return signExtend(GV<T>{v}, bits);
+      return bitAnd(GV<T>{v}, constant<T>(static_cast<T>((uint64_t{1} << bits) - 1)));
+    }
+    return {v};
+  }
   /// An access to a guarded memory may fault: the backend registers it with the
   /// inlined calls open here, whose frames its trap hands back (see IrOps.def).
   int64_t guarded(const LinearMemory& m) const {
@@ -417,6 +438,11 @@ class GraphDomain : public GraphDomainHandle {
   /// size; loads, stores and the checks' branches do not, so every access between
   /// two calls shares one MemSize (value numbering merges them).
   IrNode* sizeAnchor(IrNode* ctrl);
+  /// The value the last store to [address, address + bytes) of `m` wrote, when a
+  /// short walk back along the control chain (loads, checks' branches, stores to
+  /// provably other bytes) reaches a store of the same width at the same address
+  /// node; nullptr otherwise. Calls, merges and other stores end the walk.
+  IrNode* forwardedStore(const LinearMemory& m, IrNode* address, std::size_t bytes);
 
   const Node* resumeAt_;              // the innermost statement begun so far
   const Frame* statementFrame_ = nullptr;

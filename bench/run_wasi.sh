@@ -61,6 +61,6 @@ wasm3=()
 exec nice -n 10 python3 "$ROOT/bench/harness.py" \
   --morel "$MOREL" --node "$NODE" --node-runner "$ROOT/bench/node_runner.js" \
   --node-wasi-runner "$ROOT/bench/node_wasi_runner.js" "${wasm3[@]}" \
-  --engines morel-interp,morel-tiered,node,native \
+  --engines morel-interp,morel-tiered,node,node-noliftoff,native \
   --out "$OUT" --runs "$RUNS" --warmup 1 --json "$OUT/results.json" \
   "${BENCHES[@]}"

@@ -60,7 +60,8 @@ std::optional<bool> decided(IrNode* cond, const std::vector<Fact>& facts) {
     // A passed check (end > size did not hold) admits every end up to it.
     if (f.holds || f.cond->op() != Op::GtU || f.cond->input(1) != cond->input(1)) continue;
     auto admitted = extentOf(f.cond->input(0));
-    if (admitted && admitted->base == extent->base && extent->offset <= admitted->offset) return false;
+    if (admitted && admitted->base == extent->base && extent->offset <= admitted->offset)
+      return false;
   }
   return std::nullopt;
 }
@@ -76,8 +77,8 @@ IrNode* soleExit(IrNode* proj) {
 
 struct Decision {
   IrNode* iff;
-  IrNode* taken;     // IfTrue or IfFalse
-  IrNode* untaken;   // its sibling, leading to `exit` only
+  IrNode* taken;    // IfTrue or IfFalse
+  IrNode* untaken;  // its sibling, leading to `exit` only
   IrNode* exit;
 };
 
@@ -151,6 +152,8 @@ class Eliminator {
 
 }  // namespace
 
-uint32_t eliminateConditions(Graph& g) { return Eliminator(g).run(); }
+uint32_t eliminateConditions(Graph& g) {
+  return Eliminator(g).run();
+}
 
 }  // namespace morel::pe

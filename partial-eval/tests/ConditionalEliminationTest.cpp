@@ -33,12 +33,14 @@ TEST_F(ConditionalEliminationTest, ALoadThenAStoreOfTheSameAddressChecksOnce) {
   TestTarget t(1, [&](GraphDomain& d) {
     GraphFrame f{{nullptr}};
     auto v = checkedLoad<int32_t, int32_t>(d, *memory_, address(d, 0), AddressRange::Below2To34);
-    checkedStore<int32_t, int32_t>(d, *memory_, address(d, 0), d.add(v, d.i32(1)), AddressRange::Below2To34);
+    checkedStore<int32_t, int32_t>(d, *memory_, address(d, 0), d.add(v, d.i32(1)),
+                                   AddressRange::Below2To34);
     d.storeI64(f, 0, d.extendU(v));
     returnSlot(d, f, 0);
   });
   auto pe = optimizedGraph(t);
-  EXPECT_EQ(count(*pe.graph, Op::TrapExit), 1) << "expected the store's check decided by the load's";
+  EXPECT_EQ(count(*pe.graph, Op::TrapExit), 1)
+      << "expected the store's check decided by the load's";
   EXPECT_EQ(count(*pe.graph, Op::If), 1);
 }
 
@@ -66,9 +68,14 @@ TEST_F(ConditionalEliminationTest, AChecksFactHoldsOnlyWhereItDominates) {
     // The check inside the if does not dominate the access after the merge.
     d.ifElse(
         d.wrap(d.parameter(0)), p, f,
-        [&] { d.storeI64(f, 0, checkedLoad<int64_t, int64_t>(d, *memory_, address(d, 0), AddressRange::Below2To34)); },
+        [&] {
+          d.storeI64(
+              f, 0,
+              checkedLoad<int64_t, int64_t>(d, *memory_, address(d, 0), AddressRange::Below2To34));
+        },
         [] {});
-    auto after = checkedLoad<int64_t, int64_t>(d, *memory_, address(d, 0), AddressRange::Below2To34);
+    auto after =
+        checkedLoad<int64_t, int64_t>(d, *memory_, address(d, 0), AddressRange::Below2To34);
     d.storeI64(f, 0, d.add(d.loadI64(f, 0), after));
     returnSlot(d, f, 0);
   });

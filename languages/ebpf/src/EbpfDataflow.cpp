@@ -21,7 +21,9 @@ namespace morel::ebpf {
 namespace {
 
 using Registers = uint16_t;  // bit n: rn holds a value on every path here
-constexpr Registers bit(uint8_t r) { return static_cast<Registers>(1u << r); }
+constexpr Registers bit(uint8_t r) {
+  return static_cast<Registers>(1u << r);
+}
 constexpr Registers kAll = 0x7ff;
 constexpr Registers kProgramEntry = bit(1) | bit(2) | bit(3) | bit(10);
 constexpr Registers kCalleeEntry = bit(1) | bit(2) | bit(3) | bit(4) | bit(5) | bit(10);
@@ -54,53 +56,74 @@ struct Use {
 Use useOf(const OpcodeInfo& row, const Instruction& in) {
   const Registers dst = bit(in.dst), src = bit(in.src), r0 = bit(0);
   switch (row.shape) {
-    case Shape::AluImm: return {isMove(row.op) ? Registers{0} : dst, dst};
-    case Shape::AluReg: return {static_cast<Registers>(src | (isMove(row.op) ? 0 : dst)), dst};
+    case Shape::AluImm:
+      return {isMove(row.op) ? Registers{0} : dst, dst};
+    case Shape::AluReg:
+      return {static_cast<Registers>(src | (isMove(row.op) ? 0 : dst)), dst};
     case Shape::Neg:
-    case Shape::Endian: return {dst, dst};
-    case Shape::JumpImm: return {dst, 0};
-    case Shape::JumpReg: return {static_cast<Registers>(dst | src), 0};
+    case Shape::Endian:
+      return {dst, dst};
+    case Shape::JumpImm:
+      return {dst, 0};
+    case Shape::JumpReg:
+      return {static_cast<Registers>(dst | src), 0};
     case Shape::CallHelper:
     case Shape::CallLocal:
     case Shape::CallRuntime:
-    case Shape::CallReg: return {0, r0};
-    case Shape::Exit: return {r0, 0};
+    case Shape::CallReg:
+      return {0, r0};
+    case Shape::Exit:
+      return {r0, 0};
     case Shape::Lddw:
     case Shape::LddwMapFd:
-    case Shape::LddwMapValue: return {0, dst};
-    case Shape::LoadAbs: return {0, r0};
-    case Shape::LoadInd: return {src, r0};
-    case Shape::Load: return {src, dst};
-    case Shape::Store: return {dst, 0};
-    case Shape::StoreReg: return {static_cast<Registers>(dst | src), 0};
+    case Shape::LddwMapValue:
+      return {0, dst};
+    case Shape::LoadAbs:
+      return {0, r0};
+    case Shape::LoadInd:
+      return {src, r0};
+    case Shape::Load:
+      return {src, dst};
+    case Shape::Store:
+      return {dst, 0};
+    case Shape::StoreReg:
+      return {static_cast<Registers>(dst | src), 0};
     case Shape::Atomic: {
       constexpr int32_t kFetch = 0x01, kCmpxchg = 0xf1;
       if (in.imm == kCmpxchg) return {static_cast<Registers>(dst | src | r0), r0};
       return {static_cast<Registers>(dst | src), (in.imm & kFetch) != 0 ? src : Registers{0}};
     }
     case Shape::Ja:
-    case Shape::Ja32: return {};
+    case Shape::Ja32:
+      return {};
   }
   return {};
 }
 
 int32_t accessBytes(uint8_t opcode) {
   switch (opcode & 0x18) {
-    case 0x00: return 4;
-    case 0x08: return 2;
-    case 0x10: return 1;
-    default: return 8;
+    case 0x00:
+      return 4;
+    case 0x08:
+      return 2;
+    case 0x10:
+      return 1;
+    default:
+      return 8;
   }
 }
 
 /// The frame-pointer register an access goes through, if it is r10.
 bool throughFramePointer(const OpcodeInfo& row, const Instruction& in) {
   switch (row.shape) {
-    case Shape::Load: return in.src == kFramePointer;
+    case Shape::Load:
+      return in.src == kFramePointer;
     case Shape::Store:
     case Shape::StoreReg:
-    case Shape::Atomic: return in.dst == kFramePointer;
-    default: return false;
+    case Shape::Atomic:
+      return in.dst == kFramePointer;
+    default:
+      return false;
   }
 }
 
@@ -118,7 +141,8 @@ Result<void> checkDataflow(std::span<const Instruction> program) {
   std::vector<const OpcodeInfo*> rows(n, nullptr);
   for (std::size_t i = 0; i < n; ++i) {
     rows[i] = findOpcode(program[i]);
-    if (rows[i] != nullptr && isLddw(rows[i]->shape) && i + 1 < n) ++i;  // the upper slot is no instruction
+    if (rows[i] != nullptr && isLddw(rows[i]->shape) && i + 1 < n)
+      ++i;  // the upper slot is no instruction
   }
   std::vector<std::optional<Registers>> in(n);
   std::deque<std::size_t> work;
@@ -156,15 +180,22 @@ Result<void> checkDataflow(std::span<const Instruction> program) {
     Registers out = static_cast<Registers>((*in[i] | use.writes) & kAll);
     const std::size_t next = i + (isLddw(row->shape) ? 2 : 1);
     switch (row->shape) {
-      case Shape::Exit: break;
-      case Shape::Ja: flow(static_cast<std::size_t>(static_cast<int64_t>(i) + 1 + insn.offset), out); break;
-      case Shape::Ja32: flow(static_cast<std::size_t>(static_cast<int64_t>(i) + 1 + insn.imm), out); break;
+      case Shape::Exit:
+        break;
+      case Shape::Ja:
+        flow(static_cast<std::size_t>(static_cast<int64_t>(i) + 1 + insn.offset), out);
+        break;
+      case Shape::Ja32:
+        flow(static_cast<std::size_t>(static_cast<int64_t>(i) + 1 + insn.imm), out);
+        break;
       case Shape::JumpImm:
       case Shape::JumpReg:
         flow(static_cast<std::size_t>(static_cast<int64_t>(i) + 1 + insn.offset), out);
         flow(next, out);
         break;
-      default: flow(next, out); break;
+      default:
+        flow(next, out);
+        break;
     }
   }
   return {};

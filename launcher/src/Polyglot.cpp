@@ -520,7 +520,9 @@ Value Value::getMember(std::string_view name) const {
   CallTarget* target = instance.exportedFunction(name);
   if (target == nullptr) return {};
   const wasm::FuncType& type = *instance.exportedType(name);
-  Function f{m->context, target, {}, {}};
+  Function f{};
+  f.context = m->context;
+  f.target = target;
   for (auto t : type.params) {
     f.params.push_back(valueTypeOf(t));
     f.paramRefs.push_back(refTypeOf(t));

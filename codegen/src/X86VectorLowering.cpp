@@ -571,7 +571,7 @@ class VectorLowering {
       case GeU:
       case GtU:
       case LtU: {
-        if (wide) return false;  // Wasm has no unsigned i64x2 comparisons
+        if (wide) return false;  // no SSE4 form for unsigned 64-bit lanes: the VectorFn computes it
         // (un)signed order from pmaxu/pminu as above; gt and lt are their negations
         const bool viaMax = h_.op == LeU || h_.op == GtU;
         result(minMaxId(viaMax ? MaxU : MinU), a, b);

@@ -79,6 +79,21 @@ IrNode* GraphDomain::convert(IrNode* n, Type to) {
   return n;
 }
 
+namespace {
+
+/// The control before `n` when `n` is a memory access or a branch of a check
+/// (a Store, a Load's control projection, an IfTrue or IfFalse): the steps
+/// that neither call nor merge, which sizeAnchor and forwardedStore walk past.
+/// nullptr for any other control.
+IrNode* controlBeforeAccessOrBranch(IrNode* n) {
+  if (n->op() == Op::Store) return n->input(0);
+  if (n->op() == Op::IfTrue || n->op() == Op::IfFalse) return n->input(0)->input(0);
+  if (n->op() == Op::Proj && n->input(0)->op() == Op::Load) return n->input(0)->input(0);
+  return nullptr;
+}
+
+}  // namespace
+
 IrNode* GraphDomain::sizeAnchor(IrNode* ctrl) {
   std::vector<IrNode*> walked;
   IrNode* n = ctrl;
@@ -87,10 +102,7 @@ IrNode* GraphDomain::sizeAnchor(IrNode* ctrl) {
       n = known->second;
       break;
     }
-    IrNode* before = nullptr;
-    if (n->op() == Op::Store) before = n->input(0);
-    else if (n->op() == Op::IfTrue || n->op() == Op::IfFalse) before = n->input(0)->input(0);
-    else if (n->op() == Op::Proj && n->input(0)->op() == Op::Load) before = n->input(0)->input(0);
+    IrNode* before = controlBeforeAccessOrBranch(n);
     if (before == nullptr) break;
     walked.push_back(n);
     n = before;
@@ -123,22 +135,14 @@ IrNode* GraphDomain::forwardedStore(const LinearMemory& m, IrNode* address, std:
   constexpr int64_t kBytesMask = 0x1f, kFloat = 0x40;
   IrNode* n = ctrl_;
   for (int step = 0; step < kWindow && n != nullptr; ++step) {
-    if (n->op() == Op::Store) {
-      if (n->aux() == &m) {
-        const int64_t code = n->value();
-        const auto width = static_cast<std::size_t>(code & kBytesMask);
-        if (n->input(1) == address && width == bytes && (code & kFloat) == 0) return n->input(2);
-        if (!disjoint(n->input(1), static_cast<int64_t>(width), address, static_cast<int64_t>(bytes)))
-          return nullptr;
-      }
-      n = n->input(0);
-    } else if (n->op() == Op::IfTrue || n->op() == Op::IfFalse) {
-      n = n->input(0)->input(0);
-    } else if (n->op() == Op::Proj && n->input(0)->op() == Op::Load) {
-      n = n->input(0)->input(0);
-    } else {
-      return nullptr;
+    if (n->op() == Op::Store && n->aux() == &m) {
+      const int64_t code = n->value();
+      const auto width = static_cast<std::size_t>(code & kBytesMask);
+      if (n->input(1) == address && width == bytes && (code & kFloat) == 0) return n->input(2);
+      if (!disjoint(n->input(1), static_cast<int64_t>(width), address, static_cast<int64_t>(bytes)))
+        return nullptr;
     }
+    n = controlBeforeAccessOrBranch(n);
   }
   return nullptr;
 }

@@ -8,15 +8,10 @@
 namespace morel::pe {
 namespace {
 
+using testing::count;
 using testing::optimizedGraph;
 using testing::returnSlot;
 using testing::TestTarget;
-
-int count(const Graph& g, Op op) {
-  int n = 0;
-  for (IrNode* x : g.liveNodes()) n += x->op() == op;
-  return n;
-}
 
 const TrapKind kTestTrap{"test trap"};
 

@@ -10,15 +10,10 @@
 namespace morel::pe {
 namespace {
 
+using testing::count;
 using testing::optimizedGraph;
 using testing::returnSlot;
 using testing::TestTarget;
-
-int count(const Graph& g, Op op) {
-  int n = 0;
-  for (IrNode* x : g.liveNodes()) n += x->op() == op;
-  return n;
-}
 
 TEST(GraphDomain, NewFrameFollowsTheDescriptor) {
   FrameDescriptor fd;

@@ -52,6 +52,13 @@ inline void returnSlot(GraphDomain& d, GraphFrame& f, uint32_t slot) {
   d.returnValues(r);
 }
 
+/// How many live nodes of `g` have op `op`.
+inline int count(const Graph& g, Op op) {
+  int n = 0;
+  for (IrNode* x : g.liveNodes()) n += x->op() == op;
+  return n;
+}
+
 /// Partially evaluates a test target and runs the optimization phases.
 inline PartialEvaluation optimizedGraph(TestTarget& t) {
   auto pe = partialEvaluate(t.target);

@@ -1,5 +1,5 @@
 #pragma once
-// Guard-page bounds checks (V8's trap handler, wasmtime's signal handlers):
+// Guard-page bounds checks (as JIT compilers' trap handlers do them):
 // compiled code accesses a guarded memory (MemoryGuard::Below2To34) without a
 // compare; an access past the memory's size hits a PROT_NONE page of its
 // reservation, and a SIGSEGV/SIGBUS handler turns the fault into the

@@ -25,7 +25,7 @@ enum class MemoryGuard : uint8_t { Explicit, Below2To34 };
 class LinearMemory {
  public:
   /// `initialBytes` accessible now, up to `maximumBytes` after growing.
-  /// A guarded memory's sizes are whole host pages (a Wasm page is 64 KiB).
+  /// A guarded memory's sizes are whole host pages (a language's pages are multiples of them).
   static Result<std::unique_ptr<LinearMemory>> create(uint64_t initialBytes, uint64_t maximumBytes,
                                                       MemoryGuard guard = MemoryGuard::Explicit);
   ~LinearMemory();

@@ -7,9 +7,13 @@ UBPF names uBPF's test runner (vm/test.c, built as `ubpf_test` with
 -DUBPF_ENABLE_TESTS=ON); nothing here fetches, vendors or builds uBPF. Needs
 build/bin/morel and build/bin/morel_ebpf_asm (ninja -C build morel morel_ebpf_asm).
 
-Each program in bench/ebpf/*.s reads an iteration count N from the first 8
-bytes of its input (the rest is data it may walk). It is assembled once by
-Morel's assembler; Morel runs the text, uBPF the same bytecode. Interpreters run
+Each program in bench/ebpf/ reads an iteration count N from the first 8
+bytes of its input (the rest is data it may walk). A `.s` program is assembled
+once by Morel's assembler; Morel runs the text, uBPF the same bytecode. A `.c`
+program (the map-heavy ones) is compiled by clang-14 -O2 -target bpf into an ELF
+object twice, once per runtime's helper numbers: Linux's for Morel
+(map_lookup_elem 1, map_update_elem 2), uBPF's test runner's for uBPF (6, 7);
+the code is otherwise the same, and both load its legacy `maps` section. Interpreters run
 with N_INTERP, compiled code (Morel --engine.CompileImmediately=true, uBPF -j)
 with the larger N_JIT. Every sample is a whole process; "net" subtracts the best
 time of the same command with N = 1 (process start, loading, compiling), so it
@@ -31,12 +35,19 @@ PROGRAMS = [
     ("byte_checksum", 200, 4_000, 64 * 1024),
     ("stack_loop", 20_000_000, 400_000_000, 0),
     ("helper_loop", 20_000_000, 200_000_000, 0),
+    ("map_lookup_loop", 5_000_000, 50_000_000, 0),
+    ("map_update_loop", 5_000_000, 50_000_000, 0),
 ]
+# Helper numbers the .c programs are compiled with, per runtime.
+HELPER_NUMBERS = {
+    "morel": ["-DHELPER_MAP_LOOKUP=1", "-DHELPER_MAP_UPDATE=2"],
+    "ubpf": ["-DHELPER_MAP_LOOKUP=6", "-DHELPER_MAP_UPDATE=7"],
+}
 ENGINES = {
-    "morel-interp": ("interp", lambda c, p, m: [c.morel, "run", "--engine.Compilation=false", "--mem-file", m, p + ".s"]),
-    "ubpf-interp": ("interp", lambda c, p, m: [c.ubpf, "--mem", m, p + ".bin"]),
-    "morel-compiled": ("jit", lambda c, p, m: [c.morel, "run", "--engine.CompileImmediately=true", "--mem-file", m, p + ".s"]),
-    "ubpf-jit": ("jit", lambda c, p, m: [c.ubpf, "-j", "--mem", m, p + ".bin"]),
+    "morel-interp": ("interp", lambda c, p, m: [c.morel, "run", "--engine.Compilation=false", "--mem-file", m, p["morel"]]),
+    "ubpf-interp": ("interp", lambda c, p, m: [c.ubpf, "--mem", m, p["ubpf"]]),
+    "morel-compiled": ("jit", lambda c, p, m: [c.morel, "run", "--engine.CompileImmediately=true", "--mem-file", m, p["morel"]]),
+    "ubpf-jit": ("jit", lambda c, p, m: [c.ubpf, "-j", "--mem", m, p["ubpf"]]),
 }
 
 
@@ -64,10 +75,26 @@ def memfile(path, n, data_bytes):
         f.write(bytes((i * 7 + 3) & 0xFF for i in range(data_bytes)))
 
 
+def build_program(name, prog, asm):
+    """The files each runtime runs: {"morel": path, "ubpf": path}."""
+    source = os.path.join(ROOT, "bench/ebpf", name)
+    if os.path.exists(source + ".s"):
+        subprocess.run(["cp", source + ".s", prog + ".s"], check=True)
+        subprocess.run([asm, prog + ".s", prog + ".bin"], check=True)
+        return {"morel": prog + ".s", "ubpf": prog + ".bin"}
+    files = {}
+    for runtime, defines in HELPER_NUMBERS.items():
+        files[runtime] = f"{prog}.{runtime}.o"
+        subprocess.run(["clang-14", "-O2", "-target", "bpf", *defines, "-c", source + ".c", "-o", files[runtime]],
+                       check=True)
+    return files
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="one run each, a tenth of the iterations")
+    ap.add_argument("programs", nargs="*", help="run only these programs (default: all)")
     cfg = ap.parse_args()
     cfg.ubpf = os.environ.get("UBPF", "")
     if not cfg.ubpf or not os.access(cfg.ubpf, os.X_OK):
@@ -86,9 +113,10 @@ def main():
     print(f"{'program':15} {'engine':15} {'N':>11} {'total s':>8} {'net s':>8}")
     ratios = []
     for name, n_interp, n_jit, data in PROGRAMS:
+        if cfg.programs and name not in cfg.programs:
+            continue
         prog = os.path.join(out, name)
-        subprocess.run(["cp", os.path.join(ROOT, "bench/ebpf", name + ".s"), prog + ".s"], check=True)
-        subprocess.run([asm, prog + ".s", prog + ".bin"], check=True)
+        files = build_program(name, prog, asm)
         net = {}
         results = {}
         for engine, (tier, command) in ENGINES.items():
@@ -98,8 +126,8 @@ def main():
             mem, mem1 = f"{prog}.{tier}.mem", f"{prog}.one.mem"
             memfile(mem, n, data)
             memfile(mem1, 1, data)
-            total, result = best(command(cfg, prog, mem), runs)
-            startup, _ = best(command(cfg, prog, mem1), runs)
+            total, result = best(command(cfg, files, mem), runs)
+            startup, _ = best(command(cfg, files, mem1), runs)
             net[engine] = max(total - startup, 1e-6)
             results.setdefault(tier, set()).add(result)
             print(f"{name:15} {engine:15} {n:>11} {total:8.3f} {net[engine]:8.3f}")

@@ -18,7 +18,7 @@ std::mutex codeMutex;
 }  // namespace
 
 CallTarget::CallTarget(RootNode& root, Runtime& runtime)
-    : entry_(&CallTarget::interpreterEntry),
+    : entry_(root.isCompilable() ? &CallTarget::interpreterEntry : &CallTarget::uncompilableEntry),
       root_(&root),
       runtime_(&runtime),
       limits_(&runtime.limits()) {}
@@ -68,7 +68,9 @@ bool CallTarget::tryQueue() {
 
 void CallTarget::invalidate() {
   std::lock_guard lock(codeMutex);
-  std::atomic_ref(entry_).store(&CallTarget::interpreterEntry, std::memory_order_release);
+  std::atomic_ref(entry_).store(
+      root_->isCompilable() ? &CallTarget::interpreterEntry : &CallTarget::uncompilableEntry,
+      std::memory_order_release);
   // The invalidated code may still be on the stack (it called us): keep it alive.
   if (code_) retired_.push_back(std::move(code_));
   callCount_.reset();
@@ -86,22 +88,40 @@ Status CallTarget::runInterpreter(uint64_t* io) {
   }
 }
 
+namespace {
+/// One compare catches a full host stack and a pending interrupt alike.
+bool stackExhaustedOrInterrupted(const GuestLimits& limits) {
+  return reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) <
+         limits.stackLimit.load(std::memory_order_relaxed);
+}
+}  // namespace
+
 Status CallTarget::interpreterEntry(CallTarget* self, uint64_t* io) {
   GuestLimits& limits = *self->limits_;
-  // One compare catches a full host stack and a pending interrupt alike.
-  if (reinterpret_cast<uintptr_t>(__builtin_frame_address(0)) <
-      limits.stackLimit.load(std::memory_order_relaxed)) [[unlikely]]
+  if (stackExhaustedOrInterrupted(limits)) [[unlikely]]
     return limits.entryFailure();
   self->callCount_.increment();
   self->runtime_->onInterpretedCall(*self);
   Entry e = self->currentEntry();
   if (e != &CallTarget::interpreterEntry) return e(self, io);
+  return self->runInterpreterFramed(io);
+}
+
+Status CallTarget::uncompilableEntry(CallTarget* self, uint64_t* io) {
+  GuestLimits& limits = *self->limits_;
+  if (stackExhaustedOrInterrupted(limits)) [[unlikely]]
+    return limits.entryFailure();
+  return self->runInterpreterFramed(io);
+}
+
+Status CallTarget::runInterpreterFramed(uint64_t* io) {
+  GuestLimits& limits = *limits_;
   // The guest frame budget, counted alike by compiled entries (sandbox.MaxStackFrames).
   if (--limits.framesLeft < 0) [[unlikely]] {
     ++limits.framesLeft;
     return statusOf(kCallStackExhausted);
   }
-  Status s = self->runInterpreter(io);
+  Status s = runInterpreter(io);
   ++limits.framesLeft;
   return s;
 }

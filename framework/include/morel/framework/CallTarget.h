@@ -103,6 +103,10 @@ class CallTarget {
 
   /// The interpreter's entry: counts calls, may request compilation, runs the tree.
   static Status interpreterEntry(CallTarget* self, uint64_t* io);
+  /// The entry of a target that never compiles (a host function): the same
+  /// stack, interrupt and frame-budget checks, without counting calls or asking
+  /// the compile queue. Interpreted helper calls take it on every call.
+  static Status uncompilableEntry(CallTarget* self, uint64_t* io);
   /// Compiled code calls this when a guard fails: the interpreter continues the
   /// activation at `statement` with the frame `slots`; results go to io.
   static Status deoptimize(CallTarget* self, uint64_t* io, const Node* statement,
@@ -115,6 +119,8 @@ class CallTarget {
 
  private:
   Status runInterpreter(uint64_t* io);
+  /// runInterpreter inside one guest frame of the budget (sandbox.MaxStackFrames).
+  Status runInterpreterFramed(uint64_t* io);
 
   Entry entry_;  // must stay the first field (entryOffset)
   RootNode* root_;

@@ -43,7 +43,16 @@ def command(engine, cfg, prog):
         return [cfg.node, *flags, cfg.node_runner, wasm, prog["export"], *prog["args"]]
     if engine == "native":
         return [os.path.join(cfg.out, prog["name"] + ".native"), *prog["args"]]
+    if engine == "wasm3":  # prints "Result: N" to stderr; see normalized()
+        return [cfg.wasm3, "--func", prog["export"], wasm, *prog["args"]]
     raise ValueError(engine)
+
+
+def normalized(argv, out, err):
+    """wasm3 prints an invoked function's result to stderr as "Result: N"; the others print N."""
+    if len(argv) > 1 and argv[1] == "--func" and not out and err.startswith("Result: "):
+        return err[len("Result: "):]
+    return out
 
 
 def loud(msg):
@@ -78,6 +87,7 @@ def measure(argv, warmup, runs, expected, timeout, label, ref="native clang -O2"
     samples, output = [], None
     for i in range(warmup + runs):
         dt, rc, out, err = run_once(argv, timeout)
+        out = normalized(argv, out, err)
         if rc != 0:
             return samples, out, (f"{label}: FAILED (exit status {rc}) on run {i + 1}\n"
                                   f"  command: {' '.join(argv)}\n  stdout: {out!r}\n  stderr: {err!r}")

@@ -6,6 +6,7 @@
 #   bench/run.sh           # 1 warmup + 5 timed runs per engine and program
 #   bench/run.sh --quick   # 1 warmup + 2 timed runs
 #   bench/run.sh --runs N  # 1 warmup + N timed runs
+#   WASM3=/path/to/wasm3 bench/run.sh   # adds wasm3 (an interpreter) as a peer
 #
 # Needs build/bin/morel (it does not build Morel), wat2wasm, node, clang-14, python3.
 # Outputs go to build/bench/ (NAME.wasm, NAME.native, results.json).
@@ -57,7 +58,9 @@ for spec in "${BENCHES[@]}"; do
 done
 echo "built: $(for spec in "${BENCHES[@]}"; do printf '%s.wasm %s.native ' "${spec%% *}" "${spec%% *}"; done)in $OUT"
 
+wasm3=()
+[[ -n "${WASM3:-}" ]] && wasm3=(--wasm3 "$WASM3")
 exec nice -n 10 python3 "$ROOT/bench/harness.py" \
-  --morel "$MOREL" --node "$NODE" --node-runner "$ROOT/bench/node_runner.js" \
+  --morel "$MOREL" --node "$NODE" --node-runner "$ROOT/bench/node_runner.js" "${wasm3[@]}" \
   --out "$OUT" --runs "$RUNS" --warmup "$WARMUP" --json "$OUT/results.json" \
   "${BENCHES[@]}"

@@ -141,7 +141,7 @@ std::size_t programIndex(int argc, char** argv) {
     if (a == "--") return static_cast<std::size_t>(i) + 1;
     if (!a.starts_with("-")) return static_cast<std::size_t>(i);
     if (a == "--invoke" || a == "--dir" || a == "--env" || a == "--section" || a == "--mem-file" ||
-        a == "--pcap")
+        a == "--pcap" || a == "--repeat")
       ++i;  // their value is the next word
   }
   return static_cast<std::size_t>(argc);

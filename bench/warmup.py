@@ -12,7 +12,7 @@ adds compile time per tier (summed over the compilations, as the compile thread
 measures them: with background compilation that is the compiler thread's busy
 time) per KiB of the module's Wasm, and every run its peak RSS (wait4).
 
-  python3 bench/warmup.py [--calls N] [--runs R] [--only PROGRAM]
+  python3 bench/warmup.py [--calls N] [--runs R] [--only PROGRAM] [--mode NAME=FLAGS]
 Needs build/bin/morel, wat2wasm and node. Prints a markdown table.
 """
 import argparse
@@ -73,11 +73,11 @@ def warmup(times):
 
 
 def compile_stats(err):
-    """{tier: (compilations, ms)} from --engine.TraceCompilation lines."""
+    """{tier: (compilations, wall ms, CPU ms)} from --engine.TraceCompilation lines."""
     stats = {}
-    for m in re.finditer(r"\|Tier (\d)\|Time +([0-9.]+) ms", err):
-        n, ms = stats.get(m.group(1), (0, 0.0))
-        stats[m.group(1)] = (n + 1, ms + float(m.group(2)))
+    for m in re.finditer(r"\|Tier (\d)\|Time +([0-9.]+) ms.*\|CPU ([0-9.]+) ms", err):
+        n, ms, cpu = stats.get(m.group(1), (0, 0.0, 0.0))
+        stats[m.group(1)] = (n + 1, ms + float(m.group(2)), cpu + float(m.group(3)))
     return stats
 
 
@@ -86,10 +86,17 @@ def main():
     ap.add_argument("--calls", type=int, default=200)
     ap.add_argument("--runs", type=int, default=3, help="processes per engine; medians are reported")
     ap.add_argument("--only", help="one program")
+    ap.add_argument("--mode", action="append", default=[], metavar="NAME=FLAGS",
+                    help="one more Morel configuration, e.g. 'truffle=--engine.FirstTierCompilationThreshold=400 "
+                         "--engine.LastTierCompilationThreshold=10000' (repeatable)")
     ap.add_argument("--morel", default=os.path.join(ROOT, "build/bin/morel"))
     ap.add_argument("--node", default=os.environ.get("NODE", "node"))
     ap.add_argument("--wat2wasm", default=os.environ.get("WAT2WASM", "wat2wasm"))
     cfg = ap.parse_args()
+    modes = dict(MOREL_MODES)
+    for m in cfg.mode:
+        name, _, flags = m.partition("=")
+        modes[name] = flags.split()
     out_dir = tempfile.mkdtemp(prefix="morel-warmup-")
     rows = []
     compile_rows = []
@@ -100,7 +107,7 @@ def main():
         subprocess.run([cfg.wat2wasm, os.path.join(ROOT, "bench/programs", name + ".wat"), "-o", wasm], check=True)
         kib = os.path.getsize(wasm) / 1024
         engines = {m: [cfg.morel, "run", *flags, "--repeat", str(cfg.calls), "--invoke", export, wasm, *args]
-                   for m, flags in MOREL_MODES.items()}
+                   for m, flags in modes.items()}
         engines["v8"] = [cfg.node, os.path.join(ROOT, "bench/node_warmup.js"), wasm, export, str(cfg.calls), *args]
         results = {}
         for engine, argv in engines.items():
@@ -121,17 +128,18 @@ def main():
             rows.append((name, engine, med(0), med(1), int(med(2)), med(3) / 1024))
         for mode in ("single-tier", "two-tier"):
             _, err, _, _ = run_rss([*engines[mode][:2], "--engine.TraceCompilation", *engines[mode][2:]])
-            for tier, (n, ms) in sorted(compile_stats(err).items()):
-                compile_rows.append((name, mode, tier, n, ms, kib))
+            for tier, (n, ms, cpu) in sorted(compile_stats(err).items()):
+                compile_rows.append((name, mode, tier, n, ms, cpu, kib))
     print(f"calls per process: {cfg.calls}; processes per engine: {cfg.runs} (medians)\n")
     print("| program | engine | peak µs/call | ms to 90% of peak | calls to 90% | peak RSS MiB |")
     print("|---|---|---:|---:|---:|---:|")
     for name, engine, peak, ms, calls, rss in rows:
         print(f"| {name} | {engine} | {peak:.0f} | {ms:.1f} | {calls} | {rss:.1f} |")
-    print("\n| program | Morel mode | tier | compilations | compile ms | ms per KiB of Wasm |")
-    print("|---|---|---:|---:|---:|---:|")
-    for name, mode, tier, n, ms, kib in compile_rows:
-        print(f"| {name} | {mode} | {tier} | {n} | {ms:.2f} | {ms / kib:.2f} |")
+    print("\n| program | Morel mode | tier | compilations | compile ms (wall) | compiler-thread CPU ms "
+          "| CPU ms per KiB of Wasm |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for name, mode, tier, n, ms, cpu, kib in compile_rows:
+        print(f"| {name} | {mode} | {tier} | {n} | {ms:.2f} | {cpu:.2f} | {cpu / kib:.2f} |")
 
 
 if __name__ == "__main__":

@@ -130,7 +130,8 @@ class Runtime {
   void backgroundLoop();
   void enqueue(CallTarget& target, CompileTier tier, bool tierUp = false);
   CompileTier tierFor(int64_t count) const;
-  void trace(CallTarget& target, CompileTier tier, double millis, const CompilationResult& r);
+  void trace(CallTarget& target, CompileTier tier, double millis, double cpuMillis,
+             const CompilationResult& r);
 
   Compiler* compiler_;
   bool compilation_;

@@ -37,11 +37,13 @@ int64_t sumOfSquares(int32_t n) {
   return acc;
 }
 
-/// A context whose compilations are synchronous and traced to a string.
+/// A context with two tiers (unless `options` say otherwise) whose compilations
+/// are synchronous and traced to stderr.
 class Tiers {
  public:
   explicit Tiers(std::vector<std::pair<std::string, std::string>> options) {
     morel::OptionValues o;
+    EXPECT_TRUE(o.set("engine.MultiTier", "true").has_value());
     for (const auto& [name, value] : options) EXPECT_TRUE(o.set(name, value).has_value()) << name;
     EXPECT_TRUE(o.set("engine.BackgroundCompilation", "false").has_value());
     EXPECT_TRUE(o.set("engine.TraceCompilation", "true").has_value());
@@ -195,6 +197,9 @@ INSTANTIATE_TEST_SUITE_P(
         ModeCase{"Latency", {{"engine.Mode", "latency"}}, {"Tier 1"}},
         ModeCase{"Throughput", {{"engine.Mode", "throughput"}}, {"Tier 2"}},
         ModeCase{"SingleTier", {{"engine.MultiTier", "false"}}, {"Tier 2"}},
+        ModeCase{"LatencyWithoutMultiTier",
+                 {{"engine.MultiTier", "false"}, {"engine.Mode", "latency"}},
+                 {"Tier 1"}},
         ModeCase{"CompilationThresholdAlias",
                  {{"engine.CompilationThreshold", "20"}},
                  {"Tier 1", "Tier 2"}}),

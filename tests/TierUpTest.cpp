@@ -128,6 +128,39 @@ TEST(TierUp, TheFirstTierKeepsCallsAsCallsAndTheLastInlinesThem) {
   testing::internal::GetCapturedStderr();
 }
 
+// A loop in a function called once is compiled on its own (OSR) by the tier its
+// back-edge count has reached; first-tier loop code then counts on to the last
+// (the running activation stays in first-tier code). The loop's exit, never
+// taken while the interpreter profiled it, leaves the compiled loop by a deopt.
+struct OsrCase {
+  const char* name;
+  const char* osrThreshold;
+  Events expected;
+};
+void PrintTo(const OsrCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
+class TierOsr : public ::testing::TestWithParam<OsrCase> {};
+
+TEST_P(TierOsr, ALoopIsCompiledByTheTierItsCountReached) {
+  testing::internal::CaptureStderr();
+  {
+    Tiers t({{"engine.FirstTierCompilationThreshold", "100000"},
+             {"engine.LastTierCompilationThreshold", "5000"},
+             {"engine.OSRCompilationThreshold", GetParam().osrThreshold}});
+    EXPECT_EQ(t.call("sumOfSquares", {morel::Value::fromInt(20000)}), sumOfSquares(20000));
+  }
+  EXPECT_EQ(events(testing::internal::GetCapturedStderr(), "sumOfSquares@osr"),
+            GetParam().expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Thresholds, TierOsr,
+    ::testing::Values(OsrCase{"BelowTheLastTiersThreshold", "100", {"Tier 1", "Tier 2", "deopt"}},
+                      OsrCase{"PastTheLastTiersThreshold", "6000", {"Tier 2", "deopt"}}),
+    [](const auto& info) { return std::string(info.param.name); });
+
 struct DeoptCase {
   const char* name;
   int64_t lastThreshold;

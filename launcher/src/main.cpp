@@ -200,7 +200,7 @@ int run(int argc, char** argv) {
          "--repeat", repeat,
          "Call the invoked function N times in one process, printing each call's wall time to "
          "stderr as `[repeat] CALL MICROSECONDS` (warm-up measurement, bench/warmup.py)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000000}));
   std::vector<std::string> dirs;
   std::vector<std::string> envs;
   run->add_option("--dir", dirs, "WASI: preopen host directory HOST as GUEST (HOST[::GUEST], GUEST defaults to HOST)")->allow_extra_args(false);

@@ -33,18 +33,26 @@ std::size_t OptimizingCompiler::backendSize(const pe::Graph& g) {
   return size;
 }
 
-Result<CompilationResult> OptimizingCompiler::compile(CallTarget& target) {
+Result<CompilationResult> OptimizingCompiler::compile(CallTarget& target, CompileTier tier) {
   ++compilationId_;
   // The budget bounds what the backend sees, the live graph after optimization:
   // asmjit's register allocator is what grows faster than linearly. Partial
   // evaluation creates more nodes than survive (superseded frame values, folded
   // checks), so it gets four times as many before it gives up early.
   const auto maxLive = static_cast<std::size_t>(target.runtime().maximumGraphSize());
-  auto pe = pe::partialEvaluate(target, kCreatedPerLiveNode * maxLive);
+  // The first tier keeps calls as calls and counts down to the last tier.
+  const bool first = tier == CompileTier::First;
+  pe::PartialEvaluationTier peTier{
+      .inlining = !first,
+      .countDown = first && target.runtime().tiersUp() ? target.tierUpCounter() : nullptr};
+  auto pe = pe::partialEvaluate(target, kCreatedPerLiveNode * maxLive, peTier);
   if (!pe) return std::unexpected(pe.error());
   pe::Graph& g = *pe->graph;
   dump(g, target, "after-pe");
-  pe::optimize(g);
+  if (first)
+    pe::optimizeFirstTier(g);
+  else
+    pe::optimize(g);
   dump(g, target, "after-opt");
   if (std::size_t size = backendSize(g); maxLive != 0 && size > maxLive)
     return fail("graph too large", 0, Diagnostic::Unit::Byte,

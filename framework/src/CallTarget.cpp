@@ -8,6 +8,7 @@
 
 #include "morel/framework/RootNode.h"
 #include "morel/framework/Runtime.h"
+#include "morel/framework/TierUpCounter.h"
 
 namespace morel {
 
@@ -31,7 +32,8 @@ CallTarget::Snapshot CallTarget::snapshot() const {
   return {deoptimizations(), root_->specializationRoot().specializationVersion()};
 }
 
-bool CallTarget::install(std::unique_ptr<InstalledCode> code, Snapshot compiledFrom) {
+bool CallTarget::install(std::unique_ptr<InstalledCode> code, Snapshot compiledFrom,
+                         CompileTier tier) {
   std::lock_guard lock(codeMutex);
   // No rewrite may slip between the version check and the entry switch.
   std::shared_lock specialization(root_->specializationRoot().specializationMutex());
@@ -47,23 +49,43 @@ bool CallTarget::install(std::unique_ptr<InstalledCode> code, Snapshot compiledF
     // The tree was re-specialized while the compiler read it. It is still hot:
     // keep the counters, so the next interpreted call queues it again. The code
     // never ran, so it goes (retiring it would keep every such attempt forever).
-    tier_.store(Tier::Interpreted, std::memory_order_release);
+    // First-tier code already installed stays: it was checked when it installed.
+    if (compiledTier() == CompileTier::None)
+      tier_.store(Tier::Interpreted, std::memory_order_release);
     return false;
   }
   Entry e = code->entry();
   if (code_) retired_.push_back(std::move(code_));
   code_ = std::move(code);
   compilations_.fetch_add(1, std::memory_order_relaxed);
+  codeTier_.store(tier, std::memory_order_release);
+  tierUpQueued_.store(false, std::memory_order_release);
   std::atomic_ref(entry_).store(e, std::memory_order_release);
   tier_.store(Tier::Compiled, std::memory_order_release);
   return true;
 }
 
-void CallTarget::markFailed() { tier_.store(Tier::Failed, std::memory_order_release); }
+void CallTarget::markFailed() {
+  // A failed last tier leaves the first tier's code running (and asks no more:
+  // the tier-up request stays taken).
+  if (compiledTier() == CompileTier::None) tier_.store(Tier::Failed, std::memory_order_release);
+}
 
 bool CallTarget::tryQueue() {
   Tier expected = Tier::Interpreted;
   return tier_.compare_exchange_strong(expected, Tier::Queued);
+}
+
+bool CallTarget::tryQueueTierUp() {
+  if (compiledTier() != CompileTier::First) return false;
+  bool expected = false;
+  return tierUpQueued_.compare_exchange_strong(expected, true);
+}
+
+TierUpCounter* CallTarget::tierUpCounter() {
+  std::lock_guard lock(codeMutex);
+  if (!tierUp_) tierUp_ = TierUpCounter::create(*this);
+  return tierUp_.get();
 }
 
 void CallTarget::invalidate() {
@@ -73,6 +95,8 @@ void CallTarget::invalidate() {
       std::memory_order_release);
   // The invalidated code may still be on the stack (it called us): keep it alive.
   if (code_) retired_.push_back(std::move(code_));
+  codeTier_.store(CompileTier::None, std::memory_order_release);
+  tierUpQueued_.store(false, std::memory_order_release);
   callCount_.reset();
   loopCount_.reset();
   tier_.store(deoptimizations() >= kMaxDeoptimizations ? Tier::Failed : Tier::Interpreted,

@@ -36,7 +36,8 @@ int32_t OsrPoint::tryEnter(CallTarget& current, InterpFrame& f) {
   }
   if (target_ == nullptr) {
     auto* owner = dynamic_cast<RootNode*>(const_cast<Node*>(loop_->topmost()));
-    root_ = owner != nullptr ? owner->createOsrRoot(*loop_, enclosingLabels(*loop_), entry_) : nullptr;
+    root_ =
+        owner != nullptr ? owner->createOsrRoot(*loop_, enclosingLabels(*loop_), entry_) : nullptr;
     if (root_ == nullptr) {
       failed_ = true;
       return -1;
@@ -50,7 +51,9 @@ int32_t OsrPoint::tryEnter(CallTarget& current, InterpFrame& f) {
     case Tier::Queued:
       return -1;
     case Tier::Interpreted:  // first request, or invalidated by a deoptimization
-      runtime.requestCompilation(*target_);
+      // The back-edges so far pick the tier: past LastTierCompilationThreshold the
+      // loop goes straight to the last tier; below it, to the first.
+      runtime.requestCompilation(*target_, backEdges_);
       if (target_->tier() != Tier::Compiled) return -1;
       break;
     case Tier::Compiled:

@@ -2,11 +2,14 @@
 
 #include <pthread.h>
 
+#include <time.h>
+
 #include <chrono>
 
 #include "absl/strings/str_format.h"
 #include "morel/framework/GuardPageTraps.h"
 #include "morel/framework/RootNode.h"
+#include "morel/framework/TierUpCounter.h"
 
 namespace morel {
 
@@ -17,7 +20,12 @@ Runtime::Runtime(const OptionValues& options, Compiler* compiler, std::ostream* 
       background_(options.getBool("engine.BackgroundCompilation")),
       traceCompilation_(options.getBool("engine.TraceCompilation")),
       traceDeoptimization_(options.getBool("engine.TraceDeoptimization") || traceCompilation_),
-      threshold_(options.getInt("engine.CompilationThreshold")),
+      firstTier_(options.getString("engine.Mode") == "latency" ||
+                 (options.getBool("engine.MultiTier") &&
+                  options.getString("engine.Mode") != "throughput")),
+      lastTier_(options.getString("engine.Mode") != "latency"),
+      firstThreshold_(options.getInt("engine.FirstTierCompilationThreshold")),
+      lastThreshold_(options.getInt("engine.LastTierCompilationThreshold")),
       trace_(trace),
       maxStackFrames_(options.getInt("sandbox.MaxStackFrames")),
       osrThreshold_(options.getInt("engine.OSRCompilationThreshold")),
@@ -27,6 +35,12 @@ Runtime::Runtime(const OptionValues& options, Compiler* compiler, std::ostream* 
       printAssembly_(options.getBool("engine.PrintAssembly")),
       stressDeopt_(options.getInt("engine.StressDeopt"),
                    static_cast<uint64_t>(options.getInt("engine.StressDeoptSeed"))) {
+  // engine.CompilationThreshold, the single threshold of before two tiers, still
+  // says how soon code compiles: it is the last tier's and caps the first tier's.
+  if (int64_t alias = options.getInt("engine.CompilationThreshold"); alias > 0) {
+    lastThreshold_ = alias;
+    firstThreshold_ = std::min(firstThreshold_, alias);
+  }
   limits_.framesLeft = maxStackFrames_;  // calls made without a GuestEntry (tests) count too
   if (auto cpu = options.getDuration("sandbox.MaxCPUTime"); cpu.value.count() > 0)
     cpuTimeLimit_ = std::make_unique<CpuTimeLimit>(cpu.value, [this] { interrupt(kCpuTimeExceeded); });
@@ -62,6 +76,14 @@ uintptr_t threadStackLimit() {
     return base != nullptr ? reinterpret_cast<uintptr_t>(base) + kReserve : uintptr_t{0};
   }();
   return limit;
+}
+
+/// CPU time of the calling thread: what a compilation costs the compiler thread,
+/// apart from the time it waited for a core.
+double threadCpuMillis() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
 }
 
 }  // namespace
@@ -110,58 +132,89 @@ Runtime::GuestEntry::~GuestEntry() {
 void Runtime::onInterpretedCall(CallTarget& target) {
   if (!compilationEnabled() || target.tier() != Tier::Interpreted) return;
   if (!target.root().isCompilable()) return;
-  if (compileImmediately_) return compileNow(target);
-  if (static_cast<int64_t>(target.callCount() + target.loopCount()) < threshold_) return;
-  if (!background_) return compileNow(target);
-  if (!target.tryQueue()) return;
-  {
-    std::lock_guard lock(mutex_);
-    queue_.push_back(&target);
-  }
-  wake_.notify_one();
+  // Compile-immediately means the last tier at the first call, unless the mode
+  // has only the first (engine.Mode=latency: the suites' forced first tier).
+  if (compileImmediately_)
+    return compileNow(target, lastTier_ ? CompileTier::Last : CompileTier::First);
+  if (static_cast<int64_t>(target.callCount() + target.loopCount()) < threshold()) return;
+  const CompileTier tier = firstTier_ ? CompileTier::First : CompileTier::Last;
+  if (!background_) return compileNow(target, tier);
+  if (target.tryQueue()) enqueue(target, tier);
 }
 
-void Runtime::requestCompilation(CallTarget& target) {
+CompileTier Runtime::tierFor(int64_t count) const {
+  if (!firstTier_) return CompileTier::Last;
+  if (!lastTier_ || compileImmediately_) return lastTier_ ? CompileTier::Last : CompileTier::First;
+  return count >= lastThreshold_ ? CompileTier::Last : CompileTier::First;
+}
+
+void Runtime::requestCompilation(CallTarget& target, int64_t count) {
   if (!compilationEnabled() || !target.root().isCompilable()) return;
+  const CompileTier tier = tierFor(count);
   if (compileImmediately_ || !background_) {
-    if (target.tier() == Tier::Interpreted) compileNow(target);
+    if (target.tier() == Tier::Interpreted) compileNow(target, tier);
     return;
   }
-  if (!target.tryQueue()) return;
+  if (target.tryQueue()) enqueue(target, tier);
+}
+
+void Runtime::requestLastTier(CallTarget& target) {
+  if (TierUpCounter* counter = target.tierUpCounter()) counter->disarm();
+  if (!compilationEnabled() || !lastTier_ || !target.tryQueueTierUp()) return;
+  if (!background_) return compileNow(target, CompileTier::Last);
+  enqueue(target, CompileTier::Last, true);
+}
+
+void Runtime::enqueue(CallTarget& target, CompileTier tier, bool tierUp) {
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back(&target);
+    queue_.push_back({&target, tier, tierUp});
   }
   wake_.notify_one();
 }
 
-void Runtime::compileNow(CallTarget& target) {
+void Runtime::compileNow(CallTarget& target, CompileTier tier) {
+  const bool tierUp = tier == CompileTier::Last && target.compiledTier() == CompileTier::First;
   CallTarget::Snapshot from = target.snapshot();
+  // First-tier code counts what is left to the last tier from where the interpreter stopped.
+  TierUpCounter* counter = nullptr;
+  if (tier == CompileTier::First && tiersUp() && (counter = target.tierUpCounter()) != nullptr)
+    counter->arm(lastThreshold_ - static_cast<int64_t>(target.callCount() + target.loopCount()));
   auto start = std::chrono::steady_clock::now();
-  auto result = compiler_->compile(target);
+  const double cpuStart = threadCpuMillis();
+  auto result = compiler_->compile(target, tier);
   double millis =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const double cpuMillis = threadCpuMillis() - cpuStart;
   if (!result) {
     target.markFailed();
     failed_.fetch_add(1, std::memory_order_relaxed);
     if (traceCompilation_ && trace_ != nullptr)
-      *trace_ << absl::StrFormat("[engine] opt failed %s: %s: %s\n", target.name(),
-                                 result.error().category, result.error().detail);
+      *trace_ << absl::StrFormat("[engine] opt failed %s |Tier %d|: %s: %s\n", target.name(),
+                                 static_cast<int>(tier), result.error().category,
+                                 result.error().detail);
     return;
   }
-  trace(target, millis, *result);
+  trace(target, tier, millis, cpuMillis, *result);
   const uint32_t inlined = result->inlinedCalls;
-  if (target.install(std::move(result->code), from)) {
+  if (target.install(std::move(result->code), from, tier)) {
     installed_.fetch_add(1, std::memory_order_relaxed);
     inlinedCalls_.fetch_add(inlined, std::memory_order_relaxed);
+  } else if (tierUp && target.compiledTier() == CompileTier::First) {
+    // Dropped (the tree changed while it compiled): the first tier counts again.
+    target.clearTierUp();
+    if (TierUpCounter* c = target.tierUpCounter()) c->arm(lastThreshold_ - firstThreshold_);
   }
 }
 
-void Runtime::trace(CallTarget& target, double millis, const CompilationResult& r) {
+void Runtime::trace(CallTarget& target, CompileTier tier, double millis, double cpuMillis,
+                    const CompilationResult& r) {
   if (!traceCompilation_ || trace_ == nullptr) return;
-  *trace_ << absl::StrFormat("[engine] opt done %-16s |Tier 2|Time %8.3f ms|Graph %5d nodes|Code %6d bytes|Calls %d|Loops %d|Vector calls %d\n",
-                             target.name(), millis, r.graphNodes, r.code->codeSize(),
-                             target.callCount(), target.loopCount(), r.code->vectorCalls);
+  *trace_ << absl::StrFormat(
+      "[engine] opt done %-16s |Tier %d|Time %8.3f ms|Graph %5d nodes|Code %6d bytes|Calls "
+      "%d|Loops %d|Vector calls %d|CPU %.3f ms\n",
+      target.name(), static_cast<int>(tier), millis, r.graphNodes, r.code->codeSize(),
+      target.callCount(), target.loopCount(), r.code->vectorCalls, cpuMillis);
   trace_->flush();
 }
 
@@ -177,11 +230,13 @@ void Runtime::backgroundLoop() {
   for (;;) {
     wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (stopping_) return;
-    CallTarget* target = queue_.front();
+    Request r = queue_.front();
     queue_.pop_front();
     busy_ = true;
     lock.unlock();
-    compileNow(*target);
+    // A tier-up request whose first-tier code deoptimized meanwhile is stale: the
+    // interpreter counts again from the start and asks for the first tier.
+    if (!r.tierUp || r.target->compiledTier() == CompileTier::First) compileNow(*r.target, r.tier);
     lock.lock();
     busy_ = false;
     if (queue_.empty()) idle_.notify_all();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -140,7 +141,7 @@ std::size_t programIndex(int argc, char** argv) {
     if (a == "--") return static_cast<std::size_t>(i) + 1;
     if (!a.starts_with("-")) return static_cast<std::size_t>(i);
     if (a == "--invoke" || a == "--dir" || a == "--env" || a == "--section" || a == "--mem-file" ||
-        a == "--pcap")
+        a == "--pcap" || a == "--repeat")
       ++i;  // their value is the next word
   }
   return static_cast<std::size_t>(argc);
@@ -194,6 +195,12 @@ int run(int argc, char** argv) {
   std::string file;
   std::vector<std::string> args;
   run->add_option("--invoke", invoke, "Exported Wasm function to call (without it: a WASI command's _start)");
+  int64_t repeat = 1;
+  run->add_option(
+         "--repeat", repeat,
+         "Call the invoked function N times in one process, printing each call's wall time to "
+         "stderr as `[repeat] CALL MICROSECONDS` (warm-up measurement, bench/warmup.py)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000000}));
   std::vector<std::string> dirs;
   std::vector<std::string> envs;
   run->add_option("--dir", dirs, "WASI: preopen host directory HOST as GUEST (HOST[::GUEST], GUEST defaults to HOST)")->allow_extra_args(false);
@@ -315,7 +322,17 @@ int run(int argc, char** argv) {
     if (!v) return fail(absl::StrFormat("bad argument '%s': not %s", args[i], expected));
     values.push_back(*v);
   }
-  auto result = fn.execute(values);
+  // --repeat: the same call N times, each timed; the last result is printed.
+  auto timedCall = [&](int64_t call) {
+    auto start = std::chrono::steady_clock::now();
+    auto r = fn.execute(values);
+    auto micros =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start);
+    if (repeat > 1) std::cerr << absl::StrFormat("[repeat] %d %.1f\n", call, micros.count());
+    return r;
+  };
+  auto result = timedCall(0);
+  for (int64_t call = 1; result && call < repeat; ++call) result = timedCall(call);
   if (!result) {
     const std::string& category = result.error().category;
     if (category == "trap") {

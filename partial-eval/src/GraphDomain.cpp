@@ -8,17 +8,22 @@
 #include <shared_mutex>
 
 #include "absl/strings/str_format.h"
+#include "morel/framework/TierUpCounter.h"
 
 namespace morel::pe {
 
-GraphDomain::GraphDomain(Graph& graph, CallTarget& self, uint32_t parameterCount)
+GraphDomain::GraphDomain(Graph& graph, CallTarget& self, uint32_t parameterCount, bool inlining,
+                         TierUpCounter* countDown)
     : g_(graph),
       self_(self),
       ctrl_(graph.start()),
       resumeAt_(&self.root()),
-      stressDeopt_(self.runtime().stressDeopt().enabled()) {
+      stressDeopt_(self.runtime().stressDeopt().enabled()),
+      inlining_(inlining),
+      countDown_(countDown) {
   for (uint32_t i = 0; i < parameterCount; ++i)
     params_.push_back(g_.make(Op::Param, Type::I64, {g_.start()}, i));
+  countDownToLastTier();  // the call
 }
 
 GV<int64_t> GraphDomain::parameter(uint32_t i) {
@@ -213,6 +218,27 @@ void GraphDomain::pollInterrupt() {
   ctrl_ = e;
 }
 
+// counter -= 1; if (counter <= 0) call request()   (TierUpCounter.h)
+// The request queues the last tier and disarms the counter; this code keeps
+// running until the last tier's code is installed.
+void GraphDomain::countDownToLastTier() {
+  if (countDown_ == nullptr || dead()) return;
+  LinearMemory& m = countDown_->memory();
+  GV<int64_t> address = i64(static_cast<int64_t>(TierUpCounter::kCellAddress));
+  GV<int64_t> left = sub(loadMemory<int64_t, int64_t>(m, address), i64(1));
+  storeMemory<int64_t, int64_t>(m, address, left);
+  auto [reached, counting] = split(g_.make(Op::LeS, Type::I32, {left.node, i64(0).node}));
+  if (reached == nullptr) {  // no counter reaches zero from a constant; kept for safety
+    ctrl_ = counting;
+    return;
+  }
+  CallTarget& request = countDown_->request();
+  IrNode* call = g_.make(Op::Call, Type::Tuple, {reached}, 0, &request);
+  IrNode* called = g_.make(Op::Proj, Type::Control, {call}, 0);
+  // The request cannot fail: its status is not looked at.
+  ctrl_ = counting != nullptr ? g_.make(Op::Region, Type::Control, {called, counting}) : called;
+}
+
 void GraphDomain::stressTick() {
   if (dead()) return;
   IrNode* tick = g_.make(Op::StressTick, Type::I32, {ctrl_}, ++stressTicks_);
@@ -314,6 +340,7 @@ GraphDomain::Label GraphDomain::beginLoop(Frame& f) {
   // Every iteration passes the header: polling there keeps any loop stoppable,
   // and gives even an endless loop an exit, so it stays in the graph.
   pollInterrupt();
+  countDownToLastTier();  // the iteration
   return label;
 }
 
@@ -402,7 +429,7 @@ void GraphDomain::call(CallTarget& callee, std::span<const GV<int64_t>> args,
 
 bool GraphDomain::shouldInline(CallTarget& callee) {
   const Runtime::InliningPolicy& policy = self_.runtime().inlining();
-  if (!policy.enabled) return false;
+  if (!policy.enabled || !inlining_) return false;
   RootNode& root = callee.root();
   const char* no = nullptr;
   bool recursive = &callee == &self_;

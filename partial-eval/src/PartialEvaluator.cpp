@@ -8,12 +8,14 @@
 
 namespace morel::pe {
 
-Result<PartialEvaluation> partialEvaluate(CallTarget& target, std::size_t maxNodes) {
+Result<PartialEvaluation> partialEvaluate(CallTarget& target, std::size_t maxNodes,
+                                          PartialEvaluationTier tier) {
   std::shared_lock lock(target.root().specializationRoot().specializationMutex());
   auto graph = std::make_unique<Graph>();
   graph->setNodeLimit(maxNodes);
   try {
-    GraphDomain domain(*graph, target, target.root().parameterCount());
+    GraphDomain domain(*graph, target, target.root().parameterCount(), tier.inlining,
+                       tier.countDown);
     target.root().partialEvaluate(domain);
     domain.finish();
     graph->setNodeLimit(0);

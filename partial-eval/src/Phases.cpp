@@ -9,4 +9,9 @@ void optimize(Graph& g) {
   if (eliminateConditions(g) > 0) removeDeadNodes(g);
 }
 
+void optimizeFirstTier(Graph& g) {
+  simplifyPhis(g);
+  removeDeadNodes(g);
+}
+
 }  // namespace morel::pe

@@ -46,6 +46,17 @@ expect "integer argument"       2 "bad argument '1.5': not an integer" -- "$more
 expect "float argument"         2 "bad argument 'one': not a float" -- "$morel" run --invoke id32 "$work/floats.wasm" one
 expect "f32 out of range"       2 "bad argument '1e39': not a float" -- "$morel" run --invoke id32 "$work/floats.wasm" 1e39
 expect "float word"             2 "not a float"           -- "$morel" run --invoke id64 "$work/floats.wasm" infinity
+# Tier options: a bad engine.Mode names the choices; a tier threshold is at least 1.
+expect "bad engine.Mode"        2 "engine.Mode expects one of default, latency, throughput, got 'fast'" -- \
+  "$morel" run --engine.Mode=fast --invoke "" "$work/empty_name.wasm"
+expect "zero first-tier threshold" 2 "FirstTierCompilationThreshold expects an integer of at least 1" -- \
+  "$morel" run --engine.FirstTierCompilationThreshold=0 --invoke "" "$work/empty_name.wasm"
+expect "two tiers traced"       0 "|Tier 2|" -- "$morel" run --engine.MultiTier=true --engine.BackgroundCompilation=false \
+  --engine.FirstTierCompilationThreshold=2 --engine.LastTierCompilationThreshold=4 --engine.TraceCompilation \
+  --repeat 6 --invoke "" "$work/empty_name.wasm"
+# --repeat N: N calls, each timed on stderr, the last result on stdout.
+expect "repeat times each call" 0 "[repeat] 2 " -- "$morel" run --repeat 3 --invoke "" "$work/empty_name.wasm"
+expect "repeat of zero"         2 "--repeat: Value 0 not in range 1 to 1000000000" -- "$morel" run --repeat 0 --invoke "" "$work/empty_name.wasm"
 # Text modules load directly (Morel's .wat parser); a malformed one names file:line:column.
 printf '(module\n  (func (export "f") (result i32)\n    i32.ad))' > "$work/bad.wat"
 expect "text module"            0 "1.5"                   -- "$morel" run --invoke id32 "$work/floats.wat" 1.5

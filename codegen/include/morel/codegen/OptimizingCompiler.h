@@ -13,7 +13,11 @@ class OptimizingCompiler final : public Compiler {
   /// `dumpDirectory`: when non-empty, one .dot file per compilation phase goes there.
   explicit OptimizingCompiler(std::string dumpDirectory = {});
 
-  Result<CompilationResult> compile(CallTarget& target) override;
+  Result<CompilationResult> compile(CallTarget& target, CompileTier tier) override;
+  /// The last tier (tests compile with it directly).
+  Result<CompilationResult> compile(CallTarget& target) {
+    return compile(target, CompileTier::Last);
+  }
 
   /// Partial evaluation's budget of created nodes per live node of engine.MaximumGraphSize.
   static constexpr std::size_t kCreatedPerLiveNode = 4;

@@ -47,6 +47,13 @@ class InstalledCode {
 
 enum class Tier : uint8_t { Interpreted, Queued, Compiled, Failed };
 
+/// Which compiler made a target's code (issue 10). The first tier partially
+/// evaluates without inlining, runs the cheap phases only and counts calls and
+/// iterations to ask for the last tier; the last tier inlines and runs every phase.
+enum class CompileTier : uint8_t { None = 0, First = 1, Last = 2 };
+
+class TierUpCounter;
+
 class CallTarget {
  public:
   CallTarget(RootNode& root, Runtime& runtime);
@@ -56,7 +63,9 @@ class CallTarget {
 
   Status call(uint64_t* io) { return currentEntry()(this, io); }
 
-  Entry currentEntry() const { return std::atomic_ref(const_cast<Entry&>(entry_)).load(std::memory_order_acquire); }
+  Entry currentEntry() const {
+    return std::atomic_ref(const_cast<Entry&>(entry_)).load(std::memory_order_acquire);
+  }
   /// Where compiled code finds the entry to call: the first field.
   static constexpr std::size_t entryOffset() { return 0; }
 
@@ -69,6 +78,8 @@ class CallTarget {
   uint64_t loopCount() const { return loopCount_.get(); }
   uint32_t compilations() const { return compilations_.load(std::memory_order_relaxed); }
   uint32_t deoptimizations() const { return deopts_.load(std::memory_order_acquire); }
+  /// The tier of the installed code (None while interpreted).
+  CompileTier compiledTier() const { return codeTier_.load(std::memory_order_acquire); }
 
   /// Interpreter back-edges count towards the compilation threshold and poll
   /// for interrupts (a guest loop must stay stoppable in every tier).
@@ -92,14 +103,22 @@ class CallTarget {
 
   /// Installs compiled code; later calls run it. Code compiled from a tree or a
   /// profile that changed since `compiledFrom` is dropped: returns false.
-  bool install(std::unique_ptr<InstalledCode> code, Snapshot compiledFrom);
+  bool install(std::unique_ptr<InstalledCode> code, Snapshot compiledFrom,
+               CompileTier tier = CompileTier::Last);
   bool install(std::unique_ptr<InstalledCode> code) { return install(std::move(code), snapshot()); }
-  /// Marks a failed compilation: the target stays interpreted.
+  /// Marks a failed compilation: the target stays interpreted, or keeps its
+  /// first-tier code when the last tier failed.
   void markFailed();
   /// Drops compiled code (a guard failed or an assumption broke); back to the interpreter.
   void invalidate();
   /// Called by the compile queue when a request is accepted.
   bool tryQueue();
+  /// The same for the last tier while first-tier code runs: true once per
+  /// first-tier installation (until clearTierUp after a dropped compilation).
+  bool tryQueueTierUp();
+  void clearTierUp() { tierUpQueued_.store(false, std::memory_order_release); }
+  /// The counter first-tier code decrements, made at its first use (compile thread).
+  TierUpCounter* tierUpCounter();
 
   /// The interpreter's entry: counts calls, may request compilation, runs the tree.
   static Status interpreterEntry(CallTarget* self, uint64_t* io);
@@ -132,6 +151,9 @@ class CallTarget {
   ProfileCounter loopCount_;
   std::atomic<uint32_t> compilations_{0};
   std::atomic<uint32_t> deopts_{0};
+  std::atomic<CompileTier> codeTier_{CompileTier::None};
+  std::atomic<bool> tierUpQueued_{false};
+  std::unique_ptr<TierUpCounter> tierUp_;
   std::unique_ptr<InstalledCode> code_;
   std::vector<std::unique_ptr<InstalledCode>> retired_;  // kept alive: frames may still run them
 };

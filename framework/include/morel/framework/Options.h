@@ -28,7 +28,8 @@ struct OptionDescriptor {
   std::string name;  // "engine.CompilationThreshold"
   OptionValue defaultValue;
   std::string help;
-  int64_t minimum = 0;  // integers only
+  int64_t minimum = 0;                    // integers only
+  std::vector<std::string> choices = {};  // strings only: the values allowed (empty: any)
 };
 
 /// All options: the framework's, then those languages registered.

@@ -31,7 +31,9 @@ struct CompilationResult {
 class Compiler {
  public:
   virtual ~Compiler() = default;
-  virtual Result<CompilationResult> compile(CallTarget& target) = 0;
+  /// `tier`: First partially evaluates without inlining, runs the cheap phases
+  /// and counts down the target's TierUpCounter (when the runtime tiers up).
+  virtual Result<CompilationResult> compile(CallTarget& target, CompileTier tier) = 0;
 };
 
 class Runtime {
@@ -44,15 +46,27 @@ class Runtime {
 
   bool compilationEnabled() const { return compiler_ != nullptr && compilation_; }
   bool compileImmediately() const { return compileImmediately_; }
-  int64_t threshold() const { return threshold_; }
+  /// The tiers in use (engine.MultiTier, engine.Mode) and their thresholds.
+  bool firstTierEnabled() const { return firstTier_; }
+  bool lastTierEnabled() const { return lastTier_; }
+  int64_t firstTierThreshold() const { return firstThreshold_; }
+  int64_t lastTierThreshold() const { return lastThreshold_; }
+  /// The threshold of a target's first compilation.
+  int64_t threshold() const { return firstTier_ ? firstThreshold_ : lastThreshold_; }
+  /// Whether first-tier code counts down to a last-tier compilation.
+  bool tiersUp() const { return firstTier_ && lastTier_; }
 
   /// Called on each interpreted call; decides whether to request a compilation.
   void onInterpretedCall(CallTarget& target);
   /// Compiles now, on this thread (compile-immediately mode and tests).
-  void compileNow(CallTarget& target);
+  void compileNow(CallTarget& target, CompileTier tier = CompileTier::Last);
   /// Asks for `target` to be compiled: queued for the background thread, or
   /// compiled now when compilation is synchronous (OSR requests use this).
-  void requestCompilation(CallTarget& target);
+  /// `count`: the calls and iterations seen, which pick the tier.
+  void requestCompilation(CallTarget& target, int64_t count);
+  /// First-tier code of `target` counted to LastTierCompilationThreshold
+  /// (TierUpCounter's host function calls this).
+  void requestLastTier(CallTarget& target);
   /// engine.OSRCompilationThreshold: loop back-edges before on-stack replacement (0: never).
   int64_t osrThreshold() const { return osrThreshold_; }
   /// Waits until the background queue is empty (tests, benchmarks).
@@ -114,7 +128,10 @@ class Runtime {
 
  private:
   void backgroundLoop();
-  void trace(CallTarget& target, double millis, const CompilationResult& r);
+  void enqueue(CallTarget& target, CompileTier tier, bool tierUp = false);
+  CompileTier tierFor(int64_t count) const;
+  void trace(CallTarget& target, CompileTier tier, double millis, double cpuMillis,
+             const CompilationResult& r);
 
   Compiler* compiler_;
   bool compilation_;
@@ -122,7 +139,10 @@ class Runtime {
   bool background_;
   bool traceCompilation_;
   bool traceDeoptimization_;
-  int64_t threshold_;
+  bool firstTier_;
+  bool lastTier_;
+  int64_t firstThreshold_;
+  int64_t lastThreshold_;
   std::ostream* trace_;
   int64_t maxStackFrames_;
   int64_t osrThreshold_;
@@ -140,7 +160,12 @@ class Runtime {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable idle_;
-  std::deque<CallTarget*> queue_;
+  struct Request {
+    CallTarget* target;
+    CompileTier tier;
+    bool tierUp;  // from first-tier code (requestLastTier)
+  };
+  std::deque<Request> queue_;
   bool busy_ = false;
   bool stopping_ = false;
   std::thread worker_;

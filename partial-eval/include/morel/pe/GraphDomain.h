@@ -67,7 +67,10 @@ class GraphDomain : public GraphDomainHandle {
   struct Successor {};
 
   /// Builds the graph of `self`, a call target with `parameterCount` raw parameters.
-  GraphDomain(Graph& graph, CallTarget& self, uint32_t parameterCount);
+  /// `inlining`: whether calls may be inlined (engine.Inlining still decides);
+  /// `countDown`: the first tier's counter, counted at entry and loop headers.
+  GraphDomain(Graph& graph, CallTarget& self, uint32_t parameterCount, bool inlining = true,
+              TierUpCounter* countDown = nullptr);
 
   Graph& graph() { return g_; }
   CallTarget& self() { return self_; }
@@ -415,6 +418,7 @@ class GraphDomain : public GraphDomainHandle {
   void addExit(IrNode* exit);
   /// Leaves with the pending interrupt status, if any (a loop header's poll).
   void pollInterrupt();
+  void countDownToLastTier();
   /// engine.StressDeopt: a guard at this statement boundary that fails on schedule.
   void stressTick();
   void mergeInto(const std::vector<State>& states, Frame& f);
@@ -454,6 +458,8 @@ class GraphDomain : public GraphDomainHandle {
   std::vector<DispatchInfo*> dispatches_;
   uint32_t deoptGuards_ = 0;
   bool stressDeopt_ = false;
+  bool inlining_ = true;
+  TierUpCounter* countDown_ = nullptr;
   const Node* osrEntry_ = nullptr;
   int64_t stressTicks_ = 0;
   std::vector<InlinedCall> inlines_;

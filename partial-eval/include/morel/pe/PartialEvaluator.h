@@ -19,9 +19,18 @@ struct PartialEvaluation {
   std::vector<std::unique_ptr<DeoptChain>> deoptChains;
 };
 
+/// What the tier asks of partial evaluation (CompileTier).
+struct PartialEvaluationTier {
+  bool inlining = true;  // and engine.Inlining allows it
+  /// First-tier code counts down this counter at its entry and loop headers
+  /// and calls its request when it reaches zero (null: no counting).
+  TierUpCounter* countDown = nullptr;
+};
+
 /// Runs the target's tree in the graph domain while holding its root's
 /// specialization lock (shared). Fails when the graph would exceed `maxNodes`
 /// nodes (0: no limit): the caller leaves the target interpreted.
-Result<PartialEvaluation> partialEvaluate(CallTarget& target, std::size_t maxNodes = 0);
+Result<PartialEvaluation> partialEvaluate(CallTarget& target, std::size_t maxNodes = 0,
+                                          PartialEvaluationTier tier = {});
 
 }  // namespace morel::pe

@@ -22,6 +22,9 @@ uint32_t eliminateConditions(Graph& g);
 /// Runs the optimization phases in order: phi simplification, dead code
 /// removal, conditional elimination (and dead code removal after it).
 void optimize(Graph& g);
+/// The first tier's phases: what the control-flow graph needs (phi
+/// simplification, dead code removal) and nothing that only makes code faster.
+void optimizeFirstTier(Graph& g);
 
 /// The graph in Graphviz dot syntax (rendered with `dot -Tsvg`).
 std::string toGraphviz(const Graph& g, const std::string& title);

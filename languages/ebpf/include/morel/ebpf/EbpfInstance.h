@@ -19,6 +19,14 @@ namespace morel::ebpf {
 
 class EbpfDispatchRoot;
 
+/// Where one map's values lie in a program's memory: value k at base + k * stride.
+struct MapValueLayout {
+  uint64_t base;
+  uint64_t stride;
+  uint32_t valueSize;
+  uint32_t entries;
+};
+
 class EbpfInstance {
  public:
   /// The program's sandbox: every load and store is checked against one linear
@@ -53,6 +61,16 @@ class EbpfInstance {
     /// call's block): the slots, when the call is a lookup in an array map. The
     /// call is then computed in place (EbpfArrayLookupNode), without the helper.
     std::function<std::optional<ArraySlots>(uint32_t helper, uint64_t handle)> arrayLookup;
+    /// For the loader's pointer provenance (EbpfProvenance.cpp), which checks each
+    /// access against the region its pointer points into:
+    /// the values of the map an `lddw` with a map pseudo-source names (`lo` its
+    /// first slot); nullopt for a map without values in memory.
+    std::function<std::optional<MapValueLayout>(const Instruction& lo)> mapValues;
+    /// The helper that answers a pointer to a map's value or null (map_lookup_elem).
+    std::optional<uint32_t> lookupHelper;
+    /// Every run enters with r1 = the input's address (runWithInput, runPacket, a
+    /// tail call), never run(context): accesses through it are checked against the input.
+    bool r1IsInput = false;
   };
 
   /// Verifies `program` and builds its tree. `name` names the call target.

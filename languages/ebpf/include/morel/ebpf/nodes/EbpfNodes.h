@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "morel/ebpf/nodes/EbpfRegionCheck.h"
 #include "morel/framework/ControlNodes.h"
 #include "morel/framework/DispatchNode.h"
 #include "morel/framework/IntegerOps.h"
@@ -221,21 +222,23 @@ class EbpfEndianNode final : public Implements<EbpfEndianNode, EbpfStmt> {
   bool swap_;
 };
 
-/// ldx / ldxs: dst = *(Stored*)(src + offset), zero- or sign-extended to 64 bits.
+/// ldx / ldxs: dst = *(Stored*)(src + offset), zero- or sign-extended to 64 bits,
+/// checked against the region src points into (AccessRegion).
 template <class Stored>
 class EbpfLoadNode final : public Implements<EbpfLoadNode<Stored>, EbpfStmt> {
  public:
-  EbpfLoadNode(LinearMemory& memory, uint8_t dst, uint8_t src, int16_t offset)
-      : memory_(memory), dst_(dst), src_(src), offset_(offset) {}
+  EbpfLoadNode(LinearMemory& memory, AccessRegion region, uint8_t dst, uint8_t src, int16_t offset)
+      : memory_(memory), region_(region), dst_(dst), src_(src), offset_(offset) {}
   template <class D>
   void execute(D& d, typename D::Frame& f) {
     auto address = effectiveAddress(d, f, src_, offset_);
-    d.storeI64(f, dst_, checkedLoad<Stored, int64_t>(d, memory_, address));
+    d.storeI64(f, dst_, regionLoad<Stored, int64_t>(d, memory_, region_, address));
   }
   std::string_view kind() const override { return "Load"; }
 
  private:
   LinearMemory& memory_;
+  AccessRegion region_;
   uint8_t dst_, src_;
   int16_t offset_;
 };
@@ -245,17 +248,19 @@ class EbpfLoadNode final : public Implements<EbpfLoadNode<Stored>, EbpfStmt> {
 template <class Stored>
 class EbpfStoreNode final : public Implements<EbpfStoreNode<Stored>, EbpfStmt> {
  public:
-  EbpfStoreNode(LinearMemory& memory, uint8_t dst, int16_t offset, Operand value)
-      : memory_(memory), dst_(dst), offset_(offset), value_(value) {}
+  EbpfStoreNode(LinearMemory& memory, AccessRegion region, uint8_t dst, int16_t offset,
+                Operand value)
+      : memory_(memory), region_(region), dst_(dst), offset_(offset), value_(value) {}
   template <class D>
   void execute(D& d, typename D::Frame& f) {
     auto address = effectiveAddress(d, f, dst_, offset_);
-    checkedStore<Stored, int64_t>(d, memory_, address, value_.read64(d, f));
+    regionStore<Stored, int64_t>(d, memory_, region_, address, value_.read64(d, f));
   }
   std::string_view kind() const override { return "Store"; }
 
  private:
   LinearMemory& memory_;
+  AccessRegion region_;
   uint8_t dst_;
   int16_t offset_;
   Operand value_;
@@ -269,17 +274,18 @@ class EbpfStoreNode final : public Implements<EbpfStoreNode<Stored>, EbpfStmt> {
 template <class Stored>
 class EbpfAtomicNode final : public Implements<EbpfAtomicNode<Stored>, EbpfStmt> {
  public:
-  EbpfAtomicNode(LinearMemory& memory, uint8_t dst, uint8_t src, int16_t offset, int32_t op)
-      : memory_(memory), dst_(dst), src_(src), offset_(offset), op_(op) {}
+  EbpfAtomicNode(LinearMemory& memory, AccessRegion region, uint8_t dst, uint8_t src,
+                 int16_t offset, int32_t op)
+      : memory_(memory), region_(region), dst_(dst), src_(src), offset_(offset), op_(op) {}
   template <class D>
   void execute(D& d, typename D::Frame& f) {
     auto address = effectiveAddress(d, f, dst_, offset_);
-    auto old = checkedLoad<Stored, Stored>(d, memory_, address);
+    auto old = regionLoad<Stored, Stored>(d, memory_, region_, address);
     auto src = narrow(d, d.loadI64(f, src_));
     if (op_ == 0xf1) {  // cmpxchg
       d.ifElse(
           d.eq(old, narrow(d, d.loadI64(f, 0))), matched_, f,
-          [&] { checkedStore<Stored, Stored>(d, memory_, address, src); }, [] {});
+          [&] { d.template storeMemory<Stored, Stored>(memory_, address, src); }, [] {});
       d.storeI64(f, 0, widen(d, old));
       return;
     }
@@ -291,7 +297,7 @@ class EbpfAtomicNode final : public Implements<EbpfAtomicNode<Stored>, EbpfStmt>
       case 0xa0: updated = d.bitXor(old, src); break;
       default: break;
     }
-    checkedStore<Stored, Stored>(d, memory_, address, updated);
+    d.template storeMemory<Stored, Stored>(memory_, address, updated);  // checked by the load
     if ((op_ & 1) != 0) d.storeI64(f, src_, widen(d, old));
   }
   std::string_view kind() const override { return "Atomic"; }
@@ -309,6 +315,7 @@ class EbpfAtomicNode final : public Implements<EbpfAtomicNode<Stored>, EbpfStmt>
   }
 
   LinearMemory& memory_;
+  AccessRegion region_;
   uint8_t dst_, src_;
   int16_t offset_;
   int32_t op_;

@@ -28,14 +28,16 @@ constexpr uint8_t kFramePointer = 10;
 constexpr int64_t kOffsetLimit = int64_t{1} << 40;
 
 struct Pointer {
-  enum class Kind : uint8_t { Unknown, Stack, Input, MapHandle, MapValue, MapValueOrNull };
+  enum class Kind : uint8_t { Unknown, Stack, Input, MapHandle, MapValue, MapValueOrNull, Null };
   Kind kind = Kind::Unknown;
   uint32_t map = 0;     // MapHandle and MapValue*: an index into the program's maps
-  uint32_t lookup = 0;  // MapValueOrNull: the lookup's instruction, shared by its copies
+  uint32_t lookup = 0;  // MapValueOrNull, Null: the lookup's instruction, shared by its copies
   std::optional<int64_t> offset = 0;  // from r10, the input's start or the value's start
   bool operator==(const Pointer&) const = default;
 
-  bool isPointer() const { return kind != Kind::Unknown && kind != Kind::MapHandle; }
+  bool isPointer() const {
+    return kind != Kind::Unknown && kind != Kind::MapHandle && kind != Kind::Null;
+  }
 };
 using State = std::array<Pointer, kRegisters>;
 
@@ -217,16 +219,18 @@ class Analysis {
     }
   }
 
-  /// `state` where lookup `lookup`'s result is known null (every copy is then a
-  /// number) or known not null (every copy a map value).
+  /// `state` where lookup `lookup`'s result is known null or known not null (every
+  /// copy is then a map value; one moved off the value's start is no null pointer).
   static State refined(State state, uint32_t lookup, bool valid) {
-    for (Pointer& r : state)
-      if (r.kind == Pointer::Kind::MapValueOrNull && r.lookup == lookup) {
-        if (valid)
-          r.kind = Pointer::Kind::MapValue;
-        else
-          r = {};
-      }
+    for (Pointer& r : state) {
+      if (r.kind != Pointer::Kind::MapValueOrNull || r.lookup != lookup) continue;
+      if (valid)
+        r.kind = Pointer::Kind::MapValue;
+      else if (r.offset == 0)
+        r = {Pointer::Kind::Null, 0, lookup};
+      else
+        r = {};
+    }
     return state;
   }
 
@@ -246,6 +250,11 @@ class Analysis {
         return fail("possible null dereference of a map value", i, Diagnostic::Unit::Instruction,
                     absl::StrFormat("%s goes through the result of the lookup at instruction %u "
                                     "before a jeq/jne with 0 has ruled out null",
+                                    disassemble(insn), base.lookup));
+      case Pointer::Kind::Null:
+        return fail("possible null dereference of a map value", i, Diagnostic::Unit::Instruction,
+                    absl::StrFormat("%s goes through the result of the lookup at instruction %u "
+                                    "on the path where it is null",
                                     disassemble(insn), base.lookup));
       case Pointer::Kind::MapValue:
         break;

@@ -125,7 +125,9 @@ class Analysis {
   /// The index of the map whose values `layout` describes, added on first sight.
   uint32_t mapIndex(const MapValueLayout& layout) {
     for (uint32_t m = 0; m < maps_.size(); ++m)
-      if (maps_[m].base == layout.base) return m;
+      if (maps_[m].base == layout.base && maps_[m].stride == layout.stride &&
+          maps_[m].valueSize == layout.valueSize && maps_[m].entries == layout.entries)
+        return m;
     maps_.push_back(layout);
     return static_cast<uint32_t>(maps_.size() - 1);
   }

@@ -29,10 +29,11 @@ struct MapValueLayout {
 
 class EbpfInstance {
  public:
-  /// The program's sandbox: every load and store is checked against one linear
-  /// memory laid out as [stack (kStackSize bytes) | input]
-  /// (an ELF object puts its map values between the two). Addresses the
-  /// program sees are offsets in it: r10 = kStackSize, the input starts there too.
+  /// The program's sandbox: one linear memory laid out as [stack (kStackSize
+  /// bytes) | input] (an ELF object puts its map values between the two).
+  /// Addresses the program sees are offsets in it: r10 = kStackSize, the input
+  /// starts there too. Every load and store is checked against the region its
+  /// pointer points into (EbpfProvenance.cpp), the whole memory when unknown.
   static constexpr uint64_t kStackSize = uint64_t{512} * 8;  // 512 bytes for each of 8 nested calls
   static constexpr uint64_t kMaxInputSize = uint64_t{64} << 20;
 

@@ -223,44 +223,42 @@ class EbpfEndianNode final : public Implements<EbpfEndianNode, EbpfStmt> {
 };
 
 /// ldx / ldxs: dst = *(Stored*)(src + offset), zero- or sign-extended to 64 bits,
-/// checked against the region src points into (AccessRegion).
+/// checked against the whole memory (src's provenance unknown; else EbpfRegionLoadNode).
 template <class Stored>
 class EbpfLoadNode final : public Implements<EbpfLoadNode<Stored>, EbpfStmt> {
  public:
-  EbpfLoadNode(LinearMemory& memory, AccessRegion region, uint8_t dst, uint8_t src, int16_t offset)
-      : memory_(memory), region_(region), dst_(dst), src_(src), offset_(offset) {}
+  EbpfLoadNode(LinearMemory& memory, uint8_t dst, uint8_t src, int16_t offset)
+      : memory_(memory), dst_(dst), src_(src), offset_(offset) {}
   template <class D>
   void execute(D& d, typename D::Frame& f) {
     auto address = effectiveAddress(d, f, src_, offset_);
-    d.storeI64(f, dst_, regionLoad<Stored, int64_t>(d, memory_, region_, address));
+    d.storeI64(f, dst_, checkedLoad<Stored, int64_t>(d, memory_, address));
   }
   std::string_view kind() const override { return "Load"; }
 
  private:
   LinearMemory& memory_;
-  AccessRegion region_;
   uint8_t dst_, src_;
   int16_t offset_;
 };
 
-/// st / stx: *(Stored*)(dst + offset) = imm | src, truncated. The store is the
-/// statement's one effect (rule 3): a deoptimization resumes before or after it.
+/// st / stx: *(Stored*)(dst + offset) = imm | src, truncated, checked as EbpfLoadNode.
+/// The store is the statement's one effect (rule 3): a deoptimization resumes before
+/// or after it.
 template <class Stored>
 class EbpfStoreNode final : public Implements<EbpfStoreNode<Stored>, EbpfStmt> {
  public:
-  EbpfStoreNode(LinearMemory& memory, AccessRegion region, uint8_t dst, int16_t offset,
-                Operand value)
-      : memory_(memory), region_(region), dst_(dst), offset_(offset), value_(value) {}
+  EbpfStoreNode(LinearMemory& memory, uint8_t dst, int16_t offset, Operand value)
+      : memory_(memory), dst_(dst), offset_(offset), value_(value) {}
   template <class D>
   void execute(D& d, typename D::Frame& f) {
     auto address = effectiveAddress(d, f, dst_, offset_);
-    regionStore<Stored, int64_t>(d, memory_, region_, address, value_.read64(d, f));
+    checkedStore<Stored, int64_t>(d, memory_, address, value_.read64(d, f));
   }
   std::string_view kind() const override { return "Store"; }
 
  private:
   LinearMemory& memory_;
-  AccessRegion region_;
   uint8_t dst_;
   int16_t offset_;
   Operand value_;

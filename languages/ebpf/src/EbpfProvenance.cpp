@@ -182,12 +182,15 @@ class Analysis {
         flow(next, out);
         return;
       case Shape::CallHelper:
-        if (facts_.lookupHelper && static_cast<uint32_t>(insn.imm) == *facts_.lookupHelper &&
-            before[1].kind == Pointer::Kind::MapHandle) {
-          // Copies of this lookup's result from an earlier run of it are another value.
+        if (facts_.lookupHelper && static_cast<uint32_t>(insn.imm) == *facts_.lookupHelper) {
+          // Copies of this lookup's result from an earlier run of it are another value
+          // (whatever r1 holds, so that a weaker state never keeps a stronger fact).
           for (Pointer& r : out)
-            if (r.kind == Pointer::Kind::MapValueOrNull && r.lookup == i) r = {};
-          out[0] = {Pointer::Kind::MapValueOrNull, before[1].map, static_cast<uint32_t>(i)};
+            if ((r.kind == Pointer::Kind::MapValueOrNull || r.kind == Pointer::Kind::Null) &&
+                r.lookup == i)
+              r = {};
+          if (before[1].kind == Pointer::Kind::MapHandle)
+            out[0] = {Pointer::Kind::MapValueOrNull, before[1].map, static_cast<uint32_t>(i)};
         }
         flow(next, out);
         return;
@@ -227,7 +230,7 @@ class Analysis {
     for (Pointer& r : state) {
       if (r.kind != Pointer::Kind::MapValueOrNull || r.lookup != lookup) continue;
       if (valid)
-        r.kind = Pointer::Kind::MapValue;
+        r = {Pointer::Kind::MapValue, r.map, 0, r.offset};  // joins with other lookups' values
       else if (r.offset == 0)
         r = {Pointer::Kind::Null, 0, lookup};
       else

@@ -232,6 +232,12 @@ constexpr Refusal kRefusals[] = {
      "invalid access to map value", 8},
     {"AGlobalDataAccessPastItsValue", "lddw %r2, 0x0000000500000001\nldxdw %r0, [%r2]\nexit\n",
      "invalid access to map value", 2},
+    {"AConstantOffsetPastTheValueWhereTwoCheckedLookupsJoin",
+     "ldxdw %r6, [%r1]\nstw [%r10-4], 0\nmov %r2, %r10\nadd %r2, -4\njeq %r6, 0, second\n"
+     "lddw %r1, 0\ncall 1\njeq %r0, 0, out\nja use\n"
+     "second:\nlddw %r1, 0\ncall 1\njeq %r0, 0, out\n"
+     "use:\nldxw %r0, [%r0+12]\n" OUT,
+     "invalid access to map value", 14},
     {"ALoadBeforeTheNullCheck",
      "stw [%r10-4], 0\nlddw %r1, 0\nmov %r2, %r10\nadd %r2, -4\ncall 1\nldxdw %r0, [%r0]\nexit\n",
      "possible null dereference of a map value", 6},

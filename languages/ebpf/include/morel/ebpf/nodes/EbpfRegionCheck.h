@@ -29,9 +29,10 @@ struct AccessRegion {
 };
 
 /// Traps with "out of bounds memory access" unless [address, address + size)
-/// lies inside `region`.
+/// lies inside `region`. Inlined: in the interpreter, the switch on a node's own
+/// region is then one predictable branch instead of a call.
 template <class D>
-void checkRegion(D& d, LinearMemory& m, const AccessRegion& region, Val<D, int64_t> address,
+[[gnu::always_inline]] inline void checkRegion(D& d, LinearMemory& m, const AccessRegion& region, Val<D, int64_t> address,
                  int64_t size) {
   switch (region.kind) {
     case AccessRegion::Kind::Memory:

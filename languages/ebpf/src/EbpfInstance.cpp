@@ -507,8 +507,9 @@ Result<std::vector<AccessRegion>> accessRegions(std::span<const Instruction> pro
   facts.mapAt = [&](uint32_t pc) -> std::optional<MapValueLayout> {
     if (!options.mapValues) return std::nullopt;
     auto layout = options.mapValues(program[pc]);
-    if (!layout || !belowInput || layout->stride < layout->valueSize || layout->valueSize == 0 || layout->entries == 0 ||
-        layout->base > inputBase || (inputBase - layout->base) / layout->stride < layout->entries)
+    if (!layout || !belowInput || layout->stride < layout->valueSize || layout->valueSize == 0 ||
+        layout->entries == 0 || layout->base > inputBase ||
+        (inputBase - layout->base) / layout->stride < layout->entries)
       return std::nullopt;
     return layout;
   };

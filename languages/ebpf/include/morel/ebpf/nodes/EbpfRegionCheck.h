@@ -32,8 +32,8 @@ struct AccessRegion {
 /// lies inside `region`. Inlined: in the interpreter, the switch on a node's own
 /// region is then one predictable branch instead of a call.
 template <class D>
-[[gnu::always_inline]] inline void checkRegion(D& d, LinearMemory& m, const AccessRegion& region, Val<D, int64_t> address,
-                 int64_t size) {
+[[gnu::always_inline]] inline void checkRegion(D& d, LinearMemory& m, const AccessRegion& region,
+                                               Val<D, int64_t> address, int64_t size) {
   switch (region.kind) {
     case AccessRegion::Kind::Memory:
       checkBounds(d, m, address, size);

@@ -9,9 +9,10 @@
 
 namespace morel::ebpf {
 
-/// Where an access may land. Regions other than `Memory` lie below the input and
-/// the memory never shrinks below the input, so passing their check also keeps the
-/// access inside the memory (the loader only picks them when that holds).
+/// Where an access may land. `Fixed` regions lie below the input and the memory
+/// never shrinks below the input, so passing their check also keeps the access
+/// inside the memory (the loader only picks them when that holds); `Input`
+/// includes the whole-memory check.
 struct AccessRegion {
   enum class Kind : uint8_t {
     Memory,  // unknown provenance: anywhere in the memory
@@ -54,11 +55,14 @@ template <class D>
       return;
     }
     case AccessRegion::Kind::Input: {
-      // The input's length is the memory's size less base (a run sizes the memory
-      // to it); two compares, so an offset near 2^64 cannot wrap past the check.
-      auto offset = d.sub(address, d.i64(static_cast<int64_t>(region.base)));
-      auto length = d.sub(d.memSize(m), d.i64(static_cast<int64_t>(region.base)));
-      d.trapIf(d.bitOr(d.gtU(offset, length), d.gtU(d.add(offset, d.i64(size)), length)),
+      // The input ends where the memory does (a run sizes the memory to it): the
+      // whole-memory check's two compares (so an address near 2^64 cannot wrap
+      // past it), and one for the input's start. Nothing here assumes the memory
+      // reaches base, so a memory shared with other programs stays safe too.
+      auto memorySize = d.memSize(m);
+      auto end = d.add(address, d.i64(size));
+      auto outside = d.bitOr(d.gtU(address, memorySize), d.gtU(end, memorySize));
+      d.trapIf(d.bitOr(d.ltU(address, d.i64(static_cast<int64_t>(region.base))), outside),
                kOutOfBoundsMemoryAccess);
       return;
     }

@@ -79,7 +79,10 @@ int main(int argc, char** argv) {
       ++skipReasons[*op];
       continue;
     }
-    auto instance = morel::ebpf::EbpfInstance::load(*program, name, runtime);
+    // Every run goes through runWithInput: accesses through r1 are checked against the input.
+    morel::ebpf::EbpfInstance::Options loadOptions;
+    loadOptions.r1IsInput = true;
+    auto instance = morel::ebpf::EbpfInstance::load(*program, name, runtime, loadOptions);
     if (!instance) {
       if (tc->error) ++passed;
       else {

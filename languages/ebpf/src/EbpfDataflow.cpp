@@ -13,6 +13,7 @@
 #include <optional>
 #include <vector>
 
+#include "EbpfRegisterUse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "morel/ebpf/EbpfProgram.h"
@@ -20,10 +21,6 @@
 namespace morel::ebpf {
 namespace {
 
-using Registers = uint16_t;  // bit n: rn holds a value on every path here
-constexpr Registers bit(uint8_t r) {
-  return static_cast<Registers>(1u << r);
-}
 constexpr Registers kAll = 0x7ff;
 constexpr Registers kProgramEntry = bit(1) | bit(2) | bit(3) | bit(10);
 constexpr Registers kCalleeEntry = bit(1) | bit(2) | bit(3) | bit(4) | bit(5) | bit(10);
@@ -47,13 +44,9 @@ bool isMove(Op op) {
   }
 }
 
-/// What one instruction reads and writes.
-struct Use {
-  Registers reads = 0;
-  Registers writes = 0;
-};
+}  // namespace
 
-Use useOf(const OpcodeInfo& row, const Instruction& in) {
+RegisterUse registerUse(const OpcodeInfo& row, const Instruction& in) {
   const Registers dst = bit(in.dst), src = bit(in.src), r0 = bit(0);
   switch (row.shape) {
     case Shape::AluImm:
@@ -113,6 +106,8 @@ int32_t accessBytes(uint8_t opcode) {
   }
 }
 
+namespace {
+
 /// The frame-pointer register an access goes through, if it is r10.
 bool throughFramePointer(const OpcodeInfo& row, const Instruction& in) {
   switch (row.shape) {
@@ -164,7 +159,7 @@ Result<void> checkDataflow(std::span<const Instruction> program) {
     const OpcodeInfo* row = rows[i];
     if (row == nullptr) continue;  // verifyStructure refuses unknown encodings first
     const Instruction& insn = program[i];
-    Use use = useOf(*row, insn);
+    RegisterUse use = registerUse(*row, insn);
     // States only shrink as paths are added, so a read missing now stays missing.
     if (Registers missing = use.reads & ~*in[i]; missing != 0)
       return fail("uninitialized register", i, Diagnostic::Unit::Instruction,

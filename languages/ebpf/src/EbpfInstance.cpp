@@ -8,10 +8,12 @@
 #include <algorithm>
 #include <map>
 
+#include "EbpfProvenance.h"
 #include "absl/strings/str_cat.h"
 #include "morel/ebpf/EbpfHelpers.h"
 #include "morel/ebpf/nodes/EbpfArrayLookupNode.h"
 #include "morel/ebpf/nodes/EbpfNodes.h"
+#include "morel/ebpf/nodes/EbpfRegionAccessNodes.h"
 #include "morel/ebpf/nodes/EbpfStackAccessNodes.h"
 #include "morel/framework/HostFunction.h"
 #include "morel/pe/OsrRoot.h"
@@ -91,7 +93,8 @@ class TreeBuilder {
   TreeBuilder(std::span<const Instruction> p, Arena& arena, LinearMemory& memory,
               uint64_t inputBase, const CallTargets& calls, std::span<const EbpfHelper> helpers,
               const std::map<uint32_t, uint64_t>& mapLoads,
-              const decltype(EbpfInstance::Options::arrayLookup)& arrayLookup)
+              const decltype(EbpfInstance::Options::arrayLookup)& arrayLookup,
+              std::span<const AccessRegion> regions)
       : p_(p),
         arena_(arena),
         memory_(memory),
@@ -99,7 +102,8 @@ class TreeBuilder {
         calls_(calls),
         helpers_(helpers),
         mapLoads_(mapLoads),
-        arrayLookup_(arrayLookup) {
+        arrayLookup_(arrayLookup),
+        regions_(regions) {
     findBlocks();
   }
 
@@ -157,14 +161,16 @@ class TreeBuilder {
         } else if (cls == op::kAlu || cls == op::kAlu64) {
           body.push_back(alu(in));
         } else if (cls == op::kLdx) {
-          body.push_back(load(in));
+          body.push_back(load(in, regions_[pc]));
         } else if (cls == op::kStx && (in.opcode & 0xe0) == 0xc0) {  // ATOMIC mode
           if ((in.opcode & 0x18) == 0x18)
-            body.push_back(arena_.make<EbpfAtomicNode<int64_t>>(memory_, in.dst, in.src, in.offset, in.imm));
+            body.push_back(arena_.make<EbpfAtomicNode<int64_t>>(memory_, regions_[pc], in.dst,
+                                                                in.src, in.offset, in.imm));
           else
-            body.push_back(arena_.make<EbpfAtomicNode<int32_t>>(memory_, in.dst, in.src, in.offset, in.imm));
+            body.push_back(arena_.make<EbpfAtomicNode<int32_t>>(memory_, regions_[pc], in.dst,
+                                                                in.src, in.offset, in.imm));
         } else if (cls == op::kSt || cls == op::kStx) {
-          body.push_back(store(in));
+          body.push_back(store(in, regions_[pc]));
         } else if (isCall(in)) {
           body.push_back(call(in, pc, r1MapBefore));
           if (mayUnwind(in)) {  // the call ends its block (findBlocks)
@@ -343,18 +349,24 @@ class TreeBuilder {
   }
 
   /// ldx (mode 0x60) zero-extends; ldxs (mode 0x80, v4) sign-extends.
-  EbpfStmt* load(const Instruction& in) {
+  EbpfStmt* load(const Instruction& in, const AccessRegion& region) {
     bool isSigned = (in.opcode & 0xe0) == 0x80;
     if (auto address = stackAddress(in.src, in.offset, in.opcode & 0x18))
       return sized<EbpfStackLoadNode>(in.opcode & 0x18, isSigned, memory_, in.dst, *address);
+    if (region.kind != AccessRegion::Kind::Memory)
+      return sized<EbpfRegionLoadNode>(in.opcode & 0x18, isSigned, memory_, region, in.dst, in.src,
+                                       in.offset);
     return sized<EbpfLoadNode>(in.opcode & 0x18, isSigned, memory_, in.dst, in.src, in.offset);
   }
 
-  EbpfStmt* store(const Instruction& in) {
+  EbpfStmt* store(const Instruction& in, const AccessRegion& region) {
     bool fromRegister = (in.opcode & op::kClassMask) == op::kStx;
     Operand value{fromRegister, in.src, in.imm};
     if (auto address = stackAddress(in.dst, in.offset, in.opcode & 0x18))
       return sized<EbpfStackStoreNode>(in.opcode & 0x18, false, memory_, *address, value);
+    if (region.kind != AccessRegion::Kind::Memory)
+      return sized<EbpfRegionStoreNode>(in.opcode & 0x18, false, memory_, region, in.dst, in.offset,
+                                        value);
     return sized<EbpfStoreNode>(in.opcode & 0x18, false, memory_, in.dst, in.offset, value);
   }
 
@@ -419,6 +431,7 @@ class TreeBuilder {
   std::span<const EbpfHelper> helpers_;
   const std::map<uint32_t, uint64_t>& mapLoads_;  // lddw with a map pseudo-source, by slot
   const decltype(EbpfInstance::Options::arrayLookup)& arrayLookup_;
+  std::span<const AccessRegion> regions_;  // per instruction slot (checkProvenance)
   bool inEntry_ = false;  // building the entry function, whose r10 is always kStackSize
   /// A run resizes the memory to inputBase + its input: with the input after the
   /// stack, the stack stays in bounds for the memory's whole life.
@@ -480,6 +493,36 @@ uint64_t stackFootprint(std::span<const Instruction> program) {
   return std::min(EbpfInstance::kStackSize, footprint);
 }
 
+/// The region each memory instruction is checked against (EbpfProvenance.cpp).
+/// A region other than the whole memory must lie below the input for the memory's
+/// whole life (a run never sizes the memory below inputBase); a map whose values
+/// do not is treated as unknown provenance.
+Result<std::vector<AccessRegion>> accessRegions(std::span<const Instruction> program,
+                                                const EbpfInstance::Options& options,
+                                                const std::map<uint32_t, uint64_t>& mapLoads,
+                                                const LinearMemory& memory) {
+  const uint64_t inputBase = options.inputBase;
+  const bool belowInput = memory.size() >= inputBase;
+  ProvenanceFacts facts;
+  facts.mapAt = [&](uint32_t pc) -> std::optional<MapValueLayout> {
+    if (!options.mapValues) return std::nullopt;
+    auto layout = options.mapValues(program[pc]);
+    if (!layout || !belowInput || layout->stride < layout->valueSize || layout->valueSize == 0 ||
+        layout->entries == 0 || layout->base > inputBase ||
+        (inputBase - layout->base) / layout->stride < layout->entries)
+      return std::nullopt;
+    return layout;
+  };
+  facts.loadedAt = [&](uint32_t pc) { return mapLoads.at(pc); };
+  facts.lookupHelper = options.lookupHelper;
+  facts.r1IsInput = options.r1IsInput;
+  facts.inputBase = inputBase;
+  // The stack is a region of its own only when the input (and so the memory's floor) lies above it.
+  facts.stackBytes =
+      belowInput && inputBase >= EbpfInstance::kStackSize ? EbpfInstance::kStackSize : 0;
+  return checkProvenance(program, facts);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruction> program,
@@ -534,6 +577,8 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruc
   instance->inputBase_ = options.inputBase;
   instance->stackFootprint_ = stackFootprint(program);
   LinearMemory& mem = *instance->memory_;
+  auto regions = accessRegions(program, options, mapLoads, mem);
+  if (!regions) return std::unexpected(regions.error());
 
   // Helpers are host functions: one call target each, and the callx dispatcher.
   CallTargets calls;
@@ -566,7 +611,7 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruc
 
   // One root and call target per function; bodies after, since calls refer to them.
   TreeBuilder builder(program, instance->arena_, mem, options.inputBase, calls, options.helpers,
-                      mapLoads, options.arrayLookup);
+                      mapLoads, options.arrayLookup, *regions);
   std::vector<uint32_t> entries = builder.functionEntries();
   // Linux's limit (BPF_MAX_SUBPROGS); it also bounds what the tree costs.
   constexpr std::size_t kMaxFunctions = 256;

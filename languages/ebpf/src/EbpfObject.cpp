@@ -74,6 +74,25 @@ Result<std::unique_ptr<EbpfObject>> EbpfObject::load(std::span<const uint8_t> el
     return EbpfInstance::ArraySlots{map->slotAddress(0), map->stride(),
                                     map->definition().maxEntries};
   };
+  o.mapValues = [&](const Instruction& lo) -> std::optional<MapValueLayout> {
+    auto index = static_cast<uint32_t>(lo.imm);
+    if (index >= self->maps_.size()) return std::nullopt;
+    const EbpfMap& map = *self->maps_[index];
+    switch (map.type()) {  // the maps whose values are slots in memory
+      case MapType::Array:
+      case MapType::PerCpuArray:
+      case MapType::Hash:
+      case MapType::PerCpuHash:
+      case MapType::LruHash:
+      case MapType::LruPerCpuHash:
+        return MapValueLayout{map.slotAddress(0), map.stride(), map.definition().valueSize,
+                              map.definition().maxEntries};
+      default:
+        return std::nullopt;
+    }
+  };
+  o.lookupHelper = kMapLookupHelper;
+  o.r1IsInput = true;  // run, runPacket and tailCall all enter with r1 = inputBase
   for (const ElfProgram& p : object->programs) {
     auto instance = EbpfInstance::load(p.code, p.section, runtime, o);
     if (!instance) {

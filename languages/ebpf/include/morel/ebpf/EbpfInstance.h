@@ -19,12 +19,21 @@ namespace morel::ebpf {
 
 class EbpfDispatchRoot;
 
+/// Where one map's values lie in a program's memory: value k at base + k * stride.
+struct MapValueLayout {
+  uint64_t base;
+  uint64_t stride;
+  uint32_t valueSize;
+  uint32_t entries;
+};
+
 class EbpfInstance {
  public:
-  /// The program's sandbox: every load and store is checked against one linear
-  /// memory laid out as [stack (kStackSize bytes) | input]
-  /// (an ELF object puts its map values between the two). Addresses the
-  /// program sees are offsets in it: r10 = kStackSize, the input starts there too.
+  /// The program's sandbox: one linear memory laid out as [stack (kStackSize
+  /// bytes) | input] (an ELF object puts its map values between the two).
+  /// Addresses the program sees are offsets in it: r10 = kStackSize, the input
+  /// starts there too. Every load and store is checked against the region its
+  /// pointer points into (EbpfProvenance.cpp), the whole memory when unknown.
   static constexpr uint64_t kStackSize = uint64_t{512} * 8;  // 512 bytes for each of 8 nested calls
   static constexpr uint64_t kMaxInputSize = uint64_t{64} << 20;
 
@@ -53,6 +62,16 @@ class EbpfInstance {
     /// call's block): the slots, when the call is a lookup in an array map. The
     /// call is then computed in place (EbpfArrayLookupNode), without the helper.
     std::function<std::optional<ArraySlots>(uint32_t helper, uint64_t handle)> arrayLookup;
+    /// For the loader's pointer provenance (EbpfProvenance.cpp), which checks each
+    /// access against the region its pointer points into:
+    /// the values of the map an `lddw` with a map pseudo-source names (`lo` its
+    /// first slot); nullopt for a map without values in memory.
+    std::function<std::optional<MapValueLayout>(const Instruction& lo)> mapValues;
+    /// The helper that answers a pointer to a map's value or null (map_lookup_elem).
+    std::optional<uint32_t> lookupHelper;
+    /// Every run enters with r1 = the input's address (runWithInput, runPacket, a
+    /// tail call), never run(context): accesses through it are checked against the input.
+    bool r1IsInput = false;
   };
 
   /// Verifies `program` and builds its tree. `name` names the call target.

@@ -2,10 +2,11 @@
 // eBPF maps as an ELF object's programs see them. Every value lives in the
 // programs' linear memory (the object's map region, between the stack and the
 // input), so a value pointer a helper returns is an ordinary guest address and
-// each load and store through it is bounds-checked like any other, in every
-// tier. Keys and the bookkeeping of hashes stay on the host, where the program
-// cannot reach them. Per-CPU maps have one CPU (Morel runs a program on one
-// thread), so they behave as their shared twins.
+// each load and store through it is bounds-checked, in every tier: against the
+// map's values when the loader can tell the pointer came from a lookup in it.
+// Keys and the bookkeeping of hashes stay on the host, where the program cannot
+// reach them. Per-CPU maps have one CPU (Morel runs a program on one thread), so
+// they behave as their shared twins.
 #include <cstdint>
 #include <functional>
 #include <memory>

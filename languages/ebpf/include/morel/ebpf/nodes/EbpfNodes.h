@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "morel/ebpf/nodes/EbpfRegionCheck.h"
 #include "morel/framework/ControlNodes.h"
 #include "morel/framework/DispatchNode.h"
 #include "morel/framework/IntegerOps.h"
@@ -221,7 +222,8 @@ class EbpfEndianNode final : public Implements<EbpfEndianNode, EbpfStmt> {
   bool swap_;
 };
 
-/// ldx / ldxs: dst = *(Stored*)(src + offset), zero- or sign-extended to 64 bits.
+/// ldx / ldxs: dst = *(Stored*)(src + offset), zero- or sign-extended to 64 bits,
+/// checked against the whole memory (src's provenance unknown; else EbpfRegionLoadNode).
 template <class Stored>
 class EbpfLoadNode final : public Implements<EbpfLoadNode<Stored>, EbpfStmt> {
  public:
@@ -240,8 +242,9 @@ class EbpfLoadNode final : public Implements<EbpfLoadNode<Stored>, EbpfStmt> {
   int16_t offset_;
 };
 
-/// st / stx: *(Stored*)(dst + offset) = imm | src, truncated. The store is the
-/// statement's one effect (rule 3): a deoptimization resumes before or after it.
+/// st / stx: *(Stored*)(dst + offset) = imm | src, truncated, checked as EbpfLoadNode.
+/// The store is the statement's one effect (rule 3): a deoptimization resumes before
+/// or after it.
 template <class Stored>
 class EbpfStoreNode final : public Implements<EbpfStoreNode<Stored>, EbpfStmt> {
  public:
@@ -269,17 +272,18 @@ class EbpfStoreNode final : public Implements<EbpfStoreNode<Stored>, EbpfStmt> {
 template <class Stored>
 class EbpfAtomicNode final : public Implements<EbpfAtomicNode<Stored>, EbpfStmt> {
  public:
-  EbpfAtomicNode(LinearMemory& memory, uint8_t dst, uint8_t src, int16_t offset, int32_t op)
-      : memory_(memory), dst_(dst), src_(src), offset_(offset), op_(op) {}
+  EbpfAtomicNode(LinearMemory& memory, AccessRegion region, uint8_t dst, uint8_t src,
+                 int16_t offset, int32_t op)
+      : memory_(memory), region_(region), dst_(dst), src_(src), offset_(offset), op_(op) {}
   template <class D>
   void execute(D& d, typename D::Frame& f) {
     auto address = effectiveAddress(d, f, dst_, offset_);
-    auto old = checkedLoad<Stored, Stored>(d, memory_, address);
+    auto old = regionLoad<Stored, Stored>(d, memory_, region_, address);
     auto src = narrow(d, d.loadI64(f, src_));
     if (op_ == 0xf1) {  // cmpxchg
       d.ifElse(
           d.eq(old, narrow(d, d.loadI64(f, 0))), matched_, f,
-          [&] { checkedStore<Stored, Stored>(d, memory_, address, src); }, [] {});
+          [&] { d.template storeMemory<Stored, Stored>(memory_, address, src); }, [] {});
       d.storeI64(f, 0, widen(d, old));
       return;
     }
@@ -291,7 +295,7 @@ class EbpfAtomicNode final : public Implements<EbpfAtomicNode<Stored>, EbpfStmt>
       case 0xa0: updated = d.bitXor(old, src); break;
       default: break;
     }
-    checkedStore<Stored, Stored>(d, memory_, address, updated);
+    d.template storeMemory<Stored, Stored>(memory_, address, updated);  // checked by the load
     if ((op_ & 1) != 0) d.storeI64(f, src_, widen(d, old));
   }
   std::string_view kind() const override { return "Atomic"; }
@@ -309,6 +313,7 @@ class EbpfAtomicNode final : public Implements<EbpfAtomicNode<Stored>, EbpfStmt>
   }
 
   LinearMemory& memory_;
+  AccessRegion region_;
   uint8_t dst_, src_;
   int16_t offset_;
   int32_t op_;

@@ -19,6 +19,7 @@ std::mutex codeMutex;
 
 CallTarget::CallTarget(RootNode& root, Runtime& runtime)
     : entry_(&CallTarget::interpreterEntry),
+      directEntry_(&CallTarget::directAdapter),
       root_(&root),
       runtime_(&runtime),
       limits_(&runtime.limits()) {}
@@ -51,10 +52,13 @@ bool CallTarget::install(std::unique_ptr<InstalledCode> code, Snapshot compiledF
     return false;
   }
   Entry e = code->entry();
+  DirectEntry direct = code->directEntry();
   if (code_) retired_.push_back(std::move(code_));
   code_ = std::move(code);
   compilations_.fetch_add(1, std::memory_order_relaxed);
   std::atomic_ref(entry_).store(e, std::memory_order_release);
+  std::atomic_ref(directEntry_)
+      .store(direct != nullptr ? direct : &CallTarget::directAdapter, std::memory_order_release);
   tier_.store(Tier::Compiled, std::memory_order_release);
   return true;
 }
@@ -68,6 +72,9 @@ bool CallTarget::tryQueue() {
 
 void CallTarget::invalidate() {
   std::lock_guard lock(codeMutex);
+  // Callers loading either slot meanwhile reach the old code (still alive below)
+  // or the interpreter: both run the call correctly.
+  std::atomic_ref(directEntry_).store(&CallTarget::directAdapter, std::memory_order_release);
   std::atomic_ref(entry_).store(&CallTarget::interpreterEntry, std::memory_order_release);
   // The invalidated code may still be on the stack (it called us): keep it alive.
   if (code_) retired_.push_back(std::move(code_));
@@ -104,6 +111,15 @@ Status CallTarget::interpreterEntry(CallTarget* self, uint64_t* io) {
   Status s = self->runInterpreter(io);
   ++limits.framesLeft;
   return s;
+}
+
+DirectResult CallTarget::directAdapter(CallTarget* self, uint64_t* io, uint64_t a0, uint64_t a1,
+                                       uint64_t a2, uint64_t a3) {
+  const uint64_t registers[kDirectArgumentRegisters] = {a0, a1, a2, a3};
+  RootNode& root = self->root();
+  std::copy_n(registers, std::min(root.parameterCount(), kDirectArgumentRegisters), io);
+  Status s = self->call(io);
+  return {s, s == 0 && root.resultCount() > 0 ? io[0] : 0};
 }
 
 Status CallTarget::deoptimize(CallTarget* self, uint64_t* io, const Node* statement,

@@ -26,11 +26,28 @@ class Runtime;
 /// back to io[0..m) as raw 64-bit slots (i32 zero-extended); returns a Status.
 using Entry = Status (*)(CallTarget* self, uint64_t* io);
 
+/// What a direct entry returns: SysV gives a two-word struct back in RAX:RDX.
+struct DirectResult {
+  Status status;
+  uint64_t first;  ///< result word 0 (undefined when status != 0 or there is none)
+};
+
+/// The compiled-to-compiled convention ("direct entry", docs/architecture.md):
+/// argument words 0..3 in registers (RDX, RCX, R8, R9; floats as their bits, a
+/// v128 as two words), words from 4 on in io[4..n); result word 0 comes back in
+/// RDX, words from 1 on in io[1..m). io holds max(n, m, 1) words, so the callee
+/// may write io[0..m) and the arguments' slots 0..3 freely.
+inline constexpr uint32_t kDirectArgumentRegisters = 4;
+using DirectEntry = DirectResult (*)(CallTarget* self, uint64_t* io, uint64_t a0, uint64_t a1,
+                                     uint64_t a2, uint64_t a3);
+
 /// Machine code owned by a call target.
 class InstalledCode {
  public:
   virtual ~InstalledCode() = default;
   virtual Entry entry() const = 0;
+  /// The same code's register-argument entry; null when it has none.
+  virtual DirectEntry directEntry() const { return nullptr; }
   virtual std::size_t codeSize() const = 0;
   /// The roots inlined into this code and their specialization versions when
   /// partial evaluation read them: install() discards the code if one changed.
@@ -59,6 +76,17 @@ class CallTarget {
   Entry currentEntry() const { return std::atomic_ref(const_cast<Entry&>(entry_)).load(std::memory_order_acquire); }
   /// Where compiled code finds the entry to call: the first field.
   static constexpr std::size_t entryOffset() { return 0; }
+
+  DirectEntry currentDirectEntry() const {
+    return std::atomic_ref(const_cast<DirectEntry&>(directEntry_)).load(std::memory_order_acquire);
+  }
+  /// Where compiled callers find the direct entry: the second field. It is the
+  /// callee's compiled direct entry, or `directAdapter` while there is none.
+  static constexpr std::size_t directEntryOffset() { return sizeof(Entry); }
+  /// The direct entry of a target without compiled code: spills the register
+  /// arguments to io and calls `entry`, so the caller need not know the tier.
+  static DirectResult directAdapter(CallTarget* self, uint64_t* io, uint64_t a0, uint64_t a1,
+                                    uint64_t a2, uint64_t a3);
 
   RootNode& root() const { return *root_; }
   Runtime& runtime() const { return *runtime_; }
@@ -116,7 +144,8 @@ class CallTarget {
  private:
   Status runInterpreter(uint64_t* io);
 
-  Entry entry_;  // must stay the first field (entryOffset)
+  Entry entry_;              // must stay the first field (entryOffset)
+  DirectEntry directEntry_;  // must stay the second field (directEntryOffset)
   RootNode* root_;
   Runtime* runtime_;
   GuestLimits* limits_;

@@ -59,6 +59,7 @@ FuncSignatureBuilder directSignature(uint32_t registerArgs) {
   sig.setRetT<intptr_t>();
   sig.addArgT<void*>();
   sig.addArgT<uint64_t*>();
+  sig.addArgT<int64_t>();  // the frame budget
   for (uint32_t i = 0; i < registerArgs; ++i) sig.addArgT<uint64_t>();
   return sig;
 }
@@ -132,9 +133,11 @@ class Lowering final : private VectorLoweringHost {
     ioReg_ = cc_.newGpq("io");
     fn->setArg(0, selfReg_);
     fn->setArg(1, ioReg_);
+    framesLeft_ = cc_.newGpq("framesLeft");
+    fn->setArg(2, framesLeft_);
     for (uint32_t i = 0; i < registerArgs_; ++i) {
       argRegs_[i] = cc_.newGpq("arg%u", i);
-      fn->setArg(2 + i, argRegs_[i]);
+      fn->setArg(3 + i, argRegs_[i]);
     }
     labels_.resize(cfg_.blocks().size());
     for (Label& l : labels_) l = cc_.newLabel();
@@ -155,7 +158,7 @@ class Lowering final : private VectorLoweringHost {
       }
     cc_.cmp(x86::rsp, x86::qword_ptr(limits, GuestLimits::stackLimitOffset()));
     cc_.jb(entryFailed);
-    cc_.sub(x86::qword_ptr(limits, GuestLimits::framesLeftOffset()), 1);
+    cc_.sub(framesLeft_, 1);
     cc_.js(outOfFrames);
 
     const auto& order = cfg_.reversePostOrder();
@@ -176,7 +179,6 @@ class Lowering final : private VectorLoweringHost {
       gotoBlock(b, bb.succs[0]);
     }
     cc_.bind(outOfFrames);
-    cc_.add(x86::qword_ptr(limits, GuestLimits::framesLeftOffset()), 1);
     x86::Gp exhausted = cc_.newGpq("status");
     cc_.mov(exhausted, Imm(statusOf(kCallStackExhausted)));
     cc_.ret(exhausted);
@@ -193,16 +195,18 @@ class Lowering final : private VectorLoweringHost {
     emitIoEntry();
   }
 
-  /// The io entry (Entry): loads argument words 0..3 from io, calls the function
-  /// proper, stores result word 0 back to io[0]; the rest it left in io itself.
+  /// The io entry (Entry): hands the frame budget in memory and argument words
+  /// 0..2 from io to the function proper, stores result word 0 to io[0], and
+  /// puts the budget word back as it found it (compiled frames left it stale).
   void emitIoEntry() {
     FuncNode* fn = cc_.addFunc(FuncSignatureT<intptr_t, void*, uint64_t*>(CallConvId::kHost));
     ioEntry_ = fn->label();
     x86::Gp self = cc_.newGpq("self"), io = cc_.newGpq("io");
     fn->setArg(0, self);
     fn->setArg(1, io);
-    // Every argument is loaded before the invoke node: what is emitted after it runs after the
-    // call.
+    // Every operand is loaded before the invoke node: what is emitted after it runs after the call.
+    x86::Gp limits = limitsReg(), framesLeft = cc_.newGpq("framesLeft");
+    cc_.mov(framesLeft, x86::qword_ptr(limits, GuestLimits::framesLeftOffset()));
     x86::Gp args[kDirectArgumentRegisters];
     for (uint32_t i = 0; i < registerArgs_; ++i) {
       args[i] = cc_.newGpq();
@@ -212,7 +216,8 @@ class Lowering final : private VectorLoweringHost {
     cc_.invoke(&invoke, func_->label(), directSignature(registerArgs_));
     invoke->setArg(0, self);
     invoke->setArg(1, io);
-    for (uint32_t i = 0; i < registerArgs_; ++i) invoke->setArg(2 + i, args[i]);
+    invoke->setArg(2, framesLeft);
+    for (uint32_t i = 0; i < registerArgs_; ++i) invoke->setArg(3 + i, args[i]);
     x86::Gp status = cc_.newGpq("status");
     invoke->setRet(0, status);
     if (returnsFirst_) {
@@ -221,6 +226,7 @@ class Lowering final : private VectorLoweringHost {
       invoke->setRet(1, first);
       cc_.mov(x86::qword_ptr(io), first);  // meaningless after a trap, and unread then
     }
+    cc_.mov(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), framesLeft);
     cc_.ret(status);
     cc_.endFunc();
   }
@@ -290,10 +296,9 @@ class Lowering final : private VectorLoweringHost {
     return x86::qword_ptr(pollBase_.isValid() ? pollBase_ : limitsReg(), GuestLimits::interruptOffset());
   }
 
-  /// Every exit of the function hands back the frame its entry took from the budget,
-  /// and those of the `inlined` calls open where it leaves.
-  void returnStatus(const x86::Gp& status, int64_t inlined = 0, const x86::Gp& first = x86::Gp()) {
-    cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), Imm(1 + inlined));
+  /// An exit hands nothing back to the budget: the caller still holds its own count
+  /// (the io entry restores the memory word), so traps leave as plainly as returns.
+  void returnStatus(const x86::Gp& status, const x86::Gp& first = x86::Gp()) {
     if (first.isValid())
       cc_.ret(status, first);
     else
@@ -368,22 +373,23 @@ class Lowering final : private VectorLoweringHost {
       case Op::TrapExit: {
         x86::Gp r = cc_.newGpq();
         cc_.mov(r, Imm(reinterpret_cast<uint64_t>(n->aux())));
-        returnStatus(r, n->value());
+        returnStatus(r);
         return;
       }
-      case Op::StatusExit: returnStatus(reg(n->input(1)), n->value()); return;
+      case Op::StatusExit: returnStatus(reg(n->input(1))); return;
       case Op::FrameEnter: {  // an inlined call's frame: exhausted when the budget goes negative
-        x86::Mem left = x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset());
         IrNode* value = nullptr;
         for (IrNode* u : n->uses())
           if (u->op() == Op::Proj && u->value() == 1) value = u;
         x86::Gp exhausted = value != nullptr ? reg(value) : cc_.newGpd();
         cc_.mov(exhausted.r32(), Imm(0));
-        cc_.sub(left, 1);
+        cc_.sub(framesLeft_, 1);
         cc_.sets(exhausted.r8());
         return;
       }
-      case Op::FrameLeave: cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), 1); return;
+      // The count is static at each point of the code (inlined calls nest), so one
+      // register changed in program order holds it on every path.
+      case Op::FrameLeave: cc_.add(framesLeft_, 1); return;
       case Op::Poll: return;  // read where it is used: see reg() and compareOperands()
       case Op::StressTick: return lowerStressTick(n);
       case Op::Deopt: return lowerDeopt(n);
@@ -795,13 +801,14 @@ class Lowering final : private VectorLoweringHost {
     for (uint32_t i = 0; i < registerArgs; ++i) registerValues[i] = reg(n->input(i + 1));
     x86::Gp callee = cc_.newGpq("callee");
     cc_.mov(callee, Imm(reinterpret_cast<uint64_t>(n->aux())));
-    x86::Gp entry = cc_.newGpq("entry");
-    cc_.mov(entry, x86::qword_ptr(callee, static_cast<int32_t>(CallTarget::directEntryOffset())));
+    // `call [callee + slot]`: no register held for the target.
     InvokeNode* invoke = nullptr;
-    cc_.invoke(&invoke, entry, directSignature(registerArgs));
+    cc_.invoke(&invoke, x86::qword_ptr(callee, static_cast<int32_t>(CallTarget::directEntryOffset())),
+               directSignature(registerArgs));
     invoke->setArg(0, callee);
     invoke->setArg(1, bufReg);
-    for (uint32_t i = 0; i < registerArgs; ++i) invoke->setArg(2 + i, registerValues[i]);
+    invoke->setArg(2, framesLeft_);
+    for (uint32_t i = 0; i < registerArgs; ++i) invoke->setArg(3 + i, registerValues[i]);
     x86::Gp status = cc_.newGpq("status");
     invoke->setRet(0, status);
     if (results > 0) {
@@ -920,7 +927,7 @@ class Lowering final : private VectorLoweringHost {
       cc_.mov(x86::qword_ptr(ioReg_, static_cast<int32_t>(8 * (i - 1))), reg(n->input(i)));
     x86::Gp ok = cc_.newGpq();
     cc_.xor_(ok.r32(), ok.r32());
-    returnStatus(ok, 0, returnsFirst_ && n->inputCount() > 1 ? reg(n->input(1)) : x86::Gp());
+    returnStatus(ok, returnsFirst_ && n->inputCount() > 1 ? reg(n->input(1)) : x86::Gp());
   }
 
   void lowerStressTick(IrNode* n) {
@@ -953,10 +960,13 @@ class Lowering final : private VectorLoweringHost {
       cc_.mov(x86::qword_ptr(frameReg, static_cast<int32_t>(8 * (i - 1))), reg(n->input(i)));
     x86::Gp statement = cc_.newGpq("statement");
     cc_.mov(statement, Imm(reinterpret_cast<uint64_t>(n->aux())));
-    // Inside inlined calls (value: how many are open) the aux is a DeoptChain; their
-    // frames go back to the budget first, and the chain's resumption takes them again.
+    // The interpreter counts frames in memory: it gets the count with this function's
+    // own frame taken. Inside inlined calls (value: how many are open) the aux is a
+    // DeoptChain; their frames go back first, and the chain's resumption takes them again.
     const int64_t inlined = n->value();
-    if (inlined > 0) cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), Imm(inlined));
+    x86::Gp left = cc_.newGpq("left");
+    cc_.lea(left, x86::ptr(framesLeft_, static_cast<int32_t>(inlined)));
+    cc_.mov(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), left);
     InvokeNode* invoke = nullptr;
     cc_.invoke(&invoke,
                inlined > 0 ? reinterpret_cast<uint64_t>(&CallTarget::deoptimizeChain)
@@ -974,7 +984,7 @@ class Lowering final : private VectorLoweringHost {
       first = cc_.newGpq("first");
       cc_.mov(first, x86::qword_ptr(ioReg_));
     }
-    returnStatus(status, 0, first);
+    returnStatus(status, first);
   }
 
   x86::Compiler& cc_;
@@ -993,6 +1003,7 @@ class Lowering final : private VectorLoweringHost {
   std::vector<Label> labels_;
   x86::Gp selfReg_, ioReg_;
   x86::Gp argRegs_[kDirectArgumentRegisters];
+  x86::Gp framesLeft_;  // the frame budget left, after this function's own frame and open inlined ones
   uint32_t registerArgs_ = 0;
   bool returnsFirst_ = false;
   Label ioEntry_;
@@ -1063,11 +1074,10 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
                             access.inlineDepth, reinterpret_cast<uintptr_t>(access.memory->base()),
                             access.memory->reserved()});
     installed->guardedAccesses = static_cast<uint32_t>(accesses.size());
-    // The handler writes the budget that the code's own exits write.
-    auto* limits = const_cast<GuestLimits*>(self.runtime().limitsAddress());
+    // No budget for the handler to fix: the code counts frames in a register.
     installed->guarded = GuardedCode::add(start, code.codeSize(),
                                           start + code.labelOffsetFromBase(lowering.landing()),
-                                          limits, std::move(accesses));
+                                          nullptr, std::move(accesses));
   }
   return installed;
 }

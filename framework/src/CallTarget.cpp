@@ -113,9 +113,12 @@ Status CallTarget::interpreterEntry(CallTarget* self, uint64_t* io) {
   return s;
 }
 
-DirectResult CallTarget::directAdapter(CallTarget* self, uint64_t* io, uint64_t a0, uint64_t a1,
-                                       uint64_t a2, uint64_t a3) {
-  const uint64_t registers[kDirectArgumentRegisters] = {a0, a1, a2, a3};
+DirectResult CallTarget::directAdapter(CallTarget* self, uint64_t* io, int64_t framesLeft,
+                                       uint64_t a0, uint64_t a1, uint64_t a2) {
+  // The interpreter and host functions count frames in memory; compiled callers
+  // kept the count in a register until here.
+  self->limits_->framesLeft = framesLeft;
+  const uint64_t registers[kDirectArgumentRegisters] = {a0, a1, a2};
   RootNode& root = self->root();
   std::copy_n(registers, std::min(root.parameterCount(), kDirectArgumentRegisters), io);
   Status s = self->call(io);

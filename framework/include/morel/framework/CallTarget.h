@@ -33,13 +33,17 @@ struct DirectResult {
 };
 
 /// The compiled-to-compiled convention ("direct entry", docs/architecture.md):
-/// argument words 0..3 in registers (RDX, RCX, R8, R9; floats as their bits, a
-/// v128 as two words), words from 4 on in io[4..n); result word 0 comes back in
+/// the caller's frame budget (GuestLimits::framesLeft as it stands for the
+/// caller) in RDX, argument words 0..2 in RCX, R8, R9 (floats as their bits, a
+/// v128 as two words), words from 3 on in io[3..n); result word 0 comes back in
 /// RDX, words from 1 on in io[1..m). io holds max(n, m, 1) words, so the callee
-/// may write io[0..m) and the arguments' slots 0..3 freely.
-inline constexpr uint32_t kDirectArgumentRegisters = 4;
-using DirectEntry = DirectResult (*)(CallTarget* self, uint64_t* io, uint64_t a0, uint64_t a1,
-                                     uint64_t a2, uint64_t a3);
+/// may write io[0..m) freely. Compiled code keeps the budget in a register and
+/// leaves the memory word stale: whatever runs outside compiled code is handed
+/// the current count first (the adapter, deoptimization), and the io entry
+/// puts the word back as it found it when it returns.
+inline constexpr uint32_t kDirectArgumentRegisters = 3;
+using DirectEntry = DirectResult (*)(CallTarget* self, uint64_t* io, int64_t framesLeft,
+                                     uint64_t a0, uint64_t a1, uint64_t a2);
 
 /// Machine code owned by a call target.
 class InstalledCode {
@@ -83,10 +87,11 @@ class CallTarget {
   /// Where compiled callers find the direct entry: the second field. It is the
   /// callee's compiled direct entry, or `directAdapter` while there is none.
   static constexpr std::size_t directEntryOffset() { return sizeof(Entry); }
-  /// The direct entry of a target without compiled code: spills the register
-  /// arguments to io and calls `entry`, so the caller need not know the tier.
-  static DirectResult directAdapter(CallTarget* self, uint64_t* io, uint64_t a0, uint64_t a1,
-                                    uint64_t a2, uint64_t a3);
+  /// The direct entry of a target without compiled code: stores the caller's
+  /// frame budget, spills the register arguments to io and calls `entry`, so
+  /// the caller need not know the tier.
+  static DirectResult directAdapter(CallTarget* self, uint64_t* io, int64_t framesLeft, uint64_t a0,
+                                    uint64_t a1, uint64_t a2);
 
   RootNode& root() const { return *root_; }
   Runtime& runtime() const { return *runtime_; }

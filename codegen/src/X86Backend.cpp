@@ -803,7 +803,8 @@ class Lowering final : private VectorLoweringHost {
     cc_.mov(callee, Imm(reinterpret_cast<uint64_t>(n->aux())));
     // `call [callee + slot]`: no register held for the target.
     InvokeNode* invoke = nullptr;
-    cc_.invoke(&invoke, x86::qword_ptr(callee, static_cast<int32_t>(CallTarget::directEntryOffset())),
+    cc_.invoke(&invoke,
+               x86::qword_ptr(callee, static_cast<int32_t>(CallTarget::directEntryOffset())),
                directSignature(registerArgs));
     invoke->setArg(0, callee);
     invoke->setArg(1, bufReg);
@@ -1003,7 +1004,8 @@ class Lowering final : private VectorLoweringHost {
   std::vector<Label> labels_;
   x86::Gp selfReg_, ioReg_;
   x86::Gp argRegs_[kDirectArgumentRegisters];
-  x86::Gp framesLeft_;  // the frame budget left, after this function's own frame and open inlined ones
+  // The frame budget left, after this function's own frame and the inlined ones open.
+  x86::Gp framesLeft_;
   uint32_t registerArgs_ = 0;
   bool returnsFirst_ = false;
   Label ioEntry_;

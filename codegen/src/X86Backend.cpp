@@ -789,7 +789,7 @@ class Lowering final : private VectorLoweringHost {
     const auto args = static_cast<uint32_t>(n->inputCount() - 1);
     const auto results = static_cast<uint32_t>(n->value());
     const uint32_t registerArgs = std::min(args, kDirectArgumentRegisters);
-    const uint32_t slots = std::max({args, results, 1u});
+    const uint32_t slots = std::max({args, results, kDirectArgumentRegisters});
     x86::Mem buf = cc_.newStack(8 * slots, 8);
     x86::Gp bufReg = cc_.newGpq("io");
     cc_.lea(bufReg, buf);

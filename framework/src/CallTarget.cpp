@@ -118,11 +118,13 @@ DirectResult CallTarget::directAdapter(CallTarget* self, uint64_t* io, int64_t f
   // The interpreter and host functions count frames in memory; compiled callers
   // kept the count in a register until here.
   self->limits_->framesLeft = framesLeft;
-  const uint64_t registers[kDirectArgumentRegisters] = {a0, a1, a2};
-  RootNode& root = self->root();
-  std::copy_n(registers, std::min(root.parameterCount(), kDirectArgumentRegisters), io);
+  // io has room for the three register words whatever the arity (CallTarget.h),
+  // so neither they nor result word 0 need the root's counts (virtual calls).
+  io[0] = a0;
+  io[1] = a1;
+  io[2] = a2;
   Status s = self->call(io);
-  return {s, s == 0 && root.resultCount() > 0 ? io[0] : 0};
+  return {s, io[0]};
 }
 
 Status CallTarget::deoptimize(CallTarget* self, uint64_t* io, const Node* statement,

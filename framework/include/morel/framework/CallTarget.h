@@ -36,8 +36,8 @@ struct DirectResult {
 /// the caller's frame budget (GuestLimits::framesLeft as it stands for the
 /// caller) in RDX, argument words 0..2 in RCX, R8, R9 (floats as their bits, a
 /// v128 as two words), words from 3 on in io[3..n); result word 0 comes back in
-/// RDX, words from 1 on in io[1..m). io holds max(n, m, 1) words, so the callee
-/// may write io[0..m) freely. Compiled code keeps the budget in a register and
+/// RDX, words from 1 on in io[1..m). io holds max(n, m, 3) words, so the callee
+/// may write io[0..m) freely and an adapter may spill the register words. Compiled code keeps the budget in a register and
 /// leaves the memory word stale: whatever runs outside compiled code is handed
 /// the current count first (the adapter, deoptimization), and the io entry
 /// puts the word back as it found it when it returns.

@@ -22,7 +22,7 @@ class Node;
 class RootNode;
 class Runtime;
 
-/// The one calling convention of Morel: arguments in io[0..n), results written
+/// The io convention (interpreters, hosts, OSR): arguments in io[0..n), results written
 /// back to io[0..m) as raw 64-bit slots (i32 zero-extended); returns a Status.
 using Entry = Status (*)(CallTarget* self, uint64_t* io);
 
@@ -37,10 +37,11 @@ struct DirectResult {
 /// caller) in RDX, argument words 0..2 in RCX, R8, R9 (floats as their bits, a
 /// v128 as two words), words from 3 on in io[3..n); result word 0 comes back in
 /// RDX, words from 1 on in io[1..m). io holds max(n, m, 3) words, so the callee
-/// may write io[0..m) freely and an adapter may spill the register words. Compiled code keeps the budget in a register and
-/// leaves the memory word stale: whatever runs outside compiled code is handed
-/// the current count first (the adapter, deoptimization), and the io entry
-/// puts the word back as it found it when it returns.
+/// may write io[0..m) freely and an adapter may spill the register words.
+/// Compiled code keeps the budget in a register and leaves the memory word
+/// stale: whatever runs outside compiled code is handed the current count first
+/// (the adapter, deoptimization), and the io entry puts the word back as it
+/// found it when it returns.
 inline constexpr uint32_t kDirectArgumentRegisters = 3;
 using DirectEntry = DirectResult (*)(CallTarget* self, uint64_t* io, int64_t framesLeft,
                                      uint64_t a0, uint64_t a1, uint64_t a2);

@@ -10,6 +10,7 @@
 #include "internal/X86VectorLowering.h"
 #include "morel/framework/GuardPageTraps.h"
 #include "morel/framework/LinearMemory.h"
+#include "morel/framework/RootNode.h"
 #include "morel/framework/Runtime.h"
 
 namespace morel::codegen {
@@ -26,14 +27,18 @@ struct X86Backend::Runtime {
 
 namespace {
 
+/// One compilation's code: the function proper, entered directly (registers), and
+/// the small io entry in front of it that interpreters and hosts call.
 class MachineCode final : public InstalledCode {
  public:
-  MachineCode(JitRuntime& jit, Entry entry, std::size_t size) : jit_(jit), entry_(entry), size_(size) {}
+  MachineCode(JitRuntime& jit, void* base, Entry entry, DirectEntry direct, std::size_t size)
+      : jit_(jit), base_(base), entry_(entry), direct_(direct), size_(size) {}
   ~MachineCode() override {
     guarded.reset();  // no fault may be mapped into the code once it is released
-    jit_.release(entry_);
+    jit_.release(base_);
   }
   Entry entry() const override { return entry_; }
+  DirectEntry directEntry() const override { return direct_; }
   std::size_t codeSize() const override { return size_; }
 
   /// The code's guard-page accesses, registered for the fault handler (or null).
@@ -41,9 +46,29 @@ class MachineCode final : public InstalledCode {
 
  private:
   JitRuntime& jit_;
+  void* base_;
   Entry entry_;
+  DirectEntry direct_;
   std::size_t size_;
 };
+
+/// The signature of a direct entry taking `registerArgs` argument words in
+/// registers (CallTarget.h's DirectEntry, cut to the words actually passed).
+FuncSignatureBuilder directSignature(uint32_t registerArgs) {
+  FuncSignatureBuilder sig(CallConvId::kHost);
+  sig.setRetT<intptr_t>();
+  sig.addArgT<void*>();
+  sig.addArgT<uint64_t*>();
+  sig.addArgT<int64_t>();  // the frame budget
+  for (uint32_t i = 0; i < registerArgs; ++i) sig.addArgT<uint64_t>();
+  return sig;
+}
+
+/// Result word 0 of a direct entry comes back in RDX, next to the status in RAX
+/// (a two-word struct under SysV); asmjit's signatures name one return value.
+void returnFirstInRdx(FuncDetail& detail) {
+  detail.retPack().assignReg(1, x86::rdx, TypeId::kUInt64);
+}
 
 /// Collects the first asmjit error, so emission can run to the end and report once.
 class ErrorCollector : public ErrorHandler {
@@ -96,12 +121,24 @@ class Lowering final : private VectorLoweringHost {
   }
 
   void run() {
-    FuncNode* fn = cc_.addFunc(FuncSignatureT<intptr_t, void*, uint64_t*>(CallConvId::kHost));
+    // The function proper has the direct convention (CallTarget.h, DirectEntry);
+    // the io entry emitted after it adapts the one of Entry.
+    const uint32_t params = self_.root().parameterCount();
+    registerArgs_ = std::min(params, kDirectArgumentRegisters);
+    returnsFirst_ = self_.root().resultCount() > 0;
+    FuncNode* fn = cc_.addFunc(directSignature(registerArgs_));
+    if (returnsFirst_) returnFirstInRdx(fn->detail());
     func_ = fn;
     selfReg_ = cc_.newGpq("self");
     ioReg_ = cc_.newGpq("io");
     fn->setArg(0, selfReg_);
     fn->setArg(1, ioReg_);
+    framesLeft_ = cc_.newGpq("framesLeft");
+    fn->setArg(2, framesLeft_);
+    for (uint32_t i = 0; i < registerArgs_; ++i) {
+      argRegs_[i] = cc_.newGpq("arg%u", i);
+      fn->setArg(3 + i, argRegs_[i]);
+    }
     labels_.resize(cfg_.blocks().size());
     for (Label& l : labels_) l = cc_.newLabel();
     Label entryFailed = cc_.newLabel();
@@ -121,7 +158,7 @@ class Lowering final : private VectorLoweringHost {
       }
     cc_.cmp(x86::rsp, x86::qword_ptr(limits, GuestLimits::stackLimitOffset()));
     cc_.jb(entryFailed);
-    cc_.sub(x86::qword_ptr(limits, GuestLimits::framesLeftOffset()), 1);
+    cc_.sub(framesLeft_, 1);
     cc_.js(outOfFrames);
 
     const auto& order = cfg_.reversePostOrder();
@@ -142,7 +179,6 @@ class Lowering final : private VectorLoweringHost {
       gotoBlock(b, bb.succs[0]);
     }
     cc_.bind(outOfFrames);
-    cc_.add(x86::qword_ptr(limits, GuestLimits::framesLeftOffset()), 1);
     x86::Gp exhausted = cc_.newGpq("status");
     cc_.mov(exhausted, Imm(statusOf(kCallStackExhausted)));
     cc_.ret(exhausted);
@@ -154,6 +190,43 @@ class Lowering final : private VectorLoweringHost {
     invoke->setArg(0, limits);
     x86::Gp status = cc_.newGpq("status");
     invoke->setRet(0, status);
+    cc_.ret(status);
+    cc_.endFunc();
+    emitIoEntry();
+  }
+
+  /// The io entry (Entry): hands the frame budget in memory and argument words
+  /// 0..2 from io to the function proper, stores result word 0 to io[0], and
+  /// puts the budget word back as it found it (compiled frames left it stale).
+  void emitIoEntry() {
+    FuncNode* fn = cc_.addFunc(FuncSignatureT<intptr_t, void*, uint64_t*>(CallConvId::kHost));
+    ioEntry_ = fn->label();
+    x86::Gp self = cc_.newGpq("self"), io = cc_.newGpq("io");
+    fn->setArg(0, self);
+    fn->setArg(1, io);
+    // Every operand is loaded before the invoke node: what is emitted after it runs after the call.
+    x86::Gp limits = limitsReg(), framesLeft = cc_.newGpq("framesLeft");
+    cc_.mov(framesLeft, x86::qword_ptr(limits, GuestLimits::framesLeftOffset()));
+    x86::Gp args[kDirectArgumentRegisters];
+    for (uint32_t i = 0; i < registerArgs_; ++i) {
+      args[i] = cc_.newGpq();
+      cc_.mov(args[i], x86::qword_ptr(io, static_cast<int32_t>(8 * i)));
+    }
+    InvokeNode* invoke = nullptr;
+    cc_.invoke(&invoke, func_->label(), directSignature(registerArgs_));
+    invoke->setArg(0, self);
+    invoke->setArg(1, io);
+    invoke->setArg(2, framesLeft);
+    for (uint32_t i = 0; i < registerArgs_; ++i) invoke->setArg(3 + i, args[i]);
+    x86::Gp status = cc_.newGpq("status");
+    invoke->setRet(0, status);
+    if (returnsFirst_) {
+      returnFirstInRdx(invoke->detail());
+      x86::Gp first = cc_.newGpq("first");
+      invoke->setRet(1, first);
+      cc_.mov(x86::qword_ptr(io), first);  // meaningless after a trap, and unread then
+    }
+    cc_.mov(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), framesLeft);
     cc_.ret(status);
     cc_.endFunc();
   }
@@ -174,6 +247,8 @@ class Lowering final : private VectorLoweringHost {
   std::vector<GuardedInstruction>& guardedInstructions() { return guarded_; }
   /// Where a trapped access resumes: the function's epilogue, which returns RAX.
   Label landing() const { return func_->exitLabel(); }
+  Label directEntry() const { return func_->label(); }
+  Label ioEntry() const { return ioEntry_; }
 
  private:
   x86::Compiler& compiler() override { return cc_; }
@@ -221,11 +296,13 @@ class Lowering final : private VectorLoweringHost {
     return x86::qword_ptr(pollBase_.isValid() ? pollBase_ : limitsReg(), GuestLimits::interruptOffset());
   }
 
-  /// Every exit of the function hands back the frame its entry took from the budget,
-  /// and those of the `inlined` calls open where it leaves.
-  void returnStatus(const x86::Gp& status, int64_t inlined = 0) {
-    cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), Imm(1 + inlined));
-    cc_.ret(status);
+  /// An exit hands nothing back to the budget: the caller still holds its own count
+  /// (the io entry restores the memory word), so traps leave as plainly as returns.
+  void returnStatus(const x86::Gp& status, const x86::Gp& first = x86::Gp()) {
+    if (first.isValid())
+      cc_.ret(status, first);
+    else
+      cc_.ret(status);
   }
 
   /// The register holding `n`'s value; constants are materialized at each use.
@@ -259,7 +336,10 @@ class Lowering final : private VectorLoweringHost {
       case Op::Phi: case Op::End:
         return;
       case Op::Param:
-        cc_.mov(reg(n), x86::qword_ptr(ioReg_, static_cast<int32_t>(8 * n->value())));
+        if (n->value() < registerArgs_)
+          cc_.mov(reg(n), argRegs_[n->value()]);
+        else
+          cc_.mov(reg(n), x86::qword_ptr(ioReg_, static_cast<int32_t>(8 * n->value())));
         return;
       case Op::Proj: return lowerProj(n);
       case Op::Call: return lowerCall(n);
@@ -293,22 +373,23 @@ class Lowering final : private VectorLoweringHost {
       case Op::TrapExit: {
         x86::Gp r = cc_.newGpq();
         cc_.mov(r, Imm(reinterpret_cast<uint64_t>(n->aux())));
-        returnStatus(r, n->value());
+        returnStatus(r);
         return;
       }
-      case Op::StatusExit: returnStatus(reg(n->input(1)), n->value()); return;
+      case Op::StatusExit: returnStatus(reg(n->input(1))); return;
       case Op::FrameEnter: {  // an inlined call's frame: exhausted when the budget goes negative
-        x86::Mem left = x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset());
         IrNode* value = nullptr;
         for (IrNode* u : n->uses())
           if (u->op() == Op::Proj && u->value() == 1) value = u;
         x86::Gp exhausted = value != nullptr ? reg(value) : cc_.newGpd();
         cc_.mov(exhausted.r32(), Imm(0));
-        cc_.sub(left, 1);
+        cc_.sub(framesLeft_, 1);
         cc_.sets(exhausted.r8());
         return;
       }
-      case Op::FrameLeave: cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), 1); return;
+      // The count is static at each point of the code (inlined calls nest), so one
+      // register changed in program order holds it on every path.
+      case Op::FrameLeave: cc_.add(framesLeft_, 1); return;
       case Op::Poll: return;  // read where it is used: see reg() and compareOperands()
       case Op::StressTick: return lowerStressTick(n);
       case Op::Deopt: return lowerDeopt(n);
@@ -702,24 +783,41 @@ class Lowering final : private VectorLoweringHost {
     if (nextBlock_ != static_cast<int32_t>(to)) cc_.jmp(labels_[to]);
   }
 
+  /// A call through the callee's direct entry slot: its compiled code, or the
+  /// adapter into its interpreter (CallTarget::directAdapter).
   void lowerCall(IrNode* n) {
-    std::size_t args = n->inputCount() - 1;
-    std::size_t slots = std::max<std::size_t>({args, static_cast<std::size_t>(n->value()), 1});
-    x86::Mem buf = cc_.newStack(static_cast<uint32_t>(8 * slots), 8);
+    const auto args = static_cast<uint32_t>(n->inputCount() - 1);
+    const auto results = static_cast<uint32_t>(n->value());
+    const uint32_t registerArgs = std::min(args, kDirectArgumentRegisters);
+    const uint32_t slots = std::max({args, results, kDirectArgumentRegisters});
+    x86::Mem buf = cc_.newStack(8 * slots, 8);
     x86::Gp bufReg = cc_.newGpq("io");
     cc_.lea(bufReg, buf);
-    for (std::size_t i = 0; i < args; ++i)
+    for (uint32_t i = registerArgs; i < args; ++i)
       cc_.mov(x86::qword_ptr(bufReg, static_cast<int32_t>(8 * i)), reg(n->input(i + 1)));
+    // Operands (constants are materialized) before the invoke node: what follows it runs after the
+    // call.
+    x86::Gp registerValues[kDirectArgumentRegisters];
+    for (uint32_t i = 0; i < registerArgs; ++i) registerValues[i] = reg(n->input(i + 1));
     x86::Gp callee = cc_.newGpq("callee");
-    x86::Gp entry = cc_.newGpq("entry");
     cc_.mov(callee, Imm(reinterpret_cast<uint64_t>(n->aux())));
-    cc_.mov(entry, x86::qword_ptr(callee, static_cast<int32_t>(CallTarget::entryOffset())));
+    // `call [callee + slot]`: no register held for the target.
     InvokeNode* invoke = nullptr;
-    cc_.invoke(&invoke, entry, FuncSignatureT<intptr_t, void*, uint64_t*>(CallConvId::kHost));
+    cc_.invoke(&invoke,
+               x86::qword_ptr(callee, static_cast<int32_t>(CallTarget::directEntryOffset())),
+               directSignature(registerArgs));
     invoke->setArg(0, callee);
     invoke->setArg(1, bufReg);
+    invoke->setArg(2, framesLeft_);
+    for (uint32_t i = 0; i < registerArgs; ++i) invoke->setArg(3 + i, registerValues[i]);
     x86::Gp status = cc_.newGpq("status");
     invoke->setRet(0, status);
+    if (results > 0) {
+      returnFirstInRdx(invoke->detail());
+      x86::Gp first = cc_.newGpq("first");
+      invoke->setRet(1, first);
+      callFirst_[n->id()] = first;
+    }
     callStatus_[n->id()] = status;
     callBuffer_[n->id()] = bufReg;
   }
@@ -815,16 +913,22 @@ class Lowering final : private VectorLoweringHost {
       cc_.mov(reg(n), callStatus_.at(call->id()));
       return;
     }
+    if (n->value() == 2) {  // result word 0 came back in a register
+      cc_.mov(reg(n), callFirst_.at(call->id()));
+      return;
+    }
     int32_t offset = static_cast<int32_t>(8 * (n->value() - 2));
     cc_.mov(reg(n), x86::qword_ptr(callBuffer_.at(call->id()), offset));
   }
 
   void lowerReturn(IrNode* n) {
-    for (std::size_t i = 1; i < n->inputCount(); ++i)
+    // Result word 0 goes back in RDX (returnsFirst_), the others in io.
+    const std::size_t inRegister = returnsFirst_ ? 2 : 1;
+    for (std::size_t i = inRegister; i < n->inputCount(); ++i)
       cc_.mov(x86::qword_ptr(ioReg_, static_cast<int32_t>(8 * (i - 1))), reg(n->input(i)));
     x86::Gp ok = cc_.newGpq();
     cc_.xor_(ok.r32(), ok.r32());
-    returnStatus(ok);
+    returnStatus(ok, returnsFirst_ && n->inputCount() > 1 ? reg(n->input(1)) : x86::Gp());
   }
 
   void lowerStressTick(IrNode* n) {
@@ -857,10 +961,13 @@ class Lowering final : private VectorLoweringHost {
       cc_.mov(x86::qword_ptr(frameReg, static_cast<int32_t>(8 * (i - 1))), reg(n->input(i)));
     x86::Gp statement = cc_.newGpq("statement");
     cc_.mov(statement, Imm(reinterpret_cast<uint64_t>(n->aux())));
-    // Inside inlined calls (value: how many are open) the aux is a DeoptChain; their
-    // frames go back to the budget first, and the chain's resumption takes them again.
+    // The interpreter counts frames in memory: it gets the count with this function's
+    // own frame taken. Inside inlined calls (value: how many are open) the aux is a
+    // DeoptChain; their frames go back first, and the chain's resumption takes them again.
     const int64_t inlined = n->value();
-    if (inlined > 0) cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), Imm(inlined));
+    x86::Gp left = cc_.newGpq("left");
+    cc_.lea(left, x86::ptr(framesLeft_, static_cast<int32_t>(inlined)));
+    cc_.mov(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), left);
     InvokeNode* invoke = nullptr;
     cc_.invoke(&invoke,
                inlined > 0 ? reinterpret_cast<uint64_t>(&CallTarget::deoptimizeChain)
@@ -872,7 +979,13 @@ class Lowering final : private VectorLoweringHost {
     invoke->setArg(3, frameReg);
     x86::Gp status = cc_.newGpq();
     invoke->setRet(0, status);
-    returnStatus(status);
+    // The interpreter left every result word in io; word 0 goes back in RDX.
+    x86::Gp first;
+    if (returnsFirst_) {
+      first = cc_.newGpq("first");
+      cc_.mov(first, x86::qword_ptr(ioReg_));
+    }
+    returnStatus(status, first);
   }
 
   x86::Compiler& cc_;
@@ -890,9 +1003,16 @@ class Lowering final : private VectorLoweringHost {
   std::vector<bool> hasReg_;
   std::vector<Label> labels_;
   x86::Gp selfReg_, ioReg_;
+  x86::Gp argRegs_[kDirectArgumentRegisters];
+  // The frame budget left, after this function's own frame and the inlined ones open.
+  x86::Gp framesLeft_;
+  uint32_t registerArgs_ = 0;
+  bool returnsFirst_ = false;
+  Label ioEntry_;
   int32_t nextBlock_ = -1;
   std::unordered_map<uint32_t, x86::Gp> callStatus_;
   std::unordered_map<uint32_t, x86::Gp> callBuffer_;
+  std::unordered_map<uint32_t, x86::Gp> callFirst_;
 };
 
 }  // namespace
@@ -939,13 +1059,16 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
   if (errors.error != kErrorOk)
     return fail("code generation failed", 0, Diagnostic::Unit::Byte, errors.text);
   if (listing != nullptr) *listing << "[engine] assembly of " << self.name() << ":\n" << logger.data() << std::flush;
-  Entry entry = nullptr;
-  if (Error err = runtime_->jit.add(&entry, &code); err != kErrorOk)
+  void* base = nullptr;
+  if (Error err = runtime_->jit.add(&base, &code); err != kErrorOk)
     return fail("code installation failed", 0, Diagnostic::Unit::Byte, DebugUtils::errorAsString(err));
-  auto installed = std::make_unique<MachineCode>(runtime_->jit, entry, code.codeSize());
+  const auto at = [&](Label l) { return static_cast<char*>(base) + code.labelOffsetFromBase(l); };
+  auto installed = std::make_unique<MachineCode>(
+      runtime_->jit, base, reinterpret_cast<Entry>(at(lowering.ioEntry())),
+      reinterpret_cast<DirectEntry>(at(lowering.directEntry())), code.codeSize());
   installed->vectorCalls = lowering.vectorCalls();
   if (!lowering.guardedInstructions().empty()) {
-    const auto start = reinterpret_cast<uintptr_t>(entry);
+    const auto start = reinterpret_cast<uintptr_t>(base);
     std::vector<GuardedAccess> accesses;
     for (const auto& access : lowering.guardedInstructions())
       if (access.start.isValid())
@@ -953,11 +1076,10 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
                             access.inlineDepth, reinterpret_cast<uintptr_t>(access.memory->base()),
                             access.memory->reserved()});
     installed->guardedAccesses = static_cast<uint32_t>(accesses.size());
-    // The handler writes the budget that the code's own exits write.
-    auto* limits = const_cast<GuestLimits*>(self.runtime().limitsAddress());
+    // No budget for the handler to fix: the code counts frames in a register.
     installed->guarded = GuardedCode::add(start, code.codeSize(),
                                           start + code.labelOffsetFromBase(lowering.landing()),
-                                          limits, std::move(accesses));
+                                          nullptr, std::move(accesses));
   }
   return installed;
 }

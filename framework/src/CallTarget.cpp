@@ -20,6 +20,7 @@ std::mutex codeMutex;
 
 CallTarget::CallTarget(RootNode& root, Runtime& runtime)
     : entry_(root.isCompilable() ? &CallTarget::interpreterEntry : &CallTarget::uncompilableEntry),
+      directEntry_(&CallTarget::directAdapter),
       root_(&root),
       runtime_(&runtime),
       limits_(&runtime.limits()) {}
@@ -55,12 +56,15 @@ bool CallTarget::install(std::unique_ptr<InstalledCode> code, Snapshot compiledF
     return false;
   }
   Entry e = code->entry();
+  DirectEntry direct = code->directEntry();
   if (code_) retired_.push_back(std::move(code_));
   code_ = std::move(code);
   compilations_.fetch_add(1, std::memory_order_relaxed);
   codeTier_.store(tier, std::memory_order_release);
   tierUpQueued_.store(false, std::memory_order_release);
   std::atomic_ref(entry_).store(e, std::memory_order_release);
+  std::atomic_ref(directEntry_)
+      .store(direct != nullptr ? direct : &CallTarget::directAdapter, std::memory_order_release);
   tier_.store(Tier::Compiled, std::memory_order_release);
   return true;
 }
@@ -90,6 +94,9 @@ TierUpCounter* CallTarget::tierUpCounter() {
 
 void CallTarget::invalidate() {
   std::lock_guard lock(codeMutex);
+  // Callers loading either slot meanwhile reach the old code (still alive below)
+  // or the interpreter: both run the call correctly.
+  std::atomic_ref(directEntry_).store(&CallTarget::directAdapter, std::memory_order_release);
   std::atomic_ref(entry_).store(
       root_->isCompilable() ? &CallTarget::interpreterEntry : &CallTarget::uncompilableEntry,
       std::memory_order_release);
@@ -148,6 +155,20 @@ Status CallTarget::runInterpreterFramed(uint64_t* io) {
   Status s = runInterpreter(io);
   ++limits.framesLeft;
   return s;
+}
+
+DirectResult CallTarget::directAdapter(CallTarget* self, uint64_t* io, int64_t framesLeft,
+                                       uint64_t a0, uint64_t a1, uint64_t a2) {
+  // The interpreter and host functions count frames in memory; compiled callers
+  // kept the count in a register until here.
+  self->limits_->framesLeft = framesLeft;
+  // io has room for the three register words whatever the arity (CallTarget.h),
+  // so neither they nor result word 0 need the root's counts (virtual calls).
+  io[0] = a0;
+  io[1] = a1;
+  io[2] = a2;
+  Status s = self->call(io);
+  return {s, io[0]};
 }
 
 Status CallTarget::deoptimize(CallTarget* self, uint64_t* io, const Node* statement,

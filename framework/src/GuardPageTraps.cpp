@@ -70,8 +70,10 @@ bool redirectToTrap(const siginfo_t* info, ucontext_t* uc) {
     const GuardedAccess* a = code->find(pc);
     if (a != nullptr && address - a->reservation < a->reservationBytes) {
       // What the access's TrapExit does: the function's frame and those of the
-      // inlined calls open at the access go back to the budget.
-      code->limits()->framesLeft += 1 + static_cast<int64_t>(a->inlineDepth);
+      // inlined calls open at the access go back to the budget, when the code
+      // counts them in memory (code that keeps the count in a register has none).
+      if (GuestLimits* limits = code->limits(); limits != nullptr)
+        limits->framesLeft += 1 + static_cast<int64_t>(a->inlineDepth);
       uc->uc_mcontext.gregs[REG_RAX] = static_cast<greg_t>(statusOf(kOutOfBoundsMemoryAccess));
       uc->uc_mcontext.gregs[REG_RIP] = static_cast<greg_t>(code->landing());
       trapCount.fetch_add(1, std::memory_order_relaxed);

@@ -22,15 +22,37 @@ class Node;
 class RootNode;
 class Runtime;
 
-/// The one calling convention of Morel: arguments in io[0..n), results written
+/// The io convention (interpreters, hosts, OSR): arguments in io[0..n), results written
 /// back to io[0..m) as raw 64-bit slots (i32 zero-extended); returns a Status.
 using Entry = Status (*)(CallTarget* self, uint64_t* io);
+
+/// What a direct entry returns: SysV gives a two-word struct back in RAX:RDX.
+struct DirectResult {
+  Status status;
+  uint64_t first;  ///< result word 0 (undefined when status != 0 or there is none)
+};
+
+/// The compiled-to-compiled convention ("direct entry", docs/architecture.md):
+/// the caller's frame budget (GuestLimits::framesLeft as it stands for the
+/// caller) in RDX, argument words 0..2 in RCX, R8, R9 (floats as their bits, a
+/// v128 as two words), words from 3 on in io[3..n); result word 0 comes back in
+/// RDX, words from 1 on in io[1..m). io holds max(n, m, 3) words, so the callee
+/// may write io[0..m) freely and an adapter may spill the register words.
+/// Compiled code keeps the budget in a register and leaves the memory word
+/// stale: whatever runs outside compiled code is handed the current count first
+/// (the adapter, deoptimization), and the io entry puts the word back as it
+/// found it when it returns.
+inline constexpr uint32_t kDirectArgumentRegisters = 3;
+using DirectEntry = DirectResult (*)(CallTarget* self, uint64_t* io, int64_t framesLeft,
+                                     uint64_t a0, uint64_t a1, uint64_t a2);
 
 /// Machine code owned by a call target.
 class InstalledCode {
  public:
   virtual ~InstalledCode() = default;
   virtual Entry entry() const = 0;
+  /// The same code's register-argument entry; null when it has none.
+  virtual DirectEntry directEntry() const { return nullptr; }
   virtual std::size_t codeSize() const = 0;
   /// The roots inlined into this code and their specialization versions when
   /// partial evaluation read them: install() discards the code if one changed.
@@ -68,6 +90,18 @@ class CallTarget {
   }
   /// Where compiled code finds the entry to call: the first field.
   static constexpr std::size_t entryOffset() { return 0; }
+
+  DirectEntry currentDirectEntry() const {
+    return std::atomic_ref(const_cast<DirectEntry&>(directEntry_)).load(std::memory_order_acquire);
+  }
+  /// Where compiled callers find the direct entry: the second field. It is the
+  /// callee's compiled direct entry, or `directAdapter` while there is none.
+  static constexpr std::size_t directEntryOffset() { return sizeof(Entry); }
+  /// The direct entry of a target without compiled code: stores the caller's
+  /// frame budget, spills the register arguments to io and calls `entry`, so
+  /// the caller need not know the tier.
+  static DirectResult directAdapter(CallTarget* self, uint64_t* io, int64_t framesLeft, uint64_t a0,
+                                    uint64_t a1, uint64_t a2);
 
   RootNode& root() const { return *root_; }
   Runtime& runtime() const { return *runtime_; }
@@ -141,7 +175,8 @@ class CallTarget {
   /// runInterpreter inside one guest frame of the budget (sandbox.MaxStackFrames).
   Status runInterpreterFramed(uint64_t* io);
 
-  Entry entry_;  // must stay the first field (entryOffset)
+  Entry entry_;              // must stay the first field (entryOffset)
+  DirectEntry directEntry_;  // must stay the second field (directEntryOffset)
   RootNode* root_;
   Runtime* runtime_;
   GuestLimits* limits_;

@@ -34,7 +34,9 @@ struct GuardedAccess {
 class GuardedCode {
  public:
   /// Registers [start, start + size); `landing` is where a trapped access resumes
-  /// with the status in RAX (it must return it as the function's result).
+  /// with the status in RAX (it must return it as the function's result). With
+  /// `limits` null the handler leaves the frame budget alone (the code keeps it
+  /// in a register and its exits hand nothing back).
   static std::unique_ptr<GuardedCode> add(uintptr_t start, std::size_t size, uintptr_t landing,
                                           GuestLimits* limits, std::vector<GuardedAccess> accesses);
   ~GuardedCode();

@@ -8,10 +8,18 @@
 
 typedef uint32_t (*Step)(uint32_t, uint32_t);
 
-static uint32_t add(uint32_t a, uint32_t i) { return a + i; }
-static uint32_t mix(uint32_t a, uint32_t i) { return a ^ (i * 0x9E3779B9u); }
-static uint32_t rot(uint32_t a, uint32_t i) { return ((a << 5) | (a >> 27)) + i; }
-static uint32_t mul(uint32_t a, uint32_t i) { return a * 31u + i; }
+static uint32_t add(uint32_t a, uint32_t i) {
+  return a + i;
+}
+static uint32_t mix(uint32_t a, uint32_t i) {
+  return a ^ (i * 0x9E3779B9u);
+}
+static uint32_t rot(uint32_t a, uint32_t i) {
+  return ((a << 5) | (a >> 27)) + i;
+}
+static uint32_t mul(uint32_t a, uint32_t i) {
+  return a * 31u + i;
+}
 
 // Not const: as in the Wasm table, the entries could change, so the calls stay indirect.
 static Step table[4] = {add, mix, rot, mul};

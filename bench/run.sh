@@ -37,6 +37,7 @@ BENCHES=(
   "matmul matmul 600"
   "sort sort 2000000"
   "dot_simd dot 100000 6000"
+  "indirect run 100000000 3"
 )
 
 MOREL="$ROOT/build/bin/morel"

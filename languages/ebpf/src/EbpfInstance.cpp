@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "morel/ebpf/EbpfHelpers.h"
 #include "morel/ebpf/nodes/EbpfArrayLookupNode.h"
+#include "morel/ebpf/nodes/EbpfCallxNode.h"
 #include "morel/ebpf/nodes/EbpfNodes.h"
 #include "morel/ebpf/nodes/EbpfRegionAccessNodes.h"
 #include "morel/ebpf/nodes/EbpfStackAccessNodes.h"
@@ -86,6 +87,8 @@ struct CallTargets {
   std::map<uint32_t, CallTarget*> functions;  // by entry instruction
   std::map<uint64_t, CallTarget*> helpers;    // by helper number
   CallTarget* callx = nullptr;                // the run-time helper dispatcher
+  const std::map<uint64_t, EbpfCallxHelper>* callxHelpers =
+      nullptr;  // what callx may call directly
 };
 
 class TreeBuilder {
@@ -262,7 +265,7 @@ class TreeBuilder {
         return arena_.make<EbpfArrayLookupNode>(memory_, slots->base, slots->stride, slots->entries);
     }
     if (in.opcode == 0x8d)
-      return arena_.make<EbpfCallNode>(*calls_.callx, EbpfCallNode::Kind::Callx, in.dst);
+      return arena_.make<EbpfCallxNode>(*calls_.callx, *calls_.callxHelpers, in.dst);
     if (in.src == 1)
       return arena_.make<EbpfCallNode>(*calls_.functions.at(static_cast<uint32_t>(pc + 1 + in.imm)),
                                        EbpfCallNode::Kind::Local);
@@ -608,6 +611,11 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruc
     io[0] = r0;
     io[1] = ends || (h->unwindsOnZero && r0 == 0) ? 1 : 0;
   });
+
+  for (const EbpfHelper& h : options.helpers)
+    instance->callxHelpers_[h.number] = {h.number, calls.helpers[h.number],
+                                         static_cast<bool>(h.callEnding), h.unwindsOnZero};
+  calls.callxHelpers = &instance->callxHelpers_;
 
   // One root and call target per function; bodies after, since calls refer to them.
   TreeBuilder builder(program, instance->arena_, mem, options.inputBase, calls, options.helpers,

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "morel/framework/ValueTypes.h"
+#include "morel/wasm/nodes/WasmCallIndirectNode.h"
 
 namespace morel::wasm {
 
@@ -18,13 +19,9 @@ namespace {
 #define MOREL_CHECK(expr) \
   if (auto checked = (expr); !checked) return std::unexpected(std::move(checked).error())
 
-inline constexpr TrapKind kUndefinedElement{"undefined element"};
-inline constexpr TrapKind kUninitializedElement{"uninitialized element"};
-inline constexpr TrapKind kIndirectCallTypeMismatch{"indirect call type mismatch"};
 inline constexpr TrapKind kOutOfBoundsTableAccess{"out of bounds table access"};
 
-/// An implementation limit: a table's elements are allocated when it is made.
-constexpr uint64_t kMaxTableElements = 10'000'000;
+constexpr uint64_t kMaxTableElements = WasmTable::kMaxElements;
 
 const char* kindName(ExternalKind k) {
   switch (k) {
@@ -179,9 +176,10 @@ Result<void> WasmInstance::link(const Options& options) {
       case ExternalKind::Table: {
         const std::shared_ptr<WasmTable>& t = from->table(e->index);
         const Limits& want = module_.tables[im.index].limits;
-        if (t->type != module_.tables[im.index].elemType) return incompatible("element types differ");
-        if (!limitsMatch(t->elements.size(), t->max, want))
-          return incompatible(absl::StrCat("table of ", limitsText(t->elements.size(), t->max)));
+        if (t->type() != module_.tables[im.index].elemType)
+          return incompatible("element types differ");
+        if (!limitsMatch(t->size(), t->max(), want))
+          return incompatible(absl::StrCat("table of ", limitsText(t->size(), t->max())));
         tables_.push_back(t);
         break;
       }
@@ -274,11 +272,10 @@ Result<void> WasmInstance::allocate(const Options& options) {
                   absl::StrFormat("a table of %d elements is more than the limit of %d", t.limits.min,
                                   kMaxTableElements));
     }
-    auto table = std::make_shared<WasmTable>();
-    table->type = t.elemType;
-    table->elements.resize(t.limits.min);
-    table->max = t.limits.max;
-    tables_.push_back(std::move(table));
+    auto table = WasmTable::create(t.elemType, t.limits.min, t.limits.max);
+    if (!table)
+      return fail("out of memory", t.offset, Diagnostic::Unit::Byte, table.error().detail);
+    tables_.push_back(std::move(*table));
   }
   for (const DataSegment& seg : module_.data) data_.push_back(seg.bytes);
   uint32_t defined = 0;
@@ -320,11 +317,11 @@ Result<void> WasmInstance::initialize() {
     if (seg.mode == ElementSegment::Mode::Declarative) continue;
     const uint64_t at = static_cast<uint32_t>(evalConst(seg.offsetExpr).lo);
     WasmTable& table = *tables_[seg.table];
-    if (at + refs.size() > table.elements.size())
-      return instantiationTrap(kOutOfBoundsTableAccess, seg.offset,
-                               absl::StrFormat("%d elements at %d of a table of %d", refs.size(), at,
-                                               table.elements.size()));
-    std::copy(refs.begin(), refs.end(), table.elements.begin() + static_cast<std::ptrdiff_t>(at));
+    if (at + refs.size() > table.size())
+      return instantiationTrap(
+          kOutOfBoundsTableAccess, seg.offset,
+          absl::StrFormat("%d elements at %d of a table of %d", refs.size(), at, table.size()));
+    std::copy(refs.begin(), refs.end(), table.begin() + static_cast<std::ptrdiff_t>(at));
   }
   for (std::size_t i = 0; i < module_.data.size(); ++i) {
     const DataSegment& seg = module_.data[i];
@@ -363,8 +360,8 @@ CallTarget& WasmInstance::indirectCall(uint32_t tableIndex, uint32_t typeIndex) 
   WasmTable* table = tables_[tableIndex].get();
   CallTarget& target = hostFunction("call_indirect", n + 1, m, [=](uint64_t* io) {
     const auto index = static_cast<uint32_t>(io[n]);
-    if (index >= table->elements.size()) throw TrapException{&kUndefinedElement};
-    const auto* ref = reinterpret_cast<const WasmFunctionRef*>(table->elements[index]);
+    if (index >= table->size()) throw TrapException{&kUndefinedElement};
+    const auto* ref = reinterpret_cast<const WasmFunctionRef*>((*table)[index]);
     if (ref == nullptr) throw TrapException{&kUninitializedElement};
     if (ref->typeId != typeId) throw TrapException{&kIndirectCallTypeMismatch};
     absl::InlinedVector<uint64_t, 8> buffer(std::max<uint32_t>({n, m, 1}));
@@ -444,9 +441,9 @@ CallTarget& WasmInstance::tableOp(Opcode op, uint32_t a, uint32_t b) {
       WasmTable* table = tables_[b].get();
       fn = [=](uint64_t* io) {
         const uint64_t dst = u32(io[0]), src = u32(io[1]), n = u32(io[2]);
-        if (!inBounds(src, n, refs->size()) || !inBounds(dst, n, table->elements.size())) outOfBounds();
+        if (!inBounds(src, n, refs->size()) || !inBounds(dst, n, table->size())) outOfBounds();
         std::copy_n(refs->begin() + static_cast<std::ptrdiff_t>(src), n,
-                    table->elements.begin() + static_cast<std::ptrdiff_t>(dst));
+                    table->begin() + static_cast<std::ptrdiff_t>(dst));
       };
       break;
     }
@@ -455,11 +452,11 @@ CallTarget& WasmInstance::tableOp(Opcode op, uint32_t a, uint32_t b) {
       WasmTable* from = tables_[b].get();
       fn = [=](uint64_t* io) {
         const uint64_t dst = u32(io[0]), src = u32(io[1]), n = u32(io[2]);
-        if (!inBounds(src, n, from->elements.size()) || !inBounds(dst, n, to->elements.size())) outOfBounds();
+        if (!inBounds(src, n, from->size()) || !inBounds(dst, n, to->size())) outOfBounds();
         // Overlapping ranges of one table copy as through a temporary.
-        std::vector<uint64_t> copied(from->elements.begin() + static_cast<std::ptrdiff_t>(src),
-                                     from->elements.begin() + static_cast<std::ptrdiff_t>(src + n));
-        std::copy(copied.begin(), copied.end(), to->elements.begin() + static_cast<std::ptrdiff_t>(dst));
+        std::vector<uint64_t> copied(from->begin() + static_cast<std::ptrdiff_t>(src),
+                                     from->begin() + static_cast<std::ptrdiff_t>(src + n));
+        std::copy(copied.begin(), copied.end(), to->begin() + static_cast<std::ptrdiff_t>(dst));
       };
       break;
     }
@@ -470,40 +467,40 @@ CallTarget& WasmInstance::tableOp(Opcode op, uint32_t a, uint32_t b) {
           params = 1, results = 1;
           fn = [=](uint64_t* io) {
             const uint64_t i = u32(io[0]);
-            if (i >= table->elements.size()) outOfBounds();
-            io[0] = table->elements[i];
+            if (i >= table->size()) outOfBounds();
+            io[0] = (*table)[i];
           };
           break;
         case Opcode::TableSet:
           params = 2;
           fn = [=](uint64_t* io) {
             const uint64_t i = u32(io[0]);
-            if (i >= table->elements.size()) outOfBounds();
-            table->elements[i] = io[1];
+            if (i >= table->size()) outOfBounds();
+            (*table)[i] = io[1];
           };
           break;
         case Opcode::TableSize:
           params = 0, results = 1;
-          fn = [=](uint64_t* io) { io[0] = table->elements.size(); };
+          fn = [=](uint64_t* io) { io[0] = table->size(); };
           break;
         case Opcode::TableGrow:  // [init n] -> [old size or -1]
           params = 2, results = 1;
           fn = [=](uint64_t* io) {
-            const uint64_t old = table->elements.size(), n = u32(io[1]);
-            const uint64_t limit = std::min<uint64_t>(table->max.value_or(UINT32_MAX), kMaxTableElements);
+            const uint64_t old = table->size(), n = u32(io[1]);
+            const uint64_t limit =
+                std::min<uint64_t>(table->max().value_or(UINT32_MAX), kMaxTableElements);
             if (n > limit - std::min(limit, old)) {
               io[0] = uint32_t{0xffffffff};
               return;
             }
-            table->elements.resize(old + n, io[0]);
-            io[0] = old;
+            io[0] = table->grow(n, io[0]) ? old : uint32_t{0xffffffff};
           };
           break;
         default:  // table.fill [i ref n]
           fn = [=](uint64_t* io) {
             const uint64_t i = u32(io[0]), n = u32(io[2]);
-            if (!inBounds(i, n, table->elements.size())) outOfBounds();
-            std::fill_n(table->elements.begin() + static_cast<std::ptrdiff_t>(i), n, io[1]);
+            if (!inBounds(i, n, table->size())) outOfBounds();
+            std::fill_n(table->begin() + static_cast<std::ptrdiff_t>(i), n, io[1]);
           };
           break;
       }
@@ -587,11 +584,8 @@ std::unique_ptr<WasmInstance> WasmInstance::spectest(Runtime& runtime, MemoryGua
   instance->memories_.push_back(instance->newMemory(Limits{1, 2}, options, error));
   exportAs("memory", ExternalKind::Memory, 0);
   m.tables.push_back(Table{RefType::FuncRef, Limits{10, 20}, false, 0});
-  auto table = std::make_shared<WasmTable>();
-  table->type = RefType::FuncRef;
-  table->elements.resize(10);
-  table->max = 20;
-  instance->tables_.push_back(std::move(table));
+  // One page of address space: value() throws only if even that cannot be reserved.
+  instance->tables_.push_back(WasmTable::create(RefType::FuncRef, 10, 20).value());
   exportAs("table", ExternalKind::Table, 0);
   return instance;
 }

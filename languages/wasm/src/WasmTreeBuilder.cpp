@@ -14,6 +14,7 @@
 #include "morel/framework/ControlNodes.h"
 #include "morel/framework/ValueTypes.h"
 #include "morel/wasm/WasmInstance.h"
+#include "morel/wasm/nodes/WasmCallIndirectNode.h"
 #include "morel/wasm/nodes/WasmDivisionNodes.h"
 #include "morel/wasm/nodes/WasmExpressionNodes.h"
 #include "morel/wasm/nodes/WasmFloatOps.h"
@@ -346,6 +347,24 @@ class TreeBuilder {
     return {};
   }
 
+  /// call_indirect: an inline cache of the functions called (WasmCallIndirectNode)
+  /// in front of the host function that checks the element and calls it.
+  Result<void> callIndirect(const Instr& in) {
+    const auto typeIndex = static_cast<uint32_t>(in.imm);
+    const FuncType& t = m_.types[typeIndex];
+    if (t.params.size() + 1 > WasmCallNode::kMaxValues ||
+        t.results.size() > WasmCallNode::kMaxValues)
+      return fail("too many parameters or results", in.offset);
+    flush();
+    const uint32_t base = height() - static_cast<uint32_t>(t.params.size() + 1);
+    CallTarget& dispatch = instance_.indirectCall(in.imm2, typeIndex);
+    emit(arena_.make<WasmCallIndirectNode>(*instance_.table(in.imm2), canonicalTypeId(t), dispatch,
+                                           slot(base), slotsOf(t.params), slot(base),
+                                           slotsOf(t.results)));
+    resetStack(base, t.results);
+    return {};
+  }
+
   /// Statements that move the branch values to `target` and leave `extraLabels`
   /// more labels than the current frame's (those of enclosing ifs).
   std::vector<WasmStmt*> branchTo(uint32_t depth, uint32_t extraLabels) {
@@ -567,12 +586,8 @@ class TreeBuilder {
         const FuncType& t = m_.typeOf(static_cast<uint32_t>(in.imm));
         return call(instance_.function(static_cast<uint32_t>(in.imm)), t.params.size(), t.results, in);
       }
-      case Opcode::CallIndirect: {
-        // A host function checks the element and calls it: the arguments and the index go in.
-        const FuncType& t = m_.types[in.imm];
-        CallTarget& dispatch = instance_.indirectCall(in.imm2, static_cast<uint32_t>(in.imm));
-        return call(dispatch, t.params.size() + 1, t.results, in);
-      }
+      case Opcode::CallIndirect:
+        return callIndirect(in);
       case Opcode::BrTable: brTable(fn_.brTables[in.imm]); return {};
       case Opcode::GlobalGet: {
         const WasmGlobal& g = *instance_.global(static_cast<uint32_t>(in.imm));

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "morel/framework/CallTarget.h"
 #include "morel/framework/LinearMemory.h"
 
 namespace morel::ebpf {
@@ -29,6 +30,15 @@ struct EbpfHelper {
 
   /// True when a call may end the calling function (the call then ends its block).
   bool mayEnd() const { return unwindsOnZero || static_cast<bool>(callEnding); }
+};
+
+/// What callx's inline cache (EbpfCallxNode) needs to call a helper directly:
+/// its host function and how its result says to end the function.
+struct EbpfCallxHelper {
+  uint64_t number = 0;
+  CallTarget* target = nullptr;  // [r1..r5] -> [r0] or, when ending, [r0, ends]
+  bool ending = false;           // EbpfHelper::callEnding is set
+  bool unwindsOnZero = false;
 };
 
 /// uBPF's test helpers (numbers 0-5), the table of assembly and `.data` programs.

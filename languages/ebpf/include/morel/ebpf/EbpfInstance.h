@@ -3,6 +3,7 @@
 // the call target that runs it. The program's result is r0.
 #include <expected>
 #include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <vector>
@@ -113,6 +114,7 @@ class EbpfInstance {
   RootNode* root_ = nullptr;
   CallTarget* target_ = nullptr;  // the main program's, one of targets_
   std::vector<std::unique_ptr<CallTarget>> targets_;  // functions and helpers
+  std::map<uint64_t, EbpfCallxHelper> callxHelpers_;  // by number, for callx's inline cache
 };
 
 }  // namespace morel::ebpf

@@ -24,6 +24,7 @@
 #include "morel/framework/Runtime.h"
 #include "morel/wasm/WasmModule.h"
 #include "morel/wasm/WasmRootNode.h"
+#include "morel/wasm/WasmTable.h"
 
 namespace morel::wasm {
 
@@ -52,21 +53,6 @@ struct WasmGlobal {
   void setRaw(uint64_t bits) const;
   V128 vector() const;  // the whole cell
   void setVector(V128 v) const;
-};
-
-/// What a non-null funcref points at: the callee and a structural id of its type
-/// (equal types, from any module, have equal ids).
-struct WasmFunctionRef {
-  CallTarget* target = nullptr;
-  uint32_t typeId = 0;
-};
-
-/// A table of references as their 64-bit words (0: null; a funcref is the address
-/// of a WasmFunctionRef), shared like a memory.
-struct WasmTable {
-  RefType type = RefType::FuncRef;
-  std::vector<uint64_t> elements;
-  std::optional<uint32_t> max;
 };
 
 /// The id call_indirect compares: equal for structurally equal function types.

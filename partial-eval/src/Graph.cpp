@@ -32,14 +32,22 @@ OpClass opClass(Op op) {
 
 const char* typeName(Type t) {
   switch (t) {
-    case Type::Control: return "ctrl";
-    case Type::I32: return "i32";
-    case Type::I64: return "i64";
-    case Type::F32: return "f32";
-    case Type::F64: return "f64";
-    case Type::V128: return "v128";
-    case Type::Tuple: return "tuple";
-    case Type::None: return "none";
+    case Type::Control:
+      return "ctrl";
+    case Type::I32:
+      return "i32";
+    case Type::I64:
+      return "i64";
+    case Type::F32:
+      return "f32";
+    case Type::F64:
+      return "f64";
+    case Type::V128:
+      return "v128";
+    case Type::Tuple:
+      return "tuple";
+    case Type::None:
+      return "none";
   }
   return "?";
 }
@@ -60,8 +68,8 @@ bool isValueNumbered(Op op) {
 }  // namespace
 
 std::size_t Graph::NodeHash::operator()(const IrNode* n) const {
-  std::size_t h = absl::HashOf(static_cast<int>(n->op()), static_cast<int>(n->type()),
-                               n->value(), n->aux());
+  std::size_t h =
+      absl::HashOf(static_cast<int>(n->op()), static_cast<int>(n->type()), n->value(), n->aux());
   for (IrNode* in : n->inputs()) h = absl::HashOf(h, in);
   return h;
 }
@@ -195,8 +203,7 @@ std::string printGraph(const Graph& g) {
     if (n->type() != Type::Control && n->type() != Type::None)
       absl::StrAppend(&out, " ", typeName(n->type()));
     if (n->isConst() || n->op() == Op::Param || n->op() == Op::Proj || n->op() == Op::SignExtend ||
-        n->op() == Op::StressTick || n->op() == Op::Vector ||
-        n->op() == Op::LookupConstant)
+        n->op() == Op::StressTick || n->op() == Op::Vector || n->op() == Op::LookupConstant)
       absl::StrAppend(&out, " #", n->value());
     for (IrNode* in : n->inputs()) absl::StrAppend(&out, in ? absl::StrCat(" %", in->id()) : " _");
     out += "\n";

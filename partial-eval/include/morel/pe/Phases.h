@@ -1,6 +1,7 @@
 #pragma once
 // Graph phases run after partial evaluation, in the order the driver names.
 #include <string>
+#include <vector>
 
 #include "morel/pe/Graph.h"
 
@@ -19,9 +20,28 @@ void removeDeadNodes(Graph& g);
 /// Returns how many Ifs it removed. Needs a graph after removeDeadNodes.
 uint32_t eliminateConditions(Graph& g);
 
-/// Runs the optimization phases in order: phi simplification, dead code
-/// removal, conditional elimination (and dead code removal after it).
-void optimize(Graph& g);
+/// Moves out of each loop the bounds checks and loads of its prefix (the run
+/// from the header that every iteration passes before a side effect or branch
+/// of its own) whose operands do not change in the loop: a check traps before
+/// the loop with the kind the first iteration would have trapped with; a load
+/// moves only when the loop neither stores to its memory nor calls. Returns how
+/// many nodes it moved. Needs a graph after removeDeadNodes.
+uint32_t hoistLoopInvariants(Graph& g);
+
+/// Multiplications, divisions and remainders by a power of two become shifts and
+/// masks (signed division rounds toward zero). Returns how many it replaced.
+uint32_t reduceStrength(Graph& g);
+
+/// The phases optimize runs, in order (dead code removal after a phase that
+/// changed the graph is not listed).
+inline constexpr const char* kOptimizationPhases[] = {"simplifyPhis", "removeDeadNodes",
+                                                      "eliminateConditions", "hoistLoopInvariants",
+                                                      "reduceStrength"};
+
+/// Runs the optimization phases in the order kOptimizationPhases names, each
+/// followed by dead code removal when it changed the graph. `ran`, when given,
+/// receives each phase's name as it runs.
+void optimize(Graph& g, std::vector<std::string>* ran = nullptr);
 
 /// The graph in Graphviz dot syntax (rendered with `dot -Tsvg`).
 std::string toGraphviz(const Graph& g, const std::string& title);

@@ -24,6 +24,8 @@ void optimize(Graph& g, std::vector<std::string>* ran) {
   // After conditional elimination: a check a dominating one decided is gone, not moved.
   phase("hoistLoopInvariants");
   if (hoistLoopInvariants(g) > 0) removeDeadNodes(g);
+  phase("versionLoopsByBounds");
+  if (versionLoopsByBounds(g) > 0) removeDeadNodes(g);
   phase("reduceStrength");
   if (reduceStrength(g) > 0) removeDeadNodes(g);
   assert(next == std::size(kOptimizationPhases));

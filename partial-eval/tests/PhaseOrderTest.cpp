@@ -16,9 +16,11 @@ TEST(PhaseOrder, OptimizeRunsThePhasesInTheirListedOrder) {
   std::vector<std::string> ran;
   optimize(*pe->graph, &ran);
   // Conditional elimination first, so that a check a dominating one decides is
-  // removed rather than moved; strength reduction last, on the moved values.
+  // removed rather than moved or copied; invariant checks leave a loop before
+  // versioning looks at the varying ones; strength reduction last, on all copies.
   EXPECT_EQ(ran, (std::vector<std::string>{"simplifyPhis", "removeDeadNodes", "eliminateConditions",
-                                           "hoistLoopInvariants", "reduceStrength"}));
+                                           "hoistLoopInvariants", "versionLoopsByBounds",
+                                           "reduceStrength"}));
   EXPECT_EQ(ran, std::vector<std::string>(std::begin(kOptimizationPhases),
                                           std::end(kOptimizationPhases)));
 }

@@ -28,15 +28,22 @@ uint32_t eliminateConditions(Graph& g);
 /// many nodes it moved. Needs a graph after removeDeadNodes.
 uint32_t hoistLoopInvariants(Graph& g);
 
+/// Gives an innermost counted loop (a 64-bit counter stepping by one to an
+/// invariant bound) whose bounds checks test addresses that advance by a power
+/// of two a copy without those checks, entered when one test before the loop
+/// proves every iteration in bounds; otherwise the checked loop runs, and traps
+/// where it did. Returns how many loops it copied.
+uint32_t versionLoopsByBounds(Graph& g);
+
 /// Multiplications, divisions and remainders by a power of two become shifts and
 /// masks (signed division rounds toward zero). Returns how many it replaced.
 uint32_t reduceStrength(Graph& g);
 
 /// The phases optimize runs, in order (dead code removal after a phase that
 /// changed the graph is not listed).
-inline constexpr const char* kOptimizationPhases[] = {"simplifyPhis", "removeDeadNodes",
-                                                      "eliminateConditions", "hoistLoopInvariants",
-                                                      "reduceStrength"};
+inline constexpr const char* kOptimizationPhases[] = {"simplifyPhis",         "removeDeadNodes",
+                                                      "eliminateConditions",  "hoistLoopInvariants",
+                                                      "versionLoopsByBounds", "reduceStrength"};
 
 /// Runs the optimization phases in the order kOptimizationPhases names, each
 /// followed by dead code removal when it changed the graph. `ran`, when given,

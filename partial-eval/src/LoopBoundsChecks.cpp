@@ -22,6 +22,13 @@ namespace {
 
 constexpr std::size_t kMaxLoopNodes = 400;  // copies cost code size: small loops only
 
+/// An offset beyond any memory (2^40 bytes): not worth the arithmetic, and
+/// differences of two stay far from overflowing.
+bool far(int64_t offset) {
+  constexpr int64_t kFar = int64_t{1} << 40;
+  return offset <= -kFar || offset >= kFar;
+}
+
 IrNode* loneExit(IrNode* side) {
   if (side->uses().size() != 1 || !side->uses()[0]->isExit()) return nullptr;
   return side->uses()[0];
@@ -209,6 +216,7 @@ class LoopVersioner {
       auto [b0, o0] = baseAndOffset(cond->input(0)->input(0));
       auto [b1, o1] = baseAndOffset(cond->input(1)->input(0));
       if (b0 != b1) return nullptr;
+      if (far(o0) || far(o1)) return nullptr;
       base = b0;
       first = std::min(o0, o1);
       width = std::max(o0, o1) - first;
@@ -219,6 +227,7 @@ class LoopVersioner {
     } else {
       return nullptr;
     }
+    if (far(first) || far(width)) return nullptr;
     size = invariant(size);
     auto walk = affine(base, first);
     if (width <= 0 || size == nullptr || !walk) return nullptr;

@@ -120,25 +120,41 @@ class LoopVersioner {
   }
 
   /// The values computed in the loop (phis, pinned nodes and projections of its
-  /// blocks, and pure nodes of them), and those of them used after it.
+  /// blocks, and the pure nodes the loop's own nodes compute from them), and
+  /// those of them used after it. A pure node after the loop is a use after it:
+  /// it may need values of blocks after the loop too.
   bool collectValues() {
-    for (std::size_t i = 0; i < loopList_.size(); ++i) {
-      IrNode* v = loopList_[i];
-      for (IrNode* u : v->uses()) {
-        if (inLoop(u)) continue;
-        const bool pure = u->opClass() == OpClass::Pure;
-        const bool anchored = (u->opClass() == OpClass::Phi || u->opClass() == OpClass::Pinned ||
-                               u->opClass() == OpClass::Proj) &&
-                              !u->isControl() && body_.contains(u->input(0));
-        if (pure || anchored) {
+    for (IrNode* n : bodyOrder_)
+      for (IrNode* u : n->uses())
+        if (!u->isControl() && u->opClass() != OpClass::Pure && body_.contains(u->input(0)))
           addToLoop(u);
-        } else if (!v->isControl() && usedAfterSet_.insert(v).second) {
-          usedAfter_.push_back(v);
-        }
-      }
+    for (std::size_t i = 0; i < loopList_.size(); ++i) {
+      for (IrNode* in : loopList_[i]->inputs())
+        if (in != nullptr && in->opClass() == OpClass::Pure && !inLoop(in) && dependsOnLoop(in))
+          addToLoop(in);
       if (loopList_.size() > kMaxLoopNodes) return false;
     }
+    for (IrNode* v : loopList_) {
+      if (v->isControl()) continue;
+      for (IrNode* u : v->uses()) {
+        if (!inLoop(u)) {
+          usedAfter_.push_back(v);
+          break;
+        }
+      }
+    }
     return true;
+  }
+
+  /// Whether a value is, or is computed from, one of the loop's.
+  bool dependsOnLoop(IrNode* n) {
+    if (inLoop(n)) return true;
+    if (n->opClass() != OpClass::Pure) return false;
+    if (auto known = depends_.find(n); known != depends_.end()) return known->second;
+    bool d = false;
+    for (IrNode* in : n->inputs()) d = d || dependsOnLoop(in);
+    depends_[n] = d;
+    return d;
   }
 
   /// `v` as a value before the loop, or nullptr when the loop changes it.
@@ -319,7 +335,7 @@ class LoopVersioner {
   std::vector<IrNode*> loopList_;  // loopNodes_ in the order found
   std::vector<IrNode*> exits_;
   IrNode* out_ = nullptr;
-  absl::flat_hash_set<IrNode*> usedAfterSet_;
+  absl::flat_hash_map<IrNode*, bool> depends_;
   std::vector<IrNode*> usedAfter_;  // values of the loop used after it
   absl::flat_hash_map<IrNode*, IrNode*> copies_;
   mutable absl::flat_hash_set<const IrNode*> copySet_;

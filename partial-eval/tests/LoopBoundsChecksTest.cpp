@@ -69,6 +69,38 @@ TEST_P(Versioned, TheLoopGetsACopyWithoutChecks) {
   EXPECT_EQ(count(*pe.graph, Op::Return), 2) << "expected each loop to return on its own";
 }
 
+TEST_F(LoopBoundsChecksTest, WorkAfterTheLoopRunsOnceOnTheMergedValues) {
+  // After the walk: sum + the word at p2. That load and add come after the merge,
+  // on a phi of both loops' sums, not copied into either loop.
+  TestTarget t(3, [&](GraphDomain& d) {
+    GraphFrame f{{d.parameter(0).node, d.parameter(1).node, d.i64(0).node}};
+    d.loop(f, loop_, [&] {
+      auto v = checkedLoad<int64_t, int64_t>(d, *memory_, d.loadI64(f, 0));
+      d.storeI64(f, 2, d.add(d.loadI64(f, 2), v));
+      d.storeI64(f, 0, d.add(d.loadI64(f, 0), d.i64(8)));
+      d.storeI64(f, 1, d.add(d.loadI64(f, 1), d.i64(-1)));
+      d.ifElse(
+          d.ne(d.loadI64(f, 1), d.i64(0)), backEdge_, f, [&] { d.br(0, f); }, [] {});
+    });
+    auto after = checkedLoad<int64_t, int64_t>(d, *memory_, d.parameter(2));
+    d.storeI64(f, 2, d.add(d.loadI64(f, 2), after));
+    returnSlot(d, f, 2);
+  });
+  auto pe = optimizedGraph(t);
+  EXPECT_EQ(count(*pe.graph, Op::Loop), 2);
+  EXPECT_EQ(count(*pe.graph, Op::Load), 3) << "expected the load after the loop once";
+  EXPECT_EQ(count(*pe.graph, Op::Return), 1);
+  for (IrNode* ret : pe.graph->liveNodes()) {
+    if (ret->op() != Op::Return) continue;
+    IrNode* sum = ret->input(1);
+    ASSERT_EQ(sum->op(), Op::Add);
+    const bool fromMerge =
+        (sum->input(0)->op() == Op::Phi && sum->input(0)->input(0)->op() == Op::Region) ||
+        (sum->input(1)->op() == Op::Phi && sum->input(1)->input(0)->op() == Op::Region);
+    EXPECT_TRUE(fromMerge) << "expected the add after the loop to read a phi of both loops' sums";
+  }
+}
+
 TEST_F(LoopBoundsChecksTest, AnInnerLoopsCopyMergesWithItIntoTheOuterLoop) {
   // for (n = p2; n != 0; --n) { the walk of p1 words from p0 }: the inner loop's
   // sum leaves both copies into one merge, where a phi picks it.

@@ -197,8 +197,8 @@ TEST_P(EbpfExecutionTest, AGuardAfterAStoreDoesNotRepeatIt) {
   if (std::string_view(GetParam().name) == "tiered") EXPECT_EQ(p->target().deoptimizations(), 1u);
 }
 
-/// Input: a count n, then 64-bit words. Adds the first n words up and increments
-/// each in place: a walk compiled code runs without checks once the count is
+/// Input: a count n, then 64-bit words. Adds n and the first n words up and
+/// increments each word in place: a walk compiled code runs without checks once the count is
 /// proven to fit (pe::versionLoopsByBounds), and with them otherwise.
 constexpr const char* kWordWalk =
     "ldxdw %r4, [%r1]\n"
@@ -213,6 +213,8 @@ constexpr const char* kWordWalk =
     "add %r3, 8\n"
     "sub %r4, 1\n"
     "jne %r4, 0, loop\n"
+    "ldxdw %r5, [%r1]\n"  // after the loop: r0 + the count, from both loops' r0
+    "add %r0, %r5\n"
     "exit\n";
 
 std::vector<uint8_t> countAndWords(uint64_t count, std::vector<uint64_t> words) {
@@ -231,14 +233,14 @@ uint64_t wordOfInput(EbpfInstance& p, std::size_t i) {
 TEST_P(EbpfExecutionTest, AWalkThatFitsItsInputRunsToTheEnd) {
   auto p = load(kWordWalk);
   ASSERT_NE(p, nullptr);
-  EXPECT_EQ(runInput(*p, *runtime_, countAndWords(3, {10, 20, 30})), "60");
+  EXPECT_EQ(runInput(*p, *runtime_, countAndWords(3, {10, 20, 30})), "63");
   EXPECT_EQ(wordOfInput(*p, 3), 31u) << "expected each word incremented once per run";
 }
 
 TEST_P(EbpfExecutionTest, AWalkPastItsInputTrapsAfterStoringEveryWordBefore) {
   auto p = load(kWordWalk);
   ASSERT_NE(p, nullptr);
-  EXPECT_EQ(runInput(*p, *runtime_, countAndWords(3, {10, 20, 30})), "60");  // compiled now
+  EXPECT_EQ(runInput(*p, *runtime_, countAndWords(3, {10, 20, 30})), "63");  // compiled now
   // 4 words asked for, 3 there; 0 asks for 2^64 (the counter wraps): both trap at the 4th.
   for (uint64_t count : {4u, 0u}) {
     EXPECT_EQ(runInput(*p, *runtime_, countAndWords(count, {10, 20, 30})),

@@ -85,8 +85,7 @@ void ControlFlowGraph::buildBlocks(const Graph& g) {
   for (BasicBlock& bb : blocks_) {
     IrNode* h = bb.head;
     if (h->op() == Op::Region || h->op() == Op::Loop) {
-      for (IrNode* in : h->inputs())
-        bb.preds.push_back(static_cast<uint32_t>(blockOfNode_[in->id()]));
+      for (IrNode* in : h->inputs()) bb.preds.push_back(static_cast<uint32_t>(blockOfNode_[in->id()]));
     } else if (h->op() == Op::IfTrue || h->op() == Op::IfFalse) {
       bb.preds.push_back(static_cast<uint32_t>(blockOfNode_[h->input(0)->id()]));
     }
@@ -100,8 +99,7 @@ void ControlFlowGraph::computeDominators() {
   for (const BasicBlock& b : blocks_)
     for (uint32_t s : b.succs) boost::add_edge(b.id, s, cfg);
   std::vector<Vertex> idom(blocks_.size(), boost::graph_traits<G>::null_vertex());
-  auto idomMap =
-      boost::make_iterator_property_map(idom.begin(), boost::get(boost::vertex_index, cfg));
+  auto idomMap = boost::make_iterator_property_map(idom.begin(), boost::get(boost::vertex_index, cfg));
   boost::lengauer_tarjan_dominator_tree(cfg, boost::vertex(0, cfg), idomMap);
 
   // One depth-first search gives the reverse post-order and the loops'
@@ -111,24 +109,20 @@ void ControlFlowGraph::computeDominators() {
     std::vector<std::pair<uint32_t, uint32_t>>* backEdges;
     void finish_vertex(Vertex v, const G&) const { postOrder->push_back(static_cast<uint32_t>(v)); }
     void back_edge(boost::graph_traits<G>::edge_descriptor e, const G& g) const {
-      backEdges->push_back(
-          {static_cast<uint32_t>(boost::source(e, g)), static_cast<uint32_t>(boost::target(e, g))});
+      backEdges->push_back({static_cast<uint32_t>(boost::source(e, g)), static_cast<uint32_t>(boost::target(e, g))});
     }
   };
   Visitor visitor;
   visitor.postOrder = &rpo_;
   visitor.backEdges = &backEdges_;
   std::vector<boost::default_color_type> colors(blocks_.size());
-  boost::depth_first_visit(
-      cfg, boost::vertex(0, cfg), visitor,
-      boost::make_iterator_property_map(colors.begin(), boost::get(boost::vertex_index, cfg)));
+  boost::depth_first_visit(cfg, boost::vertex(0, cfg), visitor,
+                           boost::make_iterator_property_map(colors.begin(), boost::get(boost::vertex_index, cfg)));
   std::reverse(rpo_.begin(), rpo_.end());
 
   for (uint32_t b : rpo_) {
     BasicBlock& bb = blocks_[b];
-    bb.idom = b == 0 || idom[b] == boost::graph_traits<G>::null_vertex()
-                  ? -1
-                  : static_cast<int32_t>(idom[b]);
+    bb.idom = b == 0 || idom[b] == boost::graph_traits<G>::null_vertex() ? -1 : static_cast<int32_t>(idom[b]);
     bb.domDepth = bb.idom < 0 ? 0 : blocks_[bb.idom].domDepth + 1;
   }
 }

@@ -1,5 +1,7 @@
 #include "morel/pe/Graph.h"
 
+#include <algorithm>
+
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -30,22 +32,14 @@ OpClass opClass(Op op) {
 
 const char* typeName(Type t) {
   switch (t) {
-    case Type::Control:
-      return "ctrl";
-    case Type::I32:
-      return "i32";
-    case Type::I64:
-      return "i64";
-    case Type::F32:
-      return "f32";
-    case Type::F64:
-      return "f64";
-    case Type::V128:
-      return "v128";
-    case Type::Tuple:
-      return "tuple";
-    case Type::None:
-      return "none";
+    case Type::Control: return "ctrl";
+    case Type::I32: return "i32";
+    case Type::I64: return "i64";
+    case Type::F32: return "f32";
+    case Type::F64: return "f64";
+    case Type::V128: return "v128";
+    case Type::Tuple: return "tuple";
+    case Type::None: return "none";
   }
   return "?";
 }
@@ -66,8 +60,8 @@ bool isValueNumbered(Op op) {
 }  // namespace
 
 std::size_t Graph::NodeHash::operator()(const IrNode* n) const {
-  std::size_t h =
-      absl::HashOf(static_cast<int>(n->op()), static_cast<int>(n->type()), n->value(), n->aux());
+  std::size_t h = absl::HashOf(static_cast<int>(n->op()), static_cast<int>(n->type()),
+                               n->value(), n->aux());
   for (IrNode* in : n->inputs()) h = absl::HashOf(h, in);
   return h;
 }
@@ -206,7 +200,8 @@ std::string printGraph(const Graph& g) {
     if (n->type() != Type::Control && n->type() != Type::None)
       absl::StrAppend(&out, " ", typeName(n->type()));
     if (n->isConst() || n->op() == Op::Param || n->op() == Op::Proj || n->op() == Op::SignExtend ||
-        n->op() == Op::StressTick || n->op() == Op::Vector || n->op() == Op::LookupConstant)
+        n->op() == Op::StressTick || n->op() == Op::Vector ||
+        n->op() == Op::LookupConstant)
       absl::StrAppend(&out, " #", n->value());
     for (IrNode* in : n->inputs()) absl::StrAppend(&out, in ? absl::StrCat(" %", in->id()) : " _");
     out += "\n";

@@ -30,31 +30,18 @@ GraphFrame GraphDomain::newFrame(const FrameDescriptor& descriptor) {
   f.slots.resize(descriptor.size());
   for (uint32_t i = 0; i < descriptor.size(); ++i) {
     switch (descriptor.kind(i)) {
-      case SlotKind::Int32:
-        f.slots[i] = g_.constant(Type::I32, 0);
-        break;
-      case SlotKind::Int64:
-        f.slots[i] = g_.constant(Type::I64, 0);
-        break;
-      case SlotKind::Float32:
-        f.slots[i] = g_.constant(Type::F32, 0);
-        break;
-      case SlotKind::Float64:
-        f.slots[i] = g_.constant(Type::F64, 0);
-        break;
-      case SlotKind::Vector128:
-        f.slots[i] = join(i64(0), i64(0)).node;
-        break;
-      case SlotKind::Temporary:
-        break;
+      case SlotKind::Int32: f.slots[i] = g_.constant(Type::I32, 0); break;
+      case SlotKind::Int64: f.slots[i] = g_.constant(Type::I64, 0); break;
+      case SlotKind::Float32: f.slots[i] = g_.constant(Type::F32, 0); break;
+      case SlotKind::Float64: f.slots[i] = g_.constant(Type::F64, 0); break;
+      case SlotKind::Vector128: f.slots[i] = join(i64(0), i64(0)).node; break;
+      case SlotKind::Temporary: break;
     }
   }
   return f;
 }
 
-void GraphDomain::addExit(IrNode* exit) {
-  g_.addInput(g_.end(), exit);
-}
+void GraphDomain::addExit(IrNode* exit) { g_.addInput(g_.end(), exit); }
 
 void GraphDomain::returnValues(std::span<const GV<int64_t>> results) {
   if (dead()) return;
@@ -71,15 +58,12 @@ void GraphDomain::returnValues(std::span<const GV<int64_t>> results) {
   ctrl_ = nullptr;
 }
 
-void GraphDomain::finish() {
-  assert(labels_.empty() && dispatches_.empty());
-}
+void GraphDomain::finish() { assert(labels_.empty() && dispatches_.empty()); }
 
 // Between a slot's raw 64-bit word and a typed value, as the interpreter's
 // fromRaw/toRaw do: integers wrap or zero-extend, floats travel as their bits.
 IrNode* GraphDomain::convert(IrNode* n, Type to) {
-  if (n == nullptr)
-    return to == Type::V128 ? join(i64(0), i64(0)).node : g_.constant(to, 0);  // never read
+  if (n == nullptr) return to == Type::V128 ? join(i64(0), i64(0)).node : g_.constant(to, 0);  // never read
   Type from = n->type();
   if (from == to) return n;
   // A vector as a word is its low half (its slot's); a word as a vector is only
@@ -90,8 +74,7 @@ IrNode* GraphDomain::convert(IrNode* n, Type to) {
   if (isFloat(from)) n = g_.make(Op::Bits, intOfWidth(from), {n});
   Type want = intOfWidth(to);
   if (n->type() != want)
-    n = want == Type::I32 ? g_.make(Op::Wrap, Type::I32, {n})
-                          : g_.make(Op::ExtendU, Type::I64, {n});
+    n = want == Type::I32 ? g_.make(Op::Wrap, Type::I32, {n}) : g_.make(Op::ExtendU, Type::I64, {n});
   if (isFloat(to)) n = g_.make(Op::FromBits, to, {n});
   return n;
 }
@@ -133,8 +116,7 @@ namespace {
 /// `base + offset` for an address node (base nullptr: a constant address).
 std::pair<IrNode*, int64_t> baseAndOffset(IrNode* address) {
   if (address->isConst()) return {nullptr, address->value()};
-  if (address->op() == Op::Add && address->input(1)->isConst())
-    return {address->input(0), address->input(1)->value()};
+  if (address->op() == Op::Add && address->input(1)->isConst()) return {address->input(0), address->input(1)->value()};
   return {address, 0};
 }
 
@@ -203,12 +185,10 @@ void GraphDomain::deoptExit(IrNode* ctrl) {
     chain->frames.push_back({target, statement, static_cast<uint32_t>(slots.size())});
     for (IrNode* v : slots) inputs.push_back(convert(v, Type::I64));
   };
-  if (resumeAt_ != &inlines_.back().target->root())
-    add(inlines_.back().target, resumeAt_, resumeSlots());
+  if (resumeAt_ != &inlines_.back().target->root()) add(inlines_.back().target, resumeAt_, resumeSlots());
   for (std::size_t k = inlines_.size(); k-- > 0;) {
     CallTarget* caller = k == 0 ? &self_ : inlines_[k - 1].target;
-    add(caller, inlines_[k].callerResumeAt,
-        inlines_[k].callerResumeSlots);  // a call statement (shouldInline)
+    add(caller, inlines_[k].callerResumeAt, inlines_[k].callerResumeSlots);  // a call statement (shouldInline)
   }
   const DeoptChain* kept = chain.get();
   deoptChains_.push_back(std::move(chain));  // handed to the compiled code (PartialEvaluation)
@@ -278,10 +258,8 @@ void GraphDomain::exitLabel(Label label, Frame& f) {
 void GraphDomain::br(uint32_t depth, Frame& f) {
   if (dead()) return;
   LabelInfo& l = labels_[labels_.size() - 1 - depth];
-  if (l.isLoop)
-    addBackEdge(l, ctrl_, f.slots);
-  else
-    l.pending.push_back({ctrl_, f.slots});
+  if (l.isLoop) addBackEdge(l, ctrl_, f.slots);
+  else l.pending.push_back({ctrl_, f.slots});
   ctrl_ = nullptr;
 }
 
@@ -372,8 +350,8 @@ GraphDomain::Successor GraphDomain::jump(uint32_t block, Frame& f) {
   return {};
 }
 
-GraphDomain::Successor GraphDomain::branch(GV<int32_t> cond, BranchProfile& profile, uint32_t taken,
-                                           uint32_t fallthrough, Frame& f) {
+GraphDomain::Successor GraphDomain::branch(GV<int32_t> cond, BranchProfile& profile,
+                                           uint32_t taken, uint32_t fallthrough, Frame& f) {
   if (dead()) return {};
   auto [t, e] = splitProfiled(cond.node, profile);
   if (t != nullptr) {
@@ -405,14 +383,12 @@ void GraphDomain::call(CallTarget& callee, std::span<const GV<int64_t>> args,
     // The callee's tree is read under its specialization lock, as its own compilation
     // would. Only tried: a compilation already holds its caller's lock, and waiting
     // here could close a cycle with one inlining the other way round.
-    std::shared_lock lock(callee.root().specializationRoot().specializationMutex(),
-                          std::try_to_lock);
+    std::shared_lock lock(callee.root().specializationRoot().specializationMutex(), std::try_to_lock);
     if (lock.owns_lock()) return inlineCall(callee, args, results);
   }
   std::vector<IrNode*> inputs{ctrl_};
   for (auto a : args) inputs.push_back(a.node);
-  IrNode* call =
-      g_.make(Op::Call, Type::Tuple, inputs, static_cast<int64_t>(results.size()), &callee);
+  IrNode* call = g_.make(Op::Call, Type::Tuple, inputs, static_cast<int64_t>(results.size()), &callee);
   ctrl_ = g_.make(Op::Proj, Type::Control, {call}, 0);
   IrNode* status = g_.make(Op::Proj, Type::I64, {call}, 1);
   for (std::size_t i = 0; i < results.size(); ++i)
@@ -431,24 +407,20 @@ bool GraphDomain::shouldInline(CallTarget& callee) {
   const char* no = nullptr;
   bool recursive = &callee == &self_;
   for (const InlinedCall& c : inlines_) recursive |= c.target == &callee;
-  if (!root.isCompilable() || root.inlineSize() == 0)
-    no = "not inlinable";
-  else if (recursive)
-    no = "recursive";
-  else if (root.inlineSize() > policy.maxCalleeSize)
-    no = "too big";
-  else if (inlineDepth() >= policy.maxDepth)
-    no = "too deep";
+  if (!root.isCompilable() || root.inlineSize() == 0) no = "not inlinable";
+  else if (recursive) no = "recursive";
+  else if (root.inlineSize() > policy.maxCalleeSize) no = "too big";
+  else if (inlineDepth() >= policy.maxDepth) no = "too deep";
   // The call site's profile: a callee never called has nothing to go on (but
   // compile-immediately compiles before anything has run).
-  else if (callee.callCount() == 0 && !self_.runtime().compileImmediately())
-    no = "never called";
+  else if (callee.callCount() == 0 && !self_.runtime().compileImmediately()) no = "never called";
   else if (resumeAt_ == (inlines_.empty() ? &self_.root() : &inlines_.back().target->root()))
     no = "outside a statement";  // a deopt could not resume the caller after the call
   if (policy.trace && self_.runtime().traceStream() != nullptr)
-    *self_.runtime().traceStream() << absl::StrFormat(
-        "[engine] inline %s %s into %s (size %d, depth %d)%s%s\n", no ? "no" : "yes", callee.name(),
-        self_.name(), root.inlineSize(), inlineDepth() + 1, no ? ": " : "", no ? no : "");
+    *self_.runtime().traceStream() << absl::StrFormat("[engine] inline %s %s into %s (size %d, depth %d)%s%s\n",
+                                                      no ? "no" : "yes", callee.name(), self_.name(),
+                                                      root.inlineSize(), inlineDepth() + 1, no ? ": " : "",
+                                                      no ? no : "");
   return no == nullptr;
 }
 
@@ -459,21 +431,12 @@ void GraphDomain::inlineCall(CallTarget& callee, std::span<const GV<int64_t>> ar
   IrNode* enter = g_.make(Op::FrameEnter, Type::Tuple, {ctrl_});
   ctrl_ = g_.make(Op::Proj, Type::Control, {enter}, 0);
   auto [exhausted, ok] = split(g_.make(Op::Proj, Type::I32, {enter}, 1));
-  addExit(
-      g_.make(Op::TrapExit, Type::Control, {exhausted}, inlineDepth() + 1, &kCallStackExhausted));
+  addExit(g_.make(Op::TrapExit, Type::Control, {exhausted}, inlineDepth() + 1, &kCallStackExhausted));
   ctrl_ = ok;
 
   // Set the caller's statement state aside; the callee starts before its first statement.
-  InlinedCall call{&callee,
-                   {},
-                   {},
-                   static_cast<uint32_t>(results.size()),
-                   resumeAt_,
-                   statementFrame_,
-                   {},
-                   false,
-                   resumeSlots(),
-                   osrEntry_};
+  InlinedCall call{&callee, {}, {}, static_cast<uint32_t>(results.size()), resumeAt_, statementFrame_,
+                   {}, false, resumeSlots(), osrEntry_};
   for (auto a : args) call.params.push_back(a.node);
   call.callerUndo = std::move(undo_);
   call.callerSnapshotTaken = snapshotTaken_;
@@ -486,8 +449,7 @@ void GraphDomain::inlineCall(CallTarget& callee, std::span<const GV<int64_t>> ar
   inlines_.push_back(std::move(call));
   ++inlinedCalls_;
   // The caller holds the callee's specialization lock (call()).
-  inlinedVersions_.emplace_back(&root.specializationRoot(),
-                                root.specializationRoot().specializationVersion());
+  inlinedVersions_.emplace_back(&root.specializationRoot(), root.specializationRoot().specializationVersion());
   root.partialEvaluate(*this);
   InlinedCall done = std::move(inlines_.back());
   inlines_.pop_back();
@@ -502,8 +464,7 @@ void GraphDomain::inlineCall(CallTarget& callee, std::span<const GV<int64_t>> ar
   GraphFrame returned;
   returned.slots.resize(done.resultCount);
   mergeInto(done.returns, returned);
-  for (std::size_t i = 0; i < results.size(); ++i)
-    results[i] = {convert(returned.slots[i], Type::I64)};
+  for (std::size_t i = 0; i < results.size(); ++i) results[i] = {convert(returned.slots[i], Type::I64)};
   if (dead()) return;
   ctrl_ = g_.make(Op::FrameLeave, Type::Control, {ctrl_});
 }

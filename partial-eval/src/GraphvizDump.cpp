@@ -25,15 +25,13 @@ std::string toGraphviz(const Graph& g, const std::string& title) {
     std::string label = absl::StrCat(n->id(), ": ", opName(n->op()));
     if (n->isConst() || n->op() == Op::Param || n->op() == Op::Proj)
       absl::StrAppend(&label, " ", n->value());
-    if (n->type() == Type::I32 || n->type() == Type::I64)
-      absl::StrAppend(&label, " ", typeName(n->type()));
+    if (n->type() == Type::I32 || n->type() == Type::I64) absl::StrAppend(&label, " ", typeName(n->type()));
     bg[i].label = label;
     bg[i].shape = n->isControl() ? "box" : "ellipse";
   }
   for (IrNode* n : live)
     for (IrNode* in : n->inputs())
-      if (in != nullptr && index[in->id()] >= 0)
-        boost::add_edge(index[in->id()], index[n->id()], bg);
+      if (in != nullptr && index[in->id()] >= 0) boost::add_edge(index[in->id()], index[n->id()], bg);
   boost::dynamic_properties dp;
   dp.property("node_id", boost::get(boost::vertex_index, bg));
   dp.property("label", boost::get(&VertexProps::label, bg));
@@ -43,7 +41,8 @@ std::string toGraphviz(const Graph& g, const std::string& title) {
   std::string dot = os.str();
   // Name the graph after the compilation it shows.
   auto brace = dot.find('{');
-  if (brace != std::string::npos) dot.insert(brace + 1, absl::StrCat("\nlabel=\"", title, "\";\n"));
+  if (brace != std::string::npos)
+    dot.insert(brace + 1, absl::StrCat("\nlabel=\"", title, "\";\n"));
   return dot;
 }
 

@@ -22,16 +22,13 @@ TEST(Canonicalize, FoldsConstants) {
   EXPECT_EQ(t.op(Op::Mul, t.c(0x10000), t.c(0x10000))->value(), 0);  // i32 wraps
   EXPECT_EQ(t.op(Op::LtU, t.c(-1), t.c(1))->value(), 0);
   EXPECT_EQ(t.g.make(Op::SignExtend, Type::I32, {t.c(0xff)}, 8)->value(), -1);
-  EXPECT_FALSE(
-      t.g.make(Op::DivS, Type::I32, {t.g.start(), t.c(1), t.c(0)})->isConst());  // would trap
+  EXPECT_FALSE(t.g.make(Op::DivS, Type::I32, {t.g.start(), t.c(1), t.c(0)})->isConst());  // would trap
 }
 
 TEST(Canonicalize, ConstantTableLookupsFoldAndNumber) {
   G t;
   static constexpr uint32_t kTable[] = {5, 6, 7};
-  auto lookup = [&](IrNode* index) {
-    return t.g.make(Op::LookupConstant, Type::I32, {index}, 3, kTable);
-  };
+  auto lookup = [&](IrNode* index) { return t.g.make(Op::LookupConstant, Type::I32, {index}, 3, kTable); };
   EXPECT_EQ(lookup(t.c(1))->value(), 6);
   EXPECT_EQ(lookup(t.c(3))->value(), 7) << "expected an index past the end to read the last entry";
   EXPECT_EQ(lookup(t.c(-1))->value(), 7) << "expected the index unsigned";
@@ -71,10 +68,10 @@ TEST(Canonicalize, ValueNumbering) {
 
 TEST(Canonicalize, PrintedForm) {
   G t;
-  t.g.addInput(t.g.end(),
-               t.g.make(Op::Return, Type::Control,
-                        {t.g.start(), t.op(Op::Add, t.op(Op::Mul, t.p0, t.c(1)), t.c(0))}));
-  EXPECT_EQ(printGraph(t.g), "%0 = Start\n%1 = End %8\n%2 = Param i32 #0 %0\n%8 = Return %0 %2\n");
+  t.g.addInput(t.g.end(), t.g.make(Op::Return, Type::Control,
+                                   {t.g.start(), t.op(Op::Add, t.op(Op::Mul, t.p0, t.c(1)), t.c(0))}));
+  EXPECT_EQ(printGraph(t.g),
+            "%0 = Start\n%1 = End %8\n%2 = Param i32 #0 %0\n%8 = Return %0 %2\n");
 }
 
 }  // namespace

@@ -15,11 +15,9 @@ TEST(ControlFlow, DiamondInsideALoop) {
     LoopProfile lp;
     BranchProfile b1, b2;
     d.loop(f, lp, [&] {
-      d.ifElse(
-          d.wrap(d.loadI64(f, 0)), b1, f, [&] { d.storeI64(f, 0, d.i64(1)); },
-          [&] { d.storeI64(f, 0, d.i64(2)); });
-      d.ifElse(
-          d.ltS(d.loadI64(f, 0), d.parameter(0)), b2, f, [&] { d.br(0, f); }, [] {});
+      d.ifElse(d.wrap(d.loadI64(f, 0)), b1, f, [&] { d.storeI64(f, 0, d.i64(1)); },
+               [&] { d.storeI64(f, 0, d.i64(2)); });
+      d.ifElse(d.ltS(d.loadI64(f, 0), d.parameter(0)), b2, f, [&] { d.br(0, f); }, [] {});
     });
     testing::returnSlot(d, f, 0);
   });
@@ -50,12 +48,10 @@ TEST(ControlFlow, NestedLoopsNest) {
       d.storeI64(f, 1, d.i64(0));
       d.loop(f, inner, [&] {
         d.storeI64(f, 1, d.add(d.loadI64(f, 1), d.i64(1)));
-        d.ifElse(
-            d.ltS(d.loadI64(f, 1), d.parameter(0)), b1, f, [&] { d.br(0, f); }, [] {});
+        d.ifElse(d.ltS(d.loadI64(f, 1), d.parameter(0)), b1, f, [&] { d.br(0, f); }, [] {});
       });
       d.storeI64(f, 0, d.add(d.loadI64(f, 0), d.i64(1)));
-      d.ifElse(
-          d.ltS(d.loadI64(f, 0), d.parameter(0)), b2, f, [&] { d.br(0, f); }, [] {});
+      d.ifElse(d.ltS(d.loadI64(f, 0), d.parameter(0)), b2, f, [&] { d.br(0, f); }, [] {});
     });
     testing::returnSlot(d, f, 0);
   });

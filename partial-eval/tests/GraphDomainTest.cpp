@@ -36,9 +36,8 @@ TEST(GraphDomain, IfElseMergesWithPhi) {
   TestTarget t(1, [](GraphDomain& d) {
     GraphFrame f{{nullptr}};
     BranchProfile p;
-    d.ifElse(
-        d.wrap(d.parameter(0)), p, f, [&] { d.storeI64(f, 0, d.i64(1)); },
-        [&] { d.storeI64(f, 0, d.i64(2)); });
+    d.ifElse(d.wrap(d.parameter(0)), p, f, [&] { d.storeI64(f, 0, d.i64(1)); },
+             [&] { d.storeI64(f, 0, d.i64(2)); });
     returnSlot(d, f, 0);
   });
   auto pe = optimizedGraph(t);
@@ -51,13 +50,11 @@ TEST(GraphDomain, ConstantConditionBuildsOneSide) {
   TestTarget t(0, [](GraphDomain& d) {
     GraphFrame f{{nullptr}};
     BranchProfile p;
-    d.ifElse(
-        d.i32(0), p, f, [&] { d.storeI64(f, 0, d.i64(1)); }, [&] { d.storeI64(f, 0, d.i64(2)); });
+    d.ifElse(d.i32(0), p, f, [&] { d.storeI64(f, 0, d.i64(1)); }, [&] { d.storeI64(f, 0, d.i64(2)); });
     returnSlot(d, f, 0);
   });
   auto pe = optimizedGraph(t);
-  EXPECT_EQ(printGraph(*pe.graph),
-            "%0 = Start\n%1 = End %4\n%3 = Const i64 #2\n%4 = Return %0 %3\n");
+  EXPECT_EQ(printGraph(*pe.graph), "%0 = Start\n%1 = End %4\n%3 = Const i64 #2\n%4 = Return %0 %3\n");
 }
 
 TEST(GraphDomain, LoopGetsBackEdgeAndPhis) {
@@ -69,8 +66,7 @@ TEST(GraphDomain, LoopGetsBackEdgeAndPhis) {
     auto n = d.parameter(0);
     d.loop(f, lp, [&] {
       d.storeI64(f, 0, d.add(d.loadI64(f, 0), d.i64(1)));
-      d.ifElse(
-          d.ltS(d.loadI64(f, 0), n), bp, f, [&] { d.br(0, f); }, [] {});
+      d.ifElse(d.ltS(d.loadI64(f, 0), n), bp, f, [&] { d.br(0, f); }, [] {});
     });
     returnSlot(d, f, 0);
   });
@@ -98,8 +94,7 @@ TEST(GraphDomain, ProfileNeverTakenBecomesDeopt) {
   seenFalseOnly.profile(false);
   TestTarget t(1, [&](GraphDomain& d) {
     GraphFrame f{{d.i64(0).node}};
-    d.ifElse(
-        d.wrap(d.parameter(0)), seenFalseOnly, f, [&] { d.storeI64(f, 0, d.i64(1)); }, [] {});
+    d.ifElse(d.wrap(d.parameter(0)), seenFalseOnly, f, [&] { d.storeI64(f, 0, d.i64(1)); }, [] {});
     returnSlot(d, f, 0);
   });
   auto pe = optimizedGraph(t);
@@ -116,14 +111,11 @@ TEST(GraphDomain, AccessesBetweenMergesShareOneMemorySize) {
     GraphFrame f{{nullptr}};
     auto address = d.extendU(d.wrap(d.parameter(0)));
     auto a = checkedLoad<int64_t, int64_t>(d, *memory, address, AddressRange::Below2To34);
-    checkedStore<int32_t, int32_t>(d, *memory, d.add(address, d.i64(8)), d.i32(1),
-                                   AddressRange::Below2To34);
-    auto b = checkedLoad<int64_t, int64_t>(d, *memory, d.add(address, d.i64(16)),
-                                           AddressRange::Below2To34);
+    checkedStore<int32_t, int32_t>(d, *memory, d.add(address, d.i64(8)), d.i32(1), AddressRange::Below2To34);
+    auto b = checkedLoad<int64_t, int64_t>(d, *memory, d.add(address, d.i64(16)), AddressRange::Below2To34);
     d.storeI64(f, 0, d.add(a, b));
     BranchProfile p;
-    d.ifElse(
-        d.wrap(d.parameter(0)), p, f, [&] { d.storeI64(f, 0, d.i64(1)); }, [] {});
+    d.ifElse(d.wrap(d.parameter(0)), p, f, [&] { d.storeI64(f, 0, d.i64(1)); }, [] {});
     auto c = checkedLoad<int64_t, int64_t>(d, *memory, address, AddressRange::Below2To34);
     d.storeI64(f, 0, d.add(d.loadI64(f, 0), c));
     returnSlot(d, f, 0);
@@ -144,13 +136,10 @@ TEST(GraphDomain, LoadsOfJustStoredBytesTakeTheStoredValue) {
       auto base = d.extendU(d.wrap(d.parameter(0)));
       auto at = [&](int64_t offset) { return d.add(base, d.i64(offset)); };
       checkedStore<int8_t, int64_t>(d, *memory, at(8), d.i64(-1), AddressRange::Below2To34);
-      checkedStore<int32_t, int64_t>(d, *memory, at(0), d.i64(5),
-                                     AddressRange::Below2To34);  // other bytes
+      checkedStore<int32_t, int64_t>(d, *memory, at(0), d.i64(5), AddressRange::Below2To34);  // other bytes
       if (unknownStoreBetween)
-        checkedStore<int8_t, int64_t>(d, *memory, d.extendU(d.wrap(d.parameter(1))), d.i64(0),
-                                      AddressRange::Below2To34);
-      auto unsignedByte =
-          checkedLoad<uint8_t, int64_t>(d, *memory, at(8), AddressRange::Below2To34);
+        checkedStore<int8_t, int64_t>(d, *memory, d.extendU(d.wrap(d.parameter(1))), d.i64(0), AddressRange::Below2To34);
+      auto unsignedByte = checkedLoad<uint8_t, int64_t>(d, *memory, at(8), AddressRange::Below2To34);
       auto signedByte = checkedLoad<int8_t, int64_t>(d, *memory, at(8), AddressRange::Below2To34);
       d.storeI64(f, 0, d.add(unsignedByte, signedByte));
       returnSlot(d, f, 0);
@@ -166,8 +155,7 @@ TEST(GraphDomain, LoadsOfJustStoredBytesTakeTheStoredValue) {
   ASSERT_TRUE(result->isConst()) << "expected 255 + -1 folded";
   EXPECT_EQ(result->value(), 254);
   TestTarget kept(2, build(true));
-  EXPECT_EQ(count(*optimizedGraph(kept).graph, Op::Load), 2)
-      << "expected a store at an unknown address to stop it";
+  EXPECT_EQ(count(*optimizedGraph(kept).graph, Op::Load), 2) << "expected a store at an unknown address to stop it";
 }
 
 TEST(GraphDomain, DispatcherExplodesIntoTheControlFlowGraph) {

@@ -40,13 +40,13 @@ class EbpfExecutionTest : public ::testing::TestWithParam<testing::TierMode> {
 TEST_P(EbpfExecutionTest, Alu32ZeroExtendsAndDivisionByZeroIsDefined) {
   auto p = load(
       "lddw %r0, 0xffffffff00000005\n"
-      "add32 %r0, 1\n"  // r0 = 6, upper half cleared
+      "add32 %r0, 1\n"        // r0 = 6, upper half cleared
       "mov %r2, 0\n"
       "mov %r3, 7\n"
-      "div %r3, %r2\n"  // 7 / 0 = 0
+      "div %r3, %r2\n"        // 7 / 0 = 0
       "add %r0, %r3\n"
       "mov %r4, 9\n"
-      "mod %r4, %r2\n"  // 9 % 0 = 9
+      "mod %r4, %r2\n"        // 9 % 0 = 9
       "add %r0, %r4\n"
       "exit\n");
   expectAlways(*p, 0, 15);
@@ -67,8 +67,7 @@ TEST_P(EbpfExecutionTest, GuardFailureResumesInTheInterpreter) {
 }
 
 TEST_P(EbpfExecutionTest, RejectsBadPrograms) {
-  EXPECT_FALSE(
-      EbpfInstance::loadAssembly("mov %r0, 1\n", "x", *runtime_).has_value());  // falls off
+  EXPECT_FALSE(EbpfInstance::loadAssembly("mov %r0, 1\n", "x", *runtime_).has_value());  // falls off
   EXPECT_FALSE(EbpfInstance::loadAssembly("ja +5\nexit\n", "x", *runtime_).has_value());
   EXPECT_FALSE(EbpfInstance::loadAssembly("frobnicate %r0\nexit\n", "x", *runtime_).has_value());
   auto unknownHelper = EbpfInstance::loadAssembly("mov %r0, 1\ncall 99\nexit\n", "x", *runtime_);
@@ -191,8 +190,7 @@ TEST_P(EbpfExecutionTest, AGuardAfterAStoreDoesNotRepeatIt) {
   auto r = p->runWithInput(std::vector<uint8_t>{100, 0, 0, 0});
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(*r, 999u);
-  EXPECT_EQ(p->memory().base()[EbpfInstance::kStackSize], 101)
-      << "the store ran twice or not at all";
+  EXPECT_EQ(p->memory().base()[EbpfInstance::kStackSize], 101) << "the store ran twice or not at all";
   // Tiered compiled from a profile that never took the branch: the last run deoptimized.
   if (std::string_view(GetParam().name) == "tiered") EXPECT_EQ(p->target().deoptimizations(), 1u);
 }

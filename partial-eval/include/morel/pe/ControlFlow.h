@@ -11,10 +11,10 @@ namespace morel::pe {
 
 struct BasicBlock {
   uint32_t id = 0;
-  IrNode* head = nullptr;         // Start, Region, Loop, IfTrue or IfFalse
-  std::vector<IrNode*> controls;  // head first, then Calls/Projs and the terminator
-  std::vector<uint32_t> preds;    // in the head's input order for Region/Loop
-  std::vector<uint32_t> succs;    // If: {true, false}
+  IrNode* head = nullptr;             // Start, Region, Loop, IfTrue or IfFalse
+  std::vector<IrNode*> controls;      // head first, then Calls/Projs and the terminator
+  std::vector<uint32_t> preds;        // in the head's input order for Region/Loop
+  std::vector<uint32_t> succs;        // If: {true, false}
   int32_t idom = -1;
   uint32_t domDepth = 0;
   uint32_t loopDepth = 0;

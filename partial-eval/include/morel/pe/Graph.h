@@ -29,16 +29,10 @@ inline constexpr int kInlineDepthShift = 8;
 
 enum class Type : uint8_t { Control, I32, I64, F32, F64, V128, Tuple, None };
 
-inline bool isFloat(Type t) {
-  return t == Type::F32 || t == Type::F64;
-}
-inline bool isInteger(Type t) {
-  return t == Type::I32 || t == Type::I64;
-}
+inline bool isFloat(Type t) { return t == Type::F32 || t == Type::F64; }
+inline bool isInteger(Type t) { return t == Type::I32 || t == Type::I64; }
 /// Held in an XMM register by compiled code: floats and vectors.
-inline bool inXmm(Type t) {
-  return isFloat(t) || t == Type::V128;
-}
+inline bool inXmm(Type t) { return isFloat(t) || t == Type::V128; }
 
 const char* opName(Op op);
 OpClass opClass(Op op);
@@ -58,8 +52,8 @@ class IrNode {
   const absl::InlinedVector<IrNode*, 4>& inputs() const { return inputs_; }
   const std::vector<IrNode*>& uses() const { return uses_; }
 
-  int64_t value() const { return value_; }  // Const value (floats: bits); Param and Proj index
-  const void* aux() const { return aux_; }  // Call: callee; TrapExit: trap kind
+  int64_t value() const { return value_; }   // Const value (floats: bits); Param and Proj index
+  const void* aux() const { return aux_; }   // Call: callee; TrapExit: trap kind
 
   bool isConst() const { return op_ == Op::Const; }
   bool isControl() const { return opClass() == OpClass::Control || type_ == Type::Control; }

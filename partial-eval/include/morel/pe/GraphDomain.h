@@ -35,16 +35,11 @@ struct GV {
 template <GuestValue T>
 constexpr Type typeOf() {
   switch (valueTypeOf<T>()) {
-    case ValueType::I32:
-      return Type::I32;
-    case ValueType::I64:
-      return Type::I64;
-    case ValueType::F32:
-      return Type::F32;
-    case ValueType::F64:
-      return Type::F64;
-    case ValueType::V128:
-      return Type::V128;
+    case ValueType::I32: return Type::I32;
+    case ValueType::I64: return Type::I64;
+    case ValueType::F32: return Type::F32;
+    case ValueType::F64: return Type::F64;
+    case ValueType::V128: return Type::V128;
   }
   return Type::None;
 }
@@ -53,8 +48,8 @@ constexpr Type typeOf() {
 template <GuestFloat T>
 using BitsOf = std::make_signed_t<typename ValueTraits<T>::Bits>;
 template <GuestFloat T>
-inline constexpr int64_t kSign = static_cast<BitsOf<T>>(typename ValueTraits<T>::Bits{1}
-                                                        << (sizeof(T) * 8 - 1));
+inline constexpr int64_t kSign =
+    static_cast<BitsOf<T>>(typename ValueTraits<T>::Bits{1} << (sizeof(T) * 8 - 1));
 
 struct GraphFrame {
   std::vector<IrNode*> slots;  // nullptr: no value on this path (never read)
@@ -97,10 +92,8 @@ class GraphDomain : public GraphDomainHandle {
   /// The same, for a guest type T chosen by a node template (see ValueTraits).
   template <GuestValue T>
   GV<T> constant(T v) {
-    if constexpr (GuestScalar<T>)
-      return {g_.constant(typeOf<T>(), static_cast<int64_t>(toRaw(v)))};
-    else
-      return join(i64(static_cast<int64_t>(v.lo)), i64(static_cast<int64_t>(v.hi)));
+    if constexpr (GuestScalar<T>) return {g_.constant(typeOf<T>(), static_cast<int64_t>(toRaw(v)))};
+    else return join(i64(static_cast<int64_t>(v.lo)), i64(static_cast<int64_t>(v.hi)));
   }
   /// A vector takes two slots: the first holds the vector (a V128 value, so merges
   /// make vector phis; as a word it reads as the low half), the second its high
@@ -126,162 +119,67 @@ class GraphDomain : public GraphDomainHandle {
   }
 
   // ---- vectors
-  GV<V128> join(GV<int64_t> lo, GV<int64_t> hi) {
-    return {g_.make(Op::V128Join, Type::V128, {lo.node, hi.node})};
-  }
+  GV<V128> join(GV<int64_t> lo, GV<int64_t> hi) { return {g_.make(Op::V128Join, Type::V128, {lo.node, hi.node})}; }
   GV<int64_t> low(GV<V128> v) { return {g_.make(Op::V128Low, Type::I64, {v.node})}; }
   GV<int64_t> high(GV<V128> v) { return {g_.make(Op::V128High, Type::I64, {v.node})}; }
   /// One pure IR node; compiled code calls `fn` (the interpreter's meaning) for it.
   template <GuestValue R, GuestValue... A>
   GV<R> vector(VectorFn fn, uint32_t op, GV<A>... operands) {
     static_assert(sizeof...(A) <= 3);
-    return {g_.make(Op::Vector, typeOf<R>(), {operands.node...}, op,
-                    reinterpret_cast<const void*>(fn))};
+    return {g_.make(Op::Vector, typeOf<R>(), {operands.node...}, op, reinterpret_cast<const void*>(fn))};
   }
 
   // ---- arithmetic: one IR node each, folded and value-numbered on creation.
   // Float operations get ops of their own (FAdd, ...), so integer rules never apply.
-  template <class T>
-  GV<T> add(GV<T> a, GV<T> b) {
-    return bin<T>(GuestFloat<T> ? Op::FAdd : Op::Add, a, b);
-  }
-  template <class T>
-  GV<T> sub(GV<T> a, GV<T> b) {
-    return bin<T>(GuestFloat<T> ? Op::FSub : Op::Sub, a, b);
-  }
-  template <class T>
-  GV<T> mul(GV<T> a, GV<T> b) {
-    return bin<T>(GuestFloat<T> ? Op::FMul : Op::Mul, a, b);
-  }
+  template <class T> GV<T> add(GV<T> a, GV<T> b) { return bin<T>(GuestFloat<T> ? Op::FAdd : Op::Add, a, b); }
+  template <class T> GV<T> sub(GV<T> a, GV<T> b) { return bin<T>(GuestFloat<T> ? Op::FSub : Op::Sub, a, b); }
+  template <class T> GV<T> mul(GV<T> a, GV<T> b) { return bin<T>(GuestFloat<T> ? Op::FMul : Op::Mul, a, b); }
   template <class T>
   GV<T> neg(GV<T> a) {
-    if constexpr (GuestFloat<T>)
-      return flipSign(a);
-    else
-      return sub(GV<T>{g_.constant(typeOf<T>(), 0)}, a);
+    if constexpr (GuestFloat<T>) return flipSign(a);
+    else return sub(GV<T>{g_.constant(typeOf<T>(), 0)}, a);
   }
-  template <class T>
-  GV<T> divS(GV<T> a, GV<T> b) {
-    return pinned<T>(Op::DivS, a, b);
-  }
-  template <class T>
-  GV<T> divU(GV<T> a, GV<T> b) {
-    return pinned<T>(Op::DivU, a, b);
-  }
-  template <class T>
-  GV<T> remS(GV<T> a, GV<T> b) {
-    return pinned<T>(Op::RemS, a, b);
-  }
-  template <class T>
-  GV<T> remU(GV<T> a, GV<T> b) {
-    return pinned<T>(Op::RemU, a, b);
-  }
-  template <class T>
-  GV<T> bitAnd(GV<T> a, GV<T> b) {
-    return bin<T>(Op::And, a, b);
-  }
-  template <class T>
-  GV<T> bitOr(GV<T> a, GV<T> b) {
-    return bin<T>(Op::Or, a, b);
-  }
-  template <class T>
-  GV<T> bitXor(GV<T> a, GV<T> b) {
-    return bin<T>(Op::Xor, a, b);
-  }
-  template <class T>
-  GV<T> shl(GV<T> a, GV<T> b) {
-    return bin<T>(Op::Shl, a, b);
-  }
-  template <class T>
-  GV<T> shrS(GV<T> a, GV<T> b) {
-    return bin<T>(Op::ShrS, a, b);
-  }
-  template <class T>
-  GV<T> shrU(GV<T> a, GV<T> b) {
-    return bin<T>(Op::ShrU, a, b);
-  }
-  template <class T>
-  GV<T> rotl(GV<T> a, GV<T> b) {
-    return bin<T>(Op::Rotl, a, b);
-  }
-  template <class T>
-  GV<T> rotr(GV<T> a, GV<T> b) {
-    return bin<T>(Op::Rotr, a, b);
-  }
-  template <class T>
-  GV<T> clz(GV<T> a) {
-    return {g_.make(Op::Clz, typeOf<T>(), {a.node})};
-  }
-  template <class T>
-  GV<T> ctz(GV<T> a) {
-    return {g_.make(Op::Ctz, typeOf<T>(), {a.node})};
-  }
-  template <class T>
-  GV<T> popcnt(GV<T> a) {
-    return {g_.make(Op::Popcnt, typeOf<T>(), {a.node})};
-  }
+  template <class T> GV<T> divS(GV<T> a, GV<T> b) { return pinned<T>(Op::DivS, a, b); }
+  template <class T> GV<T> divU(GV<T> a, GV<T> b) { return pinned<T>(Op::DivU, a, b); }
+  template <class T> GV<T> remS(GV<T> a, GV<T> b) { return pinned<T>(Op::RemS, a, b); }
+  template <class T> GV<T> remU(GV<T> a, GV<T> b) { return pinned<T>(Op::RemU, a, b); }
+  template <class T> GV<T> bitAnd(GV<T> a, GV<T> b) { return bin<T>(Op::And, a, b); }
+  template <class T> GV<T> bitOr(GV<T> a, GV<T> b) { return bin<T>(Op::Or, a, b); }
+  template <class T> GV<T> bitXor(GV<T> a, GV<T> b) { return bin<T>(Op::Xor, a, b); }
+  template <class T> GV<T> shl(GV<T> a, GV<T> b) { return bin<T>(Op::Shl, a, b); }
+  template <class T> GV<T> shrS(GV<T> a, GV<T> b) { return bin<T>(Op::ShrS, a, b); }
+  template <class T> GV<T> shrU(GV<T> a, GV<T> b) { return bin<T>(Op::ShrU, a, b); }
+  template <class T> GV<T> rotl(GV<T> a, GV<T> b) { return bin<T>(Op::Rotl, a, b); }
+  template <class T> GV<T> rotr(GV<T> a, GV<T> b) { return bin<T>(Op::Rotr, a, b); }
+  template <class T> GV<T> clz(GV<T> a) { return {g_.make(Op::Clz, typeOf<T>(), {a.node})}; }
+  template <class T> GV<T> ctz(GV<T> a) { return {g_.make(Op::Ctz, typeOf<T>(), {a.node})}; }
+  template <class T> GV<T> popcnt(GV<T> a) { return {g_.make(Op::Popcnt, typeOf<T>(), {a.node})}; }
   template <class T>
   GV<T> signExtend(GV<T> a, int bits) {
     return {g_.make(Op::SignExtend, typeOf<T>(), {a.node}, bits)};
   }
 
-  template <class T>
-  GV<int32_t> eq(GV<T> a, GV<T> b) {
-    return cmp(GuestFloat<T> ? Op::FEq : Op::Eq, a.node, b.node);
-  }
-  template <class T>
-  GV<int32_t> ne(GV<T> a, GV<T> b) {
-    return cmp(GuestFloat<T> ? Op::FNe : Op::Ne, a.node, b.node);
-  }
-  template <class T>
-  GV<int32_t> ltS(GV<T> a, GV<T> b) {
-    return cmp(Op::LtS, a.node, b.node);
-  }
-  template <class T>
-  GV<int32_t> ltU(GV<T> a, GV<T> b) {
-    return cmp(Op::LtU, a.node, b.node);
-  }
-  template <class T>
-  GV<int32_t> leS(GV<T> a, GV<T> b) {
-    return cmp(Op::LeS, a.node, b.node);
-  }
-  template <class T>
-  GV<int32_t> leU(GV<T> a, GV<T> b) {
-    return cmp(Op::LeU, a.node, b.node);
-  }
-  template <class T>
-  GV<int32_t> gtS(GV<T> a, GV<T> b) {
-    return cmp(Op::GtS, a.node, b.node);
-  }
-  template <class T>
-  GV<int32_t> gtU(GV<T> a, GV<T> b) {
-    return cmp(Op::GtU, a.node, b.node);
-  }
-  template <class T>
-  GV<int32_t> geS(GV<T> a, GV<T> b) {
-    return cmp(Op::GeS, a.node, b.node);
-  }
-  template <class T>
-  GV<int32_t> geU(GV<T> a, GV<T> b) {
-    return cmp(Op::GeU, a.node, b.node);
-  }
-  template <class T>
-  GV<int32_t> eqz(GV<T> a) {
-    return {g_.make(Op::Eqz, Type::I32, {a.node})};
-  }
+  template <class T> GV<int32_t> eq(GV<T> a, GV<T> b) { return cmp(GuestFloat<T> ? Op::FEq : Op::Eq, a.node, b.node); }
+  template <class T> GV<int32_t> ne(GV<T> a, GV<T> b) { return cmp(GuestFloat<T> ? Op::FNe : Op::Ne, a.node, b.node); }
+  template <class T> GV<int32_t> ltS(GV<T> a, GV<T> b) { return cmp(Op::LtS, a.node, b.node); }
+  template <class T> GV<int32_t> ltU(GV<T> a, GV<T> b) { return cmp(Op::LtU, a.node, b.node); }
+  template <class T> GV<int32_t> leS(GV<T> a, GV<T> b) { return cmp(Op::LeS, a.node, b.node); }
+  template <class T> GV<int32_t> leU(GV<T> a, GV<T> b) { return cmp(Op::LeU, a.node, b.node); }
+  template <class T> GV<int32_t> gtS(GV<T> a, GV<T> b) { return cmp(Op::GtS, a.node, b.node); }
+  template <class T> GV<int32_t> gtU(GV<T> a, GV<T> b) { return cmp(Op::GtU, a.node, b.node); }
+  template <class T> GV<int32_t> geS(GV<T> a, GV<T> b) { return cmp(Op::GeS, a.node, b.node); }
+  template <class T> GV<int32_t> geU(GV<T> a, GV<T> b) { return cmp(Op::GeU, a.node, b.node); }
+  template <class T> GV<int32_t> eqz(GV<T> a) { return {g_.make(Op::Eqz, Type::I32, {a.node})}; }
   GV<int32_t> both(GV<int32_t> a, GV<int32_t> b) { return bin<int32_t>(Op::And, a, b); }
   template <class T>
   GV<T> select(GV<int32_t> c, GV<T> a, GV<T> b) {
-    if constexpr (std::is_same_v<T, V128>)
-      return join(select(c, low(a), low(b)), select(c, high(a), high(b)));
-    else
-      return {g_.make(Op::Select, typeOf<T>(), {c.node, a.node, b.node})};
+    if constexpr (std::is_same_v<T, V128>) return join(select(c, low(a), low(b)), select(c, high(a), high(b)));
+    else return {g_.make(Op::Select, typeOf<T>(), {c.node, a.node, b.node})};
   }
 
   // ---- memory (raw accesses; MemoryAccess.h adds the bounds check)
   GV<int32_t> lookupConstant(std::span<const uint32_t> table, GV<int32_t> index) {
-    return {g_.make(Op::LookupConstant, Type::I32, {index.node}, static_cast<int64_t>(table.size()),
-                    table.data())};
+    return {g_.make(Op::LookupConstant, Type::I32, {index.node}, static_cast<int64_t>(table.size()), table.data())};
   }
   GV<int64_t> memSize(LinearMemory& m) {
     if (dead()) return i64(0);
@@ -306,9 +204,7 @@ class GraphDomain : public GraphDomainHandle {
                     accessCode<Stored>() | guarded(m), &m);
   }
   template <GuestInteger T>
-  GV<T> byteSwap(GV<T> a) {
-    return un<T>(Op::ByteSwap, a);
-  }
+  GV<T> byteSwap(GV<T> a) { return un<T>(Op::ByteSwap, a); }
   /// What a load of `Stored` into T reads from a stored integer `value`: its low
   /// sizeof(Stored) bytes, extended as Stored's signedness says.
   template <class Stored, GuestInteger T>
@@ -341,38 +237,14 @@ class GraphDomain : public GraphDomainHandle {
   }
 
   // ---- floating point
-  template <GuestFloat T>
-  GV<T> div(GV<T> a, GV<T> b) {
-    return bin<T>(Op::FDiv, a, b);
-  }
-  template <GuestFloat T>
-  GV<T> min(GV<T> a, GV<T> b) {
-    return bin<T>(Op::FMin, a, b);
-  }
-  template <GuestFloat T>
-  GV<T> max(GV<T> a, GV<T> b) {
-    return bin<T>(Op::FMax, a, b);
-  }
-  template <GuestFloat T>
-  GV<T> sqrt(GV<T> a) {
-    return un<T>(Op::FSqrt, a);
-  }
-  template <GuestFloat T>
-  GV<T> ceil(GV<T> a) {
-    return un<T>(Op::FCeil, a);
-  }
-  template <GuestFloat T>
-  GV<T> floor(GV<T> a) {
-    return un<T>(Op::FFloor, a);
-  }
-  template <GuestFloat T>
-  GV<T> trunc(GV<T> a) {
-    return un<T>(Op::FTrunc, a);
-  }
-  template <GuestFloat T>
-  GV<T> nearest(GV<T> a) {
-    return un<T>(Op::FNearest, a);
-  }
+  template <GuestFloat T> GV<T> div(GV<T> a, GV<T> b) { return bin<T>(Op::FDiv, a, b); }
+  template <GuestFloat T> GV<T> min(GV<T> a, GV<T> b) { return bin<T>(Op::FMin, a, b); }
+  template <GuestFloat T> GV<T> max(GV<T> a, GV<T> b) { return bin<T>(Op::FMax, a, b); }
+  template <GuestFloat T> GV<T> sqrt(GV<T> a) { return un<T>(Op::FSqrt, a); }
+  template <GuestFloat T> GV<T> ceil(GV<T> a) { return un<T>(Op::FCeil, a); }
+  template <GuestFloat T> GV<T> floor(GV<T> a) { return un<T>(Op::FFloor, a); }
+  template <GuestFloat T> GV<T> trunc(GV<T> a) { return un<T>(Op::FTrunc, a); }
+  template <GuestFloat T> GV<T> nearest(GV<T> a) { return un<T>(Op::FNearest, a); }
   /// Sign operations are bit operations on the pattern, as the interpreter's.
   template <GuestFloat T>
   GV<T> abs(GV<T> a) {
@@ -384,48 +256,24 @@ class GraphDomain : public GraphDomainHandle {
     auto rest = GV<BitsOf<T>>{g_.constant(typeOf<BitsOf<T>>(), ~kSign<T>)};
     return fromBits<T>(bitOr(bitAnd(bits(a), rest), bitAnd(bits(b), mask)));
   }
-  template <GuestFloat T>
-  GV<int32_t> lt(GV<T> a, GV<T> b) {
-    return cmp(Op::FLt, a.node, b.node);
-  }
-  template <GuestFloat T>
-  GV<int32_t> gt(GV<T> a, GV<T> b) {
-    return cmp(Op::FGt, a.node, b.node);
-  }
-  template <GuestFloat T>
-  GV<int32_t> le(GV<T> a, GV<T> b) {
-    return cmp(Op::FLe, a.node, b.node);
-  }
-  template <GuestFloat T>
-  GV<int32_t> ge(GV<T> a, GV<T> b) {
-    return cmp(Op::FGe, a.node, b.node);
-  }
+  template <GuestFloat T> GV<int32_t> lt(GV<T> a, GV<T> b) { return cmp(Op::FLt, a.node, b.node); }
+  template <GuestFloat T> GV<int32_t> gt(GV<T> a, GV<T> b) { return cmp(Op::FGt, a.node, b.node); }
+  template <GuestFloat T> GV<int32_t> le(GV<T> a, GV<T> b) { return cmp(Op::FLe, a.node, b.node); }
+  template <GuestFloat T> GV<int32_t> ge(GV<T> a, GV<T> b) { return cmp(Op::FGe, a.node, b.node); }
   template <GuestFloat To, GuestInteger From>
-  GV<To> convertS(GV<From> a) {
-    return {g_.make(Op::ConvertS, typeOf<To>(), {a.node})};
-  }
+  GV<To> convertS(GV<From> a) { return {g_.make(Op::ConvertS, typeOf<To>(), {a.node})}; }
   template <GuestFloat To, GuestInteger From>
-  GV<To> convertU(GV<From> a) {
-    return {g_.make(Op::ConvertU, typeOf<To>(), {a.node})};
-  }
+  GV<To> convertU(GV<From> a) { return {g_.make(Op::ConvertU, typeOf<To>(), {a.node})}; }
   template <GuestInteger To, GuestFloat From>
-  GV<To> truncS(GV<From> a) {
-    return {g_.make(Op::TruncS, typeOf<To>(), {a.node})};
-  }
+  GV<To> truncS(GV<From> a) { return {g_.make(Op::TruncS, typeOf<To>(), {a.node})}; }
   template <GuestInteger To, GuestFloat From>
-  GV<To> truncU(GV<From> a) {
-    return {g_.make(Op::TruncU, typeOf<To>(), {a.node})};
-  }
+  GV<To> truncU(GV<From> a) { return {g_.make(Op::TruncU, typeOf<To>(), {a.node})}; }
   GV<double> promote(GV<float> a) { return {g_.make(Op::Promote, Type::F64, {a.node})}; }
   GV<float> demote(GV<double> a) { return {g_.make(Op::Demote, Type::F32, {a.node})}; }
   template <GuestFloat T>
-  GV<BitsOf<T>> bits(GV<T> a) {
-    return {g_.make(Op::Bits, typeOf<BitsOf<T>>(), {a.node})};
-  }
+  GV<BitsOf<T>> bits(GV<T> a) { return {g_.make(Op::Bits, typeOf<BitsOf<T>>(), {a.node})}; }
   template <GuestFloat T, GuestInteger I>
-  GV<T> fromBits(GV<I> a) {
-    return {g_.make(Op::FromBits, typeOf<T>(), {a.node})};
-  }
+  GV<T> fromBits(GV<I> a) { return {g_.make(Op::FromBits, typeOf<T>(), {a.node})}; }
 
   GV<int32_t> wrap(GV<int64_t> a) { return {g_.make(Op::Wrap, Type::I32, {a.node})}; }
   GV<int64_t> extendS(GV<int32_t> a) { return {g_.make(Op::ExtendS, Type::I64, {a.node})}; }
@@ -495,9 +343,7 @@ class GraphDomain : public GraphDomainHandle {
   uint32_t deoptGuards() const { return deoptGuards_; }
   uint32_t inlinedCalls() const { return inlinedCalls_; }
   /// The roots inlined so far and their specialization versions as read.
-  const std::vector<std::pair<RootNode*, uint64_t>>& inlinedVersions() const {
-    return inlinedVersions_;
-  }
+  const std::vector<std::pair<RootNode*, uint64_t>>& inlinedVersions() const { return inlinedVersions_; }
   /// The frame-state chains the graph's Deopt exits refer to (their owner moves them
   /// into the compiled code).
   std::vector<std::unique_ptr<DeoptChain>> takeDeoptChains() { return std::move(deoptChains_); }
@@ -510,7 +356,7 @@ class GraphDomain : public GraphDomainHandle {
   struct LabelInfo {
     bool isLoop = false;
     std::vector<State> pending;  // branches to this label
-    IrNode* loopNode = nullptr;  // for loops: the Loop and its phis
+    IrNode* loopNode = nullptr;   // for loops: the Loop and its phis
     std::vector<IrNode*> phis;
   };
   /// An inlined call being partially evaluated: the callee's parameters and the
@@ -528,8 +374,8 @@ class GraphDomain : public GraphDomainHandle {
     const Node* callerOsrEntry;
   };
   struct DispatchInfo {
-    std::size_t current = 0;                  // position in the block order
-    std::vector<std::size_t> position;        // per block index
+    std::size_t current = 0;              // position in the block order
+    std::vector<std::size_t> position;    // per block index
     std::vector<std::vector<State>> pending;  // per block index, forward entries
     std::vector<LabelInfo> loops;             // per block index, when it is a loop header
     Label exitLabel = 0;
@@ -563,8 +409,7 @@ class GraphDomain : public GraphDomainHandle {
   void deoptExit(IrNode* ctrl);
   /// Whether `callee` is inlined at this call (engine.Inlining's budget, no recursion).
   bool shouldInline(CallTarget& callee);
-  void inlineCall(CallTarget& callee, std::span<const GV<int64_t>> args,
-                  std::span<GV<int64_t>> results);
+  void inlineCall(CallTarget& callee, std::span<const GV<int64_t>> args, std::span<GV<int64_t>> results);
   /// The open inlined calls: an exit made now gives their frames back.
   int64_t inlineDepth() const { return static_cast<int64_t>(inlines_.size()); }
   void addExit(IrNode* exit);
@@ -599,11 +444,11 @@ class GraphDomain : public GraphDomainHandle {
   /// node; nullptr otherwise. Calls, merges and other stores end the walk.
   IrNode* forwardedStore(const LinearMemory& m, IrNode* address, std::size_t bytes);
 
-  const Node* resumeAt_;  // the innermost statement begun so far
+  const Node* resumeAt_;              // the innermost statement begun so far
   const Frame* statementFrame_ = nullptr;
   std::vector<std::pair<uint32_t, IrNode*>> undo_;  // slot writes since it began
   bool snapshotTaken_ = false;
-  std::vector<IrNode*> resumeSlots_;                   // the frame at its start, once taken
+  std::vector<IrNode*> resumeSlots_;  // the frame at its start, once taken
   absl::flat_hash_map<IrNode*, IrNode*> sizeAnchors_;  // sizeAnchor's answers
   std::vector<LabelInfo> labels_;
   std::vector<DispatchInfo*> dispatches_;

@@ -60,23 +60,13 @@ class OsrRoot final : public InterpretedRoot<OsrRoot<S>> {
     for (uint32_t i = 0; i < slots_; ++i) {
       GV<int64_t> raw = d.parameter(i);
       switch (fd.kind(i)) {
-        case SlotKind::Int32:
-          d.store(f, i, d.wrap(raw));
-          break;
-        case SlotKind::Float32:
-          d.store(f, i, d.fromBits<float>(d.wrap(raw)));
-          break;
-        case SlotKind::Float64:
-          d.store(f, i, d.fromBits<double>(raw));
-          break;
+        case SlotKind::Int32: d.store(f, i, d.wrap(raw)); break;
+        case SlotKind::Float32: d.store(f, i, d.fromBits<float>(d.wrap(raw))); break;
+        case SlotKind::Float64: d.store(f, i, d.fromBits<double>(raw)); break;
         // A vector (its high word follows, stored again as itself next).
-        case SlotKind::Vector128:
-          d.store(f, i, d.join(raw, d.parameter(i + 1)));
-          break;
+        case SlotKind::Vector128: d.store(f, i, d.join(raw, d.parameter(i + 1))); break;
         case SlotKind::Int64:
-        case SlotKind::Temporary:
-          d.store(f, i, raw);
-          break;
+        case SlotKind::Temporary: d.store(f, i, raw); break;
       }
     }
     // Outermost first, so the label just around the loop is the innermost.

@@ -46,6 +46,28 @@ constexpr const char* kModule = R"((module
   (func (export "byteAt") (param i32) (result i32) (i32.load8_u (local.get 0)))
   (func (export "loadFar") (param i32) (result i64) (i64.extend_i32_u (i32.load offset=0xffffffff (local.get 0))))
   (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+  ;; Ten iterations reading the i32 at the parameter: the same check and load each time.
+  (func (export "loopLoad") (param i32) (result i64) (local $i i32) (local $s i64)
+    (loop $l
+      (local.set $s (i64.add (local.get $s) (i64.extend_i32_u (i32.load (local.get 0)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 10))))
+    (local.get $s))
+  ;; The same after storing the iteration's number to byte 0 (so a trap shows how far it got).
+  (func (export "storeThenLoopLoad") (param i32) (result i64) (local $i i32) (local $s i64)
+    (loop $l
+      (i32.store8 (i32.const 0) (i32.add (local.get $i) (i32.const 1)))
+      (local.set $s (i64.add (local.get $s) (i64.extend_i32_u (i32.load (local.get 0)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 10))))
+    (local.get $s))
+  ;; Ten increments of the i32 at the parameter: the load must see each store.
+  (func (export "loopIncrement") (param i32) (result i64) (local $i i32)
+    (loop $l
+      (i32.store (local.get 0) (i32.add (i32.load (local.get 0)) (i32.const 1)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 10))))
+    (i64.extend_i32_u (i32.load (local.get 0))))
   (func $inner (param i32) (result i64) (i64.extend_i32_u (i32.load offset=4 (local.get 0))))
   (func $middle (param i32) (result i64) (i64.add (i64.const 1) (call $inner (local.get 0))))
   (func (export "inlined") (param i32) (result i64) (i64.add (i64.const 1) (call $middle (local.get 0))))
@@ -185,6 +207,31 @@ TEST_P(WasmBoundsCheckTest, TrapsInInlinedCalleesKeepTheFrameBudget) {
   auto deep = module_.getMember("depth").execute({Value::fromInt(9000)});
   ASSERT_TRUE(deep.has_value()) << "after 3000 traps: " << deep.error().toString();
   EXPECT_EQ(deep->asInt(), 9000);
+}
+
+// An access the loop repeats unchanged is checked once before it (hoistLoopInvariants):
+// the trap, the values and the memory stay as if every iteration checked.
+TEST_P(WasmBoundsCheckTest, AnAccessRepeatedInALoopTrapsAndReadsAsEachIterationWould) {
+  warmUp("loopLoad", kPage - 4);
+  for (int64_t address = kPage - 3; address <= kPage; ++address)
+    expectOutOfBounds("loopLoad", address);
+  expectOutOfBounds("loopLoad", -1);
+  call("store32", 8);  // 0xffffffff at 8
+  EXPECT_EQ(call("loopLoad", 8).asLong(), 10 * int64_t{0xffffffff});
+}
+
+TEST_P(WasmBoundsCheckTest, ALoopTrapsAfterItsFirstIterationsStore) {
+  warmUp("storeThenLoopLoad", kPage - 4);
+  EXPECT_EQ(call("byteAt", 0).asInt(), 10) << "ten iterations in bounds";
+  expectOutOfBounds("storeThenLoopLoad", kPage - 2);
+  EXPECT_EQ(call("byteAt", 0).asInt(), 1) << "expected the first iteration's store, then the trap";
+}
+
+TEST_P(WasmBoundsCheckTest, ALoopThatStoresToWhatItLoadsSeesEachStore) {
+  warmUp("loopIncrement", 64);
+  call("store32", 32);  // 0xffffffff at 32
+  EXPECT_EQ(call("loopIncrement", 32).asLong(), 9) << "expected -1 incremented ten times";
+  expectOutOfBounds("loopIncrement", kPage - 3);
 }
 
 std::string paramName(const ::testing::TestParamInfo<Param>& info) {

@@ -125,8 +125,13 @@ void Graph::removeInput(IrNode* n, std::size_t i) {
 }
 
 void Graph::replaceAllUses(IrNode* from, IrNode* to) {
+  replaceUses(from, to, [](const IrNode*) { return true; });
+}
+
+void Graph::replaceUses(IrNode* from, IrNode* to, const std::function<bool(const IrNode*)>& which) {
   std::vector<IrNode*> users = from->uses_;
   for (IrNode* u : users) {
+    if (!which(u)) continue;
     // A user's value number depends on its inputs: take it out while they change.
     bool numbered = isValueNumbered(u->op()) && valueNumbers_.erase(u) > 0;
     for (std::size_t i = 0; i < u->inputs_.size(); ++i)

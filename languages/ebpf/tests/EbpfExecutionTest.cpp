@@ -2,6 +2,8 @@
 // division by zero, loops, and a deoptimization that resumes at a basic block.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "TierModes.h"
 #include "morel/codegen/OptimizingCompiler.h"
 #include "morel/ebpf/EbpfInstance.h"
@@ -191,6 +193,60 @@ TEST_P(EbpfExecutionTest, AGuardAfterAStoreDoesNotRepeatIt) {
   EXPECT_EQ(p->memory().base()[EbpfInstance::kStackSize], 101) << "the store ran twice or not at all";
   // Tiered compiled from a profile that never took the branch: the last run deoptimized.
   if (std::string_view(GetParam().name) == "tiered") EXPECT_EQ(p->target().deoptimizations(), 1u);
+}
+
+/// Input: a count n, then 64-bit words. Adds n and the first n words up and
+/// increments each word in place: a walk compiled code runs without checks once the count is
+/// proven to fit (pe::versionLoopsByBounds), and with them otherwise.
+constexpr const char* kWordWalk =
+    "ldxdw %r4, [%r1]\n"
+    "mov %r3, %r1\n"
+    "add %r3, 8\n"
+    "mov %r0, 0\n"
+    "loop:\n"
+    "ldxdw %r5, [%r3]\n"
+    "add %r0, %r5\n"
+    "add %r5, 1\n"
+    "stxdw [%r3], %r5\n"
+    "add %r3, 8\n"
+    "sub %r4, 1\n"
+    "jne %r4, 0, loop\n"
+    "ldxdw %r5, [%r1]\n"  // after the loop: r0 + the count, from both loops' r0
+    "add %r0, %r5\n"
+    "exit\n";
+
+std::vector<uint8_t> countAndWords(uint64_t count, std::vector<uint64_t> words) {
+  words.insert(words.begin(), count);
+  std::vector<uint8_t> bytes(words.size() * 8);
+  std::memcpy(bytes.data(), words.data(), bytes.size());
+  return bytes;
+}
+
+uint64_t wordOfInput(EbpfInstance& p, std::size_t i) {
+  uint64_t w;
+  std::memcpy(&w, p.memory().base() + EbpfInstance::kStackSize + 8 * i, 8);
+  return w;
+}
+
+TEST_P(EbpfExecutionTest, AWalkThatFitsItsInputRunsToTheEnd) {
+  auto p = load(kWordWalk);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(runInput(*p, *runtime_, countAndWords(3, {10, 20, 30})), "63");
+  EXPECT_EQ(wordOfInput(*p, 3), 31u) << "expected each word incremented once per run";
+}
+
+TEST_P(EbpfExecutionTest, AWalkPastItsInputTrapsAfterStoringEveryWordBefore) {
+  auto p = load(kWordWalk);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(runInput(*p, *runtime_, countAndWords(3, {10, 20, 30})), "63");  // compiled now
+  // 4 words asked for, 3 there; 0 asks for 2^64 (the counter wraps): both trap at the 4th.
+  for (uint64_t count : {4u, 0u}) {
+    EXPECT_EQ(runInput(*p, *runtime_, countAndWords(count, {10, 20, 30})),
+              "trap: out of bounds memory access")
+        << "count " << count;
+    EXPECT_EQ(wordOfInput(*p, 1), 11u) << "expected the 1st word stored before the trap";
+    EXPECT_EQ(wordOfInput(*p, 3), 31u) << "expected the 3rd word stored before the trap";
+  }
 }
 
 /// `m` calls from the entry function, each to a function of its own that returns its number.

@@ -4,6 +4,7 @@
 // are kept in sync so passes can rewrite in place. Pure nodes are folded and
 // value-numbered as they are created (Graph::make runs the peephole).
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -107,6 +108,8 @@ class Graph {
   void removeInput(IrNode* n, std::size_t i);
   /// Redirects every use of `from` to `to`.
   void replaceAllUses(IrNode* from, IrNode* to);
+  /// Redirects the uses of `from` by the users `which` accepts to `to`.
+  void replaceUses(IrNode* from, IrNode* to, const std::function<bool(const IrNode*)>& which);
   /// Cuts a node's inputs (its uses must already be gone).
   void kill(IrNode* n);
 

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "internal/PhiCoalescing.h"
 #include "internal/X86VectorLowering.h"
 #include "morel/framework/GuardPageTraps.h"
 #include "morel/framework/LinearMemory.h"
@@ -93,6 +94,7 @@ class Lowering final : private VectorLoweringHost {
       : cc_(cc), g_(g), cfg_(cfg), s_(s), self_(self), limitsAddress_(self.runtime().limitsAddress()) {
     regs_.resize(g.nodes().size());
     hasReg_.assign(g.nodes().size(), false);
+    registerOf_ = coalescePhis(g, cfg, s);
   }
 
   void run() {
@@ -195,14 +197,16 @@ class Lowering final : private VectorLoweringHost {
       else cc_.movq(r, bits);
       return r;
     }
-    if (!hasReg_[n->id()]) {
-      regs_[n->id()] = newXmm(n->type());
-      hasReg_[n->id()] = true;
+    uint32_t k = registerOf_[n->id()];
+    if (!hasReg_[k]) {
+      regs_[k] = newXmm(n->type());
+      hasReg_[k] = true;
     }
-    return regs_[n->id()].as<x86::Xmm>();
+    return regs_[k].as<x86::Xmm>();
   }
   /// A register copy of the right class for `t`.
   void copy(Type t, const x86::Reg& to, const x86::Reg& from) {
+    if (to.id() == from.id()) return;  // one register after phi coalescing
     if (inXmm(t)) cc_.movaps(to.as<x86::Xmm>(), from.as<x86::Xmm>());
     else cc_.mov(to.as<x86::Gp>(), from.as<x86::Gp>());
   }
@@ -243,11 +247,12 @@ class Lowering final : private VectorLoweringHost {
       else cc_.mov(r, Imm(n->value()));
       return r;
     }
-    if (!hasReg_[n->id()]) {
-      regs_[n->id()] = newReg(n->type());
-      hasReg_[n->id()] = true;
+    uint32_t k = registerOf_[n->id()];
+    if (!hasReg_[k]) {
+      regs_[k] = newReg(n->type());
+      hasReg_[k] = true;
     }
-    return regs_[n->id()].as<x86::Gp>();
+    return regs_[k].as<x86::Gp>();
   }
 
   /// A constant second operand that fits an instruction's 32-bit immediate.
@@ -284,7 +289,7 @@ class Lowering final : private VectorLoweringHost {
       }
       case Op::ByteSwap: {
         x86::Gp d = reg(n);
-        cc_.mov(d, reg(n->input(0)));
+        copy(n->type(), d, reg(n->input(0)));
         cc_.bswap(d);
         return;
       }
@@ -319,7 +324,7 @@ class Lowering final : private VectorLoweringHost {
         if (immOperand(n->input(1))) {
           cc_.imul(d, reg(n->input(0)), Imm(n->input(1)->value()));
         } else {
-          cc_.mov(d, reg(n->input(0)));
+          copy(n->type(), d, reg(n->input(0)));
           cc_.imul(d, reg(n->input(1)));
         }
         return;
@@ -406,7 +411,7 @@ class Lowering final : private VectorLoweringHost {
 
   void lowerAlu(IrNode* n) {
     x86::Gp d = reg(n);
-    cc_.mov(d, reg(n->input(0)));
+    copy(n->type(), d, reg(n->input(0)));
     InstId id = n->op() == Op::Add   ? x86::Inst::kIdAdd
                 : n->op() == Op::Sub ? x86::Inst::kIdSub
                 : n->op() == Op::And ? x86::Inst::kIdAnd
@@ -428,7 +433,7 @@ class Lowering final : private VectorLoweringHost {
                 : n->op() == Op::FSub ? (s ? x86::Inst::kIdSubss : x86::Inst::kIdSubsd)
                 : n->op() == Op::FMul ? (s ? x86::Inst::kIdMulss : x86::Inst::kIdMulsd)
                                       : (s ? x86::Inst::kIdDivss : x86::Inst::kIdDivsd);
-    cc_.movaps(d, a);
+    copy(n->type(), d, a);
     cc_.emit(id, d, b);
   }
 
@@ -590,7 +595,7 @@ class Lowering final : private VectorLoweringHost {
 
   void lowerShift(IrNode* n) {
     x86::Gp d = reg(n);
-    cc_.mov(d, reg(n->input(0)));
+    copy(n->type(), d, reg(n->input(0)));
     InstId id = n->op() == Op::Shl    ? x86::Inst::kIdShl
                 : n->op() == Op::ShrS ? x86::Inst::kIdSar
                 : n->op() == Op::ShrU ? x86::Inst::kIdShr
@@ -676,30 +681,75 @@ class Lowering final : private VectorLoweringHost {
       cond = x86::CondCode::kNZ;
     }
     if (nextBlock_ == static_cast<int32_t>(t)) {
-      cc_.j(x86::negateCond(cond), labels_[f]);
+      cc_.j(x86::negateCond(cond), jumpTarget(block, f));
     } else {
-      cc_.j(cond, labels_[t]);
-      if (nextBlock_ != static_cast<int32_t>(f)) cc_.jmp(labels_[f]);
+      cc_.j(cond, jumpTarget(block, t));
+      if (nextBlock_ != static_cast<int32_t>(f)) cc_.jmp(jumpTarget(block, f));
     }
+  }
+
+  /// The phi copies on the edge from `from` into `to`: (phi, value) pairs whose
+  /// registers differ (a coalesced phi needs no copy).
+  std::vector<std::pair<IrNode*, IrNode*>> edgeMoves(uint32_t from, uint32_t to) const {
+    const pe::BasicBlock& target = cfg_.block(to);
+    std::size_t k = 0;
+    while (k < target.preds.size() && target.preds[k] != from) ++k;
+    std::vector<std::pair<IrNode*, IrNode*>> moves;
+    for (IrNode* n : s_.blockNodes[to]) {
+      if (n->op() != Op::Phi) continue;
+      IrNode* value = n->input(k + 1);
+      if (value == n || (!value->isConst() && registerOf_[value->id()] == registerOf_[n->id()])) continue;
+      moves.push_back({n, value});
+    }
+    return moves;
+  }
+
+  /// Where a jump along the edge `from` -> `to` should go: past `to` when it is an
+  /// empty block whose own edge needs no copies, so a loop's back edge is the one
+  /// conditional jump that ends its latch.
+  Label jumpTarget(uint32_t from, uint32_t to) const {
+    for (int hops = 0; hops < 4; ++hops) {
+      const pe::BasicBlock& bb = cfg_.block(to);
+      bool empty = bb.controls.size() == 1 && bb.succs.size() == 1 && s_.blockNodes[to].size() == 1 &&
+                   bb.preds.size() == 1 && edgeMoves(to, bb.succs[0]).empty();
+      if (!empty || !edgeMoves(from, to).empty()) break;
+      from = to;
+      to = bb.succs[0];
+    }
+    return labels_[to];
   }
 
   /// Phi moves on the edge from `from` into `to`, as a parallel copy, then the jump.
   void gotoBlock(uint32_t from, uint32_t to) {
-    const pe::BasicBlock& target = cfg_.block(to);
-    std::size_t k = 0;
-    while (k < target.preds.size() && target.preds[k] != from) ++k;
-    std::vector<std::pair<IrNode*, IrNode*>> moves;  // (phi, value)
-    for (IrNode* n : s_.blockNodes[to])
-      if (n->op() == Op::Phi && n->input(k + 1) != n) moves.push_back({n, n->input(k + 1)});
-    // Read every source into a temporary first, so phis that feed each other swap correctly.
-    std::vector<x86::Reg> temps;
-    for (auto& [phi, value] : moves) {
-      x86::Reg tmp = inXmm(phi->type()) ? x86::Reg(newXmm(phi->type())) : x86::Reg(newReg(phi->type()));
-      copy(phi->type(), tmp, anyReg(value));
-      temps.push_back(tmp);
+    std::vector<std::pair<IrNode*, IrNode*>> moves = edgeMoves(from, to);
+    // Register moves first, ordered so none overwrites a source still to be read;
+    // a cycle (phis that swap) is broken through one temporary.
+    struct Move {
+      Type type;
+      x86::Reg to, from;
+    };
+    std::vector<Move> pending;
+    for (auto& [phi, value] : moves)
+      if (!value->isConst()) pending.push_back({phi->type(), anyReg(phi), anyReg(value)});
+    while (!pending.empty()) {
+      auto readLater = [&](const x86::Reg& r) {
+        return std::any_of(pending.begin(), pending.end(), [&](const Move& m) { return m.from.id() == r.id(); });
+      };
+      auto ready = std::find_if(pending.begin(), pending.end(), [&](const Move& m) { return !readLater(m.to); });
+      if (ready == pending.end()) {
+        Move& m = pending.front();
+        x86::Reg saved = inXmm(m.type) ? x86::Reg(newXmm(m.type)) : x86::Reg(newReg(m.type));
+        copy(m.type, saved, m.to);
+        for (Move& other : pending)
+          if (other.from.id() == m.to.id()) other.from = saved;
+        continue;
+      }
+      copy(ready->type, ready->to, ready->from);
+      pending.erase(ready);
     }
-    for (std::size_t i = 0; i < moves.size(); ++i) copy(moves[i].first->type(), anyReg(moves[i].first), temps[i]);
-    if (nextBlock_ != static_cast<int32_t>(to)) cc_.jmp(labels_[to]);
+    for (auto& [phi, value] : moves)
+      if (value->isConst()) copy(phi->type(), anyReg(phi), anyReg(value));
+    if (nextBlock_ != static_cast<int32_t>(to)) cc_.jmp(jumpTarget(from, to));
   }
 
   void lowerCall(IrNode* n) {
@@ -888,6 +938,7 @@ class Lowering final : private VectorLoweringHost {
   std::vector<GuardedInstruction> guarded_;
   std::vector<x86::Reg> regs_;
   std::vector<bool> hasReg_;
+  std::vector<uint32_t> registerOf_;  // per node: whose register it shares (phi coalescing)
   std::vector<Label> labels_;
   x86::Gp selfReg_, ioReg_;
   int32_t nextBlock_ = -1;

@@ -335,6 +335,7 @@ class Lowering final : private VectorLoweringHost {
       case Op::Ctz: cc_.tzcnt(reg(n), reg(n->input(0))); return;
       case Op::Popcnt: cc_.popcnt(reg(n), reg(n->input(0))); return;
       case Op::Eqz: {
+        if (fusedIntoUser(n)) return;
         // Zero the whole result before the test: setcc writes only its low byte.
         x86::Gp a = reg(n->input(0));
         x86::Gp d = reg(n);
@@ -343,18 +344,7 @@ class Lowering final : private VectorLoweringHost {
         cc_.sete(d.r8());
         return;
       }
-      case Op::Select: {
-        if (isFloat(n->type())) return lowerFloatSelect(n);
-        // Every operand is in a register before `test`, so nothing runs between it and cmov.
-        x86::Gp c = reg(n->input(0));
-        x86::Gp ifTrue = reg(n->input(1));
-        x86::Gp ifFalse = reg(n->input(2));
-        x86::Gp d = reg(n);
-        cc_.mov(d, ifFalse);
-        cc_.test(c, c);
-        cc_.cmovnz(d, ifTrue);
-        return;
-      }
+      case Op::Select: return isFloat(n->type()) ? lowerFloatSelect(n) : lowerSelect(n);
       case Op::Wrap: cc_.mov(reg(n), reg(n->input(0)).r32()); return;
       case Op::ExtendU: cc_.mov(reg(n).r32(), reg(n->input(0))); return;
       case Op::ExtendS: cc_.movsxd(reg(n), reg(n->input(0))); return;
@@ -410,6 +400,7 @@ class Lowering final : private VectorLoweringHost {
   }
 
   void lowerAlu(IrNode* n) {
+    if (n->op() == Op::Or && fusedIntoUser(n)) return;  // two branches of its If
     x86::Gp d = reg(n);
     copy(n->type(), d, reg(n->input(0)));
     InstId id = n->op() == Op::Add   ? x86::Inst::kIdAdd
@@ -580,16 +571,24 @@ class Lowering final : private VectorLoweringHost {
     cc_.bind(done);
   }
 
+  /// d = c ? ifTrue : ifFalse: every operand is in a register before the flags are
+  /// set, so nothing runs between the compare (or test) and the cmov.
+  void lowerSelect(IrNode* n) {
+    x86::Gp ifTrue = reg(n->input(1));
+    x86::Gp ifFalse = reg(n->input(2));
+    x86::Gp d = reg(n);
+    copy(n->type(), d, ifFalse);
+    cc_.cmov(conditionFlags(n->input(0)), d, ifTrue);
+  }
+
   void lowerFloatSelect(IrNode* n) {
-    x86::Gp c = reg(n->input(0));
     x86::Xmm ifTrue = xmm(n->input(1));
     x86::Xmm ifFalse = xmm(n->input(2));
     x86::Xmm d = xmm(n);
     Label done = cc_.newLabel();
-    cc_.movaps(d, ifTrue);
-    cc_.test(c, c);
-    cc_.jnz(done);
-    cc_.movaps(d, ifFalse);
+    copy(n->type(), d, ifTrue);
+    cc_.j(conditionFlags(n->input(0)), done);
+    copy(n->type(), d, ifFalse);
     cc_.bind(done);
   }
 
@@ -649,17 +648,54 @@ class Lowering final : private VectorLoweringHost {
     if (immOperand(c->input(1))) return {a, Imm(c->input(1)->value())};
     return {a, reg(c->input(1))};
   }
-  void compare(const CompareOperands& o) { cc_.emit(x86::Inst::kIdCmp, o.a, o.b); }
+  void compare(const CompareOperands& o) {
+    // Against zero, `test r, r` sets the flags every condition reads like `cmp r, 0`.
+    if (o.a.isReg() && o.b.isImm() && o.b.as<Imm>().value() == 0) {
+      cc_.emit(x86::Inst::kIdTest, o.a, o.a);
+      return;
+    }
+    cc_.emit(x86::Inst::kIdCmp, o.a, o.b);
+  }
 
-  /// A comparison used only by the If that ends its block is emitted as cmp + jcc there.
-  bool fusedIntoIf(IrNode* c) const {
+  /// A value that only steers its one user in the same block (a branch, a select,
+  /// or a fused `or` of two compares feeding a branch) is emitted there as flags:
+  /// cmp/test + jcc or cmovcc, never a setcc into a register that is then tested.
+  bool fusedIntoUser(IrNode* c) const {
     if (c->uses().size() != 1) return false;
     IrNode* u = c->uses()[0];
-    return u->op() == Op::If && s_.blockOfNode[u->id()] == s_.blockOfNode[c->id()];
+    if (s_.blockOfNode[u->id()] != s_.blockOfNode[c->id()]) return false;
+    if (setsFlags(c))
+      return u->op() == Op::If || (u->op() == Op::Select && u->input(0) == c) ||
+             (u->op() == Op::Or && fusedIntoUser(u));
+    if (c->op() == Op::Or && u->op() == Op::If) {
+      for (IrNode* in : c->inputs())
+        if (!setsFlags(in) || in->uses().size() != 1 || s_.blockOfNode[in->id()] != s_.blockOfNode[c->id()])
+          return false;
+      return true;
+    }
+    return false;
+  }
+  static bool setsFlags(const IrNode* c) { return isComparison(c->op()) || c->op() == Op::Eqz; }
+
+  /// Sets the flags for condition `c` (non-zero is true) and says which condition
+  /// code holds when it is true. Operands are fetched before the flags are set.
+  x86::CondCode conditionFlags(IrNode* c) {
+    if (isComparison(c->op()) && fusedIntoUser(c)) {
+      compare(compareOperands(c));
+      return condOf(c->op());
+    }
+    if (c->op() == Op::Eqz && fusedIntoUser(c)) {
+      x86::Gp a = reg(c->input(0));
+      cc_.test(a, a);
+      return x86::CondCode::kZ;
+    }
+    x86::Gp r = reg(c);
+    cc_.test(r, r);
+    return x86::CondCode::kNZ;
   }
 
   void lowerCompare(IrNode* n) {
-    if (fusedIntoIf(n)) return;
+    if (fusedIntoUser(n)) return;
     CompareOperands o = compareOperands(n);
     x86::Gp d = reg(n);
     cc_.xor_(d.r32(), d.r32());  // before cmp: setcc writes only the low byte
@@ -671,15 +707,12 @@ class Lowering final : private VectorLoweringHost {
     const pe::BasicBlock& bb = cfg_.block(block);
     uint32_t t = bb.succs[0], f = bb.succs[1];
     IrNode* c = n->input(1);
-    x86::CondCode cond;
-    if (isComparison(c->op()) && fusedIntoIf(c)) {
-      compare(compareOperands(c));
-      cond = condOf(c->op());
-    } else {
-      x86::Gp r = reg(c);
-      cc_.test(r, r);
-      cond = x86::CondCode::kNZ;
+    // A fused `a or b`: branch to the true side on a, then decide on b.
+    if (c->op() == Op::Or && fusedIntoUser(c)) {
+      cc_.j(conditionFlags(c->input(0)), jumpTarget(block, t));
+      c = c->input(1);
     }
+    x86::CondCode cond = conditionFlags(c);
     if (nextBlock_ == static_cast<int32_t>(t)) {
       cc_.j(x86::negateCond(cond), jumpTarget(block, f));
     } else {

@@ -97,6 +97,10 @@ class Scheduler {
       if (cfg_.block(b).loopDepth < cfg_.block(best).loopDepth) best = b;
       if (b == early) break;
     }
+    // A value only a loop's back edge needs is computed in the latch, not in the
+    // edge's own block: that block stays empty, and the latch's conditional branch
+    // can jump straight to the header.
+    if (best != early && isBackEdgeBlock(cfg_, static_cast<uint32_t>(best))) best = cfg_.block(best).idom;
     block_[n->id()] = best;
   }
 
@@ -169,6 +173,13 @@ class Scheduler {
 };
 
 }  // namespace
+
+bool isBackEdgeBlock(const pe::ControlFlowGraph& cfg, uint32_t b) {
+  const pe::BasicBlock& bb = cfg.block(b);
+  if (bb.preds.size() != 1 || bb.succs.size() != 1) return false;
+  uint32_t header = bb.succs[0];
+  return cfg.block(header).head->op() == Op::Loop && cfg.dominates(header, b);
+}
 
 Schedule scheduleGraph(const pe::Graph& g, const pe::ControlFlowGraph& cfg) {
   return Scheduler(g, cfg).run();

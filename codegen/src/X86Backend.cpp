@@ -126,7 +126,7 @@ class Lowering final : private VectorLoweringHost {
     cc_.sub(x86::qword_ptr(limits, GuestLimits::framesLeftOffset()), 1);
     cc_.js(outOfFrames);
 
-    const auto& order = cfg_.reversePostOrder();
+    const std::vector<uint32_t> order = emissionOrder();  // needs labels_ (jumpTarget)
     for (std::size_t i = 0; i < order.size(); ++i) {
       uint32_t b = order[i];
       nextBlock_ = i + 1 < order.size() ? static_cast<int32_t>(order[i + 1]) : -1;
@@ -158,6 +158,28 @@ class Lowering final : private VectorLoweringHost {
     invoke->setRet(0, status);
     cc_.ret(status);
     cc_.endFunc();
+  }
+
+  /// Reverse post-order, except that a latch's back-edge block (phi copies and the
+  /// jump to the header) follows the latch: the loop's exit test is then a branch
+  /// not taken, and each iteration takes one jump instead of two.
+  std::vector<uint32_t> emissionOrder() const {
+    std::vector<uint32_t> order;
+    std::vector<bool> placed(cfg_.blocks().size());
+    for (uint32_t b : cfg_.reversePostOrder()) {
+      if (placed[b]) continue;
+      order.push_back(b);
+      placed[b] = true;
+      const pe::BasicBlock& bb = cfg_.block(b);
+      if (bb.controls.back()->op() != Op::If) continue;
+      for (uint32_t succ : bb.succs)  // (an empty one is jumped past: see jumpTarget)
+        if (!placed[succ] && isBackEdgeBlock(cfg_, succ) && jumpTarget(b, succ).id() == labels_[succ].id()) {
+          order.push_back(succ);
+          placed[succ] = true;
+          break;
+        }
+    }
+    return order;
   }
 
   /// Set when the graph cannot be lowered; the compilation then fails.
@@ -402,6 +424,11 @@ class Lowering final : private VectorLoweringHost {
   void lowerAlu(IrNode* n) {
     if (n->op() == Op::Or && fusedIntoUser(n)) return;  // two branches of its If
     x86::Gp d = reg(n);
+    if (n->op() == Op::And && n->type() == Type::I64 && n->input(1)->isConst() &&
+        n->input(1)->value() == 0xffffffff) {  // a 32-bit mov zero-extends: no 64-bit mask constant
+      cc_.mov(d.r32(), reg(n->input(0)).r32());
+      return;
+    }
     copy(n->type(), d, reg(n->input(0)));
     InstId id = n->op() == Op::Add   ? x86::Inst::kIdAdd
                 : n->op() == Op::Sub ? x86::Inst::kIdSub
@@ -713,11 +740,15 @@ class Lowering final : private VectorLoweringHost {
       c = c->input(1);
     }
     x86::CondCode cond = conditionFlags(c);
-    if (nextBlock_ == static_cast<int32_t>(t)) {
-      cc_.j(x86::negateCond(cond), jumpTarget(block, f));
+    // Falling through is only right into the successor itself, not one jumped past.
+    Label toTrue = jumpTarget(block, t), toFalse = jumpTarget(block, f);
+    bool trueNext = nextBlock_ == static_cast<int32_t>(t) && toTrue.id() == labels_[t].id();
+    bool falseNext = nextBlock_ == static_cast<int32_t>(f) && toFalse.id() == labels_[f].id();
+    if (trueNext) {
+      cc_.j(x86::negateCond(cond), toFalse);
     } else {
-      cc_.j(cond, jumpTarget(block, t));
-      if (nextBlock_ != static_cast<int32_t>(f)) cc_.jmp(jumpTarget(block, f));
+      cc_.j(cond, toTrue);
+      if (!falseNext) cc_.jmp(toFalse);
     }
   }
 
@@ -812,8 +843,15 @@ class Lowering final : private VectorLoweringHost {
   x86::Mem memoryOperand(IrNode* access, uint32_t bytes) {
     const auto* memory = static_cast<const LinearMemory*>(access->aux());
     x86::Gp base = cc_.newGpq("base");
+    IrNode* address = access->input(1);
+    if (address->isConst()) {  // one absolute address, no index register
+      cc_.mov(base, Imm(reinterpret_cast<uint64_t>(memory->base()) + static_cast<uint64_t>(address->value())));
+      x86::Mem m = x86::ptr(base);
+      m.setSize(bytes);
+      return m;
+    }
     cc_.mov(base, Imm(reinterpret_cast<uint64_t>(memory->base())));
-    x86::Mem m = x86::ptr(base, reg(access->input(1)));
+    x86::Mem m = x86::ptr(base, reg(address));
     m.setSize(bytes);
     return m;
   }

@@ -15,17 +15,33 @@ namespace {
 /// materialized at each use, the interrupt word is read where it is used).
 bool hasRegister(const IrNode* n) {
   Type t = n->type();
-  return !n->isConst() && !n->isControl() && n->op() != Op::Poll && t != Type::Tuple && t != Type::None;
+  return !n->isConst() && !n->isControl() && n->op() != Op::Poll && t != Type::Tuple &&
+         t != Type::None;
 }
 
 /// Lowerings that copy input(0) into the result before reading anything else
 /// (`mov d, a; op d, b`): the result may take input(0)'s register.
 bool writesFromFirstInput(const IrNode* n) {
   switch (n->op()) {
-    case Op::Add: case Op::Sub: case Op::And: case Op::Or: case Op::Xor: case Op::Mul:
-    case Op::Shl: case Op::ShrS: case Op::ShrU: case Op::Rotl: case Op::Rotr:
-    case Op::FAdd: case Op::FSub: case Op::FMul: case Op::FDiv:
-    case Op::Wrap: case Op::ExtendU: case Op::ExtendS: case Op::ByteSwap:
+    case Op::Add:
+    case Op::Sub:
+    case Op::And:
+    case Op::Or:
+    case Op::Xor:
+    case Op::Mul:
+    case Op::Shl:
+    case Op::ShrS:
+    case Op::ShrU:
+    case Op::Rotl:
+    case Op::Rotr:
+    case Op::FAdd:
+    case Op::FSub:
+    case Op::FMul:
+    case Op::FDiv:
+    case Op::Wrap:
+    case Op::ExtendU:
+    case Op::ExtendS:
+    case Op::ByteSwap:
       return true;
     default:
       return false;
@@ -36,8 +52,19 @@ bool writesFromFirstInput(const IrNode* n) {
 /// select, a boolean or into a branch): their inputs are read at the user.
 bool mayFuseIntoUser(const IrNode* n) {
   switch (n->op()) {
-    case Op::Eq: case Op::Ne: case Op::LtS: case Op::LtU: case Op::LeS: case Op::LeU:
-    case Op::GtS: case Op::GtU: case Op::GeS: case Op::GeU: case Op::Eqz: case Op::Or: case Op::Poll:
+    case Op::Eq:
+    case Op::Ne:
+    case Op::LtS:
+    case Op::LtU:
+    case Op::LeS:
+    case Op::LeU:
+    case Op::GtS:
+    case Op::GtU:
+    case Op::GeS:
+    case Op::GeU:
+    case Op::Eqz:
+    case Op::Or:
+    case Op::Poll:
       return true;
     default:
       return false;
@@ -46,7 +73,8 @@ bool mayFuseIntoUser(const IrNode* n) {
 
 class Coalescer {
  public:
-  Coalescer(const pe::Graph& g, const pe::ControlFlowGraph& cfg, const Schedule& s) : g_(g), cfg_(cfg), s_(s) {}
+  Coalescer(const pe::Graph& g, const pe::ControlFlowGraph& cfg, const Schedule& s)
+      : g_(g), cfg_(cfg), s_(s) {}
 
   std::vector<uint32_t> run() {
     const std::size_t n = g_.nodes().size();
@@ -145,7 +173,8 @@ class Coalescer {
 
   /// Where `n`'s register is written: a load's value with its load.
   int32_t defPos(const IrNode* n) const {
-    if (n->op() == Op::Proj && (n->input(0)->op() == Op::Load || n->input(0)->op() == Op::FrameEnter))
+    if (n->op() == Op::Proj &&
+        (n->input(0)->op() == Op::Load || n->input(0)->op() == Op::FrameEnter))
       return pos_[n->input(0)->id()];
     return pos_[n->id()];
   }
@@ -153,7 +182,8 @@ class Coalescer {
   /// Whether `x` still holds a needed value where `y` is written.
   bool liveAtDef(const IrNode* x, const IrNode* y) const {
     if (y->op() == Op::Phi) {
-      if (x->op() == Op::Phi && blockOf(x) == blockOf(y)) return true;  // written by the same copies
+      if (x->op() == Op::Phi && blockOf(x) == blockOf(y))
+        return true;  // written by the same copies
       return test(liveIn_[blockOf(y)], index_[x->id()]);
     }
     int32_t b = blockOf(y);
@@ -168,7 +198,9 @@ class Coalescer {
     }
     return false;
   }
-  bool interfere(const IrNode* x, const IrNode* y) const { return liveAtDef(x, y) || liveAtDef(y, x); }
+  bool interfere(const IrNode* x, const IrNode* y) const {
+    return liveAtDef(x, y) || liveAtDef(y, x);
+  }
 
   /// (phi, input) pairs, inner loops first and back edges before entries.
   std::vector<std::pair<IrNode*, IrNode*>> candidates() const {
@@ -227,7 +259,8 @@ class Coalescer {
 
 }  // namespace
 
-std::vector<uint32_t> coalescePhis(const pe::Graph& g, const pe::ControlFlowGraph& cfg, const Schedule& s) {
+std::vector<uint32_t> coalescePhis(const pe::Graph& g, const pe::ControlFlowGraph& cfg,
+                                   const Schedule& s) {
   return Coalescer(g, cfg, s).run();
 }
 

@@ -28,20 +28,27 @@ class Scheduler {
   }
 
  private:
-  bool floats(const IrNode* n) const {
-    return n->opClass() == OpClass::Pure;
-  }
+  bool floats(const IrNode* n) const { return n->opClass() == OpClass::Pure; }
 
   void pinAll() {
     for (IrNode* n : live_) {
       int32_t b = cfg_.blockOf(n);
       if (b < 0) {
         switch (n->opClass()) {
-          case OpClass::Phi: b = cfg_.blockOf(n->input(0)); break;
-          case OpClass::Param: b = 0; break;
-          case OpClass::Proj: b = cfg_.blockOf(n->input(0)); break;  // data results of a Call
-          case OpClass::Pinned: b = cfg_.blockOf(n->input(0)); break;
-          default: break;
+          case OpClass::Phi:
+            b = cfg_.blockOf(n->input(0));
+            break;
+          case OpClass::Param:
+            b = 0;
+            break;
+          case OpClass::Proj:
+            b = cfg_.blockOf(n->input(0));
+            break;  // data results of a Call
+          case OpClass::Pinned:
+            b = cfg_.blockOf(n->input(0));
+            break;
+          default:
+            break;
         }
       }
       block_[n->id()] = b;
@@ -100,7 +107,8 @@ class Scheduler {
     // A value only a loop's back edge needs is computed in the latch, not in the
     // edge's own block: that block stays empty, and the latch's conditional branch
     // can jump straight to the header.
-    if (best != early && isBackEdgeBlock(cfg_, static_cast<uint32_t>(best))) best = cfg_.block(best).idom;
+    if (best != early && isBackEdgeBlock(cfg_, static_cast<uint32_t>(best)))
+      best = cfg_.block(best).idom;
     block_[n->id()] = best;
   }
 

@@ -29,7 +29,8 @@ namespace {
 
 class MachineCode final : public InstalledCode {
  public:
-  MachineCode(JitRuntime& jit, Entry entry, std::size_t size) : jit_(jit), entry_(entry), size_(size) {}
+  MachineCode(JitRuntime& jit, Entry entry, std::size_t size)
+      : jit_(jit), entry_(entry), size_(size) {}
   ~MachineCode() override {
     guarded.reset();  // no fault may be mapped into the code once it is released
     jit_.release(entry_);
@@ -59,28 +60,49 @@ class ErrorCollector : public ErrorHandler {
   std::string text;
 };
 
-bool fitsImm32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
+bool fitsImm32(int64_t v) {
+  return v >= INT32_MIN && v <= INT32_MAX;
+}
 
 x86::CondCode condOf(Op op) {
   switch (op) {
-    case Op::Eq: return x86::CondCode::kE;
-    case Op::Ne: return x86::CondCode::kNE;
-    case Op::LtS: return x86::CondCode::kL;
-    case Op::LtU: return x86::CondCode::kB;
-    case Op::LeS: return x86::CondCode::kLE;
-    case Op::LeU: return x86::CondCode::kBE;
-    case Op::GtS: return x86::CondCode::kG;
-    case Op::GtU: return x86::CondCode::kA;
-    case Op::GeS: return x86::CondCode::kGE;
-    case Op::GeU: return x86::CondCode::kAE;
-    default: return x86::CondCode::kNE;
+    case Op::Eq:
+      return x86::CondCode::kE;
+    case Op::Ne:
+      return x86::CondCode::kNE;
+    case Op::LtS:
+      return x86::CondCode::kL;
+    case Op::LtU:
+      return x86::CondCode::kB;
+    case Op::LeS:
+      return x86::CondCode::kLE;
+    case Op::LeU:
+      return x86::CondCode::kBE;
+    case Op::GtS:
+      return x86::CondCode::kG;
+    case Op::GtU:
+      return x86::CondCode::kA;
+    case Op::GeS:
+      return x86::CondCode::kGE;
+    case Op::GeU:
+      return x86::CondCode::kAE;
+    default:
+      return x86::CondCode::kNE;
   }
 }
 
 bool isComparison(Op op) {
   switch (op) {
-    case Op::Eq: case Op::Ne: case Op::LtS: case Op::LtU: case Op::LeS: case Op::LeU:
-    case Op::GtS: case Op::GtU: case Op::GeS: case Op::GeU:
+    case Op::Eq:
+    case Op::Ne:
+    case Op::LtS:
+    case Op::LtU:
+    case Op::LeS:
+    case Op::LeU:
+    case Op::GtS:
+    case Op::GtU:
+    case Op::GeS:
+    case Op::GeU:
       return true;
     default:
       return false;
@@ -91,7 +113,12 @@ class Lowering final : private VectorLoweringHost {
  public:
   Lowering(x86::Compiler& cc, const pe::Graph& g, const pe::ControlFlowGraph& cfg,
            const Schedule& s, CallTarget& self)
-      : cc_(cc), g_(g), cfg_(cfg), s_(s), self_(self), limitsAddress_(self.runtime().limitsAddress()) {
+      : cc_(cc),
+        g_(g),
+        cfg_(cfg),
+        s_(s),
+        self_(self),
+        limitsAddress_(self.runtime().limitsAddress()) {
     regs_.resize(g.nodes().size());
     hasReg_.assign(g.nodes().size(), false);
     registerOf_ = coalescePhis(g, cfg, s);
@@ -173,7 +200,8 @@ class Lowering final : private VectorLoweringHost {
       const pe::BasicBlock& bb = cfg_.block(b);
       if (bb.controls.back()->op() != Op::If) continue;
       for (uint32_t succ : bb.succs)  // (an empty one is jumped past: see jumpTarget)
-        if (!placed[succ] && isBackEdgeBlock(cfg_, succ) && jumpTarget(b, succ).id() == labels_[succ].id()) {
+        if (!placed[succ] && isBackEdgeBlock(cfg_, succ) &&
+            jumpTarget(b, succ).id() == labels_[succ].id()) {
           order.push_back(succ);
           placed[succ] = true;
           break;
@@ -215,8 +243,10 @@ class Lowering final : private VectorLoweringHost {
       x86::Xmm r = newXmm(n->type());
       x86::Gp bits = cc_.newGpq();
       cc_.mov(bits, Imm(n->value()));
-      if (n->type() == Type::F32) cc_.movd(r, bits.r32());
-      else cc_.movq(r, bits);
+      if (n->type() == Type::F32)
+        cc_.movd(r, bits.r32());
+      else
+        cc_.movq(r, bits);
       return r;
     }
     uint32_t k = registerOf_[n->id()];
@@ -229,8 +259,10 @@ class Lowering final : private VectorLoweringHost {
   /// A register copy of the right class for `t`.
   void copy(Type t, const x86::Reg& to, const x86::Reg& from) {
     if (to.id() == from.id()) return;  // one register after phi coalescing
-    if (inXmm(t)) cc_.movaps(to.as<x86::Xmm>(), from.as<x86::Xmm>());
-    else cc_.mov(to.as<x86::Gp>(), from.as<x86::Gp>());
+    if (inXmm(t))
+      cc_.movaps(to.as<x86::Xmm>(), from.as<x86::Xmm>());
+    else
+      cc_.mov(to.as<x86::Gp>(), from.as<x86::Gp>());
   }
   x86::Reg anyReg(IrNode* n) { return inXmm(n->type()) ? x86::Reg(xmm(n)) : x86::Reg(reg(n)); }
 
@@ -244,7 +276,8 @@ class Lowering final : private VectorLoweringHost {
     return r;
   }
   x86::Mem interruptWord() {
-    return x86::qword_ptr(pollBase_.isValid() ? pollBase_ : limitsReg(), GuestLimits::interruptOffset());
+    return x86::qword_ptr(pollBase_.isValid() ? pollBase_ : limitsReg(),
+                          GuestLimits::interruptOffset());
   }
 
   /// Every exit of the function hands back the frame its entry took from the budget,
@@ -265,8 +298,10 @@ class Lowering final : private VectorLoweringHost {
     }
     if (n->isConst()) {
       x86::Gp r = newReg(n->type());
-      if (n->value() == 0) cc_.mov(r.r32(), Imm(0));
-      else cc_.mov(r, Imm(n->value()));
+      if (n->value() == 0)
+        cc_.mov(r.r32(), Imm(0));
+      else
+        cc_.mov(r, Imm(n->value()));
       return r;
     }
     uint32_t k = registerOf_[n->id()];
@@ -282,16 +317,25 @@ class Lowering final : private VectorLoweringHost {
 
   void lower(IrNode* n, uint32_t block) {
     switch (n->op()) {
-      case Op::Start: case Op::Region: case Op::Loop: case Op::IfTrue: case Op::IfFalse:
-      case Op::Phi: case Op::End:
+      case Op::Start:
+      case Op::Region:
+      case Op::Loop:
+      case Op::IfTrue:
+      case Op::IfFalse:
+      case Op::Phi:
+      case Op::End:
         return;
       case Op::Param:
         cc_.mov(reg(n), x86::qword_ptr(ioReg_, static_cast<int32_t>(8 * n->value())));
         return;
-      case Op::Proj: return lowerProj(n);
-      case Op::Call: return lowerCall(n);
-      case Op::Load: return lowerLoad(n);
-      case Op::Store: return lowerStore(n);
+      case Op::Proj:
+        return lowerProj(n);
+      case Op::Call:
+        return lowerCall(n);
+      case Op::Load:
+        return lowerLoad(n);
+      case Op::Store:
+        return lowerStore(n);
       case Op::MemSize: {
         x86::Gp m = cc_.newGpq("memory");
         cc_.mov(m, Imm(reinterpret_cast<uint64_t>(n->aux())));
@@ -315,15 +359,19 @@ class Lowering final : private VectorLoweringHost {
         cc_.bswap(d);
         return;
       }
-      case Op::If: return lowerIf(n, block);
-      case Op::Return: return lowerReturn(n);
+      case Op::If:
+        return lowerIf(n, block);
+      case Op::Return:
+        return lowerReturn(n);
       case Op::TrapExit: {
         x86::Gp r = cc_.newGpq();
         cc_.mov(r, Imm(reinterpret_cast<uint64_t>(n->aux())));
         returnStatus(r, n->value());
         return;
       }
-      case Op::StatusExit: returnStatus(reg(n->input(1)), n->value()); return;
+      case Op::StatusExit:
+        returnStatus(reg(n->input(1)), n->value());
+        return;
       case Op::FrameEnter: {  // an inlined call's frame: exhausted when the budget goes negative
         x86::Mem left = x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset());
         IrNode* value = nullptr;
@@ -335,11 +383,20 @@ class Lowering final : private VectorLoweringHost {
         cc_.sets(exhausted.r8());
         return;
       }
-      case Op::FrameLeave: cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), 1); return;
-      case Op::Poll: return;  // read where it is used: see reg() and compareOperands()
-      case Op::StressTick: return lowerStressTick(n);
-      case Op::Deopt: return lowerDeopt(n);
-      case Op::Add: case Op::Sub: case Op::And: case Op::Or: case Op::Xor:
+      case Op::FrameLeave:
+        cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), 1);
+        return;
+      case Op::Poll:
+        return;  // read where it is used: see reg() and compareOperands()
+      case Op::StressTick:
+        return lowerStressTick(n);
+      case Op::Deopt:
+        return lowerDeopt(n);
+      case Op::Add:
+      case Op::Sub:
+      case Op::And:
+      case Op::Or:
+      case Op::Xor:
         return lowerAlu(n);
       case Op::Mul: {
         x86::Gp d = reg(n);
@@ -351,11 +408,26 @@ class Lowering final : private VectorLoweringHost {
         }
         return;
       }
-      case Op::DivS: case Op::DivU: case Op::RemS: case Op::RemU: return lowerDiv(n);
-      case Op::Shl: case Op::ShrS: case Op::ShrU: case Op::Rotl: case Op::Rotr: return lowerShift(n);
-      case Op::Clz: cc_.lzcnt(reg(n), reg(n->input(0))); return;
-      case Op::Ctz: cc_.tzcnt(reg(n), reg(n->input(0))); return;
-      case Op::Popcnt: cc_.popcnt(reg(n), reg(n->input(0))); return;
+      case Op::DivS:
+      case Op::DivU:
+      case Op::RemS:
+      case Op::RemU:
+        return lowerDiv(n);
+      case Op::Shl:
+      case Op::ShrS:
+      case Op::ShrU:
+      case Op::Rotl:
+      case Op::Rotr:
+        return lowerShift(n);
+      case Op::Clz:
+        cc_.lzcnt(reg(n), reg(n->input(0)));
+        return;
+      case Op::Ctz:
+        cc_.tzcnt(reg(n), reg(n->input(0)));
+        return;
+      case Op::Popcnt:
+        cc_.popcnt(reg(n), reg(n->input(0)));
+        return;
       case Op::Eqz: {
         if (fusedIntoUser(n)) return;
         // Zero the whole result before the test: setcc writes only its low byte.
@@ -366,36 +438,72 @@ class Lowering final : private VectorLoweringHost {
         cc_.sete(d.r8());
         return;
       }
-      case Op::Select: return isFloat(n->type()) ? lowerFloatSelect(n) : lowerSelect(n);
-      case Op::Wrap: cc_.mov(reg(n), reg(n->input(0)).r32()); return;
-      case Op::ExtendU: cc_.mov(reg(n).r32(), reg(n->input(0))); return;
-      case Op::ExtendS: cc_.movsxd(reg(n), reg(n->input(0))); return;
+      case Op::Select:
+        return isFloat(n->type()) ? lowerFloatSelect(n) : lowerSelect(n);
+      case Op::Wrap:
+        cc_.mov(reg(n), reg(n->input(0)).r32());
+        return;
+      case Op::ExtendU:
+        cc_.mov(reg(n).r32(), reg(n->input(0)));
+        return;
+      case Op::ExtendS:
+        cc_.movsxd(reg(n), reg(n->input(0)));
+        return;
       case Op::SignExtend: {
         x86::Gp a = reg(n->input(0));
-        if (n->value() == 32) cc_.movsxd(reg(n), a.r32());
-        else if (n->value() == 8) cc_.movsx(reg(n), a.r8());
-        else cc_.movsx(reg(n), a.r16());
+        if (n->value() == 32)
+          cc_.movsxd(reg(n), a.r32());
+        else if (n->value() == 8)
+          cc_.movsx(reg(n), a.r8());
+        else
+          cc_.movsx(reg(n), a.r16());
         return;
       }
-      case Op::Const: return;
-      case Op::FAdd: case Op::FSub: case Op::FMul: case Op::FDiv: return lowerFloatArith(n);
-      case Op::FMin: case Op::FMax: return lowerMinMax(n);
-      case Op::FSqrt: case Op::FCeil: case Op::FFloor: case Op::FTrunc: case Op::FNearest:
+      case Op::Const:
+        return;
+      case Op::FAdd:
+      case Op::FSub:
+      case Op::FMul:
+      case Op::FDiv:
+        return lowerFloatArith(n);
+      case Op::FMin:
+      case Op::FMax:
+        return lowerMinMax(n);
+      case Op::FSqrt:
+      case Op::FCeil:
+      case Op::FFloor:
+      case Op::FTrunc:
+      case Op::FNearest:
         return lowerFloatUnary(n);
-      case Op::FEq: case Op::FNe: case Op::FLt: case Op::FGt: case Op::FLe: case Op::FGe:
+      case Op::FEq:
+      case Op::FNe:
+      case Op::FLt:
+      case Op::FGt:
+      case Op::FLe:
+      case Op::FGe:
         return lowerFloatCompare(n);
-      case Op::ConvertS: case Op::ConvertU: return lowerConvert(n);
-      case Op::TruncS: case Op::TruncU: return lowerTrunc(n);
-      case Op::Promote: cc_.cvtss2sd(xmm(n), xmm(n->input(0))); return;
-      case Op::Demote: cc_.cvtsd2ss(xmm(n), xmm(n->input(0))); return;
+      case Op::ConvertS:
+      case Op::ConvertU:
+        return lowerConvert(n);
+      case Op::TruncS:
+      case Op::TruncU:
+        return lowerTrunc(n);
+      case Op::Promote:
+        cc_.cvtss2sd(xmm(n), xmm(n->input(0)));
+        return;
+      case Op::Demote:
+        cc_.cvtsd2ss(xmm(n), xmm(n->input(0)));
+        return;
       case Op::Bits: {
         // Through a fresh XMM register: asmjit's allocator rewrites a spilled
         // source of `movd r32, xmm` into `movd r32, m32`, which encodes as a
         // load into an XMM register and leaves the GP destination unwritten.
         x86::Xmm source = newXmm(n->input(0)->type());
         cc_.movaps(source, xmm(n->input(0)));
-        if (n->type() == Type::I32) cc_.movd(reg(n).r32(), source);
-        else cc_.movq(reg(n), source);
+        if (n->type() == Type::I32)
+          cc_.movd(reg(n).r32(), source);
+        else
+          cc_.movq(reg(n), source);
         return;
       }
       case Op::V128Join: {  // the low half by movq, the high one inserted
@@ -405,14 +513,20 @@ class Lowering final : private VectorLoweringHost {
         cc_.pinsrq(d, hi, 1);
         return;
       }
-      case Op::V128Low: cc_.movq(reg(n), xmm(n->input(0))); return;
-      case Op::V128High: cc_.pextrq(reg(n), xmm(n->input(0)), 1); return;
+      case Op::V128Low:
+        cc_.movq(reg(n), xmm(n->input(0)));
+        return;
+      case Op::V128High:
+        cc_.pextrq(reg(n), xmm(n->input(0)), 1);
+        return;
       case Op::Vector:
         if (!lowerVector(*this, n)) ++vectorCalls_;
         return;
       case Op::FromBits:
-        if (n->type() == Type::F32) cc_.movd(xmm(n), reg(n->input(0)).r32());
-        else cc_.movq(xmm(n), reg(n->input(0)));
+        if (n->type() == Type::F32)
+          cc_.movd(xmm(n), reg(n->input(0)).r32());
+        else
+          cc_.movq(xmm(n), reg(n->input(0)));
         return;
       default:
         if (isComparison(n->op())) return lowerCompare(n);
@@ -435,8 +549,10 @@ class Lowering final : private VectorLoweringHost {
                 : n->op() == Op::And ? x86::Inst::kIdAnd
                 : n->op() == Op::Or  ? x86::Inst::kIdOr
                                      : x86::Inst::kIdXor;
-    if (immOperand(n->input(1))) cc_.emit(id, d, Imm(n->input(1)->value()));
-    else cc_.emit(id, d, reg(n->input(1)));
+    if (immOperand(n->input(1)))
+      cc_.emit(id, d, Imm(n->input(1)->value()));
+    else
+      cc_.emit(id, d, reg(n->input(1)));
   }
 
   // ---- floating point (SSE2, rounding with SSE4.1)
@@ -465,7 +581,10 @@ class Lowering final : private VectorLoweringHost {
     }
     // roundss/roundsd immediate: 0 nearest-even, 1 down, 2 up, 3 toward zero;
     // bit 3 suppresses the inexact exception.
-    int mode = n->op() == Op::FNearest ? 0 : n->op() == Op::FFloor ? 1 : n->op() == Op::FCeil ? 2 : 3;
+    int mode = n->op() == Op::FNearest ? 0
+               : n->op() == Op::FFloor ? 1
+               : n->op() == Op::FCeil  ? 2
+                                       : 3;
     cc_.emit(s ? x86::Inst::kIdRoundss : x86::Inst::kIdRoundsd, d, a, Imm(mode | 8));
   }
 
@@ -481,11 +600,15 @@ class Lowering final : private VectorLoweringHost {
     cc_.emit(s ? x86::Inst::kIdUcomiss : x86::Inst::kIdUcomisd, a, b);
     cc_.jp(unordered);
     cc_.je(equal);
-    cc_.emit(isMin ? (s ? x86::Inst::kIdMinss : x86::Inst::kIdMinsd) : (s ? x86::Inst::kIdMaxss : x86::Inst::kIdMaxsd), d, b);
+    cc_.emit(isMin ? (s ? x86::Inst::kIdMinss : x86::Inst::kIdMinsd)
+                   : (s ? x86::Inst::kIdMaxss : x86::Inst::kIdMaxsd),
+             d, b);
     cc_.jmp(done);
     cc_.bind(equal);  // equal values differ at most in the sign of zero
-    if (isMin) cc_.orps(d, b);
-    else cc_.andps(d, b);
+    if (isMin)
+      cc_.orps(d, b);
+    else
+      cc_.andps(d, b);
     cc_.jmp(done);
     cc_.bind(unordered);  // the NaN, quieted
     cc_.emit(s ? x86::Inst::kIdAddss : x86::Inst::kIdAddsd, d, b);
@@ -506,8 +629,14 @@ class Lowering final : private VectorLoweringHost {
     cc_.xor_(d.r32(), d.r32());
     cc_.emit(s ? x86::Inst::kIdUcomiss : x86::Inst::kIdUcomisd, a, b);
     switch (op) {
-      case Op::FLt: case Op::FGt: cc_.seta(d.r8()); return;
-      case Op::FLe: case Op::FGe: cc_.setae(d.r8()); return;
+      case Op::FLt:
+      case Op::FGt:
+        cc_.seta(d.r8());
+        return;
+      case Op::FLe:
+      case Op::FGe:
+        cc_.setae(d.r8());
+        return;
       case Op::FEq: {  // equal and ordered
         x86::Gp ordered = cc_.newGpd();
         cc_.setnp(ordered.r8());
@@ -582,8 +711,10 @@ class Lowering final : private VectorLoweringHost {
     x86::Gp bits = cc_.newGpq();
     x86::Xmm limit = newXmm(in->type());
     cc_.mov(bits, Imm(s ? int64_t{0x5f000000} : int64_t{0x43e0000000000000}));
-    if (s) cc_.movd(limit, bits.r32());
-    else cc_.movq(limit, bits);
+    if (s)
+      cc_.movd(limit, bits.r32());
+    else
+      cc_.movq(limit, bits);
     Label big = cc_.newLabel(), done = cc_.newLabel();
     cc_.emit(s ? x86::Inst::kIdUcomiss : x86::Inst::kIdUcomisd, a, limit);
     cc_.jae(big);
@@ -629,8 +760,10 @@ class Lowering final : private VectorLoweringHost {
                                       : x86::Inst::kIdRor;
     IrNode* count = n->input(1);
     uint32_t mask = n->type() == Type::I32 ? 31 : 63;
-    if (count->isConst()) cc_.emit(id, d, Imm(count->value() & mask));
-    else cc_.emit(id, d, reg(count).r8());  // the hardware masks the count like the guest
+    if (count->isConst())
+      cc_.emit(id, d, Imm(count->value() & mask));
+    else
+      cc_.emit(id, d, reg(count).r8());  // the hardware masks the count like the guest
   }
 
   void lowerDiv(IrNode* n) {
@@ -650,8 +783,10 @@ class Lowering final : private VectorLoweringHost {
     }
     cc_.mov(lo, reg(n->input(1)));
     if (isSigned) {
-      if (t == Type::I32) cc_.cdq(hi, lo);
-      else cc_.cqo(hi, lo);
+      if (t == Type::I32)
+        cc_.cdq(hi, lo);
+      else
+        cc_.cqo(hi, lo);
       cc_.idiv(hi, lo, divisor);
     } else {
       cc_.xor_(hi.r32(), hi.r32());
@@ -696,7 +831,8 @@ class Lowering final : private VectorLoweringHost {
              (u->op() == Op::Or && fusedIntoUser(u));
     if (c->op() == Op::Or && u->op() == Op::If) {
       for (IrNode* in : c->inputs())
-        if (!setsFlags(in) || in->uses().size() != 1 || s_.blockOfNode[in->id()] != s_.blockOfNode[c->id()])
+        if (!setsFlags(in) || in->uses().size() != 1 ||
+            s_.blockOfNode[in->id()] != s_.blockOfNode[c->id()])
           return false;
       return true;
     }
@@ -762,7 +898,8 @@ class Lowering final : private VectorLoweringHost {
     for (IrNode* n : s_.blockNodes[to]) {
       if (n->op() != Op::Phi) continue;
       IrNode* value = n->input(k + 1);
-      if (value == n || (!value->isConst() && registerOf_[value->id()] == registerOf_[n->id()])) continue;
+      if (value == n || (!value->isConst() && registerOf_[value->id()] == registerOf_[n->id()]))
+        continue;
       moves.push_back({n, value});
     }
     return moves;
@@ -774,8 +911,9 @@ class Lowering final : private VectorLoweringHost {
   Label jumpTarget(uint32_t from, uint32_t to) const {
     for (int hops = 0; hops < 4; ++hops) {
       const pe::BasicBlock& bb = cfg_.block(to);
-      bool empty = bb.controls.size() == 1 && bb.succs.size() == 1 && s_.blockNodes[to].size() == 1 &&
-                   bb.preds.size() == 1 && edgeMoves(to, bb.succs[0]).empty();
+      bool empty = bb.controls.size() == 1 && bb.succs.size() == 1 &&
+                   s_.blockNodes[to].size() == 1 && bb.preds.size() == 1 &&
+                   edgeMoves(to, bb.succs[0]).empty();
       if (!empty || !edgeMoves(from, to).empty()) break;
       from = to;
       to = bb.succs[0];
@@ -797,9 +935,11 @@ class Lowering final : private VectorLoweringHost {
       if (!value->isConst()) pending.push_back({phi->type(), anyReg(phi), anyReg(value)});
     while (!pending.empty()) {
       auto readLater = [&](const x86::Reg& r) {
-        return std::any_of(pending.begin(), pending.end(), [&](const Move& m) { return m.from.id() == r.id(); });
+        return std::any_of(pending.begin(), pending.end(),
+                           [&](const Move& m) { return m.from.id() == r.id(); });
       };
-      auto ready = std::find_if(pending.begin(), pending.end(), [&](const Move& m) { return !readLater(m.to); });
+      auto ready = std::find_if(pending.begin(), pending.end(),
+                                [&](const Move& m) { return !readLater(m.to); });
       if (ready == pending.end()) {
         Move& m = pending.front();
         x86::Reg saved = inXmm(m.type) ? x86::Reg(newXmm(m.type)) : x86::Reg(newReg(m.type));
@@ -845,7 +985,8 @@ class Lowering final : private VectorLoweringHost {
     x86::Gp base = cc_.newGpq("base");
     IrNode* address = access->input(1);
     if (address->isConst()) {  // one absolute address, no index register
-      cc_.mov(base, Imm(reinterpret_cast<uint64_t>(memory->base()) + static_cast<uint64_t>(address->value())));
+      cc_.mov(base, Imm(reinterpret_cast<uint64_t>(memory->base()) +
+                        static_cast<uint64_t>(address->value())));
       x86::Mem m = x86::ptr(base);
       m.setSize(bytes);
       return m;
@@ -888,23 +1029,33 @@ class Lowering final : private VectorLoweringHost {
     }
     if (value == nullptr) {  // unused: still performed, for its bounds check's sake it already ran
       x86::Gp sink = cc_.newGpq();
-      if (bytes == 8) cc_.mov(sink, m);
-      else if (bytes == 4) cc_.mov(sink.r32(), m);
-      else cc_.movzx(sink.r32(), m);
+      if (bytes == 8)
+        cc_.mov(sink, m);
+      else if (bytes == 4)
+        cc_.mov(sink.r32(), m);
+      else
+        cc_.movzx(sink.r32(), m);
       return;
     }
     if (isFloat) {
-      if (bytes == 4) cc_.movss(xmm(value), m);
-      else cc_.movsd(xmm(value), m);
+      if (bytes == 4)
+        cc_.movss(xmm(value), m);
+      else
+        cc_.movsd(xmm(value), m);
       return;
     }
     x86::Gp d = reg(value);
     bool wide = value->type() == Type::I64;
-    if (bytes == 8) cc_.mov(d.r64(), m);
-    else if (bytes == 4 && isSigned && wide) cc_.movsxd(d.r64(), m);
-    else if (bytes == 4) cc_.mov(d.r32(), m);
-    else if (isSigned) cc_.movsx(wide ? x86::Gp(d.r64()) : x86::Gp(d.r32()), m);
-    else cc_.movzx(d.r32(), m);
+    if (bytes == 8)
+      cc_.mov(d.r64(), m);
+    else if (bytes == 4 && isSigned && wide)
+      cc_.movsxd(d.r64(), m);
+    else if (bytes == 4)
+      cc_.mov(d.r32(), m);
+    else if (isSigned)
+      cc_.movsx(wide ? x86::Gp(d.r64()) : x86::Gp(d.r32()), m);
+    else
+      cc_.movzx(d.r32(), m);
   }
 
   void lowerStoreInstruction(IrNode* n) {
@@ -917,21 +1068,28 @@ class Lowering final : private VectorLoweringHost {
       return;
     }
     if ((code & 64) != 0) {
-      if (bytes == 4) cc_.movss(m, xmm(value));
-      else cc_.movsd(m, xmm(value));
+      if (bytes == 4)
+        cc_.movss(m, xmm(value));
+      else
+        cc_.movsd(m, xmm(value));
       return;
     }
     x86::Gp v = reg(value);
-    if (bytes == 8) cc_.mov(m, v.r64());
-    else if (bytes == 4) cc_.mov(m, v.r32());
-    else if (bytes == 2) cc_.mov(m, v.r16());
-    else cc_.mov(m, v.r8());
+    if (bytes == 8)
+      cc_.mov(m, v.r64());
+    else if (bytes == 4)
+      cc_.mov(m, v.r32());
+    else if (bytes == 2)
+      cc_.mov(m, v.r16());
+    else
+      cc_.mov(m, v.r8());
   }
 
   void lowerProj(IrNode* n) {
     IrNode* call = n->input(0);
     if (n->type() == Type::Control) return;
-    if (call->op() == Op::Load || call->op() == Op::FrameEnter) return;  // written by the tuple's own lowering
+    if (call->op() == Op::Load || call->op() == Op::FrameEnter)
+      return;  // written by the tuple's own lowering
     if (n->value() == 1) {
       cc_.mov(reg(n), callStatus_.at(call->id()));
       return;
@@ -981,12 +1139,14 @@ class Lowering final : private VectorLoweringHost {
     // Inside inlined calls (value: how many are open) the aux is a DeoptChain; their
     // frames go back to the budget first, and the chain's resumption takes them again.
     const int64_t inlined = n->value();
-    if (inlined > 0) cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), Imm(inlined));
+    if (inlined > 0)
+      cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), Imm(inlined));
     InvokeNode* invoke = nullptr;
-    cc_.invoke(&invoke,
-               inlined > 0 ? reinterpret_cast<uint64_t>(&CallTarget::deoptimizeChain)
-                           : reinterpret_cast<uint64_t>(&CallTarget::deoptimize),
-               FuncSignatureT<intptr_t, void*, uint64_t*, const void*, const int64_t*>(CallConvId::kHost));
+    cc_.invoke(
+        &invoke,
+        inlined > 0 ? reinterpret_cast<uint64_t>(&CallTarget::deoptimizeChain)
+                    : reinterpret_cast<uint64_t>(&CallTarget::deoptimize),
+        FuncSignatureT<intptr_t, void*, uint64_t*, const void*, const int64_t*>(CallConvId::kHost));
     invoke->setArg(0, selfReg_);
     invoke->setArg(1, ioReg_);
     invoke->setArg(2, statement);
@@ -1017,6 +1177,35 @@ class Lowering final : private VectorLoweringHost {
   std::unordered_map<uint32_t, x86::Gp> callBuffer_;
 };
 
+/// The register allocator's stack traffic, counted on the allocated instruction
+/// list: a stack slot written is a spill, one read (a move or an operand folded
+/// into an instruction) a reload. The lowering itself only reaches its own stack
+/// areas (call and frame buffers) through a register, never [rsp + n].
+struct StackTraffic {
+  uint32_t spills = 0;
+  uint32_t reloads = 0;
+};
+StackTraffic countStackTraffic(x86::Compiler& cc) {
+  StackTraffic t;
+  for (BaseNode* node = cc.firstNode(); node != nullptr; node = node->next()) {
+    if (!node->isInst()) continue;
+    InstNode* inst = node->as<InstNode>();
+    if (inst->id() == x86::Inst::kIdLea) continue;  // an address, not an access
+    for (uint32_t i = 0; i < inst->opCount(); ++i) {
+      const Operand& op = inst->op(i);
+      if (!op.isMem() || !op.as<x86::Mem>().hasBaseReg()) continue;
+      if (op.as<x86::Mem>().baseId() != x86::Gp::kIdSp ||
+          op.as<x86::Mem>().baseType() != RegType::kX86_Gpq)
+        continue;
+      if (i == 0)
+        ++t.spills;
+      else
+        ++t.reloads;
+    }
+  }
+  return t;
+}
+
 }  // namespace
 
 X86Backend::X86Backend() : runtime_(std::make_unique<Runtime>()) {}
@@ -1024,11 +1213,13 @@ X86Backend::~X86Backend() = default;
 
 Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
                                                         const pe::ControlFlowGraph& cfg,
-                                                        const Schedule& schedule, CallTarget& self) {
+                                                        const Schedule& schedule,
+                                                        CallTarget& self) {
   std::lock_guard lock(runtime_->mutex);
   // lzcnt/tzcnt/popcnt decode as other instructions on CPUs without them.
   const CpuFeatures& cpu = CpuInfo::host().features();
-  if (!cpu.x86().hasLZCNT() || !cpu.x86().hasBMI() || !cpu.x86().hasPOPCNT() || !cpu.x86().hasSSE4_1())
+  if (!cpu.x86().hasLZCNT() || !cpu.x86().hasBMI() || !cpu.x86().hasPOPCNT() ||
+      !cpu.x86().hasSSE4_1())
     return fail("code generation failed", 0, Diagnostic::Unit::Byte,
                 "CPU lacks LZCNT, BMI1, POPCNT or SSE4.1");
   CodeHolder code;
@@ -1047,6 +1238,7 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
   // after register allocation: bound earlier, a label would split the allocator's
   // block, and spill code could land between it and the instruction.
   if (errors.error == kErrorOk) cc.runPasses();
+  StackTraffic traffic = errors.error == kErrorOk ? countStackTraffic(cc) : StackTraffic{};
   if (errors.error == kErrorOk) {
     for (auto& access : lowering.guardedInstructions()) {
       // An instruction the allocator removed as unreachable never runs: no label.
@@ -1060,12 +1252,16 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
   }
   if (errors.error != kErrorOk)
     return fail("code generation failed", 0, Diagnostic::Unit::Byte, errors.text);
-  if (listing != nullptr) *listing << "[engine] assembly of " << self.name() << ":\n" << logger.data() << std::flush;
+  if (listing != nullptr)
+    *listing << "[engine] assembly of " << self.name() << ":\n" << logger.data() << std::flush;
   Entry entry = nullptr;
   if (Error err = runtime_->jit.add(&entry, &code); err != kErrorOk)
-    return fail("code installation failed", 0, Diagnostic::Unit::Byte, DebugUtils::errorAsString(err));
+    return fail("code installation failed", 0, Diagnostic::Unit::Byte,
+                DebugUtils::errorAsString(err));
   auto installed = std::make_unique<MachineCode>(runtime_->jit, entry, code.codeSize());
   installed->vectorCalls = lowering.vectorCalls();
+  installed->spills = traffic.spills;
+  installed->reloads = traffic.reloads;
   if (!lowering.guardedInstructions().empty()) {
     const auto start = reinterpret_cast<uintptr_t>(entry);
     std::vector<GuardedAccess> accesses;

@@ -16,6 +16,7 @@ namespace morel::codegen {
 /// Per node id, the node whose register it uses (itself when not coalesced).
 /// Two values get one representative only if neither is live where the other is
 /// defined, judged on the schedule's block order with block-level liveness.
-std::vector<uint32_t> coalescePhis(const pe::Graph& g, const pe::ControlFlowGraph& cfg, const Schedule& s);
+std::vector<uint32_t> coalescePhis(const pe::Graph& g, const pe::ControlFlowGraph& cfg,
+                                   const Schedule& s);
 
 }  // namespace morel::codegen

@@ -41,6 +41,10 @@ class InstalledCode {
   /// Vector operations this code calls out of line (their VectorFn) instead of
   /// computing them inline: the compilation trace reports it, tests assert it.
   uint32_t vectorCalls = 0;
+  /// Register-allocator stack traffic: stores to spill slots and loads (or folded
+  /// operands) from them, counted in the emitted code; the compilation trace reports them.
+  uint32_t spills = 0;
+  uint32_t reloads = 0;
   /// Memory accesses left to guard pages (no compare): a fault in one is its trap.
   uint32_t guardedAccesses = 0;
 };
@@ -56,7 +60,9 @@ class CallTarget {
 
   Status call(uint64_t* io) { return currentEntry()(this, io); }
 
-  Entry currentEntry() const { return std::atomic_ref(const_cast<Entry&>(entry_)).load(std::memory_order_acquire); }
+  Entry currentEntry() const {
+    return std::atomic_ref(const_cast<Entry&>(entry_)).load(std::memory_order_acquire);
+  }
   /// Where compiled code finds the entry to call: the first field.
   static constexpr std::size_t entryOffset() { return 0; }
 

@@ -28,27 +28,20 @@ class Scheduler {
   }
 
  private:
-  bool floats(const IrNode* n) const { return n->opClass() == OpClass::Pure; }
+  bool floats(const IrNode* n) const {
+    return n->opClass() == OpClass::Pure;
+  }
 
   void pinAll() {
     for (IrNode* n : live_) {
       int32_t b = cfg_.blockOf(n);
       if (b < 0) {
         switch (n->opClass()) {
-          case OpClass::Phi:
-            b = cfg_.blockOf(n->input(0));
-            break;
-          case OpClass::Param:
-            b = 0;
-            break;
-          case OpClass::Proj:
-            b = cfg_.blockOf(n->input(0));
-            break;  // data results of a Call
-          case OpClass::Pinned:
-            b = cfg_.blockOf(n->input(0));
-            break;
-          default:
-            break;
+          case OpClass::Phi: b = cfg_.blockOf(n->input(0)); break;
+          case OpClass::Param: b = 0; break;
+          case OpClass::Proj: b = cfg_.blockOf(n->input(0)); break;  // data results of a Call
+          case OpClass::Pinned: b = cfg_.blockOf(n->input(0)); break;
+          default: break;
         }
       }
       block_[n->id()] = b;

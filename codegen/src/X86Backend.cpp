@@ -29,8 +29,7 @@ namespace {
 
 class MachineCode final : public InstalledCode {
  public:
-  MachineCode(JitRuntime& jit, Entry entry, std::size_t size)
-      : jit_(jit), entry_(entry), size_(size) {}
+  MachineCode(JitRuntime& jit, Entry entry, std::size_t size) : jit_(jit), entry_(entry), size_(size) {}
   ~MachineCode() override {
     guarded.reset();  // no fault may be mapped into the code once it is released
     jit_.release(entry_);
@@ -60,49 +59,28 @@ class ErrorCollector : public ErrorHandler {
   std::string text;
 };
 
-bool fitsImm32(int64_t v) {
-  return v >= INT32_MIN && v <= INT32_MAX;
-}
+bool fitsImm32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
 
 x86::CondCode condOf(Op op) {
   switch (op) {
-    case Op::Eq:
-      return x86::CondCode::kE;
-    case Op::Ne:
-      return x86::CondCode::kNE;
-    case Op::LtS:
-      return x86::CondCode::kL;
-    case Op::LtU:
-      return x86::CondCode::kB;
-    case Op::LeS:
-      return x86::CondCode::kLE;
-    case Op::LeU:
-      return x86::CondCode::kBE;
-    case Op::GtS:
-      return x86::CondCode::kG;
-    case Op::GtU:
-      return x86::CondCode::kA;
-    case Op::GeS:
-      return x86::CondCode::kGE;
-    case Op::GeU:
-      return x86::CondCode::kAE;
-    default:
-      return x86::CondCode::kNE;
+    case Op::Eq: return x86::CondCode::kE;
+    case Op::Ne: return x86::CondCode::kNE;
+    case Op::LtS: return x86::CondCode::kL;
+    case Op::LtU: return x86::CondCode::kB;
+    case Op::LeS: return x86::CondCode::kLE;
+    case Op::LeU: return x86::CondCode::kBE;
+    case Op::GtS: return x86::CondCode::kG;
+    case Op::GtU: return x86::CondCode::kA;
+    case Op::GeS: return x86::CondCode::kGE;
+    case Op::GeU: return x86::CondCode::kAE;
+    default: return x86::CondCode::kNE;
   }
 }
 
 bool isComparison(Op op) {
   switch (op) {
-    case Op::Eq:
-    case Op::Ne:
-    case Op::LtS:
-    case Op::LtU:
-    case Op::LeS:
-    case Op::LeU:
-    case Op::GtS:
-    case Op::GtU:
-    case Op::GeS:
-    case Op::GeU:
+    case Op::Eq: case Op::Ne: case Op::LtS: case Op::LtU: case Op::LeS: case Op::LeU:
+    case Op::GtS: case Op::GtU: case Op::GeS: case Op::GeU:
       return true;
     default:
       return false;
@@ -113,12 +91,7 @@ class Lowering final : private VectorLoweringHost {
  public:
   Lowering(x86::Compiler& cc, const pe::Graph& g, const pe::ControlFlowGraph& cfg,
            const Schedule& s, CallTarget& self)
-      : cc_(cc),
-        g_(g),
-        cfg_(cfg),
-        s_(s),
-        self_(self),
-        limitsAddress_(self.runtime().limitsAddress()) {
+      : cc_(cc), g_(g), cfg_(cfg), s_(s), self_(self), limitsAddress_(self.runtime().limitsAddress()) {
     regs_.resize(g.nodes().size());
     hasReg_.assign(g.nodes().size(), false);
     registerOf_ = coalescePhis(g, cfg, s);
@@ -243,10 +216,8 @@ class Lowering final : private VectorLoweringHost {
       x86::Xmm r = newXmm(n->type());
       x86::Gp bits = cc_.newGpq();
       cc_.mov(bits, Imm(n->value()));
-      if (n->type() == Type::F32)
-        cc_.movd(r, bits.r32());
-      else
-        cc_.movq(r, bits);
+      if (n->type() == Type::F32) cc_.movd(r, bits.r32());
+      else cc_.movq(r, bits);
       return r;
     }
     uint32_t k = registerOf_[n->id()];
@@ -259,10 +230,8 @@ class Lowering final : private VectorLoweringHost {
   /// A register copy of the right class for `t`.
   void copy(Type t, const x86::Reg& to, const x86::Reg& from) {
     if (to.id() == from.id()) return;  // one register after phi coalescing
-    if (inXmm(t))
-      cc_.movaps(to.as<x86::Xmm>(), from.as<x86::Xmm>());
-    else
-      cc_.mov(to.as<x86::Gp>(), from.as<x86::Gp>());
+    if (inXmm(t)) cc_.movaps(to.as<x86::Xmm>(), from.as<x86::Xmm>());
+    else cc_.mov(to.as<x86::Gp>(), from.as<x86::Gp>());
   }
   x86::Reg anyReg(IrNode* n) { return inXmm(n->type()) ? x86::Reg(xmm(n)) : x86::Reg(reg(n)); }
 
@@ -276,8 +245,7 @@ class Lowering final : private VectorLoweringHost {
     return r;
   }
   x86::Mem interruptWord() {
-    return x86::qword_ptr(pollBase_.isValid() ? pollBase_ : limitsReg(),
-                          GuestLimits::interruptOffset());
+    return x86::qword_ptr(pollBase_.isValid() ? pollBase_ : limitsReg(), GuestLimits::interruptOffset());
   }
 
   /// Every exit of the function hands back the frame its entry took from the budget,
@@ -298,10 +266,8 @@ class Lowering final : private VectorLoweringHost {
     }
     if (n->isConst()) {
       x86::Gp r = newReg(n->type());
-      if (n->value() == 0)
-        cc_.mov(r.r32(), Imm(0));
-      else
-        cc_.mov(r, Imm(n->value()));
+      if (n->value() == 0) cc_.mov(r.r32(), Imm(0));
+      else cc_.mov(r, Imm(n->value()));
       return r;
     }
     uint32_t k = registerOf_[n->id()];
@@ -317,25 +283,16 @@ class Lowering final : private VectorLoweringHost {
 
   void lower(IrNode* n, uint32_t block) {
     switch (n->op()) {
-      case Op::Start:
-      case Op::Region:
-      case Op::Loop:
-      case Op::IfTrue:
-      case Op::IfFalse:
-      case Op::Phi:
-      case Op::End:
+      case Op::Start: case Op::Region: case Op::Loop: case Op::IfTrue: case Op::IfFalse:
+      case Op::Phi: case Op::End:
         return;
       case Op::Param:
         cc_.mov(reg(n), x86::qword_ptr(ioReg_, static_cast<int32_t>(8 * n->value())));
         return;
-      case Op::Proj:
-        return lowerProj(n);
-      case Op::Call:
-        return lowerCall(n);
-      case Op::Load:
-        return lowerLoad(n);
-      case Op::Store:
-        return lowerStore(n);
+      case Op::Proj: return lowerProj(n);
+      case Op::Call: return lowerCall(n);
+      case Op::Load: return lowerLoad(n);
+      case Op::Store: return lowerStore(n);
       case Op::MemSize: {
         x86::Gp m = cc_.newGpq("memory");
         cc_.mov(m, Imm(reinterpret_cast<uint64_t>(n->aux())));
@@ -359,19 +316,15 @@ class Lowering final : private VectorLoweringHost {
         cc_.bswap(d);
         return;
       }
-      case Op::If:
-        return lowerIf(n, block);
-      case Op::Return:
-        return lowerReturn(n);
+      case Op::If: return lowerIf(n, block);
+      case Op::Return: return lowerReturn(n);
       case Op::TrapExit: {
         x86::Gp r = cc_.newGpq();
         cc_.mov(r, Imm(reinterpret_cast<uint64_t>(n->aux())));
         returnStatus(r, n->value());
         return;
       }
-      case Op::StatusExit:
-        returnStatus(reg(n->input(1)), n->value());
-        return;
+      case Op::StatusExit: returnStatus(reg(n->input(1)), n->value()); return;
       case Op::FrameEnter: {  // an inlined call's frame: exhausted when the budget goes negative
         x86::Mem left = x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset());
         IrNode* value = nullptr;
@@ -383,20 +336,11 @@ class Lowering final : private VectorLoweringHost {
         cc_.sets(exhausted.r8());
         return;
       }
-      case Op::FrameLeave:
-        cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), 1);
-        return;
-      case Op::Poll:
-        return;  // read where it is used: see reg() and compareOperands()
-      case Op::StressTick:
-        return lowerStressTick(n);
-      case Op::Deopt:
-        return lowerDeopt(n);
-      case Op::Add:
-      case Op::Sub:
-      case Op::And:
-      case Op::Or:
-      case Op::Xor:
+      case Op::FrameLeave: cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), 1); return;
+      case Op::Poll: return;  // read where it is used: see reg() and compareOperands()
+      case Op::StressTick: return lowerStressTick(n);
+      case Op::Deopt: return lowerDeopt(n);
+      case Op::Add: case Op::Sub: case Op::And: case Op::Or: case Op::Xor:
         return lowerAlu(n);
       case Op::Mul: {
         x86::Gp d = reg(n);
@@ -408,26 +352,11 @@ class Lowering final : private VectorLoweringHost {
         }
         return;
       }
-      case Op::DivS:
-      case Op::DivU:
-      case Op::RemS:
-      case Op::RemU:
-        return lowerDiv(n);
-      case Op::Shl:
-      case Op::ShrS:
-      case Op::ShrU:
-      case Op::Rotl:
-      case Op::Rotr:
-        return lowerShift(n);
-      case Op::Clz:
-        cc_.lzcnt(reg(n), reg(n->input(0)));
-        return;
-      case Op::Ctz:
-        cc_.tzcnt(reg(n), reg(n->input(0)));
-        return;
-      case Op::Popcnt:
-        cc_.popcnt(reg(n), reg(n->input(0)));
-        return;
+      case Op::DivS: case Op::DivU: case Op::RemS: case Op::RemU: return lowerDiv(n);
+      case Op::Shl: case Op::ShrS: case Op::ShrU: case Op::Rotl: case Op::Rotr: return lowerShift(n);
+      case Op::Clz: cc_.lzcnt(reg(n), reg(n->input(0))); return;
+      case Op::Ctz: cc_.tzcnt(reg(n), reg(n->input(0))); return;
+      case Op::Popcnt: cc_.popcnt(reg(n), reg(n->input(0))); return;
       case Op::Eqz: {
         if (fusedIntoUser(n)) return;
         // Zero the whole result before the test: setcc writes only its low byte.
@@ -440,70 +369,35 @@ class Lowering final : private VectorLoweringHost {
       }
       case Op::Select:
         return isFloat(n->type()) ? lowerFloatSelect(n) : lowerSelect(n);
-      case Op::Wrap:
-        cc_.mov(reg(n), reg(n->input(0)).r32());
-        return;
-      case Op::ExtendU:
-        cc_.mov(reg(n).r32(), reg(n->input(0)));
-        return;
-      case Op::ExtendS:
-        cc_.movsxd(reg(n), reg(n->input(0)));
-        return;
+      case Op::Wrap: cc_.mov(reg(n), reg(n->input(0)).r32()); return;
+      case Op::ExtendU: cc_.mov(reg(n).r32(), reg(n->input(0))); return;
+      case Op::ExtendS: cc_.movsxd(reg(n), reg(n->input(0))); return;
       case Op::SignExtend: {
         x86::Gp a = reg(n->input(0));
-        if (n->value() == 32)
-          cc_.movsxd(reg(n), a.r32());
-        else if (n->value() == 8)
-          cc_.movsx(reg(n), a.r8());
-        else
-          cc_.movsx(reg(n), a.r16());
+        if (n->value() == 32) cc_.movsxd(reg(n), a.r32());
+        else if (n->value() == 8) cc_.movsx(reg(n), a.r8());
+        else cc_.movsx(reg(n), a.r16());
         return;
       }
-      case Op::Const:
-        return;
-      case Op::FAdd:
-      case Op::FSub:
-      case Op::FMul:
-      case Op::FDiv:
-        return lowerFloatArith(n);
-      case Op::FMin:
-      case Op::FMax:
-        return lowerMinMax(n);
-      case Op::FSqrt:
-      case Op::FCeil:
-      case Op::FFloor:
-      case Op::FTrunc:
-      case Op::FNearest:
+      case Op::Const: return;
+      case Op::FAdd: case Op::FSub: case Op::FMul: case Op::FDiv: return lowerFloatArith(n);
+      case Op::FMin: case Op::FMax: return lowerMinMax(n);
+      case Op::FSqrt: case Op::FCeil: case Op::FFloor: case Op::FTrunc: case Op::FNearest:
         return lowerFloatUnary(n);
-      case Op::FEq:
-      case Op::FNe:
-      case Op::FLt:
-      case Op::FGt:
-      case Op::FLe:
-      case Op::FGe:
+      case Op::FEq: case Op::FNe: case Op::FLt: case Op::FGt: case Op::FLe: case Op::FGe:
         return lowerFloatCompare(n);
-      case Op::ConvertS:
-      case Op::ConvertU:
-        return lowerConvert(n);
-      case Op::TruncS:
-      case Op::TruncU:
-        return lowerTrunc(n);
-      case Op::Promote:
-        cc_.cvtss2sd(xmm(n), xmm(n->input(0)));
-        return;
-      case Op::Demote:
-        cc_.cvtsd2ss(xmm(n), xmm(n->input(0)));
-        return;
+      case Op::ConvertS: case Op::ConvertU: return lowerConvert(n);
+      case Op::TruncS: case Op::TruncU: return lowerTrunc(n);
+      case Op::Promote: cc_.cvtss2sd(xmm(n), xmm(n->input(0))); return;
+      case Op::Demote: cc_.cvtsd2ss(xmm(n), xmm(n->input(0))); return;
       case Op::Bits: {
         // Through a fresh XMM register: asmjit's allocator rewrites a spilled
         // source of `movd r32, xmm` into `movd r32, m32`, which encodes as a
         // load into an XMM register and leaves the GP destination unwritten.
         x86::Xmm source = newXmm(n->input(0)->type());
         cc_.movaps(source, xmm(n->input(0)));
-        if (n->type() == Type::I32)
-          cc_.movd(reg(n).r32(), source);
-        else
-          cc_.movq(reg(n), source);
+        if (n->type() == Type::I32) cc_.movd(reg(n).r32(), source);
+        else cc_.movq(reg(n), source);
         return;
       }
       case Op::V128Join: {  // the low half by movq, the high one inserted
@@ -513,20 +407,14 @@ class Lowering final : private VectorLoweringHost {
         cc_.pinsrq(d, hi, 1);
         return;
       }
-      case Op::V128Low:
-        cc_.movq(reg(n), xmm(n->input(0)));
-        return;
-      case Op::V128High:
-        cc_.pextrq(reg(n), xmm(n->input(0)), 1);
-        return;
+      case Op::V128Low: cc_.movq(reg(n), xmm(n->input(0))); return;
+      case Op::V128High: cc_.pextrq(reg(n), xmm(n->input(0)), 1); return;
       case Op::Vector:
         if (!lowerVector(*this, n)) ++vectorCalls_;
         return;
       case Op::FromBits:
-        if (n->type() == Type::F32)
-          cc_.movd(xmm(n), reg(n->input(0)).r32());
-        else
-          cc_.movq(xmm(n), reg(n->input(0)));
+        if (n->type() == Type::F32) cc_.movd(xmm(n), reg(n->input(0)).r32());
+        else cc_.movq(xmm(n), reg(n->input(0)));
         return;
       default:
         if (isComparison(n->op())) return lowerCompare(n);
@@ -549,10 +437,8 @@ class Lowering final : private VectorLoweringHost {
                 : n->op() == Op::And ? x86::Inst::kIdAnd
                 : n->op() == Op::Or  ? x86::Inst::kIdOr
                                      : x86::Inst::kIdXor;
-    if (immOperand(n->input(1)))
-      cc_.emit(id, d, Imm(n->input(1)->value()));
-    else
-      cc_.emit(id, d, reg(n->input(1)));
+    if (immOperand(n->input(1))) cc_.emit(id, d, Imm(n->input(1)->value()));
+    else cc_.emit(id, d, reg(n->input(1)));
   }
 
   // ---- floating point (SSE2, rounding with SSE4.1)
@@ -581,10 +467,7 @@ class Lowering final : private VectorLoweringHost {
     }
     // roundss/roundsd immediate: 0 nearest-even, 1 down, 2 up, 3 toward zero;
     // bit 3 suppresses the inexact exception.
-    int mode = n->op() == Op::FNearest ? 0
-               : n->op() == Op::FFloor ? 1
-               : n->op() == Op::FCeil  ? 2
-                                       : 3;
+    int mode = n->op() == Op::FNearest ? 0 : n->op() == Op::FFloor ? 1 : n->op() == Op::FCeil ? 2 : 3;
     cc_.emit(s ? x86::Inst::kIdRoundss : x86::Inst::kIdRoundsd, d, a, Imm(mode | 8));
   }
 
@@ -600,15 +483,11 @@ class Lowering final : private VectorLoweringHost {
     cc_.emit(s ? x86::Inst::kIdUcomiss : x86::Inst::kIdUcomisd, a, b);
     cc_.jp(unordered);
     cc_.je(equal);
-    cc_.emit(isMin ? (s ? x86::Inst::kIdMinss : x86::Inst::kIdMinsd)
-                   : (s ? x86::Inst::kIdMaxss : x86::Inst::kIdMaxsd),
-             d, b);
+    cc_.emit(isMin ? (s ? x86::Inst::kIdMinss : x86::Inst::kIdMinsd) : (s ? x86::Inst::kIdMaxss : x86::Inst::kIdMaxsd), d, b);
     cc_.jmp(done);
     cc_.bind(equal);  // equal values differ at most in the sign of zero
-    if (isMin)
-      cc_.orps(d, b);
-    else
-      cc_.andps(d, b);
+    if (isMin) cc_.orps(d, b);
+    else cc_.andps(d, b);
     cc_.jmp(done);
     cc_.bind(unordered);  // the NaN, quieted
     cc_.emit(s ? x86::Inst::kIdAddss : x86::Inst::kIdAddsd, d, b);
@@ -629,14 +508,8 @@ class Lowering final : private VectorLoweringHost {
     cc_.xor_(d.r32(), d.r32());
     cc_.emit(s ? x86::Inst::kIdUcomiss : x86::Inst::kIdUcomisd, a, b);
     switch (op) {
-      case Op::FLt:
-      case Op::FGt:
-        cc_.seta(d.r8());
-        return;
-      case Op::FLe:
-      case Op::FGe:
-        cc_.setae(d.r8());
-        return;
+      case Op::FLt: case Op::FGt: cc_.seta(d.r8()); return;
+      case Op::FLe: case Op::FGe: cc_.setae(d.r8()); return;
       case Op::FEq: {  // equal and ordered
         x86::Gp ordered = cc_.newGpd();
         cc_.setnp(ordered.r8());
@@ -711,10 +584,8 @@ class Lowering final : private VectorLoweringHost {
     x86::Gp bits = cc_.newGpq();
     x86::Xmm limit = newXmm(in->type());
     cc_.mov(bits, Imm(s ? int64_t{0x5f000000} : int64_t{0x43e0000000000000}));
-    if (s)
-      cc_.movd(limit, bits.r32());
-    else
-      cc_.movq(limit, bits);
+    if (s) cc_.movd(limit, bits.r32());
+    else cc_.movq(limit, bits);
     Label big = cc_.newLabel(), done = cc_.newLabel();
     cc_.emit(s ? x86::Inst::kIdUcomiss : x86::Inst::kIdUcomisd, a, limit);
     cc_.jae(big);
@@ -760,10 +631,8 @@ class Lowering final : private VectorLoweringHost {
                                       : x86::Inst::kIdRor;
     IrNode* count = n->input(1);
     uint32_t mask = n->type() == Type::I32 ? 31 : 63;
-    if (count->isConst())
-      cc_.emit(id, d, Imm(count->value() & mask));
-    else
-      cc_.emit(id, d, reg(count).r8());  // the hardware masks the count like the guest
+    if (count->isConst()) cc_.emit(id, d, Imm(count->value() & mask));
+    else cc_.emit(id, d, reg(count).r8());  // the hardware masks the count like the guest
   }
 
   void lowerDiv(IrNode* n) {
@@ -783,10 +652,8 @@ class Lowering final : private VectorLoweringHost {
     }
     cc_.mov(lo, reg(n->input(1)));
     if (isSigned) {
-      if (t == Type::I32)
-        cc_.cdq(hi, lo);
-      else
-        cc_.cqo(hi, lo);
+      if (t == Type::I32) cc_.cdq(hi, lo);
+      else cc_.cqo(hi, lo);
       cc_.idiv(hi, lo, divisor);
     } else {
       cc_.xor_(hi.r32(), hi.r32());
@@ -1029,33 +896,23 @@ class Lowering final : private VectorLoweringHost {
     }
     if (value == nullptr) {  // unused: still performed, for its bounds check's sake it already ran
       x86::Gp sink = cc_.newGpq();
-      if (bytes == 8)
-        cc_.mov(sink, m);
-      else if (bytes == 4)
-        cc_.mov(sink.r32(), m);
-      else
-        cc_.movzx(sink.r32(), m);
+      if (bytes == 8) cc_.mov(sink, m);
+      else if (bytes == 4) cc_.mov(sink.r32(), m);
+      else cc_.movzx(sink.r32(), m);
       return;
     }
     if (isFloat) {
-      if (bytes == 4)
-        cc_.movss(xmm(value), m);
-      else
-        cc_.movsd(xmm(value), m);
+      if (bytes == 4) cc_.movss(xmm(value), m);
+      else cc_.movsd(xmm(value), m);
       return;
     }
     x86::Gp d = reg(value);
     bool wide = value->type() == Type::I64;
-    if (bytes == 8)
-      cc_.mov(d.r64(), m);
-    else if (bytes == 4 && isSigned && wide)
-      cc_.movsxd(d.r64(), m);
-    else if (bytes == 4)
-      cc_.mov(d.r32(), m);
-    else if (isSigned)
-      cc_.movsx(wide ? x86::Gp(d.r64()) : x86::Gp(d.r32()), m);
-    else
-      cc_.movzx(d.r32(), m);
+    if (bytes == 8) cc_.mov(d.r64(), m);
+    else if (bytes == 4 && isSigned && wide) cc_.movsxd(d.r64(), m);
+    else if (bytes == 4) cc_.mov(d.r32(), m);
+    else if (isSigned) cc_.movsx(wide ? x86::Gp(d.r64()) : x86::Gp(d.r32()), m);
+    else cc_.movzx(d.r32(), m);
   }
 
   void lowerStoreInstruction(IrNode* n) {
@@ -1068,28 +925,21 @@ class Lowering final : private VectorLoweringHost {
       return;
     }
     if ((code & 64) != 0) {
-      if (bytes == 4)
-        cc_.movss(m, xmm(value));
-      else
-        cc_.movsd(m, xmm(value));
+      if (bytes == 4) cc_.movss(m, xmm(value));
+      else cc_.movsd(m, xmm(value));
       return;
     }
     x86::Gp v = reg(value);
-    if (bytes == 8)
-      cc_.mov(m, v.r64());
-    else if (bytes == 4)
-      cc_.mov(m, v.r32());
-    else if (bytes == 2)
-      cc_.mov(m, v.r16());
-    else
-      cc_.mov(m, v.r8());
+    if (bytes == 8) cc_.mov(m, v.r64());
+    else if (bytes == 4) cc_.mov(m, v.r32());
+    else if (bytes == 2) cc_.mov(m, v.r16());
+    else cc_.mov(m, v.r8());
   }
 
   void lowerProj(IrNode* n) {
     IrNode* call = n->input(0);
     if (n->type() == Type::Control) return;
-    if (call->op() == Op::Load || call->op() == Op::FrameEnter)
-      return;  // written by the tuple's own lowering
+    if (call->op() == Op::Load || call->op() == Op::FrameEnter) return;  // written by the tuple's own lowering
     if (n->value() == 1) {
       cc_.mov(reg(n), callStatus_.at(call->id()));
       return;
@@ -1139,14 +989,12 @@ class Lowering final : private VectorLoweringHost {
     // Inside inlined calls (value: how many are open) the aux is a DeoptChain; their
     // frames go back to the budget first, and the chain's resumption takes them again.
     const int64_t inlined = n->value();
-    if (inlined > 0)
-      cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), Imm(inlined));
+    if (inlined > 0) cc_.add(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), Imm(inlined));
     InvokeNode* invoke = nullptr;
-    cc_.invoke(
-        &invoke,
-        inlined > 0 ? reinterpret_cast<uint64_t>(&CallTarget::deoptimizeChain)
-                    : reinterpret_cast<uint64_t>(&CallTarget::deoptimize),
-        FuncSignatureT<intptr_t, void*, uint64_t*, const void*, const int64_t*>(CallConvId::kHost));
+    cc_.invoke(&invoke,
+               inlined > 0 ? reinterpret_cast<uint64_t>(&CallTarget::deoptimizeChain)
+                           : reinterpret_cast<uint64_t>(&CallTarget::deoptimize),
+               FuncSignatureT<intptr_t, void*, uint64_t*, const void*, const int64_t*>(CallConvId::kHost));
     invoke->setArg(0, selfReg_);
     invoke->setArg(1, ioReg_);
     invoke->setArg(2, statement);
@@ -1213,13 +1061,11 @@ X86Backend::~X86Backend() = default;
 
 Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
                                                         const pe::ControlFlowGraph& cfg,
-                                                        const Schedule& schedule,
-                                                        CallTarget& self) {
+                                                        const Schedule& schedule, CallTarget& self) {
   std::lock_guard lock(runtime_->mutex);
   // lzcnt/tzcnt/popcnt decode as other instructions on CPUs without them.
   const CpuFeatures& cpu = CpuInfo::host().features();
-  if (!cpu.x86().hasLZCNT() || !cpu.x86().hasBMI() || !cpu.x86().hasPOPCNT() ||
-      !cpu.x86().hasSSE4_1())
+  if (!cpu.x86().hasLZCNT() || !cpu.x86().hasBMI() || !cpu.x86().hasPOPCNT() || !cpu.x86().hasSSE4_1())
     return fail("code generation failed", 0, Diagnostic::Unit::Byte,
                 "CPU lacks LZCNT, BMI1, POPCNT or SSE4.1");
   CodeHolder code;
@@ -1252,12 +1098,10 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
   }
   if (errors.error != kErrorOk)
     return fail("code generation failed", 0, Diagnostic::Unit::Byte, errors.text);
-  if (listing != nullptr)
-    *listing << "[engine] assembly of " << self.name() << ":\n" << logger.data() << std::flush;
+  if (listing != nullptr) *listing << "[engine] assembly of " << self.name() << ":\n" << logger.data() << std::flush;
   Entry entry = nullptr;
   if (Error err = runtime_->jit.add(&entry, &code); err != kErrorOk)
-    return fail("code installation failed", 0, Diagnostic::Unit::Byte,
-                DebugUtils::errorAsString(err));
+    return fail("code installation failed", 0, Diagnostic::Unit::Byte, DebugUtils::errorAsString(err));
   auto installed = std::make_unique<MachineCode>(runtime_->jit, entry, code.codeSize());
   installed->vectorCalls = lowering.vectorCalls();
   installed->spills = traffic.spills;

@@ -29,8 +29,7 @@ Runtime::Runtime(const OptionValues& options, Compiler* compiler, std::ostream* 
                    static_cast<uint64_t>(options.getInt("engine.StressDeoptSeed"))) {
   limits_.framesLeft = maxStackFrames_;  // calls made without a GuestEntry (tests) count too
   if (auto cpu = options.getDuration("sandbox.MaxCPUTime"); cpu.value.count() > 0)
-    cpuTimeLimit_ =
-        std::make_unique<CpuTimeLimit>(cpu.value, [this] { interrupt(kCpuTimeExceeded); });
+    cpuTimeLimit_ = std::make_unique<CpuTimeLimit>(cpu.value, [this] { interrupt(kCpuTimeExceeded); });
   if (compilationEnabled() && background_ && !compileImmediately_)
     worker_ = std::thread([this] { backgroundLoop(); });
 }
@@ -161,19 +160,17 @@ void Runtime::compileNow(CallTarget& target) {
 void Runtime::trace(CallTarget& target, double millis, const CompilationResult& r) {
   if (!traceCompilation_ || trace_ == nullptr) return;
   *trace_ << absl::StrFormat(
-      "[engine] opt done %-16s |Tier 2|Time %8.3f ms|Graph %5d nodes|Code %6d bytes|Calls %d|Loops "
-      "%d|Vector calls %d|Spills %d|Reloads %d\n",
+      "[engine] opt done %-16s |Tier 2|Time %8.3f ms|Graph %5d nodes|Code %6d bytes|Calls %d"
+      "|Loops %d|Vector calls %d|Spills %d|Reloads %d\n",
       target.name(), millis, r.graphNodes, r.code->codeSize(), target.callCount(),
       target.loopCount(), r.code->vectorCalls, r.code->spills, r.code->reloads);
   trace_->flush();
 }
 
-void Runtime::traceDeoptimization(const CallTarget& target, const Node& statement,
-                                  std::size_t frames) {
+void Runtime::traceDeoptimization(const CallTarget& target, const Node& statement, std::size_t frames) {
   if (!traceDeoptimization_ || trace_ == nullptr) return;
-  *trace_ << absl::StrFormat("[engine] deopt    %-16s |resumes at %s|Frames %d|Deopts %d\n",
-                             target.name(), std::string(statement.kind()), frames,
-                             target.deoptimizations());
+  *trace_ << absl::StrFormat("[engine] deopt    %-16s |resumes at %s|Frames %d|Deopts %d\n", target.name(),
+                             std::string(statement.kind()), frames, target.deoptimizations());
   trace_->flush();
 }
 

@@ -60,9 +60,7 @@ class CallTarget {
 
   Status call(uint64_t* io) { return currentEntry()(this, io); }
 
-  Entry currentEntry() const {
-    return std::atomic_ref(const_cast<Entry&>(entry_)).load(std::memory_order_acquire);
-  }
+  Entry currentEntry() const { return std::atomic_ref(const_cast<Entry&>(entry_)).load(std::memory_order_acquire); }
   /// Where compiled code finds the entry to call: the first field.
   static constexpr std::size_t entryOffset() { return 0; }
 

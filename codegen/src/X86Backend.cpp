@@ -121,6 +121,16 @@ class Lowering final : private VectorLoweringHost {
         cc_.mov(pollBase_, limits);
         break;
       }
+    // So do the bases of the memories it accesses (a 10-byte `mov r, imm64` per
+    // access otherwise); a function without loops keeps its registers.
+    if (pollBase_.isValid())
+      for (IrNode* n : g_.liveNodes())
+        if ((n->op() == Op::Load || n->op() == Op::Store) && !memoryBases_.contains(n->aux()) &&
+            memoryBases_.size() < kLoopMemoryBases) {
+          x86::Gp base = cc_.newGpq("memoryBase");
+          cc_.mov(base, Imm(reinterpret_cast<uint64_t>(static_cast<const LinearMemory*>(n->aux())->base())));
+          memoryBases_[n->aux()] = base;
+        }
     cc_.cmp(x86::rsp, x86::qword_ptr(limits, GuestLimits::stackLimitOffset()));
     cc_.jb(entryFailed);
     cc_.sub(x86::qword_ptr(limits, GuestLimits::framesLeftOffset()), 1);
@@ -849,8 +859,14 @@ class Lowering final : private VectorLoweringHost {
   /// front), so it is an immediate; the bounds check precedes the access.
   x86::Mem memoryOperand(IrNode* access, uint32_t bytes) {
     const auto* memory = static_cast<const LinearMemory*>(access->aux());
-    x86::Gp base = cc_.newGpq("base");
     IrNode* address = access->input(1);
+    if (auto held = memoryBases_.find(access->aux()); held != memoryBases_.end()) {
+      x86::Mem m = immOperand(address) ? x86::ptr(held->second, static_cast<int32_t>(address->value()))
+                                       : x86::ptr(held->second, reg(address));
+      m.setSize(bytes);
+      return m;
+    }
+    x86::Gp base = cc_.newGpq("base");
     if (address->isConst()) {  // one absolute address, no index register
       cc_.mov(base, Imm(reinterpret_cast<uint64_t>(memory->base()) +
                         static_cast<uint64_t>(address->value())));
@@ -1011,6 +1027,8 @@ class Lowering final : private VectorLoweringHost {
   CallTarget& self_;
   const GuestLimits* limitsAddress_;
   x86::Gp pollBase_;  // the GuestLimits address, when the function has loops
+  static constexpr std::size_t kLoopMemoryBases = 2;
+  std::unordered_map<const void*, x86::Gp> memoryBases_;  // memory -> its base, in functions with loops
   std::string failure_;
   uint32_t vectorCalls_ = 0;
   FuncNode* func_ = nullptr;

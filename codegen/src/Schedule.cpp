@@ -105,7 +105,8 @@ class Scheduler {
     if (best != early && isBackEdgeBlock(cfg_, static_cast<uint32_t>(best))) {
       const pe::BasicBlock& latch = cfg_.block(cfg_.block(best).idom);
       bool sameLoop = latch.loopDepth == cfg_.block(best).loopDepth;
-      if (sameLoop && !branchReadsAnInputOf(latch, n) && phiInputsEndInLatch(latch, n)) best = latch.id;
+      if (sameLoop && !branchReadsAnInputOf(latch, n) && phiInputsEndInLatch(latch, n))
+        best = latch.id;
     }
     block_[n->id()] = best;
   }
@@ -120,7 +121,8 @@ class Scheduler {
       for (IrNode* u : x->uses()) {
         if (u == n) continue;
         int32_t b = block_[u->id()];
-        if (u->op() == Op::Phi || b < 0 || !cfg_.dominates(static_cast<uint32_t>(b), latch.id)) return false;
+        if (u->op() == Op::Phi || b < 0 || !cfg_.dominates(static_cast<uint32_t>(b), latch.id))
+          return false;
       }
     }
     return true;

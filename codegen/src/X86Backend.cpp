@@ -128,7 +128,9 @@ class Lowering final : private VectorLoweringHost {
         if ((n->op() == Op::Load || n->op() == Op::Store) && !memoryBases_.contains(n->aux()) &&
             memoryBases_.size() < kLoopMemoryBases) {
           x86::Gp base = cc_.newGpq("memoryBase");
-          cc_.mov(base, Imm(reinterpret_cast<uint64_t>(static_cast<const LinearMemory*>(n->aux())->base())));
+          cc_.mov(
+              base,
+              Imm(reinterpret_cast<uint64_t>(static_cast<const LinearMemory*>(n->aux())->base())));
           memoryBases_[n->aux()] = base;
         }
     cc_.cmp(x86::rsp, x86::qword_ptr(limits, GuestLimits::stackLimitOffset()));
@@ -861,8 +863,9 @@ class Lowering final : private VectorLoweringHost {
     const auto* memory = static_cast<const LinearMemory*>(access->aux());
     IrNode* address = access->input(1);
     if (auto held = memoryBases_.find(access->aux()); held != memoryBases_.end()) {
-      x86::Mem m = immOperand(address) ? x86::ptr(held->second, static_cast<int32_t>(address->value()))
-                                       : x86::ptr(held->second, reg(address));
+      x86::Mem m = immOperand(address)
+                       ? x86::ptr(held->second, static_cast<int32_t>(address->value()))
+                       : x86::ptr(held->second, reg(address));
       m.setSize(bytes);
       return m;
     }
@@ -1028,7 +1031,8 @@ class Lowering final : private VectorLoweringHost {
   const GuestLimits* limitsAddress_;
   x86::Gp pollBase_;  // the GuestLimits address, when the function has loops
   static constexpr std::size_t kLoopMemoryBases = 2;
-  std::unordered_map<const void*, x86::Gp> memoryBases_;  // memory -> its base, in functions with loops
+  std::unordered_map<const void*, x86::Gp>
+      memoryBases_;  // memory -> its base, in functions with loops
   std::string failure_;
   uint32_t vectorCalls_ = 0;
   FuncNode* func_ = nullptr;

@@ -76,21 +76,27 @@ class Coalescer {
   Coalescer(const pe::Graph& g, const pe::ControlFlowGraph& cfg, const Schedule& s)
       : g_(g), cfg_(cfg), s_(s) {}
 
-  std::vector<uint32_t> run() {
+  PhiCoalescing run() {
     const std::size_t n = g_.nodes().size();
-    std::vector<uint32_t> rep(n);
+    PhiCoalescing out;
+    std::vector<uint32_t>& rep = out.registerOf;
+    rep.resize(n);
     std::iota(rep.begin(), rep.end(), 0u);
     indexValues();
     // Block-level liveness costs values x blocks bits; very large functions keep their copies.
-    if (values_.empty() || values_.size() * cfg_.blocks().size() > kLivenessBitBudget) return rep;
+    if (values_.empty() || values_.size() * cfg_.blocks().size() > kLivenessBitBudget) {
+      out.loopPressure = UINT32_MAX;  // unknown: assume the worst
+      return out;
+    }
     computeLiveness();
+    out.loopPressure = measurePressure();
     parent_.resize(n);
     std::iota(parent_.begin(), parent_.end(), 0u);
     members_.resize(n);
     for (IrNode* v : values_) members_[v->id()] = {v};
     for (auto [phi, arg] : candidates()) tryUnion(phi, arg);
     for (IrNode* v : values_) rep[v->id()] = find(v->id());
-    return rep;
+    return out;
   }
 
  private:
@@ -171,6 +177,25 @@ class Coalescer {
     }
   }
 
+  /// General-purpose values live into each loop header (its phis included);
+  /// records the headers past the limit and returns the largest count.
+  uint32_t measurePressure() {
+    crowded_.assign(cfg_.blocks().size(), false);
+    uint32_t most = 0;
+    for (uint32_t b : cfg_.reversePostOrder()) {
+      if (cfg_.block(b).head->op() != Op::Loop) continue;
+      uint32_t live = 0;
+      for (IrNode* v : values_)
+        if (!pe::inXmm(v->type()) &&
+            (test(liveIn_[b], index_[v->id()]) ||
+             (v->op() == Op::Phi && blockOf(v) == static_cast<int32_t>(b))))
+          ++live;
+      crowded_[b] = live > kCoalescingPressureLimit;
+      most = std::max(most, live);
+    }
+    return most;
+  }
+
   /// Where `n`'s register is written: a load's value with its load.
   int32_t defPos(const IrNode* n) const {
     if (n->op() == Op::Proj &&
@@ -217,6 +242,7 @@ class Coalescer {
       for (std::size_t i = 1; i < phi->inputCount() && i - 1 < merge.preds.size(); ++i) {
         IrNode* arg = phi->input(i);
         if (arg == phi || index_[arg->id()] < 0 || arg->type() != phi->type()) continue;
+        if (merge.head->op() == Op::Loop && crowded_[merge.id]) continue;
         all.push_back({merge.loopDepth, cfg_.dominates(merge.id, merge.preds[i - 1]), phi, arg});
       }
     }
@@ -253,14 +279,14 @@ class Coalescer {
   std::vector<IrNode*> values_;
   std::size_t words_ = 0;
   std::vector<Bits> liveIn_, liveOut_;
+  std::vector<bool> crowded_;  // per block: a loop header past the pressure limit
   std::vector<uint32_t> parent_;
   std::vector<std::vector<const IrNode*>> members_;
 };
 
 }  // namespace
 
-std::vector<uint32_t> coalescePhis(const pe::Graph& g, const pe::ControlFlowGraph& cfg,
-                                   const Schedule& s) {
+PhiCoalescing coalescePhis(const pe::Graph& g, const pe::ControlFlowGraph& cfg, const Schedule& s) {
   return Coalescer(g, cfg, s).run();
 }
 

@@ -94,7 +94,9 @@ class Lowering final : private VectorLoweringHost {
       : cc_(cc), g_(g), cfg_(cfg), s_(s), self_(self), limitsAddress_(self.runtime().limitsAddress()) {
     regs_.resize(g.nodes().size());
     hasReg_.assign(g.nodes().size(), false);
-    registerOf_ = coalescePhis(g, cfg, s);
+    PhiCoalescing coalescing = coalescePhis(g, cfg, s);
+    registerOf_ = std::move(coalescing.registerOf);
+    loopPressure_ = coalescing.loopPressure;
   }
 
   void run() {
@@ -122,8 +124,10 @@ class Lowering final : private VectorLoweringHost {
         break;
       }
     // So do the bases of the memories it accesses (a 10-byte `mov r, imm64` per
-    // access otherwise); a function without loops keeps its registers.
-    if (pollBase_.isValid())
+    // access otherwise), unless its loops already use most registers (then a base
+    // would be spilled and reloaded from the stack); a function without loops
+    // keeps its registers.
+    if (pollBase_.isValid() && loopPressure_ + kLoopMemoryBases <= kCoalescingPressureLimit)
       for (IrNode* n : g_.liveNodes())
         if ((n->op() == Op::Load || n->op() == Op::Store) && !memoryBases_.contains(n->aux()) &&
             memoryBases_.size() < kLoopMemoryBases) {
@@ -755,10 +759,10 @@ class Lowering final : private VectorLoweringHost {
       c = c->input(1);
     }
     x86::CondCode cond = conditionFlags(c);
-    // Falling through is only right into the successor itself, not one jumped past.
+    // A true side jumped past (an empty back-edge block) is taken by the jcc itself.
     Label toTrue = jumpTarget(block, t), toFalse = jumpTarget(block, f);
     bool trueNext = nextBlock_ == static_cast<int32_t>(t) && toTrue.id() == labels_[t].id();
-    bool falseNext = nextBlock_ == static_cast<int32_t>(f) && toFalse.id() == labels_[f].id();
+    bool falseNext = nextBlock_ == static_cast<int32_t>(f);  // (an empty one then passes it on)
     if (trueNext) {
       cc_.j(x86::negateCond(cond), toFalse);
     } else {
@@ -1039,6 +1043,7 @@ class Lowering final : private VectorLoweringHost {
   std::vector<GuardedInstruction> guarded_;
   std::vector<x86::Reg> regs_;
   std::vector<bool> hasReg_;
+  uint32_t loopPressure_ = 0;         // general-purpose values live into the busiest loop header
   std::vector<uint32_t> registerOf_;  // per node: whose register it shares (phi coalescing)
   std::vector<Label> labels_;
   x86::Gp selfReg_, ioReg_;

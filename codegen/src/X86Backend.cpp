@@ -188,15 +188,25 @@ class Lowering final : private VectorLoweringHost {
       placed[b] = true;
       const pe::BasicBlock& bb = cfg_.block(b);
       if (bb.controls.back()->op() != Op::If) continue;
-      for (uint32_t succ : bb.succs)  // (an empty one is jumped past: see jumpTarget)
-        if (!placed[succ] && isBackEdgeBlock(cfg_, succ) &&
-            jumpTarget(b, succ).id() == labels_[succ].id()) {
-          order.push_back(succ);
-          placed[succ] = true;
-          break;
-        }
+      // The innermost loop's, when both sides close a loop (an inner loop's latch
+      // that also ends its outer loop's iteration). An empty one is jumped past
+      // (see jumpTarget).
+      int32_t next = -1;
+      for (uint32_t succ : bb.succs)
+        if (!placed[succ] && isBackEdgeBlock(cfg_, succ) && jumpTarget(b, succ).id() == labels_[succ].id() &&
+            (next < 0 || headerDepth(succ) > headerDepth(static_cast<uint32_t>(next))))
+          next = static_cast<int32_t>(succ);
+      if (next >= 0) {
+        order.push_back(static_cast<uint32_t>(next));
+        placed[next] = true;
+      }
     }
     return order;
+  }
+
+  /// The loop depth of the header a back-edge block leads to.
+  uint32_t headerDepth(uint32_t backEdgeBlock) const {
+    return cfg_.block(cfg_.block(backEdgeBlock).succs[0]).loopDepth;
   }
 
   /// Set when the graph cannot be lowered; the compilation then fails.

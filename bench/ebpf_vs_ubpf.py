@@ -69,6 +69,15 @@ def best(cmd, runs):
     return min(t for t, _ in samples), results.pop()
 
 
+def traced(morel, prog, mem):
+    """Register-allocator spills and reloads of Morel's compilation of `prog` (its trace)."""
+    out = subprocess.run([morel, "run", "--engine.CompileImmediately=true", "--engine.TraceCompilation=true",
+                          "--mem-file", mem, prog + ".s"], capture_output=True, text=True)
+    field = lambda l, f: int(l.split(f"|{f} ")[1].split("|")[0]) if f"|{f} " in l else 0
+    done = [l for l in out.stderr.splitlines() if "opt done" in l]
+    return sum(field(l, "Spills") for l in done), sum(field(l, "Reloads") for l in done)
+
+
 def memfile(path, n, data_bytes):
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", n))
@@ -134,12 +143,14 @@ def main():
         for tier, values in results.items():
             if len(values) != 1:
                 sys.exit(f"ebpf_vs_ubpf: {name} ({tier}): Morel and uBPF disagree: {values}")
-        ratios.append((name, net["ubpf-interp"] / net["morel-interp"], net["ubpf-jit"] / net["morel-compiled"]))
+        spills = traced(cfg.morel, prog, f"{prog}.one.mem")
+        ratios.append((name, net["ubpf-interp"] / net["morel-interp"], net["ubpf-jit"] / net["morel-compiled"],
+                       spills))
 
     print("\nratio = uBPF net time / Morel net time (above 1: Morel faster)")
-    print(f"{'program':15} {'interpreter':>12} {'compiled/JIT':>13}")
-    for name, interp, jit in ratios:
-        print(f"{name:15} {interp:12.2f} {jit:13.2f}")
+    print(f"{'program':15} {'interpreter':>12} {'compiled/JIT':>13} {'spills/reloads':>15}")
+    for name, interp, jit, (spills, reloads) in ratios:
+        print(f"{name:15} {interp:12.2f} {jit:13.2f} {f'{spills}/{reloads}':>15}")
     return 0
 
 

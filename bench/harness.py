@@ -229,14 +229,19 @@ def main():
             argv = command("morel-tiered", cfg, p)
             argv = [argv[0], argv[1], "--engine.TraceCompilation=true", *argv[2:]]
             _, rc, _, err = run_once(argv, cfg.timeout)
-            times = [float(l.split("|Time")[1].split("ms")[0]) for l in err.splitlines()
-                     if "opt done" in l and "|Time" in l]
+            done = [l for l in err.splitlines() if "opt done" in l and "|Time" in l]
+            times = [float(l.split("|Time")[1].split("ms")[0]) for l in done]
+            spills, reloads = traced_sum(done, "Spills"), traced_sum(done, "Reloads")
             kib = os.path.getsize(os.path.join(cfg.out, p["name"] + ".wasm")) / 1024
             compile_rows.append([p["name"], f"{kib:.1f}", len(times), f"{sum(times):.1f}",
-                                 f"{sum(times) / kib:.2f}" if kib else "-"])
+                                 f"{sum(times) / kib:.2f}" if kib else "-", spills, reloads])
             results[p["name"]]["tiered_compile_ms"] = sum(times)
-        print("\nCompilation in morel-tiered (one traced run): compilations, compiler-thread time")
-        print(table(["program", "wasm KiB", "compilations", "compile ms", "ms per KiB of wasm"], compile_rows))
+            results[p["name"]]["tiered_spills"] = spills
+            results[p["name"]]["tiered_reloads"] = reloads
+        print("\nCompilation in morel-tiered (one traced run): compilations, compiler-thread time, "
+              "register-allocator stack stores (spills) and loads (reloads) summed over the compilations")
+        print(table(["program", "wasm KiB", "compilations", "compile ms", "ms per KiB of wasm", "spills",
+                     "reloads"], compile_rows))
     if startup:
         print("\nFor context only (not subtracted): wall time of a trivial run (fib 1), seconds")
         print(table(["", *ENGINES], [["startup", *[fmt_time(startup[e]) for e in ENGINES]]]))
@@ -251,6 +256,15 @@ def main():
         return 1
     print("all engines agree on every result")
     return 0
+
+
+def traced_sum(lines, field):
+    """The sum of `|field N` over compilation trace lines (0 where a line lacks it)."""
+    total = 0
+    for l in lines:
+        if f"|{field} " in l:
+            total += int(l.split(f"|{field} ")[1].split("|")[0].split()[0])
+    return total
 
 
 if __name__ == "__main__":

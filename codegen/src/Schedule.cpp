@@ -97,7 +97,51 @@ class Scheduler {
       if (cfg_.block(b).loopDepth < cfg_.block(best).loopDepth) best = b;
       if (b == early) break;
     }
+    // A value only a loop's back edge needs is computed in the latch, not in the
+    // edge's own block: that block stays empty, and the latch's conditional branch
+    // can jump straight to the header. Not when the latch's branch still reads one
+    // of its inputs (a loop tested at the top): the old and new values would both
+    // be live there, and the phi would need a copy after all.
+    if (best != early && isBackEdgeBlock(cfg_, static_cast<uint32_t>(best))) {
+      const pe::BasicBlock& latch = cfg_.block(cfg_.block(best).idom);
+      bool sameLoop = latch.loopDepth == cfg_.block(best).loopDepth;
+      if (sameLoop && !branchReadsAnInputOf(latch, n) && phiInputsEndInLatch(latch, n))
+        best = latch.id;
+    }
     block_[n->id()] = best;
+  }
+
+  /// Whether every phi that `n` reads is used, besides by `n`, only within the
+  /// iteration up to the latch: not by a phi (a loop exit's merge, an outer loop)
+  /// nor in a block the latch does not dominate, where the old value would still
+  /// be live after `n` is computed.
+  bool phiInputsEndInLatch(const pe::BasicBlock& latch, const IrNode* n) const {
+    for (IrNode* x : n->inputs()) {
+      if (x == nullptr || x->op() != Op::Phi) continue;
+      for (IrNode* u : x->uses()) {
+        if (u == n) continue;
+        int32_t b = block_[u->id()];
+        if (u->op() == Op::Phi || b < 0 || !cfg_.dominates(static_cast<uint32_t>(b), latch.id))
+          return false;
+      }
+    }
+    return true;
+  }
+
+  /// Whether the branch that ends `latch` reads one of `n`'s inputs (through its
+  /// condition, a compare or an or of compares).
+  static bool branchReadsAnInputOf(const pe::BasicBlock& latch, const IrNode* n) {
+    const IrNode* branch = latch.controls.back();
+    if (branch->op() != Op::If) return false;
+    auto reads = [&](const IrNode* c, auto& self, int depth) -> bool {
+      for (IrNode* in : n->inputs())
+        if (c == in) return true;
+      if (depth == 0 || c->isConst() || c->op() == Op::Phi) return false;
+      for (IrNode* x : c->inputs())
+        if (x != nullptr && self(x, self, depth - 1)) return true;
+      return false;
+    };
+    return reads(branch->input(1), reads, 2);
   }
 
   Schedule order() {
@@ -169,6 +213,13 @@ class Scheduler {
 };
 
 }  // namespace
+
+bool isBackEdgeBlock(const pe::ControlFlowGraph& cfg, uint32_t b) {
+  const pe::BasicBlock& bb = cfg.block(b);
+  if (bb.preds.size() != 1 || bb.succs.size() != 1) return false;
+  uint32_t header = bb.succs[0];
+  return cfg.block(header).head->op() == Op::Loop && cfg.dominates(header, b);
+}
 
 Schedule scheduleGraph(const pe::Graph& g, const pe::ControlFlowGraph& cfg) {
   return Scheduler(g, cfg).run();

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "internal/PhiCoalescing.h"
 #include "internal/X86VectorLowering.h"
 #include "morel/framework/GuardPageTraps.h"
 #include "morel/framework/LinearMemory.h"
@@ -118,6 +119,9 @@ class Lowering final : private VectorLoweringHost {
       : cc_(cc), g_(g), cfg_(cfg), s_(s), self_(self), limitsAddress_(self.runtime().limitsAddress()) {
     regs_.resize(g.nodes().size());
     hasReg_.assign(g.nodes().size(), false);
+    PhiCoalescing coalescing = coalescePhis(g, cfg, s);
+    registerOf_ = std::move(coalescing.registerOf);
+    loopPressure_ = coalescing.loopPressure;
   }
 
   void run() {
@@ -156,12 +160,26 @@ class Lowering final : private VectorLoweringHost {
         cc_.mov(pollBase_, limits);
         break;
       }
+    // So do the bases of the memories it accesses (a 10-byte `mov r, imm64` per
+    // access otherwise), unless its loops already use most registers (then a base
+    // would be spilled and reloaded from the stack); a function without loops
+    // keeps its registers.
+    if (pollBase_.isValid() && loopPressure_ + kLoopMemoryBases <= kCoalescingPressureLimit)
+      for (IrNode* n : g_.liveNodes())
+        if ((n->op() == Op::Load || n->op() == Op::Store) && !memoryBases_.contains(n->aux()) &&
+            memoryBases_.size() < kLoopMemoryBases) {
+          x86::Gp base = cc_.newGpq("memoryBase");
+          cc_.mov(
+              base,
+              Imm(reinterpret_cast<uint64_t>(static_cast<const LinearMemory*>(n->aux())->base())));
+          memoryBases_[n->aux()] = base;
+        }
     cc_.cmp(x86::rsp, x86::qword_ptr(limits, GuestLimits::stackLimitOffset()));
     cc_.jb(entryFailed);
     cc_.sub(framesLeft_, 1);
     cc_.js(outOfFrames);
 
-    const auto& order = cfg_.reversePostOrder();
+    const std::vector<uint32_t> order = emissionOrder();  // needs labels_ (jumpTarget)
     for (std::size_t i = 0; i < order.size(); ++i) {
       uint32_t b = order[i];
       nextBlock_ = i + 1 < order.size() ? static_cast<int32_t>(order[i + 1]) : -1;
@@ -231,6 +249,39 @@ class Lowering final : private VectorLoweringHost {
     cc_.endFunc();
   }
 
+  /// Reverse post-order, except that a latch's back-edge block (phi copies and the
+  /// jump to the header) follows the latch: the loop's exit test is then a branch
+  /// not taken, and each iteration takes one jump instead of two.
+  std::vector<uint32_t> emissionOrder() const {
+    std::vector<uint32_t> order;
+    std::vector<bool> placed(cfg_.blocks().size());
+    for (uint32_t b : cfg_.reversePostOrder()) {
+      if (placed[b]) continue;
+      order.push_back(b);
+      placed[b] = true;
+      const pe::BasicBlock& bb = cfg_.block(b);
+      if (bb.controls.back()->op() != Op::If) continue;
+      // The innermost loop's, when both sides close a loop (an inner loop's latch
+      // that also ends its outer loop's iteration). An empty one is jumped past
+      // (see jumpTarget).
+      int32_t next = -1;
+      for (uint32_t succ : bb.succs)
+        if (!placed[succ] && isBackEdgeBlock(cfg_, succ) && jumpTarget(b, succ).id() == labels_[succ].id() &&
+            (next < 0 || headerDepth(succ) > headerDepth(static_cast<uint32_t>(next))))
+          next = static_cast<int32_t>(succ);
+      if (next >= 0) {
+        order.push_back(static_cast<uint32_t>(next));
+        placed[next] = true;
+      }
+    }
+    return order;
+  }
+
+  /// The loop depth of the header a back-edge block leads to.
+  uint32_t headerDepth(uint32_t backEdgeBlock) const {
+    return cfg_.block(cfg_.block(backEdgeBlock).succs[0]).loopDepth;
+  }
+
   /// Set when the graph cannot be lowered; the compilation then fails.
   const std::string& failure() const { return failure_; }
   /// How many vector nodes became calls of their VectorFn (not inline SSE).
@@ -270,14 +321,16 @@ class Lowering final : private VectorLoweringHost {
       else cc_.movq(r, bits);
       return r;
     }
-    if (!hasReg_[n->id()]) {
-      regs_[n->id()] = newXmm(n->type());
-      hasReg_[n->id()] = true;
+    uint32_t k = registerOf_[n->id()];
+    if (!hasReg_[k]) {
+      regs_[k] = newXmm(n->type());
+      hasReg_[k] = true;
     }
-    return regs_[n->id()].as<x86::Xmm>();
+    return regs_[k].as<x86::Xmm>();
   }
   /// A register copy of the right class for `t`.
   void copy(Type t, const x86::Reg& to, const x86::Reg& from) {
+    if (to.id() == from.id()) return;  // one register after phi coalescing
     if (inXmm(t)) cc_.movaps(to.as<x86::Xmm>(), from.as<x86::Xmm>());
     else cc_.mov(to.as<x86::Gp>(), from.as<x86::Gp>());
   }
@@ -320,11 +373,12 @@ class Lowering final : private VectorLoweringHost {
       else cc_.mov(r, Imm(n->value()));
       return r;
     }
-    if (!hasReg_[n->id()]) {
-      regs_[n->id()] = newReg(n->type());
-      hasReg_[n->id()] = true;
+    uint32_t k = registerOf_[n->id()];
+    if (!hasReg_[k]) {
+      regs_[k] = newReg(n->type());
+      hasReg_[k] = true;
     }
-    return regs_[n->id()].as<x86::Gp>();
+    return regs_[k].as<x86::Gp>();
   }
 
   /// A constant second operand that fits an instruction's 32-bit immediate.
@@ -364,7 +418,7 @@ class Lowering final : private VectorLoweringHost {
       }
       case Op::ByteSwap: {
         x86::Gp d = reg(n);
-        cc_.mov(d, reg(n->input(0)));
+        copy(n->type(), d, reg(n->input(0)));
         cc_.bswap(d);
         return;
       }
@@ -400,7 +454,7 @@ class Lowering final : private VectorLoweringHost {
         if (immOperand(n->input(1))) {
           cc_.imul(d, reg(n->input(0)), Imm(n->input(1)->value()));
         } else {
-          cc_.mov(d, reg(n->input(0)));
+          copy(n->type(), d, reg(n->input(0)));
           cc_.imul(d, reg(n->input(1)));
         }
         return;
@@ -411,6 +465,7 @@ class Lowering final : private VectorLoweringHost {
       case Op::Ctz: cc_.tzcnt(reg(n), reg(n->input(0))); return;
       case Op::Popcnt: cc_.popcnt(reg(n), reg(n->input(0))); return;
       case Op::Eqz: {
+        if (fusedIntoUser(n)) return;
         // Zero the whole result before the test: setcc writes only its low byte.
         x86::Gp a = reg(n->input(0));
         x86::Gp d = reg(n);
@@ -419,18 +474,8 @@ class Lowering final : private VectorLoweringHost {
         cc_.sete(d.r8());
         return;
       }
-      case Op::Select: {
-        if (isFloat(n->type())) return lowerFloatSelect(n);
-        // Every operand is in a register before `test`, so nothing runs between it and cmov.
-        x86::Gp c = reg(n->input(0));
-        x86::Gp ifTrue = reg(n->input(1));
-        x86::Gp ifFalse = reg(n->input(2));
-        x86::Gp d = reg(n);
-        cc_.mov(d, ifFalse);
-        cc_.test(c, c);
-        cc_.cmovnz(d, ifTrue);
-        return;
-      }
+      case Op::Select:
+        return isFloat(n->type()) ? lowerFloatSelect(n) : lowerSelect(n);
       case Op::Wrap: cc_.mov(reg(n), reg(n->input(0)).r32()); return;
       case Op::ExtendU: cc_.mov(reg(n).r32(), reg(n->input(0))); return;
       case Op::ExtendS: cc_.movsxd(reg(n), reg(n->input(0))); return;
@@ -486,8 +531,14 @@ class Lowering final : private VectorLoweringHost {
   }
 
   void lowerAlu(IrNode* n) {
+    if (n->op() == Op::Or && fusedIntoUser(n)) return;  // two branches of its If
     x86::Gp d = reg(n);
-    cc_.mov(d, reg(n->input(0)));
+    if (n->op() == Op::And && n->type() == Type::I64 && n->input(1)->isConst() &&
+        n->input(1)->value() == 0xffffffff) {  // a 32-bit mov zero-extends: no 64-bit mask constant
+      cc_.mov(d.r32(), reg(n->input(0)).r32());
+      return;
+    }
+    copy(n->type(), d, reg(n->input(0)));
     InstId id = n->op() == Op::Add   ? x86::Inst::kIdAdd
                 : n->op() == Op::Sub ? x86::Inst::kIdSub
                 : n->op() == Op::And ? x86::Inst::kIdAnd
@@ -509,7 +560,7 @@ class Lowering final : private VectorLoweringHost {
                 : n->op() == Op::FSub ? (s ? x86::Inst::kIdSubss : x86::Inst::kIdSubsd)
                 : n->op() == Op::FMul ? (s ? x86::Inst::kIdMulss : x86::Inst::kIdMulsd)
                                       : (s ? x86::Inst::kIdDivss : x86::Inst::kIdDivsd);
-    cc_.movaps(d, a);
+    copy(n->type(), d, a);
     cc_.emit(id, d, b);
   }
 
@@ -656,22 +707,30 @@ class Lowering final : private VectorLoweringHost {
     cc_.bind(done);
   }
 
+  /// d = c ? ifTrue : ifFalse: every operand is in a register before the flags are
+  /// set, so nothing runs between the compare (or test) and the cmov.
+  void lowerSelect(IrNode* n) {
+    x86::Gp ifTrue = reg(n->input(1));
+    x86::Gp ifFalse = reg(n->input(2));
+    x86::Gp d = reg(n);
+    copy(n->type(), d, ifFalse);
+    cc_.cmov(conditionFlags(n->input(0)), d, ifTrue);
+  }
+
   void lowerFloatSelect(IrNode* n) {
-    x86::Gp c = reg(n->input(0));
     x86::Xmm ifTrue = xmm(n->input(1));
     x86::Xmm ifFalse = xmm(n->input(2));
     x86::Xmm d = xmm(n);
     Label done = cc_.newLabel();
-    cc_.movaps(d, ifTrue);
-    cc_.test(c, c);
-    cc_.jnz(done);
-    cc_.movaps(d, ifFalse);
+    copy(n->type(), d, ifTrue);
+    cc_.j(conditionFlags(n->input(0)), done);
+    copy(n->type(), d, ifFalse);
     cc_.bind(done);
   }
 
   void lowerShift(IrNode* n) {
     x86::Gp d = reg(n);
-    cc_.mov(d, reg(n->input(0)));
+    copy(n->type(), d, reg(n->input(0)));
     InstId id = n->op() == Op::Shl    ? x86::Inst::kIdShl
                 : n->op() == Op::ShrS ? x86::Inst::kIdSar
                 : n->op() == Op::ShrU ? x86::Inst::kIdShr
@@ -725,17 +784,55 @@ class Lowering final : private VectorLoweringHost {
     if (immOperand(c->input(1))) return {a, Imm(c->input(1)->value())};
     return {a, reg(c->input(1))};
   }
-  void compare(const CompareOperands& o) { cc_.emit(x86::Inst::kIdCmp, o.a, o.b); }
+  void compare(const CompareOperands& o) {
+    // Against zero, `test r, r` sets the flags every condition reads like `cmp r, 0`.
+    if (o.a.isReg() && o.b.isImm() && o.b.as<Imm>().value() == 0) {
+      cc_.emit(x86::Inst::kIdTest, o.a, o.a);
+      return;
+    }
+    cc_.emit(x86::Inst::kIdCmp, o.a, o.b);
+  }
 
-  /// A comparison used only by the If that ends its block is emitted as cmp + jcc there.
-  bool fusedIntoIf(IrNode* c) const {
+  /// A value that only steers its one user in the same block (a branch, a select,
+  /// or a fused `or` of two compares feeding a branch) is emitted there as flags:
+  /// cmp/test + jcc or cmovcc, never a setcc into a register that is then tested.
+  bool fusedIntoUser(IrNode* c) const {
     if (c->uses().size() != 1) return false;
     IrNode* u = c->uses()[0];
-    return u->op() == Op::If && s_.blockOfNode[u->id()] == s_.blockOfNode[c->id()];
+    if (s_.blockOfNode[u->id()] != s_.blockOfNode[c->id()]) return false;
+    if (setsFlags(c))
+      return u->op() == Op::If || (u->op() == Op::Select && u->input(0) == c) ||
+             (u->op() == Op::Or && fusedIntoUser(u));
+    if (c->op() == Op::Or && u->op() == Op::If) {
+      for (IrNode* in : c->inputs())
+        if (!setsFlags(in) || in->uses().size() != 1 ||
+            s_.blockOfNode[in->id()] != s_.blockOfNode[c->id()])
+          return false;
+      return true;
+    }
+    return false;
+  }
+  static bool setsFlags(const IrNode* c) { return isComparison(c->op()) || c->op() == Op::Eqz; }
+
+  /// Sets the flags for condition `c` (non-zero is true) and says which condition
+  /// code holds when it is true. Operands are fetched before the flags are set.
+  x86::CondCode conditionFlags(IrNode* c) {
+    if (isComparison(c->op()) && fusedIntoUser(c)) {
+      compare(compareOperands(c));
+      return condOf(c->op());
+    }
+    if (c->op() == Op::Eqz && fusedIntoUser(c)) {
+      x86::Gp a = reg(c->input(0));
+      cc_.test(a, a);
+      return x86::CondCode::kZ;
+    }
+    x86::Gp r = reg(c);
+    cc_.test(r, r);
+    return x86::CondCode::kNZ;
   }
 
   void lowerCompare(IrNode* n) {
-    if (fusedIntoIf(n)) return;
+    if (fusedIntoUser(n)) return;
     CompareOperands o = compareOperands(n);
     x86::Gp d = reg(n);
     cc_.xor_(d.r32(), d.r32());  // before cmp: setcc writes only the low byte
@@ -747,40 +844,90 @@ class Lowering final : private VectorLoweringHost {
     const pe::BasicBlock& bb = cfg_.block(block);
     uint32_t t = bb.succs[0], f = bb.succs[1];
     IrNode* c = n->input(1);
-    x86::CondCode cond;
-    if (isComparison(c->op()) && fusedIntoIf(c)) {
-      compare(compareOperands(c));
-      cond = condOf(c->op());
-    } else {
-      x86::Gp r = reg(c);
-      cc_.test(r, r);
-      cond = x86::CondCode::kNZ;
+    // A fused `a or b`: branch to the true side on a, then decide on b.
+    if (c->op() == Op::Or && fusedIntoUser(c)) {
+      cc_.j(conditionFlags(c->input(0)), jumpTarget(block, t));
+      c = c->input(1);
     }
-    if (nextBlock_ == static_cast<int32_t>(t)) {
-      cc_.j(x86::negateCond(cond), labels_[f]);
+    x86::CondCode cond = conditionFlags(c);
+    // A true side jumped past (an empty back-edge block) is taken by the jcc itself.
+    Label toTrue = jumpTarget(block, t), toFalse = jumpTarget(block, f);
+    bool trueNext = nextBlock_ == static_cast<int32_t>(t) && toTrue.id() == labels_[t].id();
+    bool falseNext = nextBlock_ == static_cast<int32_t>(f);  // (an empty one then passes it on)
+    if (trueNext) {
+      cc_.j(x86::negateCond(cond), toFalse);
     } else {
-      cc_.j(cond, labels_[t]);
-      if (nextBlock_ != static_cast<int32_t>(f)) cc_.jmp(labels_[f]);
+      cc_.j(cond, toTrue);
+      if (!falseNext) cc_.jmp(toFalse);
     }
+  }
+
+  /// The phi copies on the edge from `from` into `to`: (phi, value) pairs whose
+  /// registers differ (a coalesced phi needs no copy).
+  std::vector<std::pair<IrNode*, IrNode*>> edgeMoves(uint32_t from, uint32_t to) const {
+    const pe::BasicBlock& target = cfg_.block(to);
+    std::size_t k = 0;
+    while (k < target.preds.size() && target.preds[k] != from) ++k;
+    std::vector<std::pair<IrNode*, IrNode*>> moves;
+    for (IrNode* n : s_.blockNodes[to]) {
+      if (n->op() != Op::Phi) continue;
+      IrNode* value = n->input(k + 1);
+      if (value == n || (!value->isConst() && registerOf_[value->id()] == registerOf_[n->id()]))
+        continue;
+      moves.push_back({n, value});
+    }
+    return moves;
+  }
+
+  /// Where a jump along the edge `from` -> `to` should go: past `to` when it is an
+  /// empty block whose own edge needs no copies, so a loop's back edge is the one
+  /// conditional jump that ends its latch.
+  Label jumpTarget(uint32_t from, uint32_t to) const {
+    for (int hops = 0; hops < 4; ++hops) {
+      const pe::BasicBlock& bb = cfg_.block(to);
+      bool empty = bb.controls.size() == 1 && bb.succs.size() == 1 &&
+                   s_.blockNodes[to].size() == 1 && bb.preds.size() == 1 &&
+                   edgeMoves(to, bb.succs[0]).empty();
+      if (!empty || !edgeMoves(from, to).empty()) break;
+      from = to;
+      to = bb.succs[0];
+    }
+    return labels_[to];
   }
 
   /// Phi moves on the edge from `from` into `to`, as a parallel copy, then the jump.
   void gotoBlock(uint32_t from, uint32_t to) {
-    const pe::BasicBlock& target = cfg_.block(to);
-    std::size_t k = 0;
-    while (k < target.preds.size() && target.preds[k] != from) ++k;
-    std::vector<std::pair<IrNode*, IrNode*>> moves;  // (phi, value)
-    for (IrNode* n : s_.blockNodes[to])
-      if (n->op() == Op::Phi && n->input(k + 1) != n) moves.push_back({n, n->input(k + 1)});
-    // Read every source into a temporary first, so phis that feed each other swap correctly.
-    std::vector<x86::Reg> temps;
-    for (auto& [phi, value] : moves) {
-      x86::Reg tmp = inXmm(phi->type()) ? x86::Reg(newXmm(phi->type())) : x86::Reg(newReg(phi->type()));
-      copy(phi->type(), tmp, anyReg(value));
-      temps.push_back(tmp);
+    std::vector<std::pair<IrNode*, IrNode*>> moves = edgeMoves(from, to);
+    // Register moves first, ordered so none overwrites a source still to be read;
+    // a cycle (phis that swap) is broken through one temporary.
+    struct Move {
+      Type type;
+      x86::Reg to, from;
+    };
+    std::vector<Move> pending;
+    for (auto& [phi, value] : moves)
+      if (!value->isConst()) pending.push_back({phi->type(), anyReg(phi), anyReg(value)});
+    while (!pending.empty()) {
+      auto readLater = [&](const x86::Reg& r) {
+        return std::any_of(pending.begin(), pending.end(),
+                           [&](const Move& m) { return m.from.id() == r.id(); });
+      };
+      auto ready = std::find_if(pending.begin(), pending.end(),
+                                [&](const Move& m) { return !readLater(m.to); });
+      if (ready == pending.end()) {
+        Move& m = pending.front();
+        x86::Reg saved = inXmm(m.type) ? x86::Reg(newXmm(m.type)) : x86::Reg(newReg(m.type));
+        copy(m.type, saved, m.to);
+        for (Move& other : pending)
+          if (other.from.id() == m.to.id()) other.from = saved;
+        continue;
+      }
+      copy(ready->type, ready->to, ready->from);
+      pending.erase(ready);
     }
-    for (std::size_t i = 0; i < moves.size(); ++i) copy(moves[i].first->type(), anyReg(moves[i].first), temps[i]);
-    if (nextBlock_ != static_cast<int32_t>(to)) cc_.jmp(labels_[to]);
+    for (auto& [phi, value] : moves)
+      if (value->isConst()) copy(phi->type(), anyReg(phi), anyReg(value));
+    if (nextBlock_ != static_cast<int32_t>(to)) cc_.jmp(jumpTarget(from, to));
   }
 
   /// A call through the callee's direct entry slot: its compiled code, or the
@@ -826,9 +973,24 @@ class Lowering final : private VectorLoweringHost {
   /// front), so it is an immediate; the bounds check precedes the access.
   x86::Mem memoryOperand(IrNode* access, uint32_t bytes) {
     const auto* memory = static_cast<const LinearMemory*>(access->aux());
+    IrNode* address = access->input(1);
+    if (auto held = memoryBases_.find(access->aux()); held != memoryBases_.end()) {
+      x86::Mem m = immOperand(address)
+                       ? x86::ptr(held->second, static_cast<int32_t>(address->value()))
+                       : x86::ptr(held->second, reg(address));
+      m.setSize(bytes);
+      return m;
+    }
     x86::Gp base = cc_.newGpq("base");
+    if (address->isConst()) {  // one absolute address, no index register
+      cc_.mov(base, Imm(reinterpret_cast<uint64_t>(memory->base()) +
+                        static_cast<uint64_t>(address->value())));
+      x86::Mem m = x86::ptr(base);
+      m.setSize(bytes);
+      return m;
+    }
     cc_.mov(base, Imm(reinterpret_cast<uint64_t>(memory->base())));
-    x86::Mem m = x86::ptr(base, reg(access->input(1)));
+    x86::Mem m = x86::ptr(base, reg(address));
     m.setSize(bytes);
     return m;
   }
@@ -995,12 +1157,17 @@ class Lowering final : private VectorLoweringHost {
   CallTarget& self_;
   const GuestLimits* limitsAddress_;
   x86::Gp pollBase_;  // the GuestLimits address, when the function has loops
+  static constexpr std::size_t kLoopMemoryBases = 2;
+  std::unordered_map<const void*, x86::Gp>
+      memoryBases_;  // memory -> its base, in functions with loops
   std::string failure_;
   uint32_t vectorCalls_ = 0;
   FuncNode* func_ = nullptr;
   std::vector<GuardedInstruction> guarded_;
   std::vector<x86::Reg> regs_;
   std::vector<bool> hasReg_;
+  uint32_t loopPressure_ = 0;         // general-purpose values live into the busiest loop header
+  std::vector<uint32_t> registerOf_;  // per node: whose register it shares (phi coalescing)
   std::vector<Label> labels_;
   x86::Gp selfReg_, ioReg_;
   x86::Gp argRegs_[kDirectArgumentRegisters];
@@ -1014,6 +1181,35 @@ class Lowering final : private VectorLoweringHost {
   std::unordered_map<uint32_t, x86::Gp> callBuffer_;
   std::unordered_map<uint32_t, x86::Gp> callFirst_;
 };
+
+/// The register allocator's stack traffic, counted on the allocated instruction
+/// list: a stack slot written is a spill, one read (a move or an operand folded
+/// into an instruction) a reload. The lowering itself only reaches its own stack
+/// areas (call and frame buffers) through a register, never [rsp + n].
+struct StackTraffic {
+  uint32_t spills = 0;
+  uint32_t reloads = 0;
+};
+StackTraffic countStackTraffic(x86::Compiler& cc) {
+  StackTraffic t;
+  for (BaseNode* node = cc.firstNode(); node != nullptr; node = node->next()) {
+    if (!node->isInst()) continue;
+    InstNode* inst = node->as<InstNode>();
+    if (inst->id() == x86::Inst::kIdLea) continue;  // an address, not an access
+    for (uint32_t i = 0; i < inst->opCount(); ++i) {
+      const Operand& op = inst->op(i);
+      if (!op.isMem() || !op.as<x86::Mem>().hasBaseReg()) continue;
+      if (op.as<x86::Mem>().baseId() != x86::Gp::kIdSp ||
+          op.as<x86::Mem>().baseType() != RegType::kX86_Gpq)
+        continue;
+      if (i == 0)
+        ++t.spills;
+      else
+        ++t.reloads;
+    }
+  }
+  return t;
+}
 
 }  // namespace
 
@@ -1045,6 +1241,7 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
   // after register allocation: bound earlier, a label would split the allocator's
   // block, and spill code could land between it and the instruction.
   if (errors.error == kErrorOk) cc.runPasses();
+  StackTraffic traffic = errors.error == kErrorOk ? countStackTraffic(cc) : StackTraffic{};
   if (errors.error == kErrorOk) {
     for (auto& access : lowering.guardedInstructions()) {
       // An instruction the allocator removed as unreachable never runs: no label.
@@ -1067,6 +1264,8 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
       runtime_->jit, base, reinterpret_cast<Entry>(at(lowering.ioEntry())),
       reinterpret_cast<DirectEntry>(at(lowering.directEntry())), code.codeSize());
   installed->vectorCalls = lowering.vectorCalls();
+  installed->spills = traffic.spills;
+  installed->reloads = traffic.reloads;
   if (!lowering.guardedInstructions().empty()) {
     const auto start = reinterpret_cast<uintptr_t>(base);
     std::vector<GuardedAccess> accesses;

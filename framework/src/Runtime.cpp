@@ -212,9 +212,10 @@ void Runtime::trace(CallTarget& target, CompileTier tier, double millis, double 
   if (!traceCompilation_ || trace_ == nullptr) return;
   *trace_ << absl::StrFormat(
       "[engine] opt done %-16s |Tier %d|Time %8.3f ms|Graph %5d nodes|Code %6d bytes|Calls "
-      "%d|Loops %d|Vector calls %d|CPU %.3f ms\n",
+      "%d|Loops %d|Vector calls %d|CPU %.3f ms|Spills %d|Reloads %d\n",
       target.name(), static_cast<int>(tier), millis, r.graphNodes, r.code->codeSize(),
-      target.callCount(), target.loopCount(), r.code->vectorCalls, cpuMillis);
+      target.callCount(), target.loopCount(), r.code->vectorCalls, cpuMillis, r.code->spills,
+      r.code->reloads);
   trace_->flush();
 }
 

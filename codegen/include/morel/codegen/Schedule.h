@@ -15,6 +15,10 @@ struct Schedule {
   std::vector<int32_t> blockOfNode;                  // per node id; -1 for constants
 };
 
+/// A block that only leads from a loop's latch back to its header: one
+/// predecessor, one successor, the loop it closes.
+bool isBackEdgeBlock(const pe::ControlFlowGraph& cfg, uint32_t b);
+
 /// Constants are not placed: the emitter materializes them at each use.
 Schedule scheduleGraph(const pe::Graph& g, const pe::ControlFlowGraph& cfg);
 

@@ -63,6 +63,10 @@ class InstalledCode {
   /// Vector operations this code calls out of line (their VectorFn) instead of
   /// computing them inline: the compilation trace reports it, tests assert it.
   uint32_t vectorCalls = 0;
+  /// Register-allocator stack traffic: stores to spill slots and loads (or folded
+  /// operands) from them, counted in the emitted code; the compilation trace reports them.
+  uint32_t spills = 0;
+  uint32_t reloads = 0;
   /// Memory accesses left to guard pages (no compare): a fault in one is its trap.
   uint32_t guardedAccesses = 0;
 };

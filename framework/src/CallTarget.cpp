@@ -160,7 +160,6 @@ Status CallTarget::uncompilableEntry(CallTarget* self, uint64_t* io) {
   return self->runInterpreterFramed(io);
 }
 
-
 DirectResult CallTarget::directAdapter(CallTarget* self, uint64_t* io, int64_t framesLeft,
                                        uint64_t a0, uint64_t a1, uint64_t a2) {
   // The interpreter and host functions count frames in memory; compiled callers

@@ -2,6 +2,7 @@
 // the classic instruction at fault), and what translated programs compute, in every tier.
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -157,6 +158,10 @@ struct RunCase {
   uint32_t wireLength;
   uint64_t expected;
 };
+/// How ctest and gtest show the parameter: its name, not its bytes.
+void PrintTo(const RunCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class ClassicBpfRuns : public ::testing::TestWithParam<std::tuple<RunCase, testing::TierMode>> {};
 

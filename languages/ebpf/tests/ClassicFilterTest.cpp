@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <ostream>
 #include <string>
 
 #include "TierModes.h"
@@ -22,6 +23,10 @@ struct FilterCase {
   const char* name;
   const char* expression;
 };
+/// How ctest and gtest show the parameter: the expression, not its bytes.
+void PrintTo(const FilterCase& c, std::ostream* os) {
+  *os << '\'' << c.expression << '\'';
+}
 
 const FilterCase kFilters[] = {
     {"TcpPort80", "tcp port 80"},

@@ -4,6 +4,7 @@
 
 #include <mutex>
 #include <ostream>
+#include <span>
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
@@ -230,22 +231,12 @@ class Lowering final : private VectorLoweringHost {
       args[i] = cc_.newGpq();
       cc_.mov(args[i], x86::qword_ptr(io, static_cast<int32_t>(8 * i)));
     }
-    InvokeNode* invoke = nullptr;
-    cc_.invoke(&invoke, func_->label(), directSignature(registerArgs_));
-    invoke->setArg(0, self);
-    invoke->setArg(1, io);
-    invoke->setArg(2, framesLeft);
-    for (uint32_t i = 0; i < registerArgs_; ++i) invoke->setArg(3 + i, args[i]);
-    x86::Gp status = cc_.newGpq("status");
-    invoke->setRet(0, status);
-    if (returnsFirst_) {
-      returnFirstInRdx(invoke->detail());
-      x86::Gp first = cc_.newGpq("first");
-      invoke->setRet(1, first);
-      cc_.mov(x86::qword_ptr(io), first);  // meaningless after a trap, and unread then
-    }
+    DirectCall call = invokeDirect(func_->label(), self, io, framesLeft,
+                                   std::span<const x86::Gp>(args, registerArgs_), returnsFirst_);
+    // Result word 0 is meaningless after a trap, and unread then.
+    if (returnsFirst_) cc_.mov(x86::qword_ptr(io), call.first);
     cc_.mov(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), framesLeft);
-    cc_.ret(status);
+    cc_.ret(call.status);
     cc_.endFunc();
   }
 
@@ -930,6 +921,33 @@ class Lowering final : private VectorLoweringHost {
     if (nextBlock_ != static_cast<int32_t>(to)) cc_.jmp(jumpTarget(from, to));
   }
 
+  /// What a call in the direct convention gives back: the status, and result
+  /// word 0 when it was asked for.
+  struct DirectCall {
+    x86::Gp status, first;
+  };
+  /// One call in the direct convention (CallTarget.h): the callee, io, the frame
+  /// budget and argument words 0..n-1 in registers. Every operand must be in a
+  /// register already: what is emitted after the invoke node runs after the call.
+  template <class Target>
+  DirectCall invokeDirect(const Target& target, x86::Gp self, x86::Gp io, x86::Gp framesLeft,
+                          std::span<const x86::Gp> args, bool wantsFirst) {
+    InvokeNode* invoke = nullptr;
+    cc_.invoke(&invoke, target, directSignature(static_cast<uint32_t>(args.size())));
+    invoke->setArg(0, self);
+    invoke->setArg(1, io);
+    invoke->setArg(2, framesLeft);
+    for (uint32_t i = 0; i < args.size(); ++i) invoke->setArg(3 + i, args[i]);
+    DirectCall call{cc_.newGpq("status"), x86::Gp()};
+    invoke->setRet(0, call.status);
+    if (wantsFirst) {
+      returnFirstInRdx(invoke->detail());
+      call.first = cc_.newGpq("first");
+      invoke->setRet(1, call.first);
+    }
+    return call;
+  }
+
   /// A call through the callee's direct entry slot: its compiled code, or the
   /// adapter into its interpreter (CallTarget::directAdapter).
   void lowerCall(IrNode* n) {
@@ -949,23 +967,11 @@ class Lowering final : private VectorLoweringHost {
     x86::Gp callee = cc_.newGpq("callee");
     cc_.mov(callee, Imm(reinterpret_cast<uint64_t>(n->aux())));
     // `call [callee + slot]`: no register held for the target.
-    InvokeNode* invoke = nullptr;
-    cc_.invoke(&invoke,
-               x86::qword_ptr(callee, static_cast<int32_t>(CallTarget::directEntryOffset())),
-               directSignature(registerArgs));
-    invoke->setArg(0, callee);
-    invoke->setArg(1, bufReg);
-    invoke->setArg(2, framesLeft_);
-    for (uint32_t i = 0; i < registerArgs; ++i) invoke->setArg(3 + i, registerValues[i]);
-    x86::Gp status = cc_.newGpq("status");
-    invoke->setRet(0, status);
-    if (results > 0) {
-      returnFirstInRdx(invoke->detail());
-      x86::Gp first = cc_.newGpq("first");
-      invoke->setRet(1, first);
-      callFirst_[n->id()] = first;
-    }
-    callStatus_[n->id()] = status;
+    DirectCall call = invokeDirect(
+        x86::qword_ptr(callee, static_cast<int32_t>(CallTarget::directEntryOffset())), callee,
+        bufReg, framesLeft_, std::span<const x86::Gp>(registerValues, registerArgs), results > 0);
+    if (results > 0) callFirst_[n->id()] = call.first;
+    callStatus_[n->id()] = call.status;
     callBuffer_[n->id()] = bufReg;
   }
 

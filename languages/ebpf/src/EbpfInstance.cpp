@@ -14,7 +14,6 @@
 #include "morel/ebpf/nodes/EbpfArrayLookupNode.h"
 #include "morel/ebpf/nodes/EbpfCallxNode.h"
 #include "morel/ebpf/nodes/EbpfNodes.h"
-#include "morel/ebpf/nodes/EbpfRegionAccessNodes.h"
 #include "morel/ebpf/nodes/EbpfStackAccessNodes.h"
 #include "morel/framework/HostFunction.h"
 #include "morel/pe/OsrRoot.h"
@@ -356,10 +355,11 @@ class TreeBuilder {
     bool isSigned = (in.opcode & 0xe0) == 0x80;
     if (auto address = stackAddress(in.src, in.offset, in.opcode & 0x18))
       return sized<EbpfStackLoadNode>(in.opcode & 0x18, isSigned, memory_, in.dst, *address);
-    if (region.kind != AccessRegion::Kind::Memory)
-      return sized<EbpfRegionLoadNode>(in.opcode & 0x18, isSigned, memory_, region, in.dst, in.src,
-                                       in.offset);
-    return sized<EbpfLoadNode>(in.opcode & 0x18, isSigned, memory_, in.dst, in.src, in.offset);
+    if (region.kind == AccessRegion::Kind::Memory)
+      return sized<EbpfLoadNode>(in.opcode & 0x18, isSigned, memory_, region, in.dst, in.src,
+                                 in.offset);
+    return sized<EbpfRegionLoadNode>(in.opcode & 0x18, isSigned, memory_, region, in.dst, in.src,
+                                     in.offset);
   }
 
   EbpfStmt* store(const Instruction& in, const AccessRegion& region) {
@@ -367,10 +367,11 @@ class TreeBuilder {
     Operand value{fromRegister, in.src, in.imm};
     if (auto address = stackAddress(in.dst, in.offset, in.opcode & 0x18))
       return sized<EbpfStackStoreNode>(in.opcode & 0x18, false, memory_, *address, value);
-    if (region.kind != AccessRegion::Kind::Memory)
-      return sized<EbpfRegionStoreNode>(in.opcode & 0x18, false, memory_, region, in.dst, in.offset,
-                                        value);
-    return sized<EbpfStoreNode>(in.opcode & 0x18, false, memory_, in.dst, in.offset, value);
+    if (region.kind == AccessRegion::Kind::Memory)
+      return sized<EbpfStoreNode>(in.opcode & 0x18, false, memory_, region, in.dst, in.offset,
+                                  value);
+    return sized<EbpfRegionStoreNode>(in.opcode & 0x18, false, memory_, region, in.dst, in.offset,
+                                      value);
   }
 
   /// The constant address of an access at `base` + `offset` when `base` is r10

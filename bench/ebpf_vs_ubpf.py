@@ -22,6 +22,7 @@ Results of every engine are cross-checked. Exits 77 when UBPF is not set.
 """
 import argparse
 import os
+import statistics
 import struct
 import subprocess
 import sys
@@ -151,6 +152,9 @@ def main():
     print(f"{'program':15} {'interpreter':>12} {'compiled/JIT':>13} {'spills/reloads':>15}")
     for name, interp, jit, (spills, reloads) in ratios:
         print(f"{name:15} {interp:12.2f} {jit:13.2f} {f'{spills}/{reloads}':>15}")
+    if ratios:
+        print(f"{'geomean':15} {statistics.geometric_mean([r[1] for r in ratios]):12.2f} "
+              f"{statistics.geometric_mean([r[2] for r in ratios]):13.2f}")
     return 0
 
 

@@ -109,9 +109,19 @@ def fmt_time(samples):
 
 
 def fmt_ratio(num, den):
-    if not num or not den:
+    r = ratio(num, den)
+    return "-" if r is None else f"{r:.3g}"
+
+
+def ratio(num, den):
+    return statistics.mean(num) / statistics.mean(den) if num and den else None
+
+
+def fmt_geomean(ratios):
+    """The geometric mean of the programs' ratios, the one figure a set is judged by; "-" unless every program ran."""
+    if not ratios or any(r is None for r in ratios):
         return "-"
-    return f"{statistics.mean(num) / statistics.mean(den):.3g}"
+    return f"{statistics.geometric_mean(ratios):.3g}"
 
 
 def table(header, rows):
@@ -211,7 +221,9 @@ def main():
     print("\nSpeed relative to V8 and to native: other time / Morel time (1.0 = as fast, 0.5 = half as fast)")
     print(table(["program", *[f"{label}/{short[m]}" for label, _ in peers for m in MOREL_MODES]],
                 [[p["name"], *[fmt_ratio(S(p, e), S(p, m)) for _, e in peers for m in MOREL_MODES]]
-                 for p in programs]))
+                 for p in programs] +
+                [["geomean", *[fmt_geomean([ratio(S(p, e), S(p, m)) for p in programs]) for _, e in peers
+                               for m in MOREL_MODES]]]))
     rss = {(p["name"], e): peak_rss_kib(command(e, cfg, p), cfg.timeout) for p in programs for e in ENGINES
            if results[p["name"]]["engines"].get(e, {}).get("ok")}
     mib = lambda p, e: f"{rss[(p['name'], e)] / 1024:.0f}" if rss.get((p["name"], e)) else "-"

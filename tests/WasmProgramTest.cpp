@@ -314,6 +314,30 @@ TEST(WasmMemoryLimit, MaxMemoryPagesBoundsGrowing) {
   EXPECT_EQ(refused.error().category, "out of memory");
 }
 
+TEST(WasmTableLimit, MaxTableElementsBoundsGrowing) {
+  constexpr std::string_view kTables = R"((module
+    (table $t 3 funcref)
+    (func (export "grow") (param i32) (result i32) (table.grow $t (ref.null func) (local.get 0)))
+    (func (export "size") (result i32) (table.size $t))))";
+  morel::OptionValues options;
+  ASSERT_TRUE(options.set("wasm.MaxTableElements", "10").has_value());
+  morel::Engine engine(std::move(options));
+  morel::Context context(engine);
+  auto m = context.eval(morel::Source::fromText("wasm", "tables.wat", kTables));
+  ASSERT_TRUE(m.has_value()) << m.error().toString();
+  auto grow = m->getMember("grow");
+  EXPECT_EQ(grow.execute({Value::fromInt(7)})->asInt(), 3) << "3 + 7 elements fit the limit of 10";
+  EXPECT_EQ(grow.execute({Value::fromInt(1)})->asInt(), -1) << "an 11th element is past the limit";
+  EXPECT_EQ(m->getMember("size").execute({})->asInt(), 10) << "a failed grow leaves the table as it was";
+  morel::OptionValues two;
+  ASSERT_TRUE(two.set("wasm.MaxTableElements", "2").has_value());
+  morel::Engine tiny(std::move(two));
+  morel::Context tinyContext(tiny);
+  auto refused = tinyContext.eval(morel::Source::fromText("wasm", "tables.wat", kTables));
+  ASSERT_FALSE(refused.has_value()) << "a table that starts with 3 elements, past the limit of 2";
+  EXPECT_EQ(refused.error().category, "out of memory");
+}
+
 TEST_P(WasmProgramTest, GuardInInlinedCodeRebuildsEveryFrame) {
   auto m = load("inlining.wasm");
   expectAlways(m, "run", {10, 2, -1}, 200010);  // never -1: $div compiled without the check

@@ -291,6 +291,8 @@ Result<Value> Context::eval(const Source& source) {
     wasm::WasmInstance::Options options;
     options.maxMemoryPages = static_cast<uint32_t>(
         std::min<int64_t>(options_.getInt("wasm.MaxMemoryPages"), wasm::kMaxPages));
+    options.maxTableElements = static_cast<uint64_t>(std::clamp<int64_t>(
+        options_.getInt("wasm.MaxTableElements"), 0, wasm::WasmTable::kMaxElements));
     options.memoryGuard = wasmMemoryGuard(options_);
     options.imports = [this](std::string_view moduleName) -> const wasm::WasmInstance* {
       if (moduleName == wasm::Wasi::kModuleName) (void)loadWasi();

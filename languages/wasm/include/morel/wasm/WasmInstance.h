@@ -67,6 +67,9 @@ class WasmInstance {
     /// A memory reserves min(declared maximum, this) pages up front; growing past
     /// it fails (memory.grow returns -1).
     uint32_t maxMemoryPages = kMaxPages;
+    /// A table reserves room for min(declared maximum, this) elements up front;
+    /// growing past it fails (table.grow returns -1).
+    uint64_t maxTableElements = WasmTable::kMaxElements;
     /// How compiled code bounds-checks the memories this instance defines
     /// (wasm.BoundsChecks): guard pages, or a compare per access.
     MemoryGuard memoryGuard = MemoryGuard::Below2To34;

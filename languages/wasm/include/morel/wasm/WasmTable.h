@@ -28,12 +28,16 @@ class WasmTable {
   static constexpr uint64_t kMaxElements = 10'000'000;
   static constexpr uint64_t kElementBytes = sizeof(uint64_t);
 
-  /// `size` null elements, growable to min(max, kMaxElements).
+  /// `size` null elements, growable to min(max, elementLimit); the address space
+  /// for that many is reserved up front.
   static Result<std::shared_ptr<WasmTable>> create(RefType type, uint64_t size,
-                                                   std::optional<uint32_t> max);
+                                                   std::optional<uint32_t> max,
+                                                   uint64_t elementLimit = kMaxElements);
 
   RefType type() const { return type_; }
   std::optional<uint32_t> max() const { return max_; }
+  /// The most elements this table may grow to: its maximum, capped by the limit it was created with.
+  uint64_t limit() const { return words_->maximum() / kElementBytes; }
   uint64_t size() const { return words_->size() / kElementBytes; }
   uint64_t* data() const { return reinterpret_cast<uint64_t*>(words_->base()); }
   uint64_t* begin() const { return data(); }

@@ -328,7 +328,8 @@ TEST(WasmTableLimit, MaxTableElementsBoundsGrowing) {
   auto grow = m->getMember("grow");
   EXPECT_EQ(grow.execute({Value::fromInt(7)})->asInt(), 3) << "3 + 7 elements fit the limit of 10";
   EXPECT_EQ(grow.execute({Value::fromInt(1)})->asInt(), -1) << "an 11th element is past the limit";
-  EXPECT_EQ(m->getMember("size").execute({})->asInt(), 10) << "a failed grow leaves the table as it was";
+  EXPECT_EQ(m->getMember("size").execute({})->asInt(), 10)
+      << "a failed grow leaves the table as it was";
   morel::OptionValues two;
   ASSERT_TRUE(two.set("wasm.MaxTableElements", "2").has_value());
   morel::Engine tiny(std::move(two));

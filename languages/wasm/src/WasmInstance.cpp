@@ -278,7 +278,8 @@ Result<void> WasmInstance::allocate(const Options& options) {
     const uint64_t limit = std::min(options.maxTableElements, kMaxTableElements);
     if (t.limits.min > limit) {
       return fail("out of memory", t.offset, Diagnostic::Unit::Byte,
-                  absl::StrFormat("a table of %d elements is more than the limit of %d", t.limits.min, limit));
+                  absl::StrFormat("a table of %d elements is more than the limit of %d",
+                                  t.limits.min, limit));
     }
     auto table = WasmTable::create(t.elemType, t.limits.min, t.limits.max, limit);
     if (!table)

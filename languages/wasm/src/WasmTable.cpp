@@ -8,8 +8,7 @@ namespace morel::wasm {
 Result<std::shared_ptr<WasmTable>> WasmTable::create(RefType type, uint64_t size,
                                                      std::optional<uint32_t> max,
                                                      uint64_t elementLimit) {
-  const uint64_t limit =
-      std::min({uint64_t{max.value_or(UINT32_MAX)}, elementLimit, kMaxElements});
+  const uint64_t limit = std::min({uint64_t{max.value_or(UINT32_MAX)}, elementLimit, kMaxElements});
   auto words = LinearMemory::create(size * kElementBytes, std::max(size, limit) * kElementBytes);
   if (!words) return std::unexpected(std::move(words).error());
   std::shared_ptr<WasmTable> table(new WasmTable());

@@ -36,7 +36,8 @@ class WasmTable {
 
   RefType type() const { return type_; }
   std::optional<uint32_t> max() const { return max_; }
-  /// The most elements this table may grow to: its maximum, capped by the limit it was created with.
+  /// The most elements this table may grow to: its maximum, capped by the limit it was created
+  /// with.
   uint64_t limit() const { return words_->maximum() / kElementBytes; }
   uint64_t size() const { return words_->size() / kElementBytes; }
   uint64_t* data() const { return reinterpret_cast<uint64_t*>(words_->base()); }

@@ -37,6 +37,8 @@ BENCHES=(
   "interp _start 150000"
   "raytrace _start 1536"
   "strings _start 300000"
+  "graph _start 500000"
+  "checksum _start 16 4"
 )
 
 MOREL="$ROOT/build/bin/morel"

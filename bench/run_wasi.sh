@@ -8,6 +8,7 @@
 #   bench/run_wasi.sh           # 1 warmup + 3 timed runs per engine and program
 #   bench/run_wasi.sh --quick   # 1 warmup + 1 timed run
 #   bench/run_wasi.sh --runs N
+#   bench/run_wasi.sh --only graph,checksum   # some programs only
 #   WASM3=/path/to/wasm3 bench/run_wasi.sh
 #
 # Needs build/bin/morel (it does not build Morel), node, clang-14 with wasi-libc,
@@ -18,11 +19,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 RUNS=3
+ONLY=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) RUNS=1; shift ;;
     --runs) RUNS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --only) ONLY=",$2,"; shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "run_wasi.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -40,6 +43,13 @@ BENCHES=(
   "graph _start 500000"
   "checksum _start 16 4"
 )
+
+if [[ -n "$ONLY" ]]; then
+  chosen=()
+  for spec in "${BENCHES[@]}"; do [[ "$ONLY" == *",${spec%% *},"* ]] && chosen+=("$spec"); done
+  ((${#chosen[@]})) || { echo "run_wasi.sh: --only names no program of the set" >&2; exit 2; }
+  BENCHES=("${chosen[@]}")
+fi
 
 MOREL="$ROOT/build/bin/morel"
 OUT="$ROOT/build/bench/wasi"

@@ -32,6 +32,7 @@ done
 BENCHES=(
   "fib fib 40"
   "loop_sum run 100000 4000"
+  "loop_once sum 300000000 7"
   "sieve count_primes 10000000"
   "memsieve count_primes 50000000"
   "matmul matmul 600"

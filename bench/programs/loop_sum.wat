@@ -10,8 +10,9 @@
 ;; driver. What is measured is the loop itself: i64 mul/xor/shr_u/add, an i32
 ;; induction variable with extend, and a br_if/br back edge.
 ;;
-;; Morel has no on-stack replacement: $sum gets compiled during its first call and
-;; the compiled code runs from the second call on, hence the driver.
+;; $sum gets compiled during its first call (on-stack replacement enters it at a
+;; back edge) and the compiled code runs from the second call on; loop_once.wat
+;; is the same kernel called once.
 ;; Entry: run(n i32, times i32) -> i64. Native twin: bench/native/loop_sum.c.
 (module
   (func $sum (param $n i32) (param $seed i64) (result i64)

@@ -57,4 +57,33 @@
         (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (local.get $i))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next)))
-    (local.get $acc)))
+    (local.get $acc))
+  ;; frame slots the loop never changes (i32s, negative ones included, an i64,
+  ;; an f64, an f32): OSR code leaves them in the frame words it was entered
+  ;; with, and its exits (the loop's end, and a deoptimization at i = 300000 in
+  ;; the tiered mode) give them back as they were. Each slot counts in the result.
+  (func (export "passThrough") (param $n i32) (param $a i32) (result i64)
+    (local $i i32) (local $acc i64) (local $x i32) (local $y i64) (local $z f64)
+    (local $w i32) (local $f f32) (local $v i32)
+    (local.set $x (i32.mul (local.get $a) (i32.const 3)))
+    (local.set $y (i64.add (i64.extend_i32_s (local.get $a)) (i64.const 1)))
+    (local.set $z (f64.mul (f64.convert_i32_s (local.get $a)) (f64.const 2)))
+    (local.set $w (i32.const -5))
+    (local.set $f (f32.const 1.5))
+    (local.set $v (i32.sub (i32.const 0) (local.get $a)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+        (if (i32.eq (local.get $i) (i32.const 300000))
+          (then (local.set $acc (i64.add (local.get $acc) (i64.const 7)))))
+        (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (i64.add (local.get $acc)
+      (i64.add (i64.extend_i32_s (local.get $x))
+        (i64.add (local.get $y)
+          (i64.add (i64.trunc_f64_s (local.get $z))
+            (i64.add (i64.extend_i32_s (local.get $w))
+              (i64.add (i64.trunc_f32_s (local.get $f))
+                (i64.add (i64.extend_i32_s (local.get $v))
+                  (i64.extend_i32_u (local.get $a)))))))))))

@@ -84,6 +84,23 @@ TEST_P(OsrTest, ALoopThatDeoptimizedIsCompiledAndEnteredAgain) {
     EXPECT_EQ(context_->compilationCount(), 2u) << "expected the loop compiled again after its deoptimization";
 }
 
+// Slots the loop never changes stay in the frame words OSR code was entered
+// with (codegen's IoParameters.h); both exits, a deoptimization at i = 300000
+// and the loop's end, must give every one of them back unchanged, negative i32s
+// (whose words' upper halves are zero) included.
+TEST_P(OsrTest, SlotsTheLoopNeverChangesComeBackUnchanged) {
+  for (int32_t a : {-7, 40000}) {
+    const int64_t n = 2000000, acc = n * (n - 1) / 2 + 7;
+    const int64_t slots =
+        3LL * a + (a + 1LL) + 2LL * a + -5 + 1 + -int64_t{a} + int64_t{uint32_t(a)};
+    EXPECT_EQ(
+        call("passThrough", {morel::Value::fromInt(int32_t(n)), morel::Value::fromInt(a)}).asLong(),
+        acc + slots)
+        << "a = " << a;
+  }
+  expectCompiledIfCompiling();
+}
+
 INSTANTIATE_TEST_SUITE_P(AllTiers, OsrTest, ::testing::ValuesIn(morel::testing::kTierModes),
                          [](const auto& info) { return std::string(info.param.displayName); });
 

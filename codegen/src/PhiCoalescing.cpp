@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "internal/IoParameters.h"
+
 namespace morel::codegen {
 
 using pe::IrNode;
@@ -16,7 +18,7 @@ namespace {
 bool hasRegister(const IrNode* n) {
   Type t = n->type();
   return !n->isConst() && !n->isControl() && n->op() != Op::Poll && t != Type::Tuple &&
-         t != Type::None;
+         t != Type::None && !staysInIo(n);
 }
 
 /// Lowerings that copy input(0) into the result before reading anything else

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "internal/IoParameters.h"
 #include "internal/PhiCoalescing.h"
 #include "internal/X86VectorLowering.h"
 #include "morel/framework/GuardPageTraps.h"
@@ -381,6 +382,7 @@ class Lowering final : private VectorLoweringHost {
       case Op::Phi: case Op::End:
         return;
       case Op::Param:
+        if (staysInIo(n)) return;  // an exit reads it from io (IoParameters.h)
         if (n->value() < registerArgs_)
           cc_.mov(reg(n), argRegs_[n->value()]);
         else
@@ -467,8 +469,12 @@ class Lowering final : private VectorLoweringHost {
       }
       case Op::Select:
         return isFloat(n->type()) ? lowerFloatSelect(n) : lowerSelect(n);
-      case Op::Wrap: cc_.mov(reg(n), reg(n->input(0)).r32()); return;
-      case Op::ExtendU: cc_.mov(reg(n).r32(), reg(n->input(0))); return;
+      case Op::Wrap:
+        if (!staysInIo(n)) cc_.mov(reg(n), reg(n->input(0)).r32());
+        return;
+      case Op::ExtendU:
+        if (!staysInIo(n)) cc_.mov(reg(n).r32(), reg(n->input(0)));
+        return;
       case Op::ExtendS: cc_.movsxd(reg(n), reg(n->input(0))); return;
       case Op::SignExtend: {
         x86::Gp a = reg(n->input(0));
@@ -1092,8 +1098,12 @@ class Lowering final : private VectorLoweringHost {
   void lowerReturn(IrNode* n) {
     // Result word 0 goes back in RDX (returnsFirst_), the others in io.
     const std::size_t inRegister = returnsFirst_ ? 2 : 1;
-    for (std::size_t i = inRegister; i < n->inputCount(); ++i)
-      cc_.mov(x86::qword_ptr(ioReg_, static_cast<int32_t>(8 * (i - 1))), reg(n->input(i)));
+    for (std::size_t i = inRegister; i < n->inputCount(); ++i) {
+      std::optional<IoWord> word = ioWordOf(n->input(i));
+      if (word && !word->low32) continue;  // the word holds it already
+      cc_.mov(x86::qword_ptr(ioReg_, static_cast<int32_t>(8 * (i - 1))),
+              word ? fromIo(*word) : reg(n->input(i)));
+    }
     x86::Gp ok = cc_.newGpq();
     cc_.xor_(ok.r32(), ok.r32());
     returnStatus(ok, returnsFirst_ && n->inputCount() > 1 ? reg(n->input(1)) : x86::Gp());
@@ -1119,14 +1129,27 @@ class Lowering final : private VectorLoweringHost {
     cc_.bind(done);
   }
 
+  /// A word an exit reads from io (IoParameters.h): the whole word, or its low half zero-extended.
+  x86::Gp fromIo(IoWord word) {
+    x86::Gp r = cc_.newGpq("fromIo");
+    if (word.low32)
+      cc_.mov(r.r32(), x86::dword_ptr(ioReg_, word.offset));
+    else
+      cc_.mov(r, x86::qword_ptr(ioReg_, word.offset));
+    return r;
+  }
+
   void lowerDeopt(IrNode* n) {
     // Materialize the frame state, then let the interpreter continue at its statement.
     std::size_t slots = std::max<std::size_t>(n->inputCount() - 1, 1);
     x86::Mem frame = cc_.newStack(static_cast<uint32_t>(8 * slots), 8);
     x86::Gp frameReg = cc_.newGpq("frame");
     cc_.lea(frameReg, frame);
-    for (std::size_t i = 1; i < n->inputCount(); ++i)
-      cc_.mov(x86::qword_ptr(frameReg, static_cast<int32_t>(8 * (i - 1))), reg(n->input(i)));
+    for (std::size_t i = 1; i < n->inputCount(); ++i) {
+      std::optional<IoWord> word = ioWordOf(n->input(i));
+      cc_.mov(x86::qword_ptr(frameReg, static_cast<int32_t>(8 * (i - 1))),
+              word ? fromIo(*word) : reg(n->input(i)));
+    }
     x86::Gp statement = cc_.newGpq("statement");
     cc_.mov(statement, Imm(reinterpret_cast<uint64_t>(n->aux())));
     // The interpreter counts frames in memory: it gets the count with this function's

@@ -20,6 +20,7 @@
 #include "EbpfStackSlots.h"
 
 #include <algorithm>
+#include <bit>
 #include <utility>
 
 namespace morel::ebpf {
@@ -28,6 +29,7 @@ namespace {
 
 constexpr uint8_t kR10 = 10;
 constexpr uint64_t kFrameBytes = 512;
+constexpr uint32_t kNoInterval = UINT32_MAX;
 constexpr int64_t kMaxDepth = 7;           // callees below the entry: 8 frames of 512 bytes
 constexpr std::size_t kMaxIntervals = 64;  // one must-written bit each
 
@@ -44,6 +46,13 @@ int64_t accessBytes(uint8_t opcode) {
   }
 }
 
+/// An r10-relative load or store of a function, and the (offset, size) it touches.
+struct StackAccess {
+  uint32_t pc;
+  uint32_t interval;
+  bool isLoad;
+};
+
 /// What one function does with its frame.
 struct FrameUse {
   bool escapes = false;
@@ -51,22 +60,29 @@ struct FrameUse {
   std::vector<uint32_t> callees;
   std::vector<std::pair<int16_t, int64_t>> intervals;  // distinct (offset, size)
   std::vector<bool> replaceable;                       // per interval
-  std::map<uint32_t, uint32_t> intervalOfAccess;       // instruction slot -> interval
+  std::vector<StackAccess> accesses;
 };
 
 class FrameAnalysis {
  public:
   explicit FrameAnalysis(std::span<const Instruction> p)
-      : p_(p), in_(p.size()), reached_(p.size()) {}
+      : p_(p),
+        rows_(p.size()),
+        in_(p.size()),
+        gen_(p.size(), kNoInterval),
+        reached_(p.size()),
+        queued_(p.size()) {
+    for (std::size_t pc = 0; pc < p.size(); ++pc) rows_[pc] = findOpcode(p[pc]);
+  }
 
   FrameUse analyse(uint32_t entry) {
     FrameUse use;
     std::vector<uint32_t> order = reachable(entry);
-    std::map<std::pair<int16_t, int64_t>, uint32_t> index;
-    std::vector<std::pair<uint32_t, bool>> accesses;  // (pc, isLoad)
+    // Interval numbers by offset (verify keeps r10 accesses in [-512, 0)) and size.
+    std::vector<uint32_t> index(kFrameBytes * 4, kNoInterval);
     for (uint32_t pc : order) {
       const Instruction& in = p_[pc];
-      const OpcodeInfo* row = findOpcode(in);
+      const OpcodeInfo* row = rows_[pc];
       if (row == nullptr) {
         use.escapes = true;
         continue;
@@ -75,11 +91,18 @@ class FrameAnalysis {
         use.callees.push_back(static_cast<uint32_t>(pc + 1 + in.imm));
       std::optional<bool> isLoad = stackAccess(*row, in, use.escapes);
       if (!isLoad) continue;
-      auto key = std::make_pair(in.offset, accessBytes(in.opcode));
-      auto [it, added] = index.try_emplace(key, static_cast<uint32_t>(use.intervals.size()));
-      if (added) use.intervals.push_back(key);
-      use.intervalOfAccess[pc] = it->second;
-      accesses.emplace_back(pc, *isLoad);
+      int64_t bytes = accessBytes(in.opcode);
+      if (in.offset < -static_cast<int64_t>(kFrameBytes) || in.offset + bytes > 0) {
+        use.escapes = true;  // outside the frame: verify refuses it; never guess
+        continue;
+      }
+      uint32_t& k =
+          index[(in.offset + kFrameBytes) * 4 + std::countr_zero(static_cast<uint64_t>(bytes))];
+      if (k == kNoInterval) {
+        k = static_cast<uint32_t>(use.intervals.size());
+        use.intervals.emplace_back(in.offset, bytes);
+      }
+      use.accesses.push_back({pc, k, *isLoad});
     }
     use.replaceable.assign(use.intervals.size(),
                            !use.escapes && use.intervals.size() <= kMaxIntervals);
@@ -94,13 +117,11 @@ class FrameAnalysis {
         if (oi < oj + sj && oj < oi + si) use.replaceable[i] = use.replaceable[j] = false;
       }
     mustWritten(entry, order, use);
-    for (auto [pc, isLoad] : accesses) {
-      uint32_t k = use.intervalOfAccess[pc];
-      if (isLoad && ((in_[pc] >> k) & 1) == 0) {
-        use.replaceable[k] = false;
+    for (const StackAccess& a : use.accesses)
+      if (a.isLoad && ((in_[a.pc] >> a.interval) & 1) == 0) {
+        use.replaceable[a.interval] = false;
         use.readsUnwritten = true;
       }
-    }
     return use;
   }
 
@@ -112,7 +133,7 @@ class FrameAnalysis {
     reached_[entry] = true;
     for (std::size_t i = 0; i < order.size(); ++i)
       for (uint32_t s : successors(order[i]))
-        if (s < p_.size() && !reached_[s]) {
+        if (!reached_[s]) {
           reached_[s] = true;
           order.push_back(s);
         }
@@ -120,27 +141,45 @@ class FrameAnalysis {
     return order;
   }
 
-  std::vector<uint32_t> successors(uint32_t pc) const {
+  /// At most two successors, inside the program (verify checked every target).
+  struct Successors {
+    uint32_t count = 0;
+    uint32_t pcs[2] = {};
+    const uint32_t* begin() const { return pcs; }
+    const uint32_t* end() const { return pcs + count; }
+  };
+  Successors successors(uint32_t pc) const {
     const Instruction& in = p_[pc];
-    const OpcodeInfo* row = findOpcode(in);
-    if (row == nullptr) return {};
+    const OpcodeInfo* row = rows_[pc];
+    Successors s;
+    auto add = [&](int64_t target) {
+      if (target >= 0 && static_cast<std::size_t>(target) < p_.size())
+        s.pcs[s.count++] = static_cast<uint32_t>(target);
+    };
+    if (row == nullptr) return s;
     switch (row->shape) {
       case Shape::Exit:
-        return {};
+        break;
       case Shape::Ja:
-        return {static_cast<uint32_t>(pc + 1 + in.offset)};
+        add(int64_t{pc} + 1 + in.offset);
+        break;
       case Shape::Ja32:
-        return {static_cast<uint32_t>(pc + 1 + in.imm)};
+        add(int64_t{pc} + 1 + in.imm);
+        break;
       case Shape::JumpImm:
       case Shape::JumpReg:
-        return {static_cast<uint32_t>(pc + 1 + in.offset), pc + 1};
+        add(int64_t{pc} + 1 + in.offset);
+        add(int64_t{pc} + 1);
+        break;
       case Shape::Lddw:
       case Shape::LddwMapFd:
       case Shape::LddwMapValue:
-        return {pc + 2};
+        add(int64_t{pc} + 2);
+        break;
       default:
-        return {pc + 1};
+        add(int64_t{pc} + 1);
     }
+    return s;
   }
 
   /// Whether `in` is a load (true) or store (false) at r10 plus a constant; sets
@@ -180,35 +219,36 @@ class FrameAnalysis {
   /// in_[pc]: bit k set when interval k is written on every path from the entry to pc.
   void mustWritten(uint32_t entry, const std::vector<uint32_t>& order, const FrameUse& use) {
     for (uint32_t pc : order) in_[pc] = ~uint64_t{0};
+    for (const StackAccess& a : use.accesses)
+      if (!a.isLoad) gen_[a.pc] = a.interval;
     in_[entry] = 0;
     std::vector<uint32_t> work{entry};
-    std::vector<bool> queued(p_.size());
-    queued[entry] = true;
+    queued_[entry] = true;
     while (!work.empty()) {
       uint32_t pc = work.back();
       work.pop_back();
-      queued[pc] = false;
+      queued_[pc] = false;
       uint64_t out = in_[pc];
-      const Instruction& in = p_[pc];
-      auto it = use.intervalOfAccess.find(pc);
-      if (it != use.intervalOfAccess.end() && (in.opcode & op::kClassMask) != op::kLdx)
-        out |= uint64_t{1} << it->second;
+      if (gen_[pc] != kNoInterval) out |= uint64_t{1} << gen_[pc];
       for (uint32_t s : successors(pc)) {
-        if (s >= p_.size()) continue;
         uint64_t merged = in_[s] & out;
         if (merged == in_[s]) continue;
         in_[s] = merged;
-        if (!queued[s]) {
-          queued[s] = true;
+        if (!queued_[s]) {
+          queued_[s] = true;
           work.push_back(s);
         }
       }
     }
+    for (const StackAccess& a : use.accesses) gen_[a.pc] = kNoInterval;
   }
 
   std::span<const Instruction> p_;
+  std::vector<const OpcodeInfo*> rows_;  // per instruction slot
   std::vector<uint64_t> in_;
+  std::vector<uint32_t> gen_;  // per store of the function analysed: its interval
   std::vector<bool> reached_;
+  std::vector<bool> queued_;  // on the dataflow's worklist (all false between functions)
   std::vector<uint32_t> lastOrder_;
 };
 
@@ -282,12 +322,11 @@ StackSlotPlans planStackSlots(const StackSlotFacts& facts) {
       if (use.replaceable[k]) byOffset.push_back(k);
     std::ranges::sort(byOffset,
                       [&](uint32_t a, uint32_t b) { return use.intervals[a] < use.intervals[b]; });
-    for (uint32_t k : byOffset) {
-      slotOfInterval[k] = plan.count;
-      plan.slotOfOffset[use.intervals[k].first] = plan.count++;
-    }
-    for (auto [pc, k] : use.intervalOfAccess)
-      if (slotOfInterval[k] >= 0) plan.slotOfAccess[pc] = static_cast<uint32_t>(slotOfInterval[k]);
+    for (uint32_t k : byOffset) slotOfInterval[k] = plan.count++;
+    plan.slotOfAccess.reserve(use.accesses.size());
+    for (const StackAccess& a : use.accesses)
+      if (slotOfInterval[a.interval] >= 0)
+        plan.slotOfAccess[a.pc] = static_cast<uint32_t>(slotOfInterval[a.interval]);
     if (plan.count == 0) continue;
     plans[entry] = std::move(plan);
     // The entry function's frame is the stack's top; callees' frames lie anywhere below.

@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "morel/ebpf/EbpfProgram.h"
 #include "morel/ebpf/nodes/EbpfRegionCheck.h"
 
@@ -15,9 +16,8 @@ namespace morel::ebpf {
 /// One function's replaced stack slots: each is an (offset, size) the function
 /// reads and writes only through r10 at that offset and size.
 struct StackSlotPlan {
-  uint32_t count = 0;                         // frame slots the function needs for them
-  std::map<uint32_t, uint32_t> slotOfAccess;  // instruction slot -> replaced slot (0..count)
-  std::map<int16_t, uint32_t> slotOfOffset;   // offset -> replaced slot, for readers
+  uint32_t count = 0;                                    // frame slots the function needs for them
+  absl::flat_hash_map<uint32_t, uint32_t> slotOfAccess;  // instruction slot -> replaced slot
 };
 
 struct StackSlotFacts {

@@ -123,6 +123,38 @@ TEST_P(EbpfStackSlotsTest, SpilledSlotsGiveTheSameResultsAndCompileWithoutStackA
   EXPECT_EQ(t.loads, 1) << "expected only the input's load";
 }
 
+/// One width of a replaced slot: the store, the load and what memory gives back.
+struct Width {
+  const char* store;
+  const char* load;
+  uint64_t (*expected)(uint64_t);
+};
+
+constexpr Width kWidths[] = {
+    {"stxb", "ldxb", [](uint64_t v) -> uint64_t { return static_cast<uint8_t>(v); }},
+    {"stxb", "ldxsb",
+     [](uint64_t v) -> uint64_t { return static_cast<int64_t>(static_cast<int8_t>(v)); }},
+    {"stxh", "ldxh", [](uint64_t v) -> uint64_t { return static_cast<uint16_t>(v); }},
+    {"stxh", "ldxsh",
+     [](uint64_t v) -> uint64_t { return static_cast<int64_t>(static_cast<int16_t>(v)); }},
+    {"stxw", "ldxw", [](uint64_t v) -> uint64_t { return static_cast<uint32_t>(v); }},
+    {"stxw", "ldxsw",
+     [](uint64_t v) -> uint64_t { return static_cast<int64_t>(static_cast<int32_t>(v)); }},
+    {"stxdw", "ldxdw", [](uint64_t v) { return v; }},
+};
+
+TEST_P(EbpfStackSlotsTest, EveryWidthReadsBackWhatMemoryWould) {
+  const uint64_t v = 0x8182838485868788;  // every byte's sign bit set
+  for (const Width& w : kWidths) {
+    SCOPED_TRACE(std::string(w.store) + " then " + w.load);
+    auto p = load(std::string("ldxdw %r6, [%r1]\n") + w.store + " [%r10-8], %r6\n" + w.load +
+                  " %r0, [%r10-8]\nexit\n");
+    ASSERT_NE(p, nullptr);
+    expectAlways(*p, input(v), w.expected(v));
+    EXPECT_EQ(traffic(*p).stores, 0) << "expected the slot in a value";
+  }
+}
+
 TEST_P(EbpfStackSlotsTest, AStackAddressPassedToAHelperKeepsMemorySemantics) {
   // memfrob (helper 1) xors the 8 bytes at r10-8 with 42 in memory.
   auto p = load(

@@ -547,9 +547,10 @@ Result<std::vector<AccessRegion>> accessRegions(std::span<const Instruction> pro
 }
 
 /// Keeps pointers other than r10 itself out of the frames whose slots live in frame
-/// slots, [sealedFrom, kStackSize): a pointer of unknown provenance may reach the
-/// rest of the memory, a pointer into the stack (r10 copied in an escaping
-/// callee) the stack below them. Both trap as any access out of their region.
+/// slots, [sealedFrom, kStackSize): a pointer of unknown provenance (a number) may
+/// reach the rest of the memory and traps there as out of its region. (A pointer
+/// into the stack does not exist then: no frame escapes. Were one to, it would
+/// stop below those frames.)
 void sealFrames(std::span<const Instruction> program, uint64_t sealedFrom,
                 std::vector<AccessRegion>& regions) {
   if (sealedFrom >= EbpfInstance::kStackSize) return;

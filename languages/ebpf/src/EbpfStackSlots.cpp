@@ -4,7 +4,9 @@
 // A function's frame may keep an (offset, size) of its stack in a frame slot when
 // nothing but the function's own r10-relative accesses can see those bytes:
 //  - r10 never leaves as a value (no copy, compare or stored pointer, no atomic on
-//    it), so no helper, callee or pointer reaches the frame;
+//    it), so no helper, callee or pointer reaches the frame; and no other function
+//    of the program lets its own r10 leave either, since a helper given a callee's
+//    stack address may run past that frame's top into its callers' frames;
 //  - no call may end the caller (a tail-called program reuses the stack and may
 //    read what the caller left); a pointer made from a number (unknown
 //    provenance) could reach any stack byte, so the loader seals the frames
@@ -298,6 +300,10 @@ StackSlotPlans planStackSlots(const StackSlotFacts& facts) {
   FrameAnalysis analysis(facts.program);
   std::map<uint32_t, FrameUse> uses;
   for (uint32_t entry : facts.functionEntries) uses[entry] = analysis.analyse(entry);
+  // A helper may touch any bytes above the stack address it is given (memory it is
+  // checked against is the whole memory): a callee's buffer may run into its callers'
+  // frames. So any escaping frame keeps every frame in memory.
+  if (std::ranges::any_of(uses, [](const auto& u) { return u.second.escapes; })) return result;
 
   // Callees' frames may be kept only when no dead frame is ever read and all nest inside the stack.
   bool calleesToo = std::ranges::all_of(

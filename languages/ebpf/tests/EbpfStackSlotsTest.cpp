@@ -171,6 +171,24 @@ TEST_P(EbpfStackSlotsTest, AStackAddressPassedToAHelperKeepsMemorySemantics) {
   EXPECT_GE(traffic(*p).stores, 1) << "expected the escaping slot stored to memory";
 }
 
+TEST_P(EbpfStackSlotsTest, AHelperGivenACalleesStackAddressMayReachTheCallersFrame) {
+  // frob passes r10-8 and 16 bytes to memfrob: the last 8 are the entry's r10-512.
+  auto p = load(
+      "ldxdw %r6, [%r1]\n"
+      "stxdw [%r10-512], %r6\n"
+      "call local frob\n"
+      "ldxdw %r0, [%r10-512]\n"
+      "exit\n"
+      "frob:\n"
+      "mov %r1, %r10\n"
+      "add %r1, -8\n"
+      "mov %r2, 16\n"
+      "call 1\n"
+      "exit\n");
+  ASSERT_NE(p, nullptr);
+  expectAlways(*p, input(0x1122334455667788), 0x1122334455667788 ^ 0x2a2a2a2a2a2a2a2a);
+}
+
 TEST_P(EbpfStackSlotsTest, MixedSizeAccessesStayInMemoryAndOthersAreStillReplaced) {
   // Eight bytes written at r10-8, read back as two words; r10-16 is used at one size only.
   auto p = load(

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "EbpfProvenance.h"
+#include "EbpfStackSlots.h"
 #include "absl/strings/str_cat.h"
 #include "morel/ebpf/EbpfHelpers.h"
 #include "morel/ebpf/nodes/EbpfArrayLookupNode.h"
@@ -32,6 +33,8 @@ class EbpfRootNode final : public InterpretedRoot<EbpfRootNode> {
     frame_.add(SlotKind::Int64);                  // kUnwindSlot
   }
   void setBody(EbpfDispatchNode* body) { body_ = adopt(body); }
+  /// Frame slots for the stack slots the loader keeps out of memory (EbpfStackSlots.cpp).
+  void addStackSlots(uint32_t count) { frame_.add(SlotKind::Int64, count); }
   /// The entry function always starts with r10 = kStackSize: compiled code sees
   /// the constant, so r10-relative addresses fold and a load of what a store just
   /// wrote to the stack forwards the value (a map key written before a lookup).
@@ -117,7 +120,8 @@ class TreeBuilder {
   /// Whether the function build() made last always starts with r10 = kStackSize.
   bool stackTopIsFixed() const { return inEntry_; }
 
-  EbpfDispatchNode* build(uint32_t entryPc) {
+  EbpfDispatchNode* build(uint32_t entryPc, const StackSlotPlan* slots) {
+    slots_ = slots;
     // Only the entry function always starts with r10 = kStackSize; a local call
     // to instruction 0 would enter it with a lower r10.
     inEntry_ = entryPc == 0;
@@ -163,7 +167,7 @@ class TreeBuilder {
         } else if (cls == op::kAlu || cls == op::kAlu64) {
           body.push_back(alu(in));
         } else if (cls == op::kLdx) {
-          body.push_back(load(in, regions_[pc]));
+          body.push_back(load(in, pc));
         } else if (cls == op::kStx && (in.opcode & 0xe0) == 0xc0) {  // ATOMIC mode
           if ((in.opcode & 0x18) == 0x18)
             body.push_back(arena_.make<EbpfAtomicNode<int64_t>>(memory_, regions_[pc], in.dst,
@@ -172,7 +176,7 @@ class TreeBuilder {
             body.push_back(arena_.make<EbpfAtomicNode<int32_t>>(memory_, regions_[pc], in.dst,
                                                                 in.src, in.offset, in.imm));
         } else if (cls == op::kSt || cls == op::kStx) {
-          body.push_back(store(in, regions_[pc]));
+          body.push_back(store(in, pc));
         } else if (isCall(in)) {
           body.push_back(call(in, pc, r1MapBefore));
           if (mayUnwind(in)) {  // the call ends its block (findBlocks)
@@ -351,8 +355,11 @@ class TreeBuilder {
   }
 
   /// ldx (mode 0x60) zero-extends; ldxs (mode 0x80, v4) sign-extends.
-  EbpfStmt* load(const Instruction& in, const AccessRegion& region) {
+  EbpfStmt* load(const Instruction& in, uint32_t pc) {
+    const AccessRegion& region = regions_[pc];
     bool isSigned = (in.opcode & 0xe0) == 0x80;
+    if (auto slot = stackSlot(pc))
+      return sized<EbpfSlotLoadNode>(in.opcode & 0x18, isSigned, in.dst, *slot);
     if (auto address = stackAddress(in.src, in.offset, in.opcode & 0x18))
       return sized<EbpfStackLoadNode>(in.opcode & 0x18, isSigned, memory_, in.dst, *address);
     if (region.kind == AccessRegion::Kind::Memory)
@@ -362,9 +369,11 @@ class TreeBuilder {
                                      in.offset);
   }
 
-  EbpfStmt* store(const Instruction& in, const AccessRegion& region) {
+  EbpfStmt* store(const Instruction& in, uint32_t pc) {
+    const AccessRegion& region = regions_[pc];
     bool fromRegister = (in.opcode & op::kClassMask) == op::kStx;
     Operand value{fromRegister, in.src, in.imm};
+    if (auto slot = stackSlot(pc)) return arena_.make<EbpfSlotStoreNode>(*slot, value);
     if (auto address = stackAddress(in.dst, in.offset, in.opcode & 0x18))
       return sized<EbpfStackStoreNode>(in.opcode & 0x18, false, memory_, *address, value);
     if (region.kind == AccessRegion::Kind::Memory)
@@ -372,6 +381,15 @@ class TreeBuilder {
                                   value);
     return sized<EbpfRegionStoreNode>(in.opcode & 0x18, false, memory_, region, in.dst, in.offset,
                                       value);
+  }
+
+  /// The frame slot that holds the stack bytes instruction `pc` accesses, when the
+  /// function being built keeps them out of memory.
+  std::optional<uint32_t> stackSlot(uint32_t pc) const {
+    if (slots_ == nullptr) return std::nullopt;
+    auto it = slots_->slotOfAccess.find(pc);
+    if (it == slots_->slotOfAccess.end()) return std::nullopt;
+    return kFirstStackSlot + it->second;
   }
 
   /// The constant address of an access at `base` + `offset` when `base` is r10
@@ -437,6 +455,7 @@ class TreeBuilder {
   const decltype(EbpfInstance::Options::arrayLookup)& arrayLookup_;
   std::span<const AccessRegion> regions_;  // per instruction slot (checkProvenance)
   bool inEntry_ = false;  // building the entry function, whose r10 is always kStackSize
+  const StackSlotPlan* slots_ = nullptr;  // the stack slots that function keeps in its frame
   /// A run resizes the memory to inputBase + its input: with the input after the
   /// stack, the stack stays in bounds for the memory's whole life.
   bool stackIsFloor_ = inputBase_ >= EbpfInstance::kStackSize && memory_.size() >= EbpfInstance::kStackSize;
@@ -525,6 +544,36 @@ Result<std::vector<AccessRegion>> accessRegions(std::span<const Instruction> pro
   facts.stackBytes =
       belowInput && inputBase >= EbpfInstance::kStackSize ? EbpfInstance::kStackSize : 0;
   return checkProvenance(program, facts);
+}
+
+/// Keeps pointers other than r10 itself out of the frames whose slots live in frame
+/// slots, [sealedFrom, kStackSize): a pointer of unknown provenance (a number) may
+/// reach the rest of the memory and traps there as out of its region. (A pointer
+/// into the stack does not exist then: no frame escapes. Were one to, it would
+/// stop below those frames.)
+void sealFrames(std::span<const Instruction> program, uint64_t sealedFrom,
+                std::vector<AccessRegion>& regions) {
+  if (sealedFrom >= EbpfInstance::kStackSize) return;
+  for (std::size_t pc = 0; pc < program.size(); ++pc) {
+    const OpcodeInfo* row = findOpcode(program[pc]);
+    if (row == nullptr) continue;
+    if (row->shape == Shape::Lddw || row->shape == Shape::LddwMapFd ||
+        row->shape == Shape::LddwMapValue) {
+      ++pc;  // the second slot
+      continue;
+    }
+    uint8_t base = row->shape == Shape::Load ? program[pc].src : program[pc].dst;
+    bool access = row->shape == Shape::Load || row->shape == Shape::Store ||
+                  row->shape == Shape::StoreReg || row->shape == Shape::Atomic;
+    if (!access || base == 10) continue;
+    AccessRegion& r = regions[pc];
+    bool stack =
+        r.kind == AccessRegion::Kind::Fixed && r.base == 0 && r.bytes == EbpfInstance::kStackSize;
+    if (stack && sealedFrom > 0)
+      r = {AccessRegion::Kind::Fixed, 0, sealedFrom};
+    else if (stack || r.kind == AccessRegion::Kind::Memory)
+      r = {AccessRegion::Kind::Outside, sealedFrom, EbpfInstance::kStackSize - sealedFrom};
+  }
 }
 
 }  // namespace
@@ -634,8 +683,25 @@ Result<std::unique_ptr<EbpfInstance>> EbpfInstance::load(std::span<const Instruc
     instance->targets_.push_back(std::make_unique<CallTarget>(*roots.back(), runtime));
     calls.functions[entry] = instance->targets_.back().get();
   }
+  // Escape analysis of the functions' frames: stack slots nothing else can see
+  // become frame slots, in the interpreter and compiled code alike.
+  StackSlotFacts slotFacts{program,
+                           entries,
+                           *regions,
+                           [&](const Instruction& in) {
+                             const EbpfHelper* h =
+                                 findHelper(options.helpers, static_cast<uint32_t>(in.imm));
+                             return h == nullptr || static_cast<bool>(h->callEnding);
+                           },
+                           options.inputBase >= kStackSize && mem.size() >= kStackSize,
+                           kStackSize};
+  StackSlotPlans slotPlans = planStackSlots(slotFacts);
+  sealFrames(program, slotPlans.sealedFrom, *regions);
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    roots[i]->setBody(builder.build(entries[i]));
+    auto plan = slotPlans.functions.find(entries[i]);
+    const StackSlotPlan* slots = plan == slotPlans.functions.end() ? nullptr : &plan->second;
+    if (slots != nullptr) roots[i]->addStackSlots(slots->count);
+    roots[i]->setBody(builder.build(entries[i], slots));
     roots[i]->setStackTopFixed(builder.stackTopIsFixed());
     roots[i]->setInlineSize(static_cast<uint32_t>(program.size()));
   }

@@ -15,10 +15,11 @@ namespace morel::ebpf {
 /// includes the whole-memory check.
 struct AccessRegion {
   enum class Kind : uint8_t {
-    Memory,  // unknown provenance: anywhere in the memory
-    Proven,  // the loader proved it in bounds: no run-time check
-    Fixed,   // [base, base + bytes); with `valueMask`, inside one value of that many
-    Input,   // [base, the memory's size): the input the program runs over
+    Memory,   // unknown provenance: anywhere in the memory
+    Proven,   // the loader proved it in bounds: no run-time check
+    Fixed,    // [base, base + bytes); with `valueMask`, inside one value of that many
+    Input,    // [base, the memory's size): the input the program runs over
+    Outside,  // anywhere in the memory but [base, base + bytes): stack frames kept in frame slots
   };
   Kind kind = Kind::Memory;
   uint64_t base = 0;
@@ -63,6 +64,17 @@ template <class D>
       auto end = d.add(address, d.i64(size));
       auto outside = d.bitOr(d.gtU(address, memorySize), d.gtU(end, memorySize));
       d.trapIf(d.bitOr(d.ltU(address, d.i64(static_cast<int64_t>(region.base))), outside),
+               kOutOfBoundsMemoryAccess);
+      return;
+    }
+    case AccessRegion::Kind::Outside: {
+      // A pointer of unknown provenance may not reach the bytes the loader keeps in
+      // frame slots (EbpfStackSlots.cpp): it would see stale memory. Past the
+      // whole-memory check the end cannot wrap, so one unsigned compare finds an
+      // overlap: address + size - 1 - base < bytes + size - 1.
+      checkBounds(d, m, address, size);
+      auto last = d.sub(d.add(address, d.i64(size - 1)), d.i64(static_cast<int64_t>(region.base)));
+      d.trapIf(d.ltU(last, d.i64(static_cast<int64_t>(region.bytes) + size - 1)),
                kOutOfBoundsMemoryAccess);
       return;
     }

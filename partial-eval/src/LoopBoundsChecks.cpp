@@ -41,13 +41,20 @@ IrNode* loneExit(IrNode* side) {
 }
 
 /// `start + step * k` in iteration k: an address the loop advances by a positive
-/// power of two. A Wasm walk `zext(i) + c` also names the i32 start, i0: the test
-/// must prove i never passes 2^32 - 1 (where zext(i) would wrap to 0).
+/// power of two. A Wasm walk `zext(q + (i << scale)) + c` (q invariant, i an i32
+/// induction variable, either part optional) also describes its i32 value,
+/// q + ((i0 + s * k) << scale): the test must prove it never passes 2^32 - 1,
+/// where it would wrap.
 struct Affine {
   IrNode* start;
   int64_t step;
-  IrNode* start32 = nullptr;  // zext(i0), for a 32-bit induction variable
+  IrNode* index0 = nullptr;  // zext(i0), for a 32-bit walk
+  IrNode* plus32 = nullptr;  // zext(q), if any
+  int scale = 0;
+  int64_t indexStep = 0;  // s
 };
+
+constexpr int kMaxScale = 4;  // i << 0..4: byte to 16-byte elements
 
 /// The loop runs `trips` iterations (0 meaning 2^64) when `given` holds before it
 /// (nullptr: always).
@@ -227,7 +234,15 @@ class LoopVersioner {
   /// A Wasm address's `zext(phi)` walks too, when phi is a 32-bit one.
   std::optional<Affine> affine(IrNode* base, int64_t offset) {
     const bool zext = base->op() == Op::ExtendU && base->input(0)->type() == Type::I32;
-    IrNode* phi = zext ? base->input(0) : base;
+    IrNode* plus = nullptr;  // q
+    IrNode* x = zext ? base->input(0) : base;
+    if (zext && x->op() == Op::Add) {
+      for (int side = 0; side < 2 && plus == nullptr; ++side)
+        if (!dependsOnLoop(x->input(side)))
+          std::tie(plus, x) = std::pair{x->input(side), x->input(1 - side)};
+      if (plus == nullptr) return std::nullopt;
+    }
+    auto [phi, scale] = zext ? scaled(x) : std::pair{x, 0};
     if (phi->type() != (zext ? Type::I32 : Type::I64) || phi->op() != Op::Phi ||
         phi->input(0) != loop_)
       return std::nullopt;
@@ -236,12 +251,35 @@ class LoopVersioner {
       return std::nullopt;
     const int64_t step = next->input(1)->value();
     if (step <= 0 || !std::has_single_bit(static_cast<uint64_t>(step))) return std::nullopt;
-    if (zext && step > kMaxStep) return std::nullopt;
-    IrNode* start = phi->input(1);
-    IrNode* start32 = nullptr;
-    if (zext) start = start32 = g_.make(Op::ExtendU, Type::I64, {start});
-    if (offset != 0) start = g_.make(Op::Add, Type::I64, {start, g_.constant(Type::I64, offset)});
-    return Affine{start, step, start32};
+    if (!zext)
+      return Affine{
+          offset == 0 ? phi->input(1) : g_.make(Op::Add, Type::I64, {phi->input(1), c64(offset)}),
+          step};
+    if (step > kMaxStep) return std::nullopt;
+    Affine walk{nullptr,
+                step << scale,
+                g_.make(Op::ExtendU, Type::I64, {phi->input(1)}),
+                plus == nullptr ? nullptr : g_.make(Op::ExtendU, Type::I64, {plus}),
+                scale,
+                step};
+    walk.start = value32(walk, walk.index0);
+    if (offset != 0) walk.start = g_.make(Op::Add, Type::I64, {walk.start, c64(offset)});
+    return walk;
+  }
+
+  /// A 32-bit walk's q + (index << scale) in 64-bit arithmetic, for index =
+  /// zext(i0) + s * k (small enough not to wrap 64 bits).
+  IrNode* value32(const Affine& walk, IrNode* index) {
+    IrNode* v = walk.scale == 0 ? index : g_.make(Op::Shl, Type::I64, {index, c64(walk.scale)});
+    return walk.plus32 == nullptr ? v : g_.make(Op::Add, Type::I64, {walk.plus32, v});
+  }
+
+  /// An i32 index as (i, k) for `i << k` (k up to kMaxScale), else (x, 0).
+  static std::pair<IrNode*, int> scaled(IrNode* x) {
+    if (x->op() == Op::Shl && x->input(1)->isConst() && x->input(1)->value() >= 0 &&
+        x->input(1)->value() <= kMaxScale)
+      return {x->input(0), static_cast<int>(x->input(1)->value())};
+    return {x, 0};
   }
 
   /// `base + offset` for an address node.
@@ -303,7 +341,9 @@ class LoopVersioner {
 
   /// In bounds for k < T: start + step * (T - 1) + width <= size, without wrapping:
   /// start <= size, width <= room = size - start, T != 0, T - 1 <= (room - width) / step;
-  /// and for an i32 walk i0 + step * (T - 1) <= 2^32 - 1 (no iteration wraps i).
+  /// and for a 32-bit walk q + ((i0 + s * (T - 1)) << scale) <= 2^32 - 1 (no iteration
+  /// wraps the i32 value; where T - 1 is too large for that to fit 64 bits, the test
+  /// T - 1 <= (room - width) / step already fails).
   IrNode* walkInBounds(const Affine& walk, int64_t width, IrNode* size, const TripCount& trips) {
     const int shift = std::countr_zero(static_cast<uint64_t>(walk.step));
     IrNode* room = g_.make(Op::Sub, Type::I64, {size, walk.start});
@@ -311,10 +351,11 @@ class LoopVersioner {
         g_.make(Op::ShrU, Type::I64, {g_.make(Op::Sub, Type::I64, {room, c64(width)}), c64(shift)});
     IrNode* last = g_.make(Op::Sub, Type::I64, {trips.trips, c64(1)});
     IrNode* noWrap = nullptr;
-    if (walk.start32 != nullptr) {
-      IrNode* headroom = g_.make(Op::Sub, Type::I64, {c64(0xFFFF'FFFF), walk.start32});
-      noWrap =
-          g_.make(Op::LeU, Type::I32, {last, g_.make(Op::ShrU, Type::I64, {headroom, c64(shift)})});
+    if (walk.index0 != nullptr) {
+      const int indexShift = std::countr_zero(static_cast<uint64_t>(walk.indexStep));
+      IrNode* lastIndex = g_.make(
+          Op::Add, Type::I64, {walk.index0, g_.make(Op::Shl, Type::I64, {last, c64(indexShift)})});
+      noWrap = g_.make(Op::LeU, Type::I32, {value32(walk, lastIndex), c64(0xFFFF'FFFF)});
     }
     IrNode* tests[] = {
         trips.given,
@@ -327,19 +368,27 @@ class LoopVersioner {
     return all(tests);
   }
 
-  /// A bounded index: the address is zext(i) + first and a test before the access
-  /// in the same iteration passed i <u b (b invariant), so the access ends below
-  /// zext(b) - 1 + first + width: zext(b) <= size, first + width - 1 <= size - zext(b).
+  /// A bounded index: the address is zext(i << k) + first and a test before the
+  /// access in the same iteration passed i <u b (b invariant), so i << k does not
+  /// wrap when b <= 2^(32 - k), and the access ends at most at (b << k) + extra,
+  /// extra = first + width - 2^k: the test is zext(b) <= 2^(32 - k),
+  /// zext(b) << k <= size and extra <= size - (zext(b) << k).
   IrNode* boundedInBounds(IrNode* iff, IrNode* base, int64_t first, int64_t width, IrNode* size) {
     if (first < 0 || base->op() != Op::ExtendU || base->input(0)->type() != Type::I32)
       return nullptr;
-    IrNode* bound = boundOf(iff->input(0), base->input(0));
+    auto [index, scale] = scaled(base->input(0));
+    IrNode* bound = boundOf(iff->input(0), index);
     if (bound == nullptr) return nullptr;
     IrNode* wideBound = g_.make(Op::ExtendU, Type::I64, {bound});
+    IrNode* scaledBound = g_.make(Op::Shl, Type::I64, {wideBound, c64(scale)});
+    const int64_t extra = first + width - (int64_t{1} << scale);
     IrNode* tests[] = {
-        g_.make(Op::LeU, Type::I32, {wideBound, size}),
-        g_.make(Op::LeU, Type::I32,
-                {c64(first + width - 1), g_.make(Op::Sub, Type::I64, {size, wideBound})}),
+        scale == 0 ? nullptr
+                   : g_.make(Op::LeU, Type::I32, {wideBound, c64(int64_t{1} << (32 - scale))}),
+        g_.make(Op::LeU, Type::I32, {scaledBound, size}),
+        extra <= 0 ? nullptr
+                   : g_.make(Op::LeU, Type::I32,
+                             {c64(extra), g_.make(Op::Sub, Type::I64, {size, scaledBound})}),
     };
     return all(tests);
   }

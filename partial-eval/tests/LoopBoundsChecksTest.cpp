@@ -175,6 +175,7 @@ struct WasmWalk {
   int64_t width;       // bytes per access: 8 or 1
   int32_t start = -1;  // p0, or -1 for the parameter
   int32_t bound = -1;  // n, or -1 for the parameter, -2 for a word loaded in every iteration
+  int32_t scale = 0;   // the address is zext(p << scale) + offset
 };
 
 /// What every Wasm loop test builds on: an explicitly checked memory of one page.
@@ -194,7 +195,8 @@ class WasmLoopTest : public ::testing::TestWithParam<WasmWalk>, protected WasmLo
       auto p0 = s.start == -1 ? d.wrap(d.parameter(0)) : d.i32(s.start);
       GraphFrame f{{p0.node, d.i32(0).node, d.i64(0).node}};
       d.loop(f, loop_, [&] {
-        auto address = d.add(d.extendU(d.loadI32(f, 0)), d.i64(s.offset));
+        auto index = s.scale == 0 ? d.loadI32(f, 0) : d.shl(d.loadI32(f, 0), d.i32(s.scale));
+        auto address = d.add(d.extendU(index), d.i64(s.offset));
         auto v = s.width == 8 ? checkedLoad<int64_t, int64_t>(d, *memory_, address, kWasm)
                               : checkedLoad<uint8_t, int64_t>(d, *memory_, address, kWasm);
         d.storeI64(f, 2, d.add(d.loadI64(f, 2), v));
@@ -225,7 +227,9 @@ INSTANTIATE_TEST_SUITE_P(
     I32Walks, WasmWalkVersioned,
     ::testing::Values(WasmWalk{"Words", 8, 0, 8}, WasmWalk{"WordsAtAnOffset", 8, 16, 8},
                       WasmWalk{"Bytes", 1, 0, 1}, WasmWalk{"WordsEveryOther", 16, 0, 8},
-                      WasmWalk{"ConstantStartBelowTheTop", 8, 0, 8, 0x7FFF'FFF0, 4}),
+                      WasmWalk{"ConstantStartBelowTheTop", 8, 0, 8, 0x7FFF'FFF0, 4},
+                      WasmWalk{"WordIndices", 1, 0, 8, -1, -1, 3},
+                      WasmWalk{"WordIndicesBelowTheTop", 1, 0, 8, 0x1FFF'FFFC, 4, 3}),
     [](const auto& info) { return std::string(info.param.name); });
 
 class WasmWalkNotVersioned : public WasmLoopTest {};
@@ -237,14 +241,17 @@ TEST_P(WasmWalkNotVersioned, TheLoopKeepsItsCheck) {
   EXPECT_GE(count(*pe.graph, Op::TrapExit), 1) << "expected the check to stay";
 }
 
-// A pointer walking down or by 12, a bound the loop reloads (it may change), and
-// a walk from 0xFFFFFFF0 by 8 for 4 iterations (i32 p wraps to 0 in the third:
-// zext(p) is not start + 8k there, so the test must not pass).
+// A pointer walking down or by 12, a bound the loop reloads (it may change), a
+// walk from 0xFFFFFFF0 by 8 for 4 iterations (i32 p wraps to 0 in the third:
+// zext(p) is not start + 8k there, so the test must not pass), and word indices
+// from 0x1FFFFFFE, whose i << 3 wraps in the third iteration.
 INSTANTIATE_TEST_SUITE_P(OtherWalks, WasmWalkNotVersioned,
                          ::testing::Values(WasmWalk{"PointerWalkingDown", -8, 0, 8},
                                            WasmWalk{"PointerStepOfTwelve", 12, 0, 8},
                                            WasmWalk{"BoundLoadedInTheLoop", 8, 0, 8, -1, -2},
-                                           WasmWalk{"WrapsAround", 8, 0, 8, -16, 4}),
+                                           WasmWalk{"WrapsAround", 8, 0, 8, -16, 4},
+                                           WasmWalk{"WordIndicesWrapAround", 1, 0, 8, 0x1FFF'FFFE,
+                                                    4, 3}),
                          [](const auto& info) { return std::string(info.param.name); });
 
 /// A bounded index (memsieve's strike loop): `while (!(j cmp n)) { store8(zext(j) + offset); j +=
@@ -254,6 +261,7 @@ struct BoundedIndex {
   Op exitWhen;  // GeU: j >=u n leaves (j <u n inside); others do not bound j below n
   int64_t offset = 0;
   bool boundLoaded = false;  // n is read from memory in every iteration
+  int32_t scale = 0;         // the address is zext(j << scale) + offset
 };
 
 class WasmBoundedIndexTest : public ::testing::TestWithParam<BoundedIndex>, protected WasmLoops {
@@ -271,7 +279,8 @@ class WasmBoundedIndexTest : public ::testing::TestWithParam<BoundedIndex>, prot
                                                     : d.geS(j, n);
         d.ifElse(
             leave, exit_, f, [&] { d.br(1, f); }, [] {});
-        auto address = d.add(d.extendU(d.loadI32(f, 0)), d.i64(s.offset));
+        auto index = s.scale == 0 ? d.loadI32(f, 0) : d.shl(d.loadI32(f, 0), d.i32(s.scale));
+        auto address = d.add(d.extendU(index), d.i64(s.offset));
         checkedStore<uint8_t, int32_t>(d, *memory_, address, d.i32(1), kWasm);
         d.storeI32(f, 0, d.add(d.loadI32(f, 0), d.wrap(d.parameter(2))));
         d.br(0, f);
@@ -300,7 +309,9 @@ INSTANTIATE_TEST_SUITE_P(Strikes, WasmBoundedIndexTest,
                                            BoundedIndex{"BelowTheBoundAtAnOffset", Op::GeU, 100},
                                            BoundedIndex{"OffByOneAtMostTheBound", Op::GtU},
                                            BoundedIndex{"SignedBelowTheBound", Op::GeS},
-                                           BoundedIndex{"BoundLoadedInTheLoop", Op::GeU, 0, true}),
+                                           BoundedIndex{"BoundLoadedInTheLoop", Op::GeU, 0, true},
+                                           BoundedIndex{"WordIndexBelowTheBound", Op::GeU, 0, false,
+                                                        2}),
                          [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

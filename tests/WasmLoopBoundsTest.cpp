@@ -39,6 +39,13 @@ constexpr const char* kModule = R"((module
       (local.set $j (i32.add (local.get $j) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $j) (local.get $n))))
     (local.get $j))
+  ;; do { *(i64*)p = p; p += 8 } while (p != end): the pointer is the counter.
+  (func (export "fillToEnd") (param $p i32) (param $end i32) (result i32)
+    (loop $l
+      (i64.store (local.get $p) (i64.extend_i32_u (local.get $p)))
+      (local.set $p (i32.add (local.get $p) (i32.const 8)))
+      (br_if $l (i32.ne (local.get $p) (local.get $end))))
+    (local.get $p))
   ;; The same walk downwards (not versioned).
   (func (export "fillDown") (param $p i32) (param $n i32) (result i32) (local $j i32)
     (loop $l
@@ -141,6 +148,16 @@ TEST_P(WasmLoopBoundsTest, AnIndexedWalkTrapsAtTheFirstElementPastTheEnd) {
   EXPECT_EQ(run("fillIndexed", {kPage - 8 * 3, 3})->asInt(), 3) << "three words fit exactly";
   expectOutOfBounds("fillIndexed", {kPage - 8 * 5, 7});
   for (int k = 0; k < 5; ++k) EXPECT_EQ(word(kPage - 8 * 5 + 8 * k), k + 1) << "element " << k;
+}
+
+TEST_P(WasmLoopBoundsTest, AWalkToAnEndPointerTrapsAtTheFirstWordPastTheEnd) {
+  warmUp("fillToEnd", {64, 64 + 8 * 100});
+  EXPECT_EQ(run("fillToEnd", {kPage - 24, kPage})->asInt(), kPage) << "three words fit exactly";
+  expectOutOfBounds("fillToEnd", {kPage - 40, kPage + 16});
+  for (int32_t a = kPage - 40; a < kPage; a += 8) EXPECT_EQ(word(a), a) << "the word at " << a;
+  // An end the pointer steps over (not a multiple of 8 away) runs to the memory's end.
+  expectOutOfBounds("fillToEnd", {kPage - 80, kPage - 76});
+  EXPECT_EQ(word(kPage - 80), kPage - 80);
 }
 
 TEST_P(WasmLoopBoundsTest, AnI32WalkThatWrapsAroundTrapsBeforeWrapping) {

@@ -189,10 +189,11 @@ class LoopVersioner {
   }
 
   /// The number of iterations, T, when the back-edge is taken while a counter
-  /// stepping by one has not reached an invariant bound: `c + 1 != b` or
-  /// `c - 1 != b` (T = the distance, 0 meaning 2^64, or 2^32 for an i32
-  /// counter), or `c + 1 <u b` given `c0 <u b` (T = b - c0, and c + 1 never
-  /// wraps: it stops at b).
+  /// has not reached an invariant bound: `c + s != b` for s = ±2^k given the
+  /// distance (b - c0, or c0 - b) is a multiple of |s| (T = the distance >> k, 0
+  /// meaning 2^64, or 2^32 for an i32 counter: a pointer compared with its end
+  /// is a counter too), or `c + 1 <u b` given `c0 <u b` (T = b - c0, and c + 1
+  /// never wraps: it stops at b).
   std::optional<TripCount> tripCount() {
     IrNode* back = loop_->input(1);
     if (back->op() != Op::IfTrue && back->op() != Op::IfFalse) return std::nullopt;
@@ -215,9 +216,18 @@ class LoopVersioner {
         return t == Type::I64 ? v : g_.make(Op::ExtendU, Type::I64, {v});
       };
       if (cond->op() == (whenTrue ? Op::Ne : Op::Eq)) {
-        if (step == 1) return TripCount{wide(g_.make(Op::Sub, t, {bound, start}))};
-        if (step == -1) return TripCount{wide(g_.make(Op::Sub, t, {start, bound}))};
-        continue;
+        // c + s != b, s = ±2^k: T = the distance >> k, given the distance is a
+        // multiple of |s| (else c steps past b and the loop runs until it wraps).
+        const uint64_t magnitude = step < 0 ? 0 - static_cast<uint64_t>(step) : step;
+        if (step == 0 || !std::has_single_bit(magnitude) || magnitude > kMaxStep) continue;
+        IrNode* distance = wide(step > 0 ? g_.make(Op::Sub, t, {bound, start})
+                                         : g_.make(Op::Sub, t, {start, bound}));
+        if (magnitude == 1) return TripCount{distance};
+        const auto m = static_cast<int64_t>(magnitude);
+        IrNode* multiple = g_.make(Op::Eq, Type::I32,
+                                   {g_.make(Op::And, Type::I64, {distance, c64(m - 1)}), c64(0)});
+        return TripCount{g_.make(Op::ShrU, Type::I64, {distance, c64(std::countr_zero(magnitude))}),
+                         multiple};
       }
       // next <u bound, written either way round, or its negation on IfFalse.
       const Op below = side == 0 ? Op::LtU : Op::GtU;

@@ -31,6 +31,14 @@ constexpr const char* kModule = R"((module
       (local.set $j (i32.add (local.get $j) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $j) (local.get $n))))
     (local.get $j))
+  ;; The fill counted by a signed test (C's `int j < n`).
+  (func (export "fillSigned") (param $p i32) (param $n i32) (result i32) (local $j i32)
+    (loop $l
+      (i64.store (local.get $p) (i64.extend_i32_u (i32.add (local.get $j) (i32.const 1))))
+      (local.set $p (i32.add (local.get $p) (i32.const 8)))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br_if $l (i32.lt_s (local.get $j) (local.get $n))))
+    (local.get $j))
   ;; do { a[j] = j + 1 } while (++j <u n), a the i64 array at p: a walk of j << 3.
   (func (export "fillIndexed") (param $p i32) (param $n i32) (result i32) (local $j i32)
     (loop $l
@@ -141,6 +149,15 @@ TEST_P(WasmLoopBoundsTest, AnI32WalkTrapsAtTheFirstWordPastTheEnd) {
     EXPECT_EQ(word(kPage - 8 * 3 - 40 + 8 * k), k + 1) << "iteration " << k << " must have stored";
   expectOutOfBounds("fill", {kPage - 4, 1});  // the first word straddles the end
   EXPECT_EQ(word(kPage - 8), 8) << "the straddling store must write nothing";
+}
+
+TEST_P(WasmLoopBoundsTest, ASignedCountTrapsAtTheFirstWordPastTheEnd) {
+  warmUp("fillSigned", {64, 100});
+  EXPECT_EQ(run("fillSigned", {kPage - 8 * 3, 3})->asInt(), 3) << "three words fit exactly";
+  EXPECT_EQ(run("fillSigned", {0, -5})->asInt(), 1) << "a negative bound: one iteration";
+  expectOutOfBounds("fillSigned", {kPage - 8 * 2, 4});
+  EXPECT_EQ(word(kPage - 16), 1);
+  EXPECT_EQ(word(kPage - 8), 2);
 }
 
 TEST_P(WasmLoopBoundsTest, AnIndexedWalkTrapsAtTheFirstElementPastTheEnd) {

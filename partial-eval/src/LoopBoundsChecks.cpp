@@ -192,8 +192,8 @@ class LoopVersioner {
   /// has not reached an invariant bound: `c + s != b` for s = ±2^k given the
   /// distance (b - c0, or c0 - b) is a multiple of |s| (T = the distance >> k, 0
   /// meaning 2^64, or 2^32 for an i32 counter: a pointer compared with its end
-  /// is a counter too), or `c + 1 <u b` given `c0 <u b` (T = b - c0, and c + 1
-  /// never wraps: it stops at b).
+  /// is a counter too), or `c + 1 <u b` given `c0 <u b`, or `c + 1 <s b` given
+  /// 0 <=s c0 <s b (T = b - c0, and c + 1 never wraps: it stops at b).
   std::optional<TripCount> tripCount() {
     IrNode* back = loop_->input(1);
     if (back->op() != Op::IfTrue && back->op() != Op::IfFalse) return std::nullopt;
@@ -235,6 +235,15 @@ class LoopVersioner {
       if (step == 1 && cond->op() == (whenTrue ? below : notBelow))
         return TripCount{wide(g_.make(Op::Sub, t, {bound, start})),
                          g_.make(Op::LtU, Type::I32, {start, bound})};
+      // next <s bound (C's `int i < n`), given 0 <=s c0 <s b: c runs from c0 to
+      // b - 1, all non-negative, so next never overflows and T = b - c0 as above.
+      const Op belowS = side == 0 ? Op::LtS : Op::GtS;
+      const Op notBelowS = side == 0 ? Op::GeS : Op::LeS;
+      if (step == 1 && cond->op() == (whenTrue ? belowS : notBelowS))
+        return TripCount{wide(g_.make(Op::Sub, t, {bound, start})),
+                         g_.make(Op::And, Type::I32,
+                                 {g_.make(Op::GeS, Type::I32, {start, g_.constant(t, 0)}),
+                                  g_.make(Op::LtS, Type::I32, {start, bound})})};
     }
     return std::nullopt;
   }

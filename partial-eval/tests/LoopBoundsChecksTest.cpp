@@ -206,6 +206,7 @@ struct WasmWalk {
   int32_t start = -1;  // p0, or -1 for the parameter
   int32_t bound = -1;  // n, or -1 for the parameter, -2 for a word loaded in every iteration
   int32_t scale = 0;   // the address is zext(p << scale) + offset
+  bool signedTest = false;  // j <s n (C's int loops) instead of j <u n
 };
 
 /// What every Wasm loop test builds on: an explicitly checked memory of one page.
@@ -237,7 +238,8 @@ class WasmLoopTest : public ::testing::TestWithParam<WasmWalk>, protected WasmLo
                             ? checkedLoad<int32_t, int32_t>(d, *memory_, d.i64(0), kWasm)
                             : d.i32(s.bound);
         d.ifElse(
-            d.ltU(d.loadI32(f, 1), n), backEdge_, f, [&] { d.br(0, f); }, [] {});
+            s.signedTest ? d.ltS(d.loadI32(f, 1), n) : d.ltU(d.loadI32(f, 1), n), backEdge_, f,
+            [&] { d.br(0, f); }, [] {});
       });
       returnSlot(d, f, 2);
     };
@@ -259,7 +261,8 @@ INSTANTIATE_TEST_SUITE_P(
                       WasmWalk{"Bytes", 1, 0, 1}, WasmWalk{"WordsEveryOther", 16, 0, 8},
                       WasmWalk{"ConstantStartBelowTheTop", 8, 0, 8, 0x7FFF'FFF0, 4},
                       WasmWalk{"WordIndices", 1, 0, 8, -1, -1, 3},
-                      WasmWalk{"WordIndicesBelowTheTop", 1, 0, 8, 0x1FFF'FFFC, 4, 3}),
+                      WasmWalk{"WordIndicesBelowTheTop", 1, 0, 8, 0x1FFF'FFFC, 4, 3},
+                      WasmWalk{"WordsCountedBySignedTest", 8, 0, 8, -1, -1, 0, true}),
     [](const auto& info) { return std::string(info.param.name); });
 
 class WasmWalkNotVersioned : public WasmLoopTest {};

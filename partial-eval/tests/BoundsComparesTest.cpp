@@ -16,12 +16,27 @@ using testing::TestTarget;
 
 class BoundsComparesTest : public ::testing::Test {
  protected:
-  /// Loads an i64 at `address` with the given check and returns it.
+  /// Loads an i64 at `address` once, with the given check, and returns it.
   std::function<void(GraphDomain&)> loadAt(std::function<GV<int64_t>(GraphDomain&)> address,
                                            AddressRange range) {
     return [this, address, range](GraphDomain& d) {
       GraphFrame f{{nullptr}};
       d.storeI64(f, 0, checkedLoad<int64_t, int64_t>(d, *memory_, address(d), range));
+      returnSlot(d, f, 0);
+    };
+  }
+  /// `do p = load(address(p)) while (p != end)`: a pointer chase, checked in every
+  /// iteration (nothing proves it in bounds), in a loop without calls.
+  std::function<void(GraphDomain&)> chase(
+      std::function<GV<int64_t>(GraphDomain&, GV<int64_t>)> address, AddressRange range) {
+    return [this, address, range](GraphDomain& d) {
+      GraphFrame f{{d.parameter(0).node}};
+      d.loop(f, loop_, [&] {
+        d.storeI64(f, 0,
+                   checkedLoad<int64_t, int64_t>(d, *memory_, address(d, d.loadI64(f, 0)), range));
+        d.ifElse(
+            d.ne(d.loadI64(f, 0), d.parameter(1)), back_, f, [&] { d.br(0, f); }, [] {});
+      });
       returnSlot(d, f, 0);
     };
   }
@@ -32,15 +47,17 @@ class BoundsComparesTest : public ::testing::Test {
     return nullptr;
   }
   std::unique_ptr<LinearMemory> memory_ = std::move(*LinearMemory::create(65536, 65536));
+  LoopProfile loop_;
+  BranchProfile back_;
 };
 
-TEST_F(BoundsComparesTest, A64BitAddressIsComparedOnceWithALimit) {
-  TestTarget t(1, loadAt([](GraphDomain& d) { return d.parameter(0); }, AddressRange::Any));
+TEST_F(BoundsComparesTest, A64BitAddressInALoopIsComparedOnceWithALimit) {
+  TestTarget t(2, chase([](GraphDomain&, GV<int64_t> p) { return p; }, AddressRange::Any));
   auto pe = optimizedGraph(t);
   IrNode* cond = checkCondition(*pe.graph);
   ASSERT_NE(cond, nullptr);
   EXPECT_EQ(cond->op(), Op::GeU) << "expected a >= limit instead of a > size | a + 8 > size";
-  EXPECT_EQ(cond->input(0)->op(), Op::Param) << "expected the address itself compared";
+  EXPECT_EQ(cond->input(0)->op(), Op::Phi) << "expected the address itself compared";
   IrNode* limit = cond->input(1);
   ASSERT_EQ(limit->op(), Op::Select) << "expected limit = size >= 8 ? size - 7 : 0";
   EXPECT_EQ(limit->input(0)->op(), Op::GeU);
@@ -50,10 +67,10 @@ TEST_F(BoundsComparesTest, A64BitAddressIsComparedOnceWithALimit) {
   EXPECT_EQ(count(*pe.graph, Op::Or), 0);
 }
 
-TEST_F(BoundsComparesTest, AWasmAddressIsComparedBeforeItsOffsetIsAdded) {
+TEST_F(BoundsComparesTest, AWasmAddressInALoopIsComparedBeforeItsOffsetIsAdded) {
   TestTarget t(
-      1, loadAt([](GraphDomain& d) { return d.add(d.extendU(d.wrap(d.parameter(0))), d.i64(16)); },
-                AddressRange::Below2To34));
+      2, chase([](GraphDomain& d, GV<int64_t> p) { return d.add(d.extendU(d.wrap(p)), d.i64(16)); },
+               AddressRange::Below2To34));
   auto pe = optimizedGraph(t);
   IrNode* cond = checkCondition(*pe.graph);
   ASSERT_NE(cond, nullptr);
@@ -63,18 +80,26 @@ TEST_F(BoundsComparesTest, AWasmAddressIsComparedBeforeItsOffsetIsAdded) {
   EXPECT_EQ(cond->input(1)->input(1)->input(1)->value(), -23) << "expected limit = size - 23";
 }
 
+TEST_F(BoundsComparesTest, ACheckOutsideLoopsKeepsItsCompares) {
+  // Run once, a limit would cost more than the add it saves.
+  TestTarget t(1, loadAt([](GraphDomain& d) { return d.parameter(0); }, AddressRange::Any));
+  auto pe = optimizedGraph(t);
+  IrNode* cond = checkCondition(*pe.graph);
+  ASSERT_NE(cond, nullptr);
+  EXPECT_EQ(cond->op(), Op::Or) << "expected a > size | a + 8 > size, as built";
+  EXPECT_EQ(count(*pe.graph, Op::Select), 0);
+}
+
 TEST_F(BoundsComparesTest, ALoopWithoutCallsReadsTheSizeBeforeIt) {
-  LoopProfile loop;
-  BranchProfile back;
   TestTarget t(2, [&](GraphDomain& d) {
     GraphFrame f{{d.parameter(0).node, d.i64(0).node}};
-    d.loop(f, loop, [&] {
+    d.loop(f, loop_, [&] {
       // A walk whose pointer is loaded from memory: nothing proves it in bounds.
       auto p = d.loadI64(f, 0);
       d.storeI64(f, 1, d.add(d.loadI64(f, 1), checkedLoad<int64_t, int64_t>(d, *memory_, p)));
       d.storeI64(f, 0, checkedLoad<int64_t, int64_t>(d, *memory_, d.add(p, d.i64(8))));
       d.ifElse(
-          d.ne(d.loadI64(f, 0), d.parameter(1)), back, f, [&] { d.br(0, f); }, [] {});
+          d.ne(d.loadI64(f, 0), d.parameter(1)), back_, f, [&] { d.br(0, f); }, [] {});
     });
     returnSlot(d, f, 1);
   });

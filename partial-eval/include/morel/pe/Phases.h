@@ -32,9 +32,10 @@ uint32_t hoistLoopInvariants(Graph& g);
 
 /// Gives an innermost loop without calls a copy without the bounds checks one
 /// test before the loop proves: addresses that advance by a power of two over
-/// a counted loop (a 64-bit or i32 counter stepping by one to an invariant
-/// bound; an i32 address proven not to wrap), or a Wasm index `zext(i) + c`
-/// bounded by a passed `i <u b` in the same iteration. Otherwise the checked
+/// a counted loop (a 64-bit or i32 counter, or pointer, stepping by ±2^k until it
+/// equals an invariant bound, or by one while below it, `<u` or `<s`; an i32
+/// address proven not to wrap), or a Wasm index `zext(i << k) + c` bounded by a
+/// passed `i <u b` in the same iteration. Otherwise the checked
 /// loop runs, and traps where it did. Returns how many loops it copied.
 uint32_t versionLoopsByBounds(Graph& g);
 
@@ -43,10 +44,11 @@ uint32_t versionLoopsByBounds(Graph& g);
 /// loop's entry instead. Returns how many it moved.
 uint32_t hoistMemorySizes(Graph& g);
 
-/// A 64-bit bounds check's two compares `a > size | a + w > size` become one,
-/// `a >= limit` with limit = size >= w ? size - w + 1 : 0, computed once per
-/// size. Returns how many checks it rewrote. Runs after the phases that read
-/// checks in the two-compare form.
+/// In a loop whose memory size is read before it, a bounds check `a > size |
+/// a + w > size` (eBPF) or `zext(i) + c > size` (Wasm) becomes one compare of the
+/// address, `a >= limit` with limit = size >= w ? size - w + 1 : 0, computed
+/// once per size and width. Returns how many checks it rewrote. Runs after the
+/// phases that read checks in their built form.
 uint32_t fuseBoundsCompares(Graph& g);
 
 /// Multiplications, divisions and remainders by a power of two become shifts and

@@ -13,6 +13,7 @@ namespace {
 class EbpfLoopTest : public ::testing::TestWithParam<const char*> {
  protected:
   morel::Value program(const std::string& text) {
+    context_.reset();  // a test may load several programs: the old context goes before its engine
     engine_ = std::make_unique<morel::Engine>(*morel::testing::tierOptions(GetParam(), 3));
     context_ = std::make_unique<morel::Context>(*engine_);
     auto p = context_->eval(morel::Source::fromText("ebpf", "loop.bpf", text));
@@ -84,6 +85,45 @@ TEST_P(EbpfLoopTest, AWordLoopOnePastItsInputEndsOutOfBounds) {
   ASSERT_FALSE(r.has_value()) << "expected an error, got " << *r;
   EXPECT_NE(r.error().toString().find("out of bounds"), std::string::npos)
       << "expected the out-of-bounds error, got " << r.error().toString();
+}
+
+// The same sum with the pointer compared with the input's end (r1 + r2) instead
+// of a count: the pointer is the loop's counter (versioned when the length is a
+// multiple of 8, checked otherwise).
+constexpr const char* kWordSumToEnd = R"(mov %r3, %r1
+mov %r9, %r1
+add %r9, %r2
+mov %r0, 0
+next:
+ldxdw %r5, [%r3]
+add %r0, %r5
+add %r5, 1
+stxdw [%r3], %r5
+add %r3, 8
+jne %r3, %r9, next
+exit
+)";
+
+TEST_P(EbpfLoopTest, AWordLoopToItsEndPointerSumsItsInput) {
+  auto in = bytes(256);
+  uint64_t sum = 0;
+  for (std::size_t i = 0; i < in.size(); i += 8) sum += word(in, i);
+  auto r = run(program(kWordSumToEnd), in);
+  ASSERT_TRUE(r.has_value()) << r.error().toString();
+  EXPECT_EQ(static_cast<uint64_t>(*r), sum);
+}
+
+TEST_P(EbpfLoopTest, AWordLoopPastItsEndPointerEndsOutOfBounds) {
+  // 60 bytes: the pointer steps over the end (60 is no multiple of 8) and its
+  // eighth load straddles the input's end; 72 as the end: one word too many.
+  for (const char* end : {"add %r9, %r2", "add %r9, 72"}) {
+    std::string text = kWordSumToEnd;
+    text.replace(text.find("add %r9, %r2"), 12, end);
+    auto r = run(program(text), bytes(std::string(end) == "add %r9, 72" ? 64 : 60));
+    ASSERT_FALSE(r.has_value()) << end << ": expected an error, got " << *r;
+    EXPECT_NE(r.error().toString().find("out of bounds"), std::string::npos)
+        << end << ": expected the out-of-bounds error, got " << r.error().toString();
+  }
 }
 
 TEST_P(EbpfLoopTest, AByteLoopWithABranchChecksumsItsInput) {

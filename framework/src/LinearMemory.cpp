@@ -56,7 +56,7 @@ bool LinearMemory::grow(uint64_t bytes) {
 }
 
 bool LinearMemory::resize(uint64_t bytes) {
-  if (bytes > maximum_) return false;
+  if (bytes > maximum_ || bytes < floor_) return false;
   uint64_t need = pageRound(bytes);
   // Compiled code relies on every byte past a guarded memory's size faulting.
   if (guard_ == MemoryGuard::Below2To34 && need != bytes) return false;

@@ -8,13 +8,21 @@
 //                   IfFalse -> ...
 //
 // Facts come from the heads of dominating blocks (IfTrue: its condition held,
-// IfFalse: it did not). Besides the same condition node, a passed bounds check
-// `base + c > size` (unsigned, base at most 2^32 - 1 so the add cannot wrap)
-// decides a later `base + c' > size` with c' <= c: the access it guards lies
-// inside the one already admitted. Value numbering has already given equal
-// bases and sizes the same node (one MemSize between calls).
+// IfFalse: it did not; a passed `x | y` says neither held, as Morel's two-compare
+// bounds check `a > size | a + w > size` is). Besides the same condition node:
+//  - a passed bounds check `base + c > size` decides a later `base + c' > size`
+//    with c' <= c: the access it guards lies inside the one already admitted. The
+//    add cannot wrap: base is a zero-extended 32-bit value (Wasm), or a 64-bit one
+//    (eBPF) that a passed `base > size` bounds by a memory's size (below 2^47);
+//  - the Wasm memory model: a memory never shrinks below its floor (its declared
+//    minimum, LinearMemory::floor), so `end > size` is false when end is at most
+//    the floor: a constant address, or zext(i) + c where a passed test bounds i
+//    by a constant (`i <u K`) or i is `x & K`.
+// Value numbering has already given equal bases and sizes the same node (one
+// MemSize between calls).
 #include <optional>
 
+#include "morel/framework/LinearMemory.h"
 #include "morel/pe/ControlFlow.h"
 #include "morel/pe/Phases.h"
 
@@ -22,26 +30,7 @@ namespace morel::pe {
 
 namespace {
 
-/// `base + offset` with base below 2^32 (base nullptr: the constant offset alone).
-struct Extent {
-  IrNode* base = nullptr;
-  int64_t offset = 0;
-};
-
-std::optional<Extent> extentOf(IrNode* n) {
-  constexpr int64_t kMaxOffset = int64_t{1} << 40;  // far from wrapping with a 32-bit base
-  if (n->isConst()) {
-    if (n->value() < 0 || n->value() > kMaxOffset) return std::nullopt;
-    return Extent{nullptr, n->value()};
-  }
-  if (n->op() == Op::ExtendU) return Extent{n, 0};
-  if (n->op() == Op::Add && n->input(0)->op() == Op::ExtendU && n->input(1)->isConst()) {
-    int64_t c = n->input(1)->value();
-    if (c < 0 || c > kMaxOffset) return std::nullopt;
-    return Extent{n->input(0), c};
-  }
-  return std::nullopt;
-}
+constexpr int64_t kMaxOffset = int64_t{1} << 40;  // far from wrapping with a base below 2^47
 
 /// What a dominating block head says: `cond` evaluated to `holds`.
 struct Fact {
@@ -49,17 +38,79 @@ struct Fact {
   bool holds;
 };
 
+/// Whether the facts say `x > size` did not hold: x is at most a memory's size.
+bool boundedBySize(IrNode* x, IrNode* size, const std::vector<Fact>& facts) {
+  for (const Fact& f : facts)
+    if (!f.holds && f.cond->op() == Op::GtU && f.cond->input(0) == x && f.cond->input(1) == size)
+      return true;
+  return false;
+}
+
+/// `base + offset` that cannot wrap (base nullptr: the constant offset alone).
+struct Extent {
+  IrNode* base = nullptr;
+  int64_t offset = 0;
+};
+
+std::optional<Extent> extentOf(IrNode* n, IrNode* size, const std::vector<Fact>& facts) {
+  if (n->isConst()) {
+    if (n->value() < 0 || n->value() > kMaxOffset) return std::nullopt;
+    return Extent{nullptr, n->value()};
+  }
+  IrNode* base = n;
+  int64_t c = 0;
+  if (n->op() == Op::Add && n->input(1)->isConst()) {
+    base = n->input(0);
+    c = n->input(1)->value();
+    if (c < 0 || c > kMaxOffset) return std::nullopt;
+  }
+  if (base->op() == Op::ExtendU || boundedBySize(base, size, facts)) return Extent{base, c};
+  return std::nullopt;
+}
+
+/// The largest value of a zero-extended i32 that the facts allow, if bounded.
+std::optional<int64_t> maxOf(IrNode* zext, const std::vector<Fact>& facts) {
+  if (zext->op() != Op::ExtendU) return std::nullopt;
+  IrNode* x = zext->input(0);
+  if (x->op() == Op::And && x->input(1)->isConst())
+    return static_cast<int64_t>(static_cast<uint32_t>(x->input(1)->value()));
+  for (const Fact& f : facts) {
+    IrNode* c = f.cond;
+    if (c->inputCount() != 2) continue;
+    // x <u K held, or x >=u K did not; K >u x held, or K <=u x did not.
+    IrNode* k = nullptr;
+    if (c->input(0) == x && c->op() == (f.holds ? Op::LtU : Op::GeU)) k = c->input(1);
+    if (c->input(1) == x && c->op() == (f.holds ? Op::GtU : Op::LeU)) k = c->input(0);
+    if (k != nullptr && k->isConst() && static_cast<uint32_t>(k->value()) != 0)
+      return static_cast<int64_t>(static_cast<uint32_t>(k->value())) - 1;
+  }
+  return std::nullopt;
+}
+
 /// The outcome of `cond` that the facts decide, if any.
 std::optional<bool> decided(IrNode* cond, const std::vector<Fact>& facts) {
   for (const Fact& f : facts)
     if (f.cond == cond) return f.holds;
+  if (cond->op() == Op::Or) {
+    auto x = decided(cond->input(0), facts);
+    auto y = decided(cond->input(1), facts);
+    if ((x && *x) || (y && *y)) return true;
+    if (x && y) return false;
+    return std::nullopt;
+  }
   if (cond->op() != Op::GtU || cond->input(0)->type() != Type::I64) return std::nullopt;
-  auto extent = extentOf(cond->input(0));
+  IrNode* size = cond->input(1);
+  auto extent = extentOf(cond->input(0), size, facts);
   if (!extent) return std::nullopt;
+  if (size->op() == Op::MemSize) {  // below the floor: in bounds for the memory's whole life
+    const auto floor = static_cast<int64_t>(static_cast<const LinearMemory*>(size->aux())->floor());
+    std::optional<int64_t> top = extent->base == nullptr ? 0 : maxOf(extent->base, facts);
+    if (top && *top + extent->offset <= floor) return false;
+  }
   for (const Fact& f : facts) {
     // A passed check (end > size did not hold) admits every end up to it.
-    if (f.holds || f.cond->op() != Op::GtU || f.cond->input(1) != cond->input(1)) continue;
-    auto admitted = extentOf(f.cond->input(0));
+    if (f.holds || f.cond->op() != Op::GtU || f.cond->input(1) != size) continue;
+    auto admitted = extentOf(f.cond->input(0), size, facts);
     if (admitted && admitted->base == extent->base && extent->offset <= admitted->offset)
       return false;
   }
@@ -104,10 +155,16 @@ class Eliminator {
       const BasicBlock& b = cfg_.block(v.block);
       bool hasFact = b.head->op() == Op::IfTrue || b.head->op() == Op::IfFalse;
       if (v.leaving) {
-        if (hasFact) facts_.pop_back();
+        if (hasFact) {
+          facts_.resize(marks_.back());
+          marks_.pop_back();
+        }
         continue;
       }
-      if (hasFact) facts_.push_back({b.head->input(0)->input(1), b.head->op() == Op::IfTrue});
+      if (hasFact) {
+        marks_.push_back(facts_.size());
+        learn(b.head->input(0)->input(1), b.head->op() == Op::IfTrue);
+      }
       consider(b);
       stack.push_back({v.block, true});
       for (uint32_t c : children_[v.block]) stack.push_back({c, false});
@@ -117,6 +174,15 @@ class Eliminator {
   }
 
  private:
+  /// `cond` evaluated to `holds`; a false `x | y` (a true `x & y`) says so of both.
+  void learn(IrNode* cond, bool holds) {
+    facts_.push_back({cond, holds});
+    if (cond->op() == (holds ? Op::And : Op::Or)) {
+      learn(cond->input(0), holds);
+      learn(cond->input(1), holds);
+    }
+  }
+
   void consider(const BasicBlock& b) {
     IrNode* iff = b.controls.empty() ? nullptr : b.controls.back();
     if (iff == nullptr || iff->op() != Op::If) return;
@@ -147,6 +213,7 @@ class Eliminator {
   ControlFlowGraph cfg_;
   std::vector<std::vector<uint32_t>> children_;
   std::vector<Fact> facts_;
+  std::vector<std::size_t> marks_;  // facts_.size() before each dominating block's facts
   std::vector<Decision> decisions_;
 };
 

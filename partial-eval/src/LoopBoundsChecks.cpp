@@ -4,13 +4,19 @@
 //   before: entry -> Loop { If(p + 8 > size) -> trap; Load p; p += 8; n -= 1 } while n != 0
 //   after:  entry -> If(p0 + 8 * n0 <= size, no wrap) -> Loop' { Load p'; ... } -> merge
 //                                                    else Loop { checked, as before } -> merge
-// The checked loop stays as it was, so an access out of bounds still traps at
-// its own iteration, after the earlier iterations' stores. Only innermost loops
-// without calls (a call may change the memory's size), with 64-bit counters
-// and addresses, one back-edge and one way out besides exits.
+// Two proofs: a walk (`p + c` with p an induction variable, 64-bit or a Wasm
+// `zext(i32) + c` that the test also proves never wraps around 2^32, over a trip
+// count read from the back-edge's `n != 0`, `i + 1 != b` or `i + 1 <u b`), and a
+// bounded index (`zext(i) + c` where a test in the same iteration, before the
+// access, passed `i <u b`: then `zext(b) + c + width - 1 <= size` before the loop
+// covers every iteration, whatever i's step). The checked loop stays as it was,
+// so an access out of bounds still traps at its own iteration, after the earlier
+// iterations' stores. Only innermost loops without calls (a call may change the
+// memory's size, memory.grow is one), one back-edge and one way out besides exits.
 #include <algorithm>
 #include <bit>
 #include <optional>
+#include <span>
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
@@ -35,11 +41,29 @@ IrNode* loneExit(IrNode* side) {
 }
 
 /// `start + step * k` in iteration k: an address the loop advances by a positive
-/// power of two.
+/// power of two. A Wasm walk `zext(q + (i << scale)) + c` (q invariant, i an i32
+/// induction variable, either part optional) also describes its i32 value,
+/// q + ((i0 + s * k) << scale): the test must prove it never passes 2^32 - 1,
+/// where it would wrap.
 struct Affine {
   IrNode* start;
   int64_t step;
+  IrNode* index0 = nullptr;  // zext(i0), for a 32-bit walk
+  IrNode* plus32 = nullptr;  // zext(q), if any
+  int scale = 0;
+  int64_t indexStep = 0;  // s
 };
+
+constexpr int kMaxScale = 4;  // i << 0..4: byte to 16-byte elements
+
+/// The loop runs `trips` iterations (0 meaning 2^64) when `given` holds before it
+/// (nullptr: always).
+struct TripCount {
+  IrNode* trips;
+  IrNode* given = nullptr;
+};
+
+constexpr int64_t kMaxStep = int64_t{1} << 16;  // keeps step * (T - 1) below 2^48 for i32 walks
 
 class LoopVersioner {
  public:
@@ -49,8 +73,7 @@ class LoopVersioner {
   bool run() {
     if (loop_->inputCount() != 2 || !collectBody() || !collectExits() || !collectValues())
       return false;
-    IrNode* trips = tripCount();
-    if (trips == nullptr) return false;
+    const std::optional<TripCount> trips = tripCount();
     IrNode* safe = nullptr;
     std::vector<IrNode*> proven;
     for (IrNode* n : bodyOrder_) {
@@ -60,7 +83,7 @@ class LoopVersioner {
       proven.push_back(n);
       safe = safe == nullptr ? inBounds : g_.make(Op::And, Type::I32, {safe, inBounds});
     }
-    if (proven.empty()) return false;
+    if (proven.empty() || (safe->isConst() && safe->value() == 0)) return false;  // never safe
     version(safe, proven);
     return true;
   }
@@ -166,17 +189,22 @@ class LoopVersioner {
   }
 
   /// The number of iterations, T, when the back-edge is taken while a counter
-  /// stepping by one has not reached an invariant bound: `c + 1 != b` or
-  /// `c - 1 != b` (0 means 2^64 iterations).
-  IrNode* tripCount() {
+  /// has not reached an invariant bound: `c + s != b` for s = ±2^k given the
+  /// distance (b - c0, or c0 - b) is a multiple of |s| (T = the distance >> k, 0
+  /// meaning 2^64, or 2^32 for an i32 counter: a pointer compared with its end
+  /// is a counter too), or `c + 1 <u b` given `c0 <u b`, or `c + 1 <s b` given
+  /// 0 <=s c0 <s b (T = b - c0, and c + 1 never wraps: it stops at b).
+  std::optional<TripCount> tripCount() {
     IrNode* back = loop_->input(1);
-    if (back->op() != Op::IfTrue && back->op() != Op::IfFalse) return nullptr;
+    if (back->op() != Op::IfTrue && back->op() != Op::IfFalse) return std::nullopt;
     IrNode* cond = back->input(0)->input(1);
-    if (cond->op() != (back->op() == Op::IfTrue ? Op::Ne : Op::Eq)) return nullptr;
+    const bool whenTrue = back->op() == Op::IfTrue;  // the loop goes on when cond is
+    if (cond->inputCount() != 2 || cond->isConst()) return std::nullopt;
     for (int side = 0; side < 2; ++side) {
       IrNode* next = cond->input(side);
       IrNode* bound = invariant(cond->input(1 - side));
-      if (bound == nullptr || next->type() != Type::I64 || next->op() != Op::Add ||
+      const Type t = next->type();
+      if (bound == nullptr || (t != Type::I64 && t != Type::I32) || next->op() != Op::Add ||
           !next->input(1)->isConst())
         continue;
       IrNode* counter = next->input(0);
@@ -184,25 +212,93 @@ class LoopVersioner {
       if (counter->op() != Op::Phi || counter->input(0) != loop_ || counter->input(2) != next)
         continue;
       IrNode* start = counter->input(1);
-      if (step == 1) return g_.make(Op::Sub, Type::I64, {bound, start});
-      if (step == -1) return g_.make(Op::Sub, Type::I64, {start, bound});
+      auto wide = [&](IrNode* v) {
+        return t == Type::I64 ? v : g_.make(Op::ExtendU, Type::I64, {v});
+      };
+      if (cond->op() == (whenTrue ? Op::Ne : Op::Eq)) {
+        // c + s != b, s = ±2^k: T = the distance >> k, given the distance is a
+        // multiple of |s| (else c steps past b and the loop runs until it wraps).
+        const uint64_t magnitude = step < 0 ? 0 - static_cast<uint64_t>(step) : step;
+        if (step == 0 || !std::has_single_bit(magnitude) || magnitude > kMaxStep) continue;
+        IrNode* distance = wide(step > 0 ? g_.make(Op::Sub, t, {bound, start})
+                                         : g_.make(Op::Sub, t, {start, bound}));
+        if (magnitude == 1) return TripCount{distance};
+        const auto m = static_cast<int64_t>(magnitude);
+        IrNode* multiple = g_.make(Op::Eq, Type::I32,
+                                   {g_.make(Op::And, Type::I64, {distance, c64(m - 1)}), c64(0)});
+        return TripCount{g_.make(Op::ShrU, Type::I64, {distance, c64(std::countr_zero(magnitude))}),
+                         multiple};
+      }
+      // next <u bound, written either way round, or its negation on IfFalse.
+      const Op below = side == 0 ? Op::LtU : Op::GtU;
+      const Op notBelow = side == 0 ? Op::GeU : Op::LeU;
+      if (step == 1 && cond->op() == (whenTrue ? below : notBelow))
+        return TripCount{wide(g_.make(Op::Sub, t, {bound, start})),
+                         g_.make(Op::LtU, Type::I32, {start, bound})};
+      // next <s bound (C's `int i < n`), given 0 <=s c0 <s b: c runs from c0 to
+      // b - 1, all non-negative, so next never overflows and T = b - c0 as above.
+      const Op belowS = side == 0 ? Op::LtS : Op::GtS;
+      const Op notBelowS = side == 0 ? Op::GeS : Op::LeS;
+      if (step == 1 && cond->op() == (whenTrue ? belowS : notBelowS))
+        return TripCount{wide(g_.make(Op::Sub, t, {bound, start})),
+                         g_.make(Op::And, Type::I32,
+                                 {g_.make(Op::GeS, Type::I32, {start, g_.constant(t, 0)}),
+                                  g_.make(Op::LtS, Type::I32, {start, bound})})};
     }
-    return nullptr;
+    return std::nullopt;
   }
 
   /// `phi + offset` as a function of the iteration, when phi is a 64-bit induction
   /// variable of this loop that grows by a power of two.
-  std::optional<Affine> affine(IrNode* phi, int64_t offset) {
-    if (phi->type() != Type::I64 || phi->op() != Op::Phi || phi->input(0) != loop_)
+  /// A Wasm address's `zext(phi)` walks too, when phi is a 32-bit one.
+  std::optional<Affine> affine(IrNode* base, int64_t offset) {
+    const bool zext = base->op() == Op::ExtendU && base->input(0)->type() == Type::I32;
+    IrNode* plus = nullptr;  // q
+    IrNode* x = zext ? base->input(0) : base;
+    if (zext && x->op() == Op::Add) {
+      for (int side = 0; side < 2 && plus == nullptr; ++side)
+        if (!dependsOnLoop(x->input(side)))
+          std::tie(plus, x) = std::pair{x->input(side), x->input(1 - side)};
+      if (plus == nullptr) return std::nullopt;
+    }
+    auto [phi, scale] = zext ? scaled(x) : std::pair{x, 0};
+    if (phi->type() != (zext ? Type::I32 : Type::I64) || phi->op() != Op::Phi ||
+        phi->input(0) != loop_)
       return std::nullopt;
     IrNode* next = phi->input(2);
     if (next->op() != Op::Add || next->input(0) != phi || !next->input(1)->isConst())
       return std::nullopt;
     const int64_t step = next->input(1)->value();
     if (step <= 0 || !std::has_single_bit(static_cast<uint64_t>(step))) return std::nullopt;
-    IrNode* start = phi->input(1);
-    if (offset != 0) start = g_.make(Op::Add, Type::I64, {start, g_.constant(Type::I64, offset)});
-    return Affine{start, step};
+    if (!zext)
+      return Affine{
+          offset == 0 ? phi->input(1) : g_.make(Op::Add, Type::I64, {phi->input(1), c64(offset)}),
+          step};
+    if (step > kMaxStep) return std::nullopt;
+    Affine walk{nullptr,
+                step << scale,
+                g_.make(Op::ExtendU, Type::I64, {phi->input(1)}),
+                plus == nullptr ? nullptr : g_.make(Op::ExtendU, Type::I64, {plus}),
+                scale,
+                step};
+    walk.start = value32(walk, walk.index0);
+    if (offset != 0) walk.start = g_.make(Op::Add, Type::I64, {walk.start, c64(offset)});
+    return walk;
+  }
+
+  /// A 32-bit walk's q + (index << scale) in 64-bit arithmetic, for index =
+  /// zext(i0) + s * k (small enough not to wrap 64 bits).
+  IrNode* value32(const Affine& walk, IrNode* index) {
+    IrNode* v = walk.scale == 0 ? index : g_.make(Op::Shl, Type::I64, {index, c64(walk.scale)});
+    return walk.plus32 == nullptr ? v : g_.make(Op::Add, Type::I64, {walk.plus32, v});
+  }
+
+  /// An i32 index as (i, k) for `i << k` (k up to kMaxScale), else (x, 0).
+  static std::pair<IrNode*, int> scaled(IrNode* x) {
+    if (x->op() == Op::Shl && x->input(1)->isConst() && x->input(1)->value() >= 0 &&
+        x->input(1)->value() <= kMaxScale)
+      return {x->input(0), static_cast<int>(x->input(1)->value())};
+    return {x, 0};
   }
 
   /// `base + offset` for an address node.
@@ -215,7 +311,7 @@ class LoopVersioner {
   /// For a bounds check of an affine address that falls through on IfFalse inside
   /// the loop (`a > size | a + w > size`, or `a + w > size`): the i32 test, before
   /// the loop, that no iteration fails it.
-  IrNode* provenInBounds(IrNode* iff, IrNode* trips) {
+  IrNode* provenInBounds(IrNode* iff, const std::optional<TripCount>& trips) {
     IrNode* exit = nullptr;
     bool staysInLoop = false;
     for (IrNode* side : iff->uses()) {
@@ -245,25 +341,93 @@ class LoopVersioner {
     }
     if (far(first) || far(width)) return nullptr;
     size = invariant(size);
-    auto walk = affine(base, first);
-    if (width <= 0 || size == nullptr || !walk) return nullptr;
-    // In bounds for k < T: start + step * (T - 1) + width <= size, without wrapping:
-    // start <= size, width <= room = size - start, T != 0, T - 1 <= (room - width) / step.
-    auto c = [&](int64_t v) { return g_.constant(Type::I64, v); };
-    const int shift = std::countr_zero(static_cast<uint64_t>(walk->step));
-    IrNode* room = g_.make(Op::Sub, Type::I64, {size, walk->start});
+    if (width <= 0 || size == nullptr) return nullptr;
+    if (trips)
+      if (auto walk = affine(base, first)) return walkInBounds(*walk, width, size, *trips);
+    return boundedInBounds(iff, base, first, width, size);
+  }
+
+  IrNode* c64(int64_t v) { return g_.constant(Type::I64, v); }
+  /// The conjunction of the tests given (nullptr: none), constant 0 when one is.
+  IrNode* all(std::span<IrNode* const> tests) {
+    IrNode* conj = nullptr;
+    for (IrNode* t : tests)
+      if (t != nullptr && t->isConst() && t->value() == 0) return t;
+    for (IrNode* t : tests)
+      if (t != nullptr) conj = conj == nullptr ? t : g_.make(Op::And, Type::I32, {conj, t});
+    return conj;
+  }
+
+  /// In bounds for k < T: start + step * (T - 1) + width <= size, without wrapping:
+  /// start <= size, width <= room = size - start, T != 0, T - 1 <= (room - width) / step;
+  /// and for a 32-bit walk q + ((i0 + s * (T - 1)) << scale) <= 2^32 - 1 (no iteration
+  /// wraps the i32 value; where T - 1 is too large for that to fit 64 bits, the test
+  /// T - 1 <= (room - width) / step already fails).
+  IrNode* walkInBounds(const Affine& walk, int64_t width, IrNode* size, const TripCount& trips) {
+    const int shift = std::countr_zero(static_cast<uint64_t>(walk.step));
+    IrNode* room = g_.make(Op::Sub, Type::I64, {size, walk.start});
     IrNode* spare =
-        g_.make(Op::ShrU, Type::I64, {g_.make(Op::Sub, Type::I64, {room, c(width)}), c(shift)});
+        g_.make(Op::ShrU, Type::I64, {g_.make(Op::Sub, Type::I64, {room, c64(width)}), c64(shift)});
+    IrNode* last = g_.make(Op::Sub, Type::I64, {trips.trips, c64(1)});
+    IrNode* noWrap = nullptr;
+    if (walk.index0 != nullptr) {
+      const int indexShift = std::countr_zero(static_cast<uint64_t>(walk.indexStep));
+      IrNode* lastIndex = g_.make(
+          Op::Add, Type::I64, {walk.index0, g_.make(Op::Shl, Type::I64, {last, c64(indexShift)})});
+      noWrap = g_.make(Op::LeU, Type::I32, {value32(walk, lastIndex), c64(0xFFFF'FFFF)});
+    }
     IrNode* tests[] = {
-        g_.make(Op::LeU, Type::I32, {walk->start, size}),
-        g_.make(Op::LeU, Type::I32, {c(width), room}),
-        g_.make(Op::Ne, Type::I32, {trips, c(0)}),
-        g_.make(Op::LeU, Type::I32, {g_.make(Op::Sub, Type::I64, {trips, c(1)}), spare}),
+        trips.given,
+        g_.make(Op::LeU, Type::I32, {walk.start, size}),
+        g_.make(Op::LeU, Type::I32, {c64(width), room}),
+        g_.make(Op::Ne, Type::I32, {trips.trips, c64(0)}),
+        g_.make(Op::LeU, Type::I32, {last, spare}),
+        noWrap,
     };
-    IrNode* all = tests[0];
-    for (std::size_t i = 1; i < std::size(tests); ++i)
-      all = g_.make(Op::And, Type::I32, {all, tests[i]});
-    return all;
+    return all(tests);
+  }
+
+  /// A bounded index: the address is zext(i << k) + first and a test before the
+  /// access in the same iteration passed i <u b (b invariant), so i << k does not
+  /// wrap when b <= 2^(32 - k), and the access ends at most at (b << k) + extra,
+  /// extra = first + width - 2^k: the test is zext(b) <= 2^(32 - k),
+  /// zext(b) << k <= size and extra <= size - (zext(b) << k).
+  IrNode* boundedInBounds(IrNode* iff, IrNode* base, int64_t first, int64_t width, IrNode* size) {
+    if (first < 0 || base->op() != Op::ExtendU || base->input(0)->type() != Type::I32)
+      return nullptr;
+    auto [index, scale] = scaled(base->input(0));
+    IrNode* bound = boundOf(iff->input(0), index);
+    if (bound == nullptr) return nullptr;
+    IrNode* wideBound = g_.make(Op::ExtendU, Type::I64, {bound});
+    IrNode* scaledBound = g_.make(Op::Shl, Type::I64, {wideBound, c64(scale)});
+    const int64_t extra = first + width - (int64_t{1} << scale);
+    IrNode* tests[] = {
+        scale == 0 ? nullptr
+                   : g_.make(Op::LeU, Type::I32, {wideBound, c64(int64_t{1} << (32 - scale))}),
+        g_.make(Op::LeU, Type::I32, {scaledBound, size}),
+        extra <= 0 ? nullptr
+                   : g_.make(Op::LeU, Type::I32,
+                             {c64(extra), g_.make(Op::Sub, Type::I64, {size, scaledBound})}),
+    };
+    return all(tests);
+  }
+
+  /// An invariant b with `index <u b` known at `ctrl`: a branch passed on the
+  /// straight control path back to the loop's header (a merge ends the search).
+  IrNode* boundOf(IrNode* ctrl, IrNode* index) {
+    for (IrNode* n = ctrl; n != nullptr && n != loop_ && body_.contains(n); n = n->input(0)) {
+      if (n->op() == Op::Region) return nullptr;
+      if (n->op() != Op::IfTrue && n->op() != Op::IfFalse) continue;
+      IrNode* cond = n->input(0)->input(1);
+      if (cond->inputCount() != 2) continue;
+      // On IfTrue: index <u b or b >u index; on IfFalse: index >=u b or b <=u index.
+      const bool onTrue = n->op() == Op::IfTrue;
+      IrNode* b = nullptr;
+      if (cond->op() == (onTrue ? Op::LtU : Op::GeU) && cond->input(0) == index) b = cond->input(1);
+      if (cond->op() == (onTrue ? Op::GtU : Op::LeU) && cond->input(1) == index) b = cond->input(0);
+      if (b != nullptr && b->type() == Type::I32 && (b = invariant(b)) != nullptr) return b;
+    }
+    return nullptr;
   }
 
   IrNode* copyOf(IrNode* n) {

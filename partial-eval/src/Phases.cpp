@@ -26,6 +26,11 @@ void optimize(Graph& g, std::vector<std::string>* ran) {
   if (hoistLoopInvariants(g) > 0) removeDeadNodes(g);
   phase("versionLoopsByBounds");
   if (versionLoopsByBounds(g) > 0) removeDeadNodes(g);
+  phase("hoistMemorySizes");
+  if (hoistMemorySizes(g) > 0) removeDeadNodes(g);
+  // Last of the phases that read bounds checks: the others know the two-compare form.
+  phase("fuseBoundsCompares");
+  if (fuseBoundsCompares(g) > 0) removeDeadNodes(g);
   phase("reduceStrength");
   if (reduceStrength(g) > 0) removeDeadNodes(g);
   assert(next == std::size(kOptimizationPhases));

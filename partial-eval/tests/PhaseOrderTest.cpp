@@ -18,9 +18,10 @@ TEST(PhaseOrder, OptimizeRunsThePhasesInTheirListedOrder) {
   // Conditional elimination first, so that a check a dominating one decides is
   // removed rather than moved or copied; invariant checks leave a loop before
   // versioning looks at the varying ones; strength reduction last, on all copies.
-  EXPECT_EQ(ran, (std::vector<std::string>{"simplifyPhis", "removeDeadNodes", "eliminateConditions",
-                                           "hoistLoopInvariants", "versionLoopsByBounds",
-                                           "reduceStrength"}));
+  EXPECT_EQ(ran,
+            (std::vector<std::string>{"simplifyPhis", "removeDeadNodes", "eliminateConditions",
+                                      "hoistLoopInvariants", "versionLoopsByBounds",
+                                      "hoistMemorySizes", "fuseBoundsCompares", "reduceStrength"}));
   EXPECT_EQ(ran, std::vector<std::string>(std::begin(kOptimizationPhases),
                                           std::end(kOptimizationPhases)));
 }

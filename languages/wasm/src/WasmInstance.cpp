@@ -232,6 +232,8 @@ std::shared_ptr<WasmMemory> WasmInstance::newMemory(const Limits& limits, const 
     error = std::unexpected(linear.error());
     return nullptr;
   }
+  // A Wasm memory never shrinks: its declared minimum stays accessible for its whole life.
+  (*linear)->setFloor(uint64_t{limits.min} * kPageSize);
   auto m = std::make_shared<WasmMemory>();
   m->memory = std::move(*linear);
   m->max = limits.max;

@@ -42,9 +42,17 @@ class LinearMemory {
   static constexpr uint64_t kGuardedReservation = uint64_t{1} << 34;
   /// Makes `bytes` more accessible (zeroed); false past the maximum.
   bool grow(uint64_t bytes);
-  /// Sets the accessible size (zeroing what it adds); false past the maximum (and,
-  /// for a guarded memory, for a size that is not a whole number of host pages).
+  /// Sets the accessible size (zeroing what it adds); false past the maximum, below
+  /// the floor (and, for a guarded memory, for a size that is not a whole number
+  /// of host pages).
   bool resize(uint64_t bytes);
+
+  /// Bytes the memory never shrinks below from now on (0 unless a language promises
+  /// more: a Wasm memory's declared minimum). Compiled code may leave an access
+  /// below the floor unchecked (pe::eliminateConditions). Set before any code that
+  /// reads it is compiled; at most the current size.
+  uint64_t floor() const { return floor_; }
+  void setFloor(uint64_t bytes) { floor_ = bytes < size_ ? bytes : size_; }
 
   /// Where compiled code reads the size.
   static constexpr int32_t sizeOffset() { return offsetof(LinearMemory, size_); }
@@ -57,6 +65,7 @@ class LinearMemory {
   uint64_t reserved_ = 0;
   uint64_t committed_ = 0;  // bytes made readable and writable so far
   uint64_t highWater_ = 0;  // the largest size so far: bytes above it were never written
+  uint64_t floor_ = 0;      // the size never goes below it
   MemoryGuard guard_ = MemoryGuard::Explicit;
 };
 

@@ -16,7 +16,9 @@ void removeDeadNodes(Graph& g);
 /// Decides the Ifs a dominating If already decided, when the side not taken is
 /// one trap or deopt exit: the same condition again, or a bounds check of an
 /// access no further than one a dominating check admitted (`base + c > size`
-/// known false decides `base + c' > size` for c' <= c when base cannot wrap).
+/// known false decides `base + c' > size` for c' <= c when base cannot wrap),
+/// or one that ends below its memory's floor (LinearMemory::floor: a constant
+/// address, or an index a passed `i <u K` bounds).
 /// Returns how many Ifs it removed. Needs a graph after removeDeadNodes.
 uint32_t eliminateConditions(Graph& g);
 
@@ -28,12 +30,26 @@ uint32_t eliminateConditions(Graph& g);
 /// many nodes it moved. Needs a graph after removeDeadNodes.
 uint32_t hoistLoopInvariants(Graph& g);
 
-/// Gives an innermost counted loop (a 64-bit counter stepping by one to an
-/// invariant bound) whose bounds checks test addresses that advance by a power
-/// of two a copy without those checks, entered when one test before the loop
-/// proves every iteration in bounds; otherwise the checked loop runs, and traps
-/// where it did. Returns how many loops it copied.
+/// Gives an innermost loop without calls a copy without the bounds checks one
+/// test before the loop proves: addresses that advance by a power of two over
+/// a counted loop (a 64-bit or i32 counter, or pointer, stepping by ±2^k until it
+/// equals an invariant bound, or by one while below it, `<u` or `<s`; an i32
+/// address proven not to wrap), or a Wasm index `zext(i << k) + c` bounded by a
+/// passed `i <u b` in the same iteration. Otherwise the checked
+/// loop runs, and traps where it did. Returns how many loops it copied.
 uint32_t versionLoopsByBounds(Graph& g);
+
+/// In a loop without calls, each memory's size is the one read before the loop
+/// (only calls change a size): MemSizes anchored in the loop read it at the
+/// loop's entry instead. Returns how many it moved.
+uint32_t hoistMemorySizes(Graph& g);
+
+/// In a loop whose memory size is read before it, a bounds check `a > size |
+/// a + w > size` (eBPF) or `zext(i) + c > size` (Wasm) becomes one compare of the
+/// address, `a >= limit` with limit = size >= w ? size - w + 1 : 0, computed
+/// once per size and width. Returns how many checks it rewrote. Runs after the
+/// phases that read checks in their built form.
+uint32_t fuseBoundsCompares(Graph& g);
 
 /// Multiplications, divisions and remainders by a power of two become shifts and
 /// masks (signed division rounds toward zero). Returns how many it replaced.
@@ -41,9 +57,9 @@ uint32_t reduceStrength(Graph& g);
 
 /// The phases optimize runs, in order (dead code removal after a phase that
 /// changed the graph is not listed).
-inline constexpr const char* kOptimizationPhases[] = {"simplifyPhis",         "removeDeadNodes",
-                                                      "eliminateConditions",  "hoistLoopInvariants",
-                                                      "versionLoopsByBounds", "reduceStrength"};
+inline constexpr const char* kOptimizationPhases[] = {
+    "simplifyPhis",         "removeDeadNodes",  "eliminateConditions", "hoistLoopInvariants",
+    "versionLoopsByBounds", "hoistMemorySizes", "fuseBoundsCompares",  "reduceStrength"};
 
 /// Runs the optimization phases in the order kOptimizationPhases names, each
 /// followed by dead code removal when it changed the graph. `ran`, when given,

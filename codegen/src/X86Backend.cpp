@@ -123,6 +123,7 @@ class Lowering final : private VectorLoweringHost {
     PhiCoalescing coalescing = coalescePhis(g, cfg, s);
     registerOf_ = std::move(coalescing.registerOf);
     loopPressure_ = coalescing.loopPressure;
+    weighUses();
   }
 
   void run() {
@@ -158,6 +159,7 @@ class Lowering final : private VectorLoweringHost {
     for (IrNode* n : g_.liveNodes())
       if (n->op() == Op::Poll) {
         pollBase_ = cc_.newGpq("pollBase");
+        cc_.virtRegById(pollBase_.id())->setWeight(kMaxWeight);  // read in every loop
         cc_.mov(pollBase_, limits);
         break;
       }
@@ -170,6 +172,7 @@ class Lowering final : private VectorLoweringHost {
         if ((n->op() == Op::Load || n->op() == Op::Store) && !memoryBases_.contains(n->aux()) &&
             memoryBases_.size() < kLoopMemoryBases) {
           x86::Gp base = cc_.newGpq("memoryBase");
+          cc_.virtRegById(base.id())->setWeight(kMaxWeight);
           cc_.mov(
               base,
               Imm(reinterpret_cast<uint64_t>(static_cast<const LinearMemory*>(n->aux())->base())));
@@ -314,7 +317,7 @@ class Lowering final : private VectorLoweringHost {
     }
     uint32_t k = registerOf_[n->id()];
     if (!hasReg_[k]) {
-      regs_[k] = newXmm(n->type());
+      regs_[k] = weighed(newXmm(n->type()), k);
       hasReg_[k] = true;
     }
     return regs_[k].as<x86::Xmm>();
@@ -349,6 +352,41 @@ class Lowering final : private VectorLoweringHost {
       cc_.ret(status);
   }
 
+  /// asmjit ranks virtual registers for the physical ones by uses per instruction
+  /// of live range, which knows no loops: a loop counter that lives through a long
+  /// function loses to a value used twice in straight code, and is then spilled
+  /// inside its loop. Each register's weight (which asmjit adds to that rank) counts
+  /// its uses, one in a loop as 8 and one in a nested loop as 64.
+  void weighUses() {
+    weight_.assign(g_.nodes().size(), 0);
+    const auto depthAt = [&](int32_t block) {
+      return block < 0 ? 0u : std::min(cfg_.block(static_cast<uint32_t>(block)).loopDepth, 2u);
+    };
+    for (IrNode* n : g_.liveNodes()) {
+      if (n->isConst() || n->isControl() || s_.blockOfNode[n->id()] < 0) continue;
+      uint32_t w = 0;
+      for (IrNode* u : n->uses()) {
+        int32_t b = s_.blockOfNode[u->id()];
+        if (u->op() == Op::Phi && b >= 0) {
+          const pe::BasicBlock& merge = cfg_.block(static_cast<uint32_t>(b));
+          for (std::size_t i = 1; i < u->inputCount() && i - 1 < merge.preds.size(); ++i)
+            if (u->input(i) == n)
+              w += 1u << (3 * depthAt(static_cast<int32_t>(merge.preds[i - 1])));
+        } else {
+          w += 1u << (3 * depthAt(b < 0 ? cfg_.blockOf(u) : b));
+        }
+      }
+      uint32_t& total = weight_[registerOf_[n->id()]];
+      total = std::min(total + w, kMaxWeight);
+    }
+  }
+  static constexpr uint32_t kMaxWeight = 255;  // asmjit keeps a weight in a byte
+  template <typename R>
+  R weighed(R r, uint32_t node) {
+    cc_.virtRegById(r.id())->setWeight(std::max(weight_[node], 1u));
+    return r;
+  }
+
   /// The register holding `n`'s value; constants are materialized at each use.
   /// Materializing never touches the flags (`mov`, not `xor`): an operand may be
   /// fetched between a compare and the instruction that consumes its flags.
@@ -366,7 +404,7 @@ class Lowering final : private VectorLoweringHost {
     }
     uint32_t k = registerOf_[n->id()];
     if (!hasReg_[k]) {
-      regs_[k] = newReg(n->type());
+      regs_[k] = weighed(newReg(n->type()), k);
       hasReg_[k] = true;
     }
     return regs_[k].as<x86::Gp>();
@@ -1174,6 +1212,7 @@ class Lowering final : private VectorLoweringHost {
   std::vector<bool> hasReg_;
   uint32_t loopPressure_ = 0;         // general-purpose values live into the busiest loop header
   std::vector<uint32_t> registerOf_;  // per node: whose register it shares (phi coalescing)
+  std::vector<uint32_t> weight_;      // per representative node: its uses, weighed by loop depth
   std::vector<Label> labels_;
   x86::Gp selfReg_, ioReg_;
   x86::Gp argRegs_[kDirectArgumentRegisters];

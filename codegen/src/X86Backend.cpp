@@ -8,6 +8,8 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "internal/LoopBodies.h"
+#include "internal/LoopPlacement.h"
 #include "internal/PhiCoalescing.h"
 #include "internal/X86VectorLowering.h"
 #include "morel/framework/GuardPageTraps.h"
@@ -188,6 +190,7 @@ class Lowering final : private VectorLoweringHost {
       uint32_t b = order[i];
       nextBlock_ = i + 1 < order.size() ? static_cast<int32_t>(order[i + 1]) : -1;
       cc_.bind(labels_[b]);
+      if (loops_.isInnermostHeader(b)) innermostHeaders_.push_back(labels_[b]);
       for (IrNode* n : s_.blockNodes[b]) lower(n, b);
       const pe::BasicBlock& bb = cfg_.block(b);
       IrNode* last = bb.controls.back();
@@ -294,6 +297,8 @@ class Lowering final : private VectorLoweringHost {
   Label landing() const { return func_->exitLabel(); }
   Label directEntry() const { return func_->label(); }
   Label ioEntry() const { return ioEntry_; }
+  /// The labels of innermost loop headers, for LoopPlacement.
+  const std::vector<Label>& innermostHeaders() const { return innermostHeaders_; }
 
  private:
   x86::Compiler& compiler() override { return cc_; }
@@ -1214,6 +1219,8 @@ class Lowering final : private VectorLoweringHost {
   std::vector<uint32_t> registerOf_;  // per node: whose register it shares (phi coalescing)
   std::vector<uint32_t> weight_;      // per representative node: its uses, weighed by loop depth
   std::vector<Label> labels_;
+  LoopBodies loops_{cfg_};
+  std::vector<Label> innermostHeaders_;
   x86::Gp selfReg_, ioReg_;
   x86::Gp argRegs_[kDirectArgumentRegisters];
   // The frame budget left, after this function's own frame and the inlined ones open.
@@ -1295,6 +1302,9 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
       cc.setCursor(access.instruction->prev());
       cc.bind(access.start);
     }
+    // After allocation, when the code's size is known: moves inner loops' headers
+    // off the start of their 64-byte lines (LoopPlacement.h).
+    placeLoops(cc, code, lowering.innermostHeaders());
     x86::Assembler assembler(&code);
     cc.serializeTo(&assembler);
   }

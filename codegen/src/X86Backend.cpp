@@ -125,6 +125,8 @@ class Lowering final : private VectorLoweringHost {
     PhiCoalescing coalescing = coalescePhis(g, cfg, s);
     registerOf_ = std::move(coalescing.registerOf);
     loopPressure_ = coalescing.loopPressure;
+    classSize_.assign(g.nodes().size(), 0);
+    for (uint32_t rep : registerOf_) ++classSize_[rep];
     weighUses();
   }
 
@@ -511,7 +513,8 @@ class Lowering final : private VectorLoweringHost {
       case Op::Select:
         return isFloat(n->type()) ? lowerFloatSelect(n) : lowerSelect(n);
       case Op::Wrap: cc_.mov(reg(n), reg(n->input(0)).r32()); return;
-      case Op::ExtendU: cc_.mov(reg(n).r32(), reg(n->input(0))); return;
+      case Op::ExtendU:
+        return lowerExtendU(n);
       case Op::ExtendS: cc_.movsxd(reg(n), reg(n->input(0))); return;
       case Op::SignExtend: {
         x86::Gp a = reg(n->input(0));
@@ -581,6 +584,37 @@ class Lowering final : private VectorLoweringHost {
     if (immOperand(n->input(1))) cc_.emit(id, d, Imm(n->input(1)->value()));
     else cc_.emit(id, d, reg(n->input(1)));
   }
+
+  /// x86-64 zero-extends every 32-bit register write, so a 32-bit arithmetic result
+  /// already has a zero upper half: when the extension is its only use (and shares
+  /// its register with no phi), the extension is the same register read as 64 bits,
+  /// with no `mov r32, r32`. A Wasm address `i + 8` is such an add and extension.
+  void lowerExtendU(IrNode* n) {
+    IrNode* a = n->input(0);
+    bool zeroUpper = false;
+    switch (a->op()) {
+      case Op::Add:
+      case Op::Sub:
+      case Op::And:
+      case Op::Xor:
+      case Op::Mul:
+      case Op::Shl:
+      case Op::ShrU:
+      case Op::ShrS:
+        zeroUpper = a->type() == Type::I32 && a->uses().size() == 1 && !n->isConst();
+        break;
+      default:
+        break;
+    }
+    uint32_t k = registerOf_[n->id()];
+    if (zeroUpper && classSize_[k] == 1 && !hasReg_[k] && !coalesced(a)) {
+      regs_[k] = reg(a).r64();
+      hasReg_[k] = true;
+      return;
+    }
+    cc_.mov(reg(n).r32(), reg(a));
+  }
+  bool coalesced(const IrNode* a) const { return classSize_[registerOf_[a->id()]] != 1; }
 
   // ---- floating point (SSE2, rounding with SSE4.1)
   bool f32(IrNode* n) const { return n->type() == Type::F32; }
@@ -1217,6 +1251,7 @@ class Lowering final : private VectorLoweringHost {
   std::vector<bool> hasReg_;
   uint32_t loopPressure_ = 0;         // general-purpose values live into the busiest loop header
   std::vector<uint32_t> registerOf_;  // per node: whose register it shares (phi coalescing)
+  std::vector<uint32_t> classSize_;   // per representative node: the nodes sharing its register
   std::vector<uint32_t> weight_;      // per representative node: its uses, weighed by loop depth
   std::vector<Label> labels_;
   LoopBodies loops_{cfg_};

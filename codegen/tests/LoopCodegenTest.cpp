@@ -243,6 +243,25 @@ TEST(LoopCodegen, ValuesThatOnlyPassThroughALoopLeaveItsOwnInRegisters) {
   }
 }
 
+TEST(LoopCodegen, A32BitSumExtendedOnlyThereNeedsNoMove) {
+  // (u64)((u32)a + (u32)b): the 32-bit add already leaves the upper half zero.
+  Listed c(2, [](GraphDomain& d) {
+    ret(d, d.extendU(d.add(d.wrap(d.parameter(0)), d.wrap(d.parameter(1)))));
+  });
+  EXPECT_EQ(c.value({0x100000005, 0xffffffff}), 4)
+      << "the sum wraps at 32 bits and its upper half is zero";
+  EXPECT_EQ(c.value({-1, 0}), 0xffffffff);
+  // The sum is the result: nothing but the status is set between the add and the exit.
+  auto lines = c.lines();
+  auto add = std::find_if(lines.begin(), lines.end(),
+                          [](const std::string& l) { return l.starts_with("add "); });
+  ASSERT_NE(add, lines.end()) << c.listing.str();
+  for (auto l = add + 1; l != lines.end() && !l->starts_with("jmp"); ++l)
+    EXPECT_FALSE(l->starts_with("mov"))
+        << "expected no extension move after the add, found `" << *l << "` in\n"
+        << c.listing.str();
+}
+
 /// v_k = p * (2k + 3) for 24 k, all summed once forwards and once xor-ed
 /// backwards: every v_k is live across the first sum, more than 15 registers.
 void manyLiveValues(GraphDomain& d) {

@@ -9,6 +9,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "internal/IoParameters.h"
+#include "internal/LoopBodies.h"
+#include "internal/LoopPlacement.h"
 #include "internal/PhiCoalescing.h"
 #include "internal/X86VectorLowering.h"
 #include "morel/framework/GuardPageTraps.h"
@@ -124,6 +126,9 @@ class Lowering final : private VectorLoweringHost {
     PhiCoalescing coalescing = coalescePhis(g, cfg, s);
     registerOf_ = std::move(coalescing.registerOf);
     loopPressure_ = coalescing.loopPressure;
+    classSize_.assign(g.nodes().size(), 0);
+    for (uint32_t rep : registerOf_) ++classSize_[rep];
+    weighUses();
   }
 
   void run() {
@@ -159,6 +164,7 @@ class Lowering final : private VectorLoweringHost {
     for (IrNode* n : g_.liveNodes())
       if (n->op() == Op::Poll) {
         pollBase_ = cc_.newGpq("pollBase");
+        cc_.virtRegById(pollBase_.id())->setWeight(kMaxWeight);  // read in every loop
         cc_.mov(pollBase_, limits);
         break;
       }
@@ -171,6 +177,7 @@ class Lowering final : private VectorLoweringHost {
         if ((n->op() == Op::Load || n->op() == Op::Store) && !memoryBases_.contains(n->aux()) &&
             memoryBases_.size() < kLoopMemoryBases) {
           x86::Gp base = cc_.newGpq("memoryBase");
+          cc_.virtRegById(base.id())->setWeight(kMaxWeight);
           cc_.mov(
               base,
               Imm(reinterpret_cast<uint64_t>(static_cast<const LinearMemory*>(n->aux())->base())));
@@ -186,6 +193,7 @@ class Lowering final : private VectorLoweringHost {
       uint32_t b = order[i];
       nextBlock_ = i + 1 < order.size() ? static_cast<int32_t>(order[i + 1]) : -1;
       cc_.bind(labels_[b]);
+      if (loops_.isInnermostHeader(b)) innermostHeaders_.push_back(labels_[b]);
       for (IrNode* n : s_.blockNodes[b]) lower(n, b);
       const pe::BasicBlock& bb = cfg_.block(b);
       IrNode* last = bb.controls.back();
@@ -292,6 +300,8 @@ class Lowering final : private VectorLoweringHost {
   Label landing() const { return func_->exitLabel(); }
   Label directEntry() const { return func_->label(); }
   Label ioEntry() const { return ioEntry_; }
+  /// The labels of innermost loop headers, for LoopPlacement.
+  const std::vector<Label>& innermostHeaders() const { return innermostHeaders_; }
 
  private:
   x86::Compiler& compiler() override { return cc_; }
@@ -315,7 +325,7 @@ class Lowering final : private VectorLoweringHost {
     }
     uint32_t k = registerOf_[n->id()];
     if (!hasReg_[k]) {
-      regs_[k] = newXmm(n->type());
+      regs_[k] = weighed(newXmm(n->type()), k);
       hasReg_[k] = true;
     }
     return regs_[k].as<x86::Xmm>();
@@ -350,6 +360,41 @@ class Lowering final : private VectorLoweringHost {
       cc_.ret(status);
   }
 
+  /// asmjit ranks virtual registers for the physical ones by uses per instruction
+  /// of live range, which knows no loops: a loop counter that lives through a long
+  /// function loses to a value used twice in straight code, and is then spilled
+  /// inside its loop. Each register's weight (which asmjit adds to that rank) counts
+  /// its uses, one in a loop as 8 and one in a nested loop as 64.
+  void weighUses() {
+    weight_.assign(g_.nodes().size(), 0);
+    const auto depthAt = [&](int32_t block) {
+      return block < 0 ? 0u : std::min(cfg_.block(static_cast<uint32_t>(block)).loopDepth, 2u);
+    };
+    for (IrNode* n : g_.liveNodes()) {
+      if (n->isConst() || n->isControl() || s_.blockOfNode[n->id()] < 0) continue;
+      uint32_t w = 0;
+      for (IrNode* u : n->uses()) {
+        int32_t b = s_.blockOfNode[u->id()];
+        if (u->op() == Op::Phi && b >= 0) {
+          const pe::BasicBlock& merge = cfg_.block(static_cast<uint32_t>(b));
+          for (std::size_t i = 1; i < u->inputCount() && i - 1 < merge.preds.size(); ++i)
+            if (u->input(i) == n)
+              w += 1u << (3 * depthAt(static_cast<int32_t>(merge.preds[i - 1])));
+        } else {
+          w += 1u << (3 * depthAt(b < 0 ? cfg_.blockOf(u) : b));
+        }
+      }
+      uint32_t& total = weight_[registerOf_[n->id()]];
+      total = std::min(total + w, kMaxWeight);
+    }
+  }
+  static constexpr uint32_t kMaxWeight = 255;  // asmjit keeps a weight in a byte
+  template <typename R>
+  R weighed(R r, uint32_t node) {
+    cc_.virtRegById(r.id())->setWeight(std::max(weight_[node], 1u));
+    return r;
+  }
+
   /// The register holding `n`'s value; constants are materialized at each use.
   /// Materializing never touches the flags (`mov`, not `xor`): an operand may be
   /// fetched between a compare and the instruction that consumes its flags.
@@ -367,7 +412,7 @@ class Lowering final : private VectorLoweringHost {
     }
     uint32_t k = registerOf_[n->id()];
     if (!hasReg_[k]) {
-      regs_[k] = newReg(n->type());
+      regs_[k] = weighed(newReg(n->type()), k);
       hasReg_[k] = true;
     }
     return regs_[k].as<x86::Gp>();
@@ -473,7 +518,7 @@ class Lowering final : private VectorLoweringHost {
         if (!staysInIo(n)) cc_.mov(reg(n), reg(n->input(0)).r32());
         return;
       case Op::ExtendU:
-        if (!staysInIo(n)) cc_.mov(reg(n).r32(), reg(n->input(0)));
+        if (!staysInIo(n)) lowerExtendU(n);  // else an exit reads it from io
         return;
       case Op::ExtendS: cc_.movsxd(reg(n), reg(n->input(0))); return;
       case Op::SignExtend: {
@@ -544,6 +589,37 @@ class Lowering final : private VectorLoweringHost {
     if (immOperand(n->input(1))) cc_.emit(id, d, Imm(n->input(1)->value()));
     else cc_.emit(id, d, reg(n->input(1)));
   }
+
+  /// x86-64 zero-extends every 32-bit register write, so a 32-bit arithmetic result
+  /// already has a zero upper half: when the extension is its only use (and shares
+  /// its register with no phi), the extension is the same register read as 64 bits,
+  /// with no `mov r32, r32`. A Wasm address `i + 8` is such an add and extension.
+  void lowerExtendU(IrNode* n) {
+    IrNode* a = n->input(0);
+    bool zeroUpper = false;
+    switch (a->op()) {
+      case Op::Add:
+      case Op::Sub:
+      case Op::And:
+      case Op::Xor:
+      case Op::Mul:
+      case Op::Shl:
+      case Op::ShrU:
+      case Op::ShrS:
+        zeroUpper = a->type() == Type::I32 && a->uses().size() == 1 && !n->isConst();
+        break;
+      default:
+        break;
+    }
+    uint32_t k = registerOf_[n->id()];
+    if (zeroUpper && classSize_[k] == 1 && !hasReg_[k] && !coalesced(a)) {
+      regs_[k] = reg(a).r64();
+      hasReg_[k] = true;
+      return;
+    }
+    cc_.mov(reg(n).r32(), reg(a));
+  }
+  bool coalesced(const IrNode* a) const { return classSize_[registerOf_[a->id()]] != 1; }
 
   // ---- floating point (SSE2, rounding with SSE4.1)
   bool f32(IrNode* n) const { return n->type() == Type::F32; }
@@ -1197,7 +1273,11 @@ class Lowering final : private VectorLoweringHost {
   std::vector<bool> hasReg_;
   uint32_t loopPressure_ = 0;         // general-purpose values live into the busiest loop header
   std::vector<uint32_t> registerOf_;  // per node: whose register it shares (phi coalescing)
+  std::vector<uint32_t> classSize_;   // per representative node: the nodes sharing its register
+  std::vector<uint32_t> weight_;      // per representative node: its uses, weighed by loop depth
   std::vector<Label> labels_;
+  LoopBodies loops_{cfg_};
+  std::vector<Label> innermostHeaders_;
   x86::Gp selfReg_, ioReg_;
   x86::Gp argRegs_[kDirectArgumentRegisters];
   // The frame budget left, after this function's own frame and the inlined ones open.
@@ -1279,6 +1359,9 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
       cc.setCursor(access.instruction->prev());
       cc.bind(access.start);
     }
+    // After allocation, when the code's size is known: moves inner loops' headers
+    // off the start of their 64-byte lines (LoopPlacement.h).
+    placeLoops(cc, code, lowering.innermostHeaders());
     x86::Assembler assembler(&code);
     cc.serializeTo(&assembler);
   }

@@ -7,6 +7,7 @@
 
 #include <bit>
 #include <map>
+#include <optional>
 #include <regex>
 #include <sstream>
 
@@ -183,6 +184,82 @@ TEST(LoopCodegen, AnEqzDrivesItsSelectAsATest) {
   EXPECT_EQ(c.value({0, 42}), 42);
   EXPECT_EQ(c.value({5, 42}), 5);
   EXPECT_EQ(countMatching(c.lines(), R"(^set)"), 0) << "expected no setcc in\n" << c.listing.str();
+}
+
+/// The loop's back edge, the jump to an earlier label, and the lines from that
+/// label to it (the loop as emitted).
+struct LoopLines {
+  std::size_t header = 0, backEdge = 0;
+};
+std::optional<LoopLines> onlyLoop(const std::vector<std::string>& lines) {
+  std::optional<LoopLines> loop;
+  for (const Jump& j : jumps(lines))
+    if (j.target < j.line) {
+      if (loop) return std::nullopt;
+      loop = LoopLines{j.target, j.line};
+    }
+  return loop;
+}
+
+/// 22 parameters, all read after a countdown loop that reads only the last one:
+/// 24 general-purpose values live into the loop, three of them used in it.
+constexpr uint32_t kPassingThrough = 21;
+void loopAmongPassingValues(GraphDomain& d) {
+  GraphFrame f{{d.i64(0).node, d.parameter(kPassingThrough).node}};
+  LoopProfile lp;
+  BranchProfile bp;
+  d.loop(f, lp, [&] {
+    d.storeI64(f, 0, d.add(d.loadI64(f, 0), d.loadI64(f, 1)));
+    d.storeI64(f, 1, d.sub(d.loadI64(f, 1), d.i64(1)));
+    d.ifElse(
+        d.ne(d.loadI64(f, 1), d.i64(0)), bp, f, [&] { d.br(0, f); }, [] {});
+  });
+  GV<int64_t> r = d.loadI64(f, 0);
+  for (uint32_t k = 0; k < kPassingThrough; ++k) r = d.add(r, d.mul(d.parameter(k), d.i64(k + 1)));
+  ret(d, r);
+}
+
+TEST(LoopCodegen, ValuesThatOnlyPassThroughALoopLeaveItsOwnInRegisters) {
+  Listed c(kPassingThrough + 1, loopAmongPassingValues);
+  std::vector<int64_t> args(kPassingThrough + 1);
+  int64_t expected = 0;
+  for (uint32_t k = 0; k < kPassingThrough; ++k) {
+    args[k] = 3 * k + 1;
+    expected += args[k] * (k + 1);
+  }
+  args[kPassingThrough] = 100;
+  EXPECT_EQ(c.value(args), expected + 5050);
+  auto lines = c.lines();
+  auto loop = onlyLoop(lines);
+  ASSERT_TRUE(loop.has_value()) << "expected one loop in\n" << c.listing.str();
+  for (std::size_t i = loop->header; i < loop->backEdge; ++i) {
+    EXPECT_EQ(lines[i].find("[rsp"), std::string::npos)
+        << "expected no stack access inside the loop, found `" << lines[i] << "` in\n"
+        << c.listing.str();
+    EXPECT_FALSE(isRegisterMove(lines[i]))
+        << "expected the loop's phis coalesced (the passing values do not crowd it), found `"
+        << lines[i] << "` in\n"
+        << c.listing.str();
+  }
+}
+
+TEST(LoopCodegen, A32BitSumExtendedOnlyThereNeedsNoMove) {
+  // (u64)((u32)a + (u32)b): the 32-bit add already leaves the upper half zero.
+  Listed c(2, [](GraphDomain& d) {
+    ret(d, d.extendU(d.add(d.wrap(d.parameter(0)), d.wrap(d.parameter(1)))));
+  });
+  EXPECT_EQ(c.value({0x100000005, 0xffffffff}), 4)
+      << "the sum wraps at 32 bits and its upper half is zero";
+  EXPECT_EQ(c.value({-1, 0}), 0xffffffff);
+  // The sum is the result: nothing but the status is set between the add and the exit.
+  auto lines = c.lines();
+  auto add = std::find_if(lines.begin(), lines.end(),
+                          [](const std::string& l) { return l.starts_with("add "); });
+  ASSERT_NE(add, lines.end()) << c.listing.str();
+  for (auto l = add + 1; l != lines.end() && !l->starts_with("jmp"); ++l)
+    EXPECT_FALSE(l->starts_with("mov"))
+        << "expected no extension move after the add, found `" << *l << "` in\n"
+        << c.listing.str();
 }
 
 /// v_k = p * (2k + 3) for 24 k, all summed once forwards and once xor-ed

@@ -17,19 +17,21 @@ namespace morel::codegen {
 struct PhiCoalescing {
   /// Per node id, the node whose register it uses (itself when not coalesced).
   std::vector<uint32_t> registerOf;
-  /// The most general-purpose values live into any loop header: beyond about a
-  /// dozen, the loop's values already compete for registers.
+  /// The most general-purpose values live into any loop header and read in its
+  /// loop: beyond about a dozen, the loop's values already compete for registers.
   uint32_t loopPressure = 0;
 };
 
 /// Two values get one register only if neither is live where the other is defined,
 /// judged on the schedule's block order with block-level liveness. Phis of a loop
 /// header where more than kCoalescingPressureLimit general-purpose values are live
-/// keep their own registers: asmjit spills a whole virtual register, and a merged
-/// one that spans the loop may be spilled inside it where the short ones fit. The
-/// limit is measured, not derived: the kernel matmul's OSR loops (15 to 20 live, most
-/// only passing through) run 1.4x faster coalesced; coalesced, the C matmul's (25
-/// live) had its loop counters spilled to the stack inside the loop.
+/// and read by the loop keep their own registers: asmjit spills a whole virtual
+/// register, and a merged one that spans the loop may be spilled inside it where the
+/// short ones fit. Values that only pass through a loop (frame state for an exit
+/// after it) are not counted: the C matmul's inner loop has 25 live but reads 6.
+/// The limit is measured, not derived (docs/benchmarks.md, "Loop pressure"): with
+/// registers weighed by loop depth (X86Backend) 12, 20 and no limit were within
+/// noise of each other except sort and strings, which preferred 20.
 inline constexpr uint32_t kCoalescingPressureLimit = 20;
 PhiCoalescing coalescePhis(const pe::Graph& g, const pe::ControlFlowGraph& cfg, const Schedule& s);
 

@@ -25,6 +25,8 @@
 #include <bit>
 #include <utility>
 
+#include "EbpfRegisterUse.h"
+
 namespace morel::ebpf {
 
 namespace {
@@ -34,19 +36,6 @@ constexpr uint64_t kFrameBytes = 512;
 constexpr uint32_t kNoInterval = UINT32_MAX;
 constexpr int64_t kMaxDepth = 7;           // callees below the entry: 8 frames of 512 bytes
 constexpr std::size_t kMaxIntervals = 64;  // one must-written bit each
-
-int64_t accessBytes(uint8_t opcode) {
-  switch (opcode & 0x18) {
-    case 0x00:
-      return 4;
-    case 0x08:
-      return 2;
-    case 0x10:
-      return 1;
-    default:
-      return 8;
-  }
-}
 
 /// An r10-relative load or store of a function, and the (offset, size) it touches.
 struct StackAccess {

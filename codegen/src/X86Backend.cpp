@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "internal/PhiCoalescing.h"
 #include "internal/X86VectorLowering.h"
+#include "morel/framework/CompiledBoundary.h"
 #include "morel/framework/GuardPageTraps.h"
 #include "morel/framework/LinearMemory.h"
 #include "morel/framework/RootNode.h"
@@ -55,10 +56,12 @@ class MachineCode final : public InstalledCode {
 };
 
 /// The signature of a direct entry taking `registerArgs` argument words in
-/// registers (CallTarget.h's DirectEntry, cut to the words actually passed).
+/// registers (CallTarget.h's DirectEntry, cut to the words actually passed). It
+/// returns the caller's frame budget in RAX, so the caller keeps no register
+/// across the call for it.
 FuncSignatureBuilder directSignature(uint32_t registerArgs) {
   FuncSignatureBuilder sig(CallConvId::kHost);
-  sig.setRetT<intptr_t>();
+  sig.setRetT<int64_t>();
   sig.addArgT<void*>();
   sig.addArgT<uint64_t*>();
   sig.addArgT<int64_t>();  // the frame budget
@@ -66,7 +69,7 @@ FuncSignatureBuilder directSignature(uint32_t registerArgs) {
   return sig;
 }
 
-/// Result word 0 of a direct entry comes back in RDX, next to the status in RAX
+/// Result word 0 of a direct entry comes back in RDX, next to the budget in RAX
 /// (a two-word struct under SysV); asmjit's signatures name one return value.
 void returnFirstInRdx(FuncDetail& detail) {
   detail.retPack().assignReg(1, x86::rdx, TypeId::kUInt64);
@@ -146,6 +149,8 @@ class Lowering final : private VectorLoweringHost {
     }
     labels_.resize(cfg_.blocks().size());
     for (Label& l : labels_) l = cc_.newLabel();
+    unwind_ = cc_.newLabel();
+    unwindStatus_ = cc_.newGpq("unwindStatus");
     Label entryFailed = cc_.newLabel();
     Label outOfFrames = cc_.newLabel();
 
@@ -198,46 +203,42 @@ class Lowering final : private VectorLoweringHost {
       gotoBlock(b, bb.succs[0]);
     }
     cc_.bind(outOfFrames);
-    x86::Gp exhausted = cc_.newGpq("status");
-    cc_.mov(exhausted, Imm(statusOf(kCallStackExhausted)));
-    cc_.ret(exhausted);
+    cc_.mov(unwindStatus_, Imm(statusOf(kCallStackExhausted)));
+    cc_.jmp(unwind_);
     cc_.bind(entryFailed);
     // Rare: ask which of the two it was (the interrupt status, or stack exhausted).
     InvokeNode* invoke = nullptr;
     cc_.invoke(&invoke, reinterpret_cast<uint64_t>(&entryFailure),
                FuncSignatureT<intptr_t, const void*>(CallConvId::kHost));
     invoke->setArg(0, limits);
-    x86::Gp status = cc_.newGpq("status");
-    invoke->setRet(0, status);
-    cc_.ret(status);
+    invoke->setRet(0, unwindStatus_);
+    // Every failure leaves here: back to the boundary this code was entered
+    // through, whose io entry returns the status (CompiledBoundary.h).
+    cc_.bind(unwind_);
+    InvokeNode* leave = nullptr;
+    cc_.invoke(&leave, reinterpret_cast<uint64_t>(&morel_unwind),
+               FuncSignatureT<void, intptr_t>(CallConvId::kHost));
+    leave->setArg(0, unwindStatus_);
+    cc_.ret();  // not reached: morel_unwind does not return
     cc_.endFunc();
-    emitIoEntry();
   }
 
-  /// The io entry (Entry): hands the frame budget in memory and argument words
-  /// 0..2 from io to the function proper, stores result word 0 to io[0], and
-  /// puts the budget word back as it found it (compiled frames left it stale).
-  void emitIoEntry() {
-    FuncNode* fn = cc_.addFunc(FuncSignatureT<intptr_t, void*, uint64_t*>(CallConvId::kHost));
-    ioEntry_ = fn->label();
-    x86::Gp self = cc_.newGpq("self"), io = cc_.newGpq("io");
-    fn->setArg(0, self);
-    fn->setArg(1, io);
-    // Every operand is loaded before the invoke node: what is emitted after it runs after the call.
-    x86::Gp limits = limitsReg(), framesLeft = cc_.newGpq("framesLeft");
-    cc_.mov(framesLeft, x86::qword_ptr(limits, GuestLimits::framesLeftOffset()));
-    x86::Gp args[kDirectArgumentRegisters];
-    for (uint32_t i = 0; i < registerArgs_; ++i) {
-      args[i] = cc_.newGpq();
-      cc_.mov(args[i], x86::qword_ptr(io, static_cast<int32_t>(8 * i)));
-    }
-    DirectCall call = invokeDirect(func_->label(), self, io, framesLeft,
-                                   std::span<const x86::Gp>(args, registerArgs_), returnsFirst_);
-    // Result word 0 is meaningless after a trap, and unread then.
-    if (returnsFirst_) cc_.mov(x86::qword_ptr(io), call.first);
-    cc_.mov(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), framesLeft);
-    cc_.ret(call.status);
-    cc_.endFunc();
+  /// The io entry (Entry), emitted after the function proper is serialized: loads
+  /// argument words 0..2 from io and enters the boundary (morel_enterCompiled),
+  /// which saves what an unwind restores, passes the budget word, calls the
+  /// function proper, stores result word 0 to io[0] and puts the budget word back.
+  void emitIoEntry(x86::Assembler& a) {
+    ioEntry_ = a.newLabel();
+    a.align(AlignMode::kCode, 16);
+    a.bind(ioEntry_);
+    const x86::Gp registers[kDirectArgumentRegisters] = {x86::rcx, x86::r8, x86::r9};
+    for (uint32_t i = 0; i < registerArgs_; ++i)
+      a.mov(registers[i], x86::qword_ptr(x86::rsi, static_cast<int32_t>(8 * i)));
+    a.lea(x86::rax, x86::ptr(func_->label()));
+    a.mov(x86::r10, Imm(reinterpret_cast<uint64_t>(limitsAddress_)));
+    a.mov(x86::r11d, Imm(returnsFirst_ ? 1 : 0));
+    a.mov(x86::rdx, Imm(reinterpret_cast<uint64_t>(&morel_enterCompiled)));
+    a.jmp(x86::rdx);
   }
 
   /// Reverse post-order, except that a latch's back-edge block (phi copies and the
@@ -287,8 +288,6 @@ class Lowering final : private VectorLoweringHost {
     Label start;
   };
   std::vector<GuardedInstruction>& guardedInstructions() { return guarded_; }
-  /// Where a trapped access resumes: the function's epilogue, which returns RAX.
-  Label landing() const { return func_->exitLabel(); }
   Label directEntry() const { return func_->label(); }
   Label ioEntry() const { return ioEntry_; }
 
@@ -340,13 +339,21 @@ class Lowering final : private VectorLoweringHost {
     return x86::qword_ptr(pollBase_.isValid() ? pollBase_ : limitsReg(), GuestLimits::interruptOffset());
   }
 
-  /// An exit hands nothing back to the budget: the caller still holds its own count
-  /// (the io entry restores the memory word), so traps leave as plainly as returns.
-  void returnStatus(const x86::Gp& status, const x86::Gp& first = x86::Gp()) {
+  /// A failure (trap, interrupt, a deoptimized continuation's trap) unwinds: the
+  /// boundary restores the budget word, so no exit hands frames back.
+  void unwindWith(const x86::Gp& status) {
+    cc_.mov(unwindStatus_, status);
+    cc_.jmp(unwind_);
+  }
+  /// A normal return gives the caller its budget back (this function's frame,
+  /// taken at entry, returned) and result word 0 in RDX when there is one.
+  void returnNormally(const x86::Gp& first = x86::Gp()) {
+    x86::Gp budget = cc_.newGpq("budget");
+    cc_.lea(budget, x86::ptr(framesLeft_, 1));
     if (first.isValid())
-      cc_.ret(status, first);
+      cc_.ret(budget, first);
     else
-      cc_.ret(status);
+      cc_.ret(budget);
   }
 
   /// The register holding `n`'s value; constants are materialized at each use.
@@ -415,13 +422,13 @@ class Lowering final : private VectorLoweringHost {
       }
       case Op::If: return lowerIf(n, block);
       case Op::Return: return lowerReturn(n);
-      case Op::TrapExit: {
-        x86::Gp r = cc_.newGpq();
-        cc_.mov(r, Imm(reinterpret_cast<uint64_t>(n->aux())));
-        returnStatus(r);
+      case Op::TrapExit:
+        cc_.mov(unwindStatus_, Imm(reinterpret_cast<uint64_t>(n->aux())));
+        cc_.jmp(unwind_);
         return;
-      }
-      case Op::StatusExit: returnStatus(reg(n->input(1))); return;
+      case Op::StatusExit:
+        unwindWith(reg(n->input(1)));
+        return;               // a poll's interrupt
       case Op::FrameEnter: {  // an inlined call's frame: exhausted when the budget goes negative
         IrNode* value = nullptr;
         for (IrNode* u : n->uses())
@@ -921,31 +928,28 @@ class Lowering final : private VectorLoweringHost {
     if (nextBlock_ != static_cast<int32_t>(to)) cc_.jmp(jumpTarget(from, to));
   }
 
-  /// What a call in the direct convention gives back: the status, and result
-  /// word 0 when it was asked for.
-  struct DirectCall {
-    x86::Gp status, first;
-  };
   /// One call in the direct convention (CallTarget.h): the callee, io, the frame
   /// budget and argument words 0..n-1 in registers. Every operand must be in a
   /// register already: what is emitted after the invoke node runs after the call.
+  /// The callee gives the budget back in RAX (into the same register, so it is
+  /// not kept across the call) and result word 0, returned when asked for.
   template <class Target>
-  DirectCall invokeDirect(const Target& target, x86::Gp self, x86::Gp io, x86::Gp framesLeft,
-                          std::span<const x86::Gp> args, bool wantsFirst) {
+  x86::Gp invokeDirect(const Target& target, x86::Gp self, x86::Gp io, x86::Gp framesLeft,
+                       std::span<const x86::Gp> args, bool wantsFirst) {
     InvokeNode* invoke = nullptr;
     cc_.invoke(&invoke, target, directSignature(static_cast<uint32_t>(args.size())));
     invoke->setArg(0, self);
     invoke->setArg(1, io);
     invoke->setArg(2, framesLeft);
     for (uint32_t i = 0; i < args.size(); ++i) invoke->setArg(3 + i, args[i]);
-    DirectCall call{cc_.newGpq("status"), x86::Gp()};
-    invoke->setRet(0, call.status);
+    invoke->setRet(0, framesLeft);
+    x86::Gp first;
     if (wantsFirst) {
       returnFirstInRdx(invoke->detail());
-      call.first = cc_.newGpq("first");
-      invoke->setRet(1, call.first);
+      first = cc_.newGpq("first");
+      invoke->setRet(1, first);
     }
-    return call;
+    return first;
   }
 
   /// A call through the callee's direct entry slot: its compiled code, or the
@@ -966,12 +970,12 @@ class Lowering final : private VectorLoweringHost {
     for (uint32_t i = 0; i < registerArgs; ++i) registerValues[i] = reg(n->input(i + 1));
     x86::Gp callee = cc_.newGpq("callee");
     cc_.mov(callee, Imm(reinterpret_cast<uint64_t>(n->aux())));
-    // `call [callee + slot]`: no register held for the target.
-    DirectCall call = invokeDirect(
+    // `call [callee + slot]`: no register held for the target. No status comes
+    // back: a callee that fails unwinds past this code (CompiledBoundary.h).
+    x86::Gp first = invokeDirect(
         x86::qword_ptr(callee, static_cast<int32_t>(CallTarget::directEntryOffset())), callee,
         bufReg, framesLeft_, std::span<const x86::Gp>(registerValues, registerArgs), results > 0);
-    if (results > 0) callFirst_[n->id()] = call.first;
-    callStatus_[n->id()] = call.status;
+    if (results > 0) callFirst_[n->id()] = first;
     callBuffer_[n->id()] = bufReg;
   }
 
@@ -1077,8 +1081,8 @@ class Lowering final : private VectorLoweringHost {
     IrNode* call = n->input(0);
     if (n->type() == Type::Control) return;
     if (call->op() == Op::Load || call->op() == Op::FrameEnter) return;  // written by the tuple's own lowering
-    if (n->value() == 1) {
-      cc_.mov(reg(n), callStatus_.at(call->id()));
+    if (n->value() == 1) {  // a call has no status (GraphDomain::call)
+      failure_ = "a call's status projection";
       return;
     }
     if (n->value() == 2) {  // result word 0 came back in a register
@@ -1094,9 +1098,7 @@ class Lowering final : private VectorLoweringHost {
     const std::size_t inRegister = returnsFirst_ ? 2 : 1;
     for (std::size_t i = inRegister; i < n->inputCount(); ++i)
       cc_.mov(x86::qword_ptr(ioReg_, static_cast<int32_t>(8 * (i - 1))), reg(n->input(i)));
-    x86::Gp ok = cc_.newGpq();
-    cc_.xor_(ok.r32(), ok.r32());
-    returnStatus(ok, returnsFirst_ && n->inputCount() > 1 ? reg(n->input(1)) : x86::Gp());
+    returnNormally(returnsFirst_ && n->inputCount() > 1 ? reg(n->input(1)) : x86::Gp());
   }
 
   void lowerStressTick(IrNode* n) {
@@ -1147,13 +1149,23 @@ class Lowering final : private VectorLoweringHost {
     invoke->setArg(3, frameReg);
     x86::Gp status = cc_.newGpq();
     invoke->setRet(0, status);
-    // The interpreter left every result word in io; word 0 goes back in RDX.
+    // The interpreter finished the activation; if it trapped, so does this one.
+    cc_.mov(unwindStatus_, status);
+    cc_.test(status, status);
+    cc_.jnz(unwind_);
+    // The interpreter left every result word in io; word 0 goes back in RDX, and
+    // the caller's budget, which the inlined frames open here are part of, in RAX.
     x86::Gp first;
     if (returnsFirst_) {
       first = cc_.newGpq("first");
       cc_.mov(first, x86::qword_ptr(ioReg_));
     }
-    returnStatus(status, first);
+    // The word holds `left` again (the interpreter's frames are balanced): reading
+    // it keeps no register alive across the call.
+    x86::Gp budget = cc_.newGpq("budget");
+    cc_.mov(budget, x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()));
+    cc_.add(budget, 1);
+    first.isValid() ? cc_.ret(budget, first) : cc_.ret(budget);
   }
 
   x86::Compiler& cc_;
@@ -1182,8 +1194,9 @@ class Lowering final : private VectorLoweringHost {
   uint32_t registerArgs_ = 0;
   bool returnsFirst_ = false;
   Label ioEntry_;
+  Label unwind_;          // the one way out with a non-zero status
+  x86::Gp unwindStatus_;  // the status it leaves with
   int32_t nextBlock_ = -1;
-  std::unordered_map<uint32_t, x86::Gp> callStatus_;
   std::unordered_map<uint32_t, x86::Gp> callBuffer_;
   std::unordered_map<uint32_t, x86::Gp> callFirst_;
 };
@@ -1258,6 +1271,7 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
     }
     x86::Assembler assembler(&code);
     cc.serializeTo(&assembler);
+    lowering.emitIoEntry(assembler);
   }
   if (errors.error != kErrorOk)
     return fail("code generation failed", 0, Diagnostic::Unit::Byte, errors.text);
@@ -1281,10 +1295,8 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
                             access.inlineDepth, reinterpret_cast<uintptr_t>(access.memory->base()),
                             access.memory->reserved()});
     installed->guardedAccesses = static_cast<uint32_t>(accesses.size());
-    // No budget for the handler to fix: the code counts frames in a register.
-    installed->guarded = GuardedCode::add(start, code.codeSize(),
-                                          start + code.labelOffsetFromBase(lowering.landing()),
-                                          nullptr, std::move(accesses));
+    // A trapped access unwinds to the innermost boundary, as a TrapExit does.
+    installed->guarded = GuardedCode::add(start, code.codeSize(), std::move(accesses));
   }
   return installed;
 }

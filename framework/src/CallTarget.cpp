@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "morel/framework/CompiledBoundary.h"
 #include "morel/framework/RootNode.h"
 #include "morel/framework/Runtime.h"
 #include "morel/framework/TierUpCounter.h"
@@ -170,8 +171,12 @@ DirectResult CallTarget::directAdapter(CallTarget* self, uint64_t* io, int64_t f
   io[0] = a0;
   io[1] = a1;
   io[2] = a2;
-  Status s = self->call(io);
-  return {s, io[0]};
+  // A non-zero status (a trap, an exit, an interrupt) leaves through the unwind:
+  // compiled callers do not test one. Its boundary is the io entry under the
+  // compiled caller, and this frame holds nothing with a destructor.
+  if (Status s = self->call(io); s != 0) [[unlikely]]
+    morel_unwind(s);
+  return {framesLeft, io[0]};
 }
 
 Status CallTarget::deoptimize(CallTarget* self, uint64_t* io, const Node* statement,

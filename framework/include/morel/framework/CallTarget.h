@@ -26,17 +26,20 @@ class Runtime;
 /// back to io[0..m) as raw 64-bit slots (i32 zero-extended); returns a Status.
 using Entry = Status (*)(CallTarget* self, uint64_t* io);
 
-/// What a direct entry returns: SysV gives a two-word struct back in RAX:RDX.
+/// What a direct entry returns: SysV gives a two-word struct back in RAX:RDX. No
+/// status: a direct entry that fails does not return but unwinds to the io entry
+/// below its compiled caller (CompiledBoundary.h).
 struct DirectResult {
-  Status status;
-  uint64_t first;  ///< result word 0 (undefined when status != 0 or there is none)
+  int64_t framesLeft;  ///< the caller's frame budget, as it was passed
+  uint64_t first;      ///< result word 0 (undefined when there is none)
 };
 
 /// The compiled-to-compiled convention ("direct entry", docs/architecture.md):
 /// the caller's frame budget (GuestLimits::framesLeft as it stands for the
 /// caller) in RDX, argument words 0..2 in RCX, R8, R9 (floats as their bits, a
 /// v128 as two words), words from 3 on in io[3..n); result word 0 comes back in
-/// RDX, words from 1 on in io[1..m). io holds max(n, m, 3) words, so the callee
+/// RDX, words from 1 on in io[1..m), and the caller's budget, unchanged, in RAX
+/// (so the caller need not keep it across the call). io holds max(n, m, 3) words, so the callee
 /// may write io[0..m) freely and an adapter may spill the register words.
 /// Compiled code keeps the budget in a register and leaves the memory word
 /// stale: whatever runs outside compiled code is handed the current count first
@@ -103,7 +106,8 @@ class CallTarget {
   static constexpr std::size_t directEntryOffset() { return sizeof(Entry); }
   /// The direct entry of a target without compiled code: stores the caller's
   /// frame budget, spills the register arguments to io and calls `entry`, so
-  /// the caller need not know the tier.
+  /// the caller need not know the tier. A non-zero status from `entry` unwinds
+  /// to the compiled caller's boundary (morel_unwind); only compiled code calls it.
   static DirectResult directAdapter(CallTarget* self, uint64_t* io, int64_t framesLeft, uint64_t a0,
                                     uint64_t a1, uint64_t a2);
 

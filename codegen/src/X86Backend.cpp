@@ -56,12 +56,11 @@ class MachineCode final : public InstalledCode {
 };
 
 /// The signature of a direct entry taking `registerArgs` argument words in
-/// registers (CallTarget.h's DirectEntry, cut to the words actually passed). It
-/// returns the caller's frame budget in RAX, so the caller keeps no register
-/// across the call for it.
-FuncSignatureBuilder directSignature(uint32_t registerArgs) {
+/// registers (CallTarget.h's DirectEntry, cut to the words actually passed),
+/// returning result word 0 or nothing: no status (a failure unwinds).
+FuncSignatureBuilder directSignature(uint32_t registerArgs, bool returnsFirst) {
   FuncSignatureBuilder sig(CallConvId::kHost);
-  sig.setRetT<int64_t>();
+  if (returnsFirst) sig.setRetT<uint64_t>();
   sig.addArgT<void*>();
   sig.addArgT<uint64_t*>();
   sig.addArgT<int64_t>();  // the frame budget
@@ -69,10 +68,10 @@ FuncSignatureBuilder directSignature(uint32_t registerArgs) {
   return sig;
 }
 
-/// Result word 0 of a direct entry comes back in RDX, next to the budget in RAX
-/// (a two-word struct under SysV); asmjit's signatures name one return value.
+/// Result word 0 of a direct entry comes back in RDX, where a two-word struct's
+/// second word is under SysV (DirectResult); RAX carries nothing.
 void returnFirstInRdx(FuncDetail& detail) {
-  detail.retPack().assignReg(1, x86::rdx, TypeId::kUInt64);
+  detail.retPack().assignReg(0, x86::rdx, TypeId::kUInt64);
 }
 
 /// Collects the first asmjit error, so emission can run to the end and report once.
@@ -134,7 +133,7 @@ class Lowering final : private VectorLoweringHost {
     const uint32_t params = self_.root().parameterCount();
     registerArgs_ = std::min(params, kDirectArgumentRegisters);
     returnsFirst_ = self_.root().resultCount() > 0;
-    FuncNode* fn = cc_.addFunc(directSignature(registerArgs_));
+    FuncNode* fn = cc_.addFunc(directSignature(registerArgs_, returnsFirst_));
     if (returnsFirst_) returnFirstInRdx(fn->detail());
     func_ = fn;
     selfReg_ = cc_.newGpq("self");
@@ -345,15 +344,13 @@ class Lowering final : private VectorLoweringHost {
     cc_.mov(unwindStatus_, status);
     cc_.jmp(unwind_);
   }
-  /// A normal return gives the caller its budget back (this function's frame,
-  /// taken at entry, returned) and result word 0 in RDX when there is one.
+  /// A normal return: result word 0 in RDX when there is one, nothing else (the
+  /// caller holds its own budget).
   void returnNormally(const x86::Gp& first = x86::Gp()) {
-    x86::Gp budget = cc_.newGpq("budget");
-    cc_.lea(budget, x86::ptr(framesLeft_, 1));
     if (first.isValid())
-      cc_.ret(budget, first);
+      cc_.ret(first);
     else
-      cc_.ret(budget);
+      cc_.ret();
   }
 
   /// The register holding `n`'s value; constants are materialized at each use.
@@ -931,23 +928,21 @@ class Lowering final : private VectorLoweringHost {
   /// One call in the direct convention (CallTarget.h): the callee, io, the frame
   /// budget and argument words 0..n-1 in registers. Every operand must be in a
   /// register already: what is emitted after the invoke node runs after the call.
-  /// The callee gives the budget back in RAX (into the same register, so it is
-  /// not kept across the call) and result word 0, returned when asked for.
+  /// Returns result word 0 when asked for.
   template <class Target>
   x86::Gp invokeDirect(const Target& target, x86::Gp self, x86::Gp io, x86::Gp framesLeft,
                        std::span<const x86::Gp> args, bool wantsFirst) {
     InvokeNode* invoke = nullptr;
-    cc_.invoke(&invoke, target, directSignature(static_cast<uint32_t>(args.size())));
+    cc_.invoke(&invoke, target, directSignature(static_cast<uint32_t>(args.size()), wantsFirst));
     invoke->setArg(0, self);
     invoke->setArg(1, io);
     invoke->setArg(2, framesLeft);
     for (uint32_t i = 0; i < args.size(); ++i) invoke->setArg(3 + i, args[i]);
-    invoke->setRet(0, framesLeft);
     x86::Gp first;
     if (wantsFirst) {
       returnFirstInRdx(invoke->detail());
       first = cc_.newGpq("first");
-      invoke->setRet(1, first);
+      invoke->setRet(0, first);
     }
     return first;
   }
@@ -1153,19 +1148,13 @@ class Lowering final : private VectorLoweringHost {
     cc_.mov(unwindStatus_, status);
     cc_.test(status, status);
     cc_.jnz(unwind_);
-    // The interpreter left every result word in io; word 0 goes back in RDX, and
-    // the caller's budget, which the inlined frames open here are part of, in RAX.
+    // The interpreter left every result word in io; word 0 goes back in RDX.
     x86::Gp first;
     if (returnsFirst_) {
       first = cc_.newGpq("first");
       cc_.mov(first, x86::qword_ptr(ioReg_));
     }
-    // The word holds `left` again (the interpreter's frames are balanced): reading
-    // it keeps no register alive across the call.
-    x86::Gp budget = cc_.newGpq("budget");
-    cc_.mov(budget, x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()));
-    cc_.add(budget, 1);
-    first.isValid() ? cc_.ret(budget, first) : cc_.ret(budget);
+    returnNormally(first);
   }
 
   x86::Compiler& cc_;

@@ -176,7 +176,7 @@ DirectResult CallTarget::directAdapter(CallTarget* self, uint64_t* io, int64_t f
   // compiled caller, and this frame holds nothing with a destructor.
   if (Status s = self->call(io); s != 0) [[unlikely]]
     morel_unwind(s);
-  return {framesLeft, io[0]};
+  return {0, io[0]};
 }
 
 Status CallTarget::deoptimize(CallTarget* self, uint64_t* io, const Node* statement,

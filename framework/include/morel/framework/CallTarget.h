@@ -26,20 +26,19 @@ class Runtime;
 /// back to io[0..m) as raw 64-bit slots (i32 zero-extended); returns a Status.
 using Entry = Status (*)(CallTarget* self, uint64_t* io);
 
-/// What a direct entry returns: SysV gives a two-word struct back in RAX:RDX. No
-/// status: a direct entry that fails does not return but unwinds to the io entry
-/// below its compiled caller (CompiledBoundary.h).
+/// What a direct entry returns: SysV gives a two-word struct back in RAX:RDX, so
+/// result word 0 lands in RDX. No status: a direct entry that fails does not
+/// return but unwinds to the io entry below its compiled caller (CompiledBoundary.h).
 struct DirectResult {
-  int64_t framesLeft;  ///< the caller's frame budget, as it was passed
-  uint64_t first;      ///< result word 0 (undefined when there is none)
+  uint64_t unused;  ///< RAX: nothing
+  uint64_t first;   ///< result word 0 (undefined when there is none)
 };
 
 /// The compiled-to-compiled convention ("direct entry", docs/architecture.md):
 /// the caller's frame budget (GuestLimits::framesLeft as it stands for the
 /// caller) in RDX, argument words 0..2 in RCX, R8, R9 (floats as their bits, a
 /// v128 as two words), words from 3 on in io[3..n); result word 0 comes back in
-/// RDX, words from 1 on in io[1..m), and the caller's budget, unchanged, in RAX
-/// (so the caller need not keep it across the call). io holds max(n, m, 3) words, so the callee
+/// RDX, words from 1 on in io[1..m). io holds max(n, m, 3) words, so the callee
 /// may write io[0..m) freely and an adapter may spill the register words.
 /// Compiled code keeps the budget in a register and leaves the memory word
 /// stale: whatever runs outside compiled code is handed the current count first

@@ -74,6 +74,21 @@ void returnFirstInRdx(FuncDetail& detail) {
   detail.retPack().assignReg(0, x86::rdx, TypeId::kUInt64);
 }
 
+/// The frame budget travels in R11 (not an argument register) and the callee
+/// gives it back there unchanged: its returns put `budget + 1` back (the count
+/// is static), so to a caller R11 is preserved across a direct call and asmjit
+/// need not spill the budget around it. The callee's own frame does not save
+/// R11 (it is scratch under SysV): the return value does.
+void budgetInR11(FuncDetail& detail) {
+  detail.arg(2).initReg(RegType::kX86_Gpq, x86::Gp::kIdR11, TypeId::kInt64);
+  detail.addUsedRegs(RegGroup::kGp, Support::bitMask(x86::Gp::kIdR11));
+}
+void callerKeepsR11(FuncDetail& detail) {
+  auto& conv = const_cast<CallConv&>(detail.callConv());
+  conv.setPreservedRegs(RegGroup::kGp,
+                        conv.preservedRegs(RegGroup::kGp) | Support::bitMask(x86::Gp::kIdR11));
+}
+
 /// Collects the first asmjit error, so emission can run to the end and report once.
 class ErrorCollector : public ErrorHandler {
  public:
@@ -133,8 +148,12 @@ class Lowering final : private VectorLoweringHost {
     const uint32_t params = self_.root().parameterCount();
     registerArgs_ = std::min(params, kDirectArgumentRegisters);
     returnsFirst_ = self_.root().resultCount() > 0;
-    FuncNode* fn = cc_.addFunc(directSignature(registerArgs_, returnsFirst_));
-    if (returnsFirst_) returnFirstInRdx(fn->detail());
+    // Result word 0 in RDX (when there is one) and the budget given back in R11.
+    FuncNode* fn = cc_.addFunc(directSignature(registerArgs_, true));
+    FuncDetail& detail = fn->detail();
+    returnFirstInRdx(detail);
+    detail.retPack().assignReg(1, x86::r11, TypeId::kInt64);
+    budgetInR11(detail);
     func_ = fn;
     selfReg_ = cc_.newGpq("self");
     ioReg_ = cc_.newGpq("io");
@@ -346,11 +365,12 @@ class Lowering final : private VectorLoweringHost {
   }
   /// A normal return: result word 0 in RDX when there is one, nothing else (the
   /// caller holds its own budget).
-  void returnNormally(const x86::Gp& first = x86::Gp()) {
-    if (first.isValid())
-      cc_.ret(first);
-    else
-      cc_.ret();
+  void returnNormally(const x86::Gp& first = x86::Gp(), x86::Gp budget = x86::Gp()) {
+    if (!budget.isValid()) {
+      budget = cc_.newGpq("budget");
+      cc_.lea(budget, x86::ptr(framesLeft_, 1));
+    }
+    cc_.addRet(first.isValid() ? Operand(first) : Operand(), budget);
   }
 
   /// The register holding `n`'s value; constants are materialized at each use.
@@ -936,6 +956,8 @@ class Lowering final : private VectorLoweringHost {
     cc_.invoke(&invoke, target, directSignature(static_cast<uint32_t>(args.size()), wantsFirst));
     invoke->setArg(0, self);
     invoke->setArg(1, io);
+    budgetInR11(invoke->detail());
+    callerKeepsR11(invoke->detail());
     invoke->setArg(2, framesLeft);
     for (uint32_t i = 0; i < args.size(); ++i) invoke->setArg(3 + i, args[i]);
     x86::Gp first;
@@ -1154,7 +1176,12 @@ class Lowering final : private VectorLoweringHost {
       first = cc_.newGpq("first");
       cc_.mov(first, x86::qword_ptr(ioReg_));
     }
-    returnNormally(first);
+    // The caller's budget back in R11: the word holds `left` again (the
+    // interpreter's frames are balanced), so no register is kept across the call.
+    x86::Gp budget = cc_.newGpq("budget");
+    cc_.mov(budget, x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()));
+    cc_.add(budget, 1);
+    returnNormally(first, budget);
   }
 
   x86::Compiler& cc_;

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 
+#include "morel/framework/CallTarget.h"
 #include "morel/framework/GuestLimits.h"
 
 // Both halves of the boundary are written here, in one place, so the record the
@@ -20,6 +21,12 @@
 
 extern "C" {
 __attribute__((tls_model("initial-exec"))) thread_local uintptr_t morel_unwindBoundary = 0;
+}
+
+extern "C" morel::DirectResult morel_directAdapterBody(morel::CallTarget* self, uint64_t* io,
+                                                       int64_t framesLeft, uint64_t a0, uint64_t a1,
+                                                       uint64_t a2) {
+  return morel::CallTarget::directAdapter(self, io, framesLeft, a0, a1, a2);
 }
 
 namespace morel {
@@ -50,7 +57,7 @@ morel_enterCompiled:
     push r10
     push r11
     mov fs:[rdx], rsp
-    mov rdx, [r10 + 16]
+    mov r11, [r10 + 16]
     call rax
     cmp qword ptr [rsp], 0
     je 1f
@@ -74,6 +81,17 @@ morel_enterCompiled:
     pop rbp
     ret
     .size morel_enterCompiled, . - morel_enterCompiled
+
+    .globl morel_directAdapter
+    .type morel_directAdapter, @function
+    .p2align 4
+morel_directAdapter:
+    push r11
+    mov rdx, r11
+    call morel_directAdapterBody@PLT
+    pop r11
+    ret
+    .size morel_directAdapter, . - morel_directAdapter
 
     .globl morel_unwind
     .type morel_unwind, @function

@@ -36,7 +36,9 @@ struct DirectResult {
 
 /// The compiled-to-compiled convention ("direct entry", docs/architecture.md):
 /// the caller's frame budget (GuestLimits::framesLeft as it stands for the
-/// caller) in RDX, argument words 0..2 in RCX, R8, R9 (floats as their bits, a
+/// caller) in R11, given back there unchanged (so compiled callers keep it
+/// across the call; the C signature's framesLeft is the adapter's, which a
+/// thunk fills from R11), argument words 0..2 in RCX, R8, R9 (floats as their bits, a
 /// v128 as two words), words from 3 on in io[3..n); result word 0 comes back in
 /// RDX, words from 1 on in io[1..m). io holds max(n, m, 3) words, so the callee
 /// may write io[0..m) freely and an adapter may spill the register words.
@@ -101,9 +103,10 @@ class CallTarget {
     return std::atomic_ref(const_cast<DirectEntry&>(directEntry_)).load(std::memory_order_acquire);
   }
   /// Where compiled callers find the direct entry: the second field. It is the
-  /// callee's compiled direct entry, or `directAdapter` while there is none.
+  /// callee's compiled direct entry, or `morel_directAdapter` while there is none.
   static constexpr std::size_t directEntryOffset() { return sizeof(Entry); }
-  /// The direct entry of a target without compiled code: stores the caller's
+  /// The direct entry of a target without compiled code (behind the thunk
+  /// morel_directAdapter, which takes the budget from R11): stores the caller's
   /// frame budget, spills the register arguments to io and calls `entry`, so
   /// the caller need not know the tier. A non-zero status from `entry` unwinds
   /// to the compiled caller's boundary (morel_unwind); only compiled code calls it.

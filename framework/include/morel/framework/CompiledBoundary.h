@@ -19,6 +19,10 @@ extern "C" {
 /// GuestLimits and R11 = 1 when the function returns result word 0 in RDX (stored
 /// into io[0]). Returns the Status of Entry.
 void morel_enterCompiled();
+/// The direct entry of a target without compiled code (CallTarget::directAdapter
+/// behind a thunk): compiled callers pass the budget in R11 and expect it back
+/// there, which a C++ function does not promise.
+void morel_directAdapter();
 /// Leaves compiled code with `status` (non-zero): back to the thread's innermost
 /// boundary, whose io entry returns it. Only compiled code and the functions it
 /// calls directly (CallTarget::directAdapter, with no live object that has a

@@ -13,6 +13,7 @@
 #include "internal/LoopPlacement.h"
 #include "internal/PhiCoalescing.h"
 #include "internal/X86VectorLowering.h"
+#include "morel/framework/CompiledBoundary.h"
 #include "morel/framework/GuardPageTraps.h"
 #include "morel/framework/LinearMemory.h"
 #include "morel/framework/RootNode.h"
@@ -58,10 +59,11 @@ class MachineCode final : public InstalledCode {
 };
 
 /// The signature of a direct entry taking `registerArgs` argument words in
-/// registers (CallTarget.h's DirectEntry, cut to the words actually passed).
-FuncSignatureBuilder directSignature(uint32_t registerArgs) {
+/// registers (CallTarget.h's DirectEntry, cut to the words actually passed),
+/// returning result word 0 or nothing: no status (a failure unwinds).
+FuncSignatureBuilder directSignature(uint32_t registerArgs, bool returnsFirst) {
   FuncSignatureBuilder sig(CallConvId::kHost);
-  sig.setRetT<intptr_t>();
+  if (returnsFirst) sig.setRetT<uint64_t>();
   sig.addArgT<void*>();
   sig.addArgT<uint64_t*>();
   sig.addArgT<int64_t>();  // the frame budget
@@ -69,10 +71,25 @@ FuncSignatureBuilder directSignature(uint32_t registerArgs) {
   return sig;
 }
 
-/// Result word 0 of a direct entry comes back in RDX, next to the status in RAX
-/// (a two-word struct under SysV); asmjit's signatures name one return value.
+/// Result word 0 of a direct entry comes back in RDX, where a two-word struct's
+/// second word is under SysV (DirectResult); RAX carries nothing.
 void returnFirstInRdx(FuncDetail& detail) {
-  detail.retPack().assignReg(1, x86::rdx, TypeId::kUInt64);
+  detail.retPack().assignReg(0, x86::rdx, TypeId::kUInt64);
+}
+
+/// The frame budget travels in R11 (not an argument register) and the callee
+/// gives it back there unchanged: its returns put `budget + 1` back (the count
+/// is static), so to a caller R11 is preserved across a direct call and asmjit
+/// need not spill the budget around it. The callee's own frame does not save
+/// R11 (it is scratch under SysV): the return value does.
+void budgetInR11(FuncDetail& detail) {
+  detail.arg(2).initReg(RegType::kX86_Gpq, x86::Gp::kIdR11, TypeId::kInt64);
+  detail.addUsedRegs(RegGroup::kGp, Support::bitMask(x86::Gp::kIdR11));
+}
+void callerKeepsR11(FuncDetail& detail) {
+  auto& conv = const_cast<CallConv&>(detail.callConv());
+  conv.setPreservedRegs(RegGroup::kGp,
+                        conv.preservedRegs(RegGroup::kGp) | Support::bitMask(x86::Gp::kIdR11));
 }
 
 /// Collects the first asmjit error, so emission can run to the end and report once.
@@ -137,8 +154,12 @@ class Lowering final : private VectorLoweringHost {
     const uint32_t params = self_.root().parameterCount();
     registerArgs_ = std::min(params, kDirectArgumentRegisters);
     returnsFirst_ = self_.root().resultCount() > 0;
-    FuncNode* fn = cc_.addFunc(directSignature(registerArgs_));
-    if (returnsFirst_) returnFirstInRdx(fn->detail());
+    // Result word 0 in RDX (when there is one) and the budget given back in R11.
+    FuncNode* fn = cc_.addFunc(directSignature(registerArgs_, true));
+    FuncDetail& detail = fn->detail();
+    returnFirstInRdx(detail);
+    detail.retPack().assignReg(1, x86::r11, TypeId::kInt64);
+    budgetInR11(detail);
     func_ = fn;
     selfReg_ = cc_.newGpq("self");
     ioReg_ = cc_.newGpq("io");
@@ -152,6 +173,8 @@ class Lowering final : private VectorLoweringHost {
     }
     labels_.resize(cfg_.blocks().size());
     for (Label& l : labels_) l = cc_.newLabel();
+    unwind_ = cc_.newLabel();
+    unwindStatus_ = cc_.newGpq("unwindStatus");
     Label entryFailed = cc_.newLabel();
     Label outOfFrames = cc_.newLabel();
 
@@ -207,46 +230,42 @@ class Lowering final : private VectorLoweringHost {
       gotoBlock(b, bb.succs[0]);
     }
     cc_.bind(outOfFrames);
-    x86::Gp exhausted = cc_.newGpq("status");
-    cc_.mov(exhausted, Imm(statusOf(kCallStackExhausted)));
-    cc_.ret(exhausted);
+    cc_.mov(unwindStatus_, Imm(statusOf(kCallStackExhausted)));
+    cc_.jmp(unwind_);
     cc_.bind(entryFailed);
     // Rare: ask which of the two it was (the interrupt status, or stack exhausted).
     InvokeNode* invoke = nullptr;
     cc_.invoke(&invoke, reinterpret_cast<uint64_t>(&entryFailure),
                FuncSignatureT<intptr_t, const void*>(CallConvId::kHost));
     invoke->setArg(0, limits);
-    x86::Gp status = cc_.newGpq("status");
-    invoke->setRet(0, status);
-    cc_.ret(status);
+    invoke->setRet(0, unwindStatus_);
+    // Every failure leaves here: back to the boundary this code was entered
+    // through, whose io entry returns the status (CompiledBoundary.h).
+    cc_.bind(unwind_);
+    InvokeNode* leave = nullptr;
+    cc_.invoke(&leave, reinterpret_cast<uint64_t>(&morel_unwind),
+               FuncSignatureT<void, intptr_t>(CallConvId::kHost));
+    leave->setArg(0, unwindStatus_);
+    cc_.ret();  // not reached: morel_unwind does not return
     cc_.endFunc();
-    emitIoEntry();
   }
 
-  /// The io entry (Entry): hands the frame budget in memory and argument words
-  /// 0..2 from io to the function proper, stores result word 0 to io[0], and
-  /// puts the budget word back as it found it (compiled frames left it stale).
-  void emitIoEntry() {
-    FuncNode* fn = cc_.addFunc(FuncSignatureT<intptr_t, void*, uint64_t*>(CallConvId::kHost));
-    ioEntry_ = fn->label();
-    x86::Gp self = cc_.newGpq("self"), io = cc_.newGpq("io");
-    fn->setArg(0, self);
-    fn->setArg(1, io);
-    // Every operand is loaded before the invoke node: what is emitted after it runs after the call.
-    x86::Gp limits = limitsReg(), framesLeft = cc_.newGpq("framesLeft");
-    cc_.mov(framesLeft, x86::qword_ptr(limits, GuestLimits::framesLeftOffset()));
-    x86::Gp args[kDirectArgumentRegisters];
-    for (uint32_t i = 0; i < registerArgs_; ++i) {
-      args[i] = cc_.newGpq();
-      cc_.mov(args[i], x86::qword_ptr(io, static_cast<int32_t>(8 * i)));
-    }
-    DirectCall call = invokeDirect(func_->label(), self, io, framesLeft,
-                                   std::span<const x86::Gp>(args, registerArgs_), returnsFirst_);
-    // Result word 0 is meaningless after a trap, and unread then.
-    if (returnsFirst_) cc_.mov(x86::qword_ptr(io), call.first);
-    cc_.mov(x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()), framesLeft);
-    cc_.ret(call.status);
-    cc_.endFunc();
+  /// The io entry (Entry), emitted after the function proper is serialized: loads
+  /// argument words 0..2 from io and enters the boundary (morel_enterCompiled),
+  /// which saves what an unwind restores, passes the budget word, calls the
+  /// function proper, stores result word 0 to io[0] and puts the budget word back.
+  void emitIoEntry(x86::Assembler& a) {
+    ioEntry_ = a.newLabel();
+    a.align(AlignMode::kCode, 16);
+    a.bind(ioEntry_);
+    const x86::Gp registers[kDirectArgumentRegisters] = {x86::rcx, x86::r8, x86::r9};
+    for (uint32_t i = 0; i < registerArgs_; ++i)
+      a.mov(registers[i], x86::qword_ptr(x86::rsi, static_cast<int32_t>(8 * i)));
+    a.lea(x86::rax, x86::ptr(func_->label()));
+    a.mov(x86::r10, Imm(reinterpret_cast<uint64_t>(limitsAddress_)));
+    a.mov(x86::r11d, Imm(returnsFirst_ ? 1 : 0));
+    a.mov(x86::rdx, Imm(reinterpret_cast<uint64_t>(&morel_enterCompiled)));
+    a.jmp(x86::rdx);
   }
 
   /// Reverse post-order, except that a latch's back-edge block (phi copies and the
@@ -296,8 +315,6 @@ class Lowering final : private VectorLoweringHost {
     Label start;
   };
   std::vector<GuardedInstruction>& guardedInstructions() { return guarded_; }
-  /// Where a trapped access resumes: the function's epilogue, which returns RAX.
-  Label landing() const { return func_->exitLabel(); }
   Label directEntry() const { return func_->label(); }
   Label ioEntry() const { return ioEntry_; }
   /// The labels of innermost loop headers, for LoopPlacement.
@@ -351,13 +368,20 @@ class Lowering final : private VectorLoweringHost {
     return x86::qword_ptr(pollBase_.isValid() ? pollBase_ : limitsReg(), GuestLimits::interruptOffset());
   }
 
-  /// An exit hands nothing back to the budget: the caller still holds its own count
-  /// (the io entry restores the memory word), so traps leave as plainly as returns.
-  void returnStatus(const x86::Gp& status, const x86::Gp& first = x86::Gp()) {
-    if (first.isValid())
-      cc_.ret(status, first);
-    else
-      cc_.ret(status);
+  /// A failure (trap, interrupt, a deoptimized continuation's trap) unwinds: the
+  /// boundary restores the budget word, so no exit hands frames back.
+  void unwindWith(const x86::Gp& status) {
+    cc_.mov(unwindStatus_, status);
+    cc_.jmp(unwind_);
+  }
+  /// A normal return: result word 0 in RDX when there is one, nothing else (the
+  /// caller holds its own budget).
+  void returnNormally(const x86::Gp& first = x86::Gp(), x86::Gp budget = x86::Gp()) {
+    if (!budget.isValid()) {
+      budget = cc_.newGpq("budget");
+      cc_.lea(budget, x86::ptr(framesLeft_, 1));
+    }
+    cc_.addRet(first.isValid() ? Operand(first) : Operand(), budget);
   }
 
   /// asmjit ranks virtual registers for the physical ones by uses per instruction
@@ -462,13 +486,13 @@ class Lowering final : private VectorLoweringHost {
       }
       case Op::If: return lowerIf(n, block);
       case Op::Return: return lowerReturn(n);
-      case Op::TrapExit: {
-        x86::Gp r = cc_.newGpq();
-        cc_.mov(r, Imm(reinterpret_cast<uint64_t>(n->aux())));
-        returnStatus(r);
+      case Op::TrapExit:
+        cc_.mov(unwindStatus_, Imm(reinterpret_cast<uint64_t>(n->aux())));
+        cc_.jmp(unwind_);
         return;
-      }
-      case Op::StatusExit: returnStatus(reg(n->input(1))); return;
+      case Op::StatusExit:
+        unwindWith(reg(n->input(1)));
+        return;               // a poll's interrupt
       case Op::FrameEnter: {  // an inlined call's frame: exhausted when the budget goes negative
         IrNode* value = nullptr;
         for (IrNode* u : n->uses())
@@ -1003,31 +1027,28 @@ class Lowering final : private VectorLoweringHost {
     if (nextBlock_ != static_cast<int32_t>(to)) cc_.jmp(jumpTarget(from, to));
   }
 
-  /// What a call in the direct convention gives back: the status, and result
-  /// word 0 when it was asked for.
-  struct DirectCall {
-    x86::Gp status, first;
-  };
   /// One call in the direct convention (CallTarget.h): the callee, io, the frame
   /// budget and argument words 0..n-1 in registers. Every operand must be in a
   /// register already: what is emitted after the invoke node runs after the call.
+  /// Returns result word 0 when asked for.
   template <class Target>
-  DirectCall invokeDirect(const Target& target, x86::Gp self, x86::Gp io, x86::Gp framesLeft,
-                          std::span<const x86::Gp> args, bool wantsFirst) {
+  x86::Gp invokeDirect(const Target& target, x86::Gp self, x86::Gp io, x86::Gp framesLeft,
+                       std::span<const x86::Gp> args, bool wantsFirst) {
     InvokeNode* invoke = nullptr;
-    cc_.invoke(&invoke, target, directSignature(static_cast<uint32_t>(args.size())));
+    cc_.invoke(&invoke, target, directSignature(static_cast<uint32_t>(args.size()), wantsFirst));
     invoke->setArg(0, self);
     invoke->setArg(1, io);
+    budgetInR11(invoke->detail());
+    callerKeepsR11(invoke->detail());
     invoke->setArg(2, framesLeft);
     for (uint32_t i = 0; i < args.size(); ++i) invoke->setArg(3 + i, args[i]);
-    DirectCall call{cc_.newGpq("status"), x86::Gp()};
-    invoke->setRet(0, call.status);
+    x86::Gp first;
     if (wantsFirst) {
       returnFirstInRdx(invoke->detail());
-      call.first = cc_.newGpq("first");
-      invoke->setRet(1, call.first);
+      first = cc_.newGpq("first");
+      invoke->setRet(0, first);
     }
-    return call;
+    return first;
   }
 
   /// A call through the callee's direct entry slot: its compiled code, or the
@@ -1048,12 +1069,12 @@ class Lowering final : private VectorLoweringHost {
     for (uint32_t i = 0; i < registerArgs; ++i) registerValues[i] = reg(n->input(i + 1));
     x86::Gp callee = cc_.newGpq("callee");
     cc_.mov(callee, Imm(reinterpret_cast<uint64_t>(n->aux())));
-    // `call [callee + slot]`: no register held for the target.
-    DirectCall call = invokeDirect(
+    // `call [callee + slot]`: no register held for the target. No status comes
+    // back: a callee that fails unwinds past this code (CompiledBoundary.h).
+    x86::Gp first = invokeDirect(
         x86::qword_ptr(callee, static_cast<int32_t>(CallTarget::directEntryOffset())), callee,
         bufReg, framesLeft_, std::span<const x86::Gp>(registerValues, registerArgs), results > 0);
-    if (results > 0) callFirst_[n->id()] = call.first;
-    callStatus_[n->id()] = call.status;
+    if (results > 0) callFirst_[n->id()] = first;
     callBuffer_[n->id()] = bufReg;
   }
 
@@ -1159,8 +1180,8 @@ class Lowering final : private VectorLoweringHost {
     IrNode* call = n->input(0);
     if (n->type() == Type::Control) return;
     if (call->op() == Op::Load || call->op() == Op::FrameEnter) return;  // written by the tuple's own lowering
-    if (n->value() == 1) {
-      cc_.mov(reg(n), callStatus_.at(call->id()));
+    if (n->value() == 1) {  // a call has no status (GraphDomain::call)
+      failure_ = "a call's status projection";
       return;
     }
     if (n->value() == 2) {  // result word 0 came back in a register
@@ -1180,9 +1201,7 @@ class Lowering final : private VectorLoweringHost {
       cc_.mov(x86::qword_ptr(ioReg_, static_cast<int32_t>(8 * (i - 1))),
               word ? fromIo(*word) : reg(n->input(i)));
     }
-    x86::Gp ok = cc_.newGpq();
-    cc_.xor_(ok.r32(), ok.r32());
-    returnStatus(ok, returnsFirst_ && n->inputCount() > 1 ? reg(n->input(1)) : x86::Gp());
+    returnNormally(returnsFirst_ && n->inputCount() > 1 ? reg(n->input(1)) : x86::Gp());
   }
 
   void lowerStressTick(IrNode* n) {
@@ -1246,13 +1265,22 @@ class Lowering final : private VectorLoweringHost {
     invoke->setArg(3, frameReg);
     x86::Gp status = cc_.newGpq();
     invoke->setRet(0, status);
+    // The interpreter finished the activation; if it trapped, so does this one.
+    cc_.mov(unwindStatus_, status);
+    cc_.test(status, status);
+    cc_.jnz(unwind_);
     // The interpreter left every result word in io; word 0 goes back in RDX.
     x86::Gp first;
     if (returnsFirst_) {
       first = cc_.newGpq("first");
       cc_.mov(first, x86::qword_ptr(ioReg_));
     }
-    returnStatus(status, first);
+    // The caller's budget back in R11: the word holds `left` again (the
+    // interpreter's frames are balanced), so no register is kept across the call.
+    x86::Gp budget = cc_.newGpq("budget");
+    cc_.mov(budget, x86::qword_ptr(limitsReg(), GuestLimits::framesLeftOffset()));
+    cc_.add(budget, 1);
+    returnNormally(first, budget);
   }
 
   x86::Compiler& cc_;
@@ -1285,8 +1313,9 @@ class Lowering final : private VectorLoweringHost {
   uint32_t registerArgs_ = 0;
   bool returnsFirst_ = false;
   Label ioEntry_;
+  Label unwind_;          // the one way out with a non-zero status
+  x86::Gp unwindStatus_;  // the status it leaves with
   int32_t nextBlock_ = -1;
-  std::unordered_map<uint32_t, x86::Gp> callStatus_;
   std::unordered_map<uint32_t, x86::Gp> callBuffer_;
   std::unordered_map<uint32_t, x86::Gp> callFirst_;
 };
@@ -1364,6 +1393,7 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
     placeLoops(cc, code, lowering.innermostHeaders());
     x86::Assembler assembler(&code);
     cc.serializeTo(&assembler);
+    lowering.emitIoEntry(assembler);
   }
   if (errors.error != kErrorOk)
     return fail("code generation failed", 0, Diagnostic::Unit::Byte, errors.text);
@@ -1387,10 +1417,8 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
                             access.inlineDepth, reinterpret_cast<uintptr_t>(access.memory->base()),
                             access.memory->reserved()});
     installed->guardedAccesses = static_cast<uint32_t>(accesses.size());
-    // No budget for the handler to fix: the code counts frames in a register.
-    installed->guarded = GuardedCode::add(start, code.codeSize(),
-                                          start + code.labelOffsetFromBase(lowering.landing()),
-                                          nullptr, std::move(accesses));
+    // A trapped access unwinds to the innermost boundary, as a TrapExit does.
+    installed->guarded = GuardedCode::add(start, code.codeSize(), std::move(accesses));
   }
   return installed;
 }

@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "morel/framework/CompiledBoundary.h"
 #include "morel/framework/RootNode.h"
 #include "morel/framework/Runtime.h"
 #include "morel/framework/TierUpCounter.h"
@@ -13,6 +14,10 @@
 namespace morel {
 
 namespace {
+/// What the direct slot holds without compiled code (CompiledBoundary.h).
+DirectEntry adapterEntry() {
+  return reinterpret_cast<DirectEntry>(&morel_directAdapter);
+}
 // A target that keeps deoptimizing is not worth compiling again.
 constexpr uint32_t kMaxDeoptimizations = 10;
 std::mutex codeMutex;
@@ -20,7 +25,7 @@ std::mutex codeMutex;
 
 CallTarget::CallTarget(RootNode& root, Runtime& runtime)
     : entry_(root.isCompilable() ? &CallTarget::interpreterEntry : &CallTarget::uncompilableEntry),
-      directEntry_(&CallTarget::directAdapter),
+      directEntry_(adapterEntry()),
       root_(&root),
       runtime_(&runtime),
       limits_(&runtime.limits()) {}
@@ -64,7 +69,7 @@ bool CallTarget::install(std::unique_ptr<InstalledCode> code, Snapshot compiledF
   tierUpQueued_.store(false, std::memory_order_release);
   std::atomic_ref(entry_).store(e, std::memory_order_release);
   std::atomic_ref(directEntry_)
-      .store(direct != nullptr ? direct : &CallTarget::directAdapter, std::memory_order_release);
+      .store(direct != nullptr ? direct : adapterEntry(), std::memory_order_release);
   tier_.store(Tier::Compiled, std::memory_order_release);
   return true;
 }
@@ -96,7 +101,7 @@ void CallTarget::invalidate() {
   std::lock_guard lock(codeMutex);
   // Callers loading either slot meanwhile reach the old code (still alive below)
   // or the interpreter: both run the call correctly.
-  std::atomic_ref(directEntry_).store(&CallTarget::directAdapter, std::memory_order_release);
+  std::atomic_ref(directEntry_).store(adapterEntry(), std::memory_order_release);
   std::atomic_ref(entry_).store(
       root_->isCompilable() ? &CallTarget::interpreterEntry : &CallTarget::uncompilableEntry,
       std::memory_order_release);
@@ -170,8 +175,12 @@ DirectResult CallTarget::directAdapter(CallTarget* self, uint64_t* io, int64_t f
   io[0] = a0;
   io[1] = a1;
   io[2] = a2;
-  Status s = self->call(io);
-  return {s, io[0]};
+  // A non-zero status (a trap, an exit, an interrupt) leaves through the unwind:
+  // compiled callers do not test one. Its boundary is the io entry under the
+  // compiled caller, and this frame holds nothing with a destructor.
+  if (Status s = self->call(io); s != 0) [[unlikely]]
+    morel_unwind(s);
+  return {0, io[0]};
 }
 
 Status CallTarget::deoptimize(CallTarget* self, uint64_t* io, const Node* statement,

@@ -10,6 +10,7 @@
 #include <deque>
 #include <mutex>
 
+#include "morel/framework/CompiledBoundary.h"
 #include "morel/framework/LinearMemory.h"
 
 namespace morel {
@@ -59,7 +60,7 @@ const GuardedCode* codeAt(uintptr_t pc) {
 }
 
 /// True when the fault was a guarded access out of its memory: the context now
-/// resumes at the code's landing with the trap status.
+/// unwinds to the innermost boundary with the trap status.
 bool redirectToTrap(const siginfo_t* info, ucontext_t* uc) {
   if (info->si_code <= 0) return false;  // sent by kill() or similar, not a fault
   const auto pc = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]);
@@ -69,13 +70,11 @@ bool redirectToTrap(const siginfo_t* info, ucontext_t* uc) {
   if (const GuardedCode* code = codeAt(pc)) {
     const GuardedAccess* a = code->find(pc);
     if (a != nullptr && address - a->reservation < a->reservationBytes) {
-      // What the access's TrapExit does: the function's frame and those of the
-      // inlined calls open at the access go back to the budget, when the code
-      // counts them in memory (code that keeps the count in a register has none).
-      if (GuestLimits* limits = code->limits(); limits != nullptr)
-        limits->framesLeft += 1 + static_cast<int64_t>(a->inlineDepth);
-      uc->uc_mcontext.gregs[REG_RAX] = static_cast<greg_t>(statusOf(kOutOfBoundsMemoryAccess));
-      uc->uc_mcontext.gregs[REG_RIP] = static_cast<greg_t>(code->landing());
+      // What the access's TrapExit does: unwind to the thread's innermost
+      // boundary with the trap's status, morel_unwind(status).
+      uc->uc_mcontext.gregs[REG_RDI] = static_cast<greg_t>(statusOf(kOutOfBoundsMemoryAccess));
+      uc->uc_mcontext.gregs[REG_RIP] =
+          static_cast<greg_t>(reinterpret_cast<uintptr_t>(&morel_unwind));
       trapCount.fetch_add(1, std::memory_order_relaxed);
       taken = true;
     }
@@ -156,15 +155,12 @@ uint64_t guardPageTrapCount() {
   return trapCount.load(std::memory_order_relaxed);
 }
 
-std::unique_ptr<GuardedCode> GuardedCode::add(uintptr_t start, std::size_t size, uintptr_t landing,
-                                              GuestLimits* limits,
+std::unique_ptr<GuardedCode> GuardedCode::add(uintptr_t start, std::size_t size,
                                               std::vector<GuardedAccess> accesses) {
   installGuardPageHandler();
   std::unique_ptr<GuardedCode> g(new GuardedCode());
   g->start_ = start;
   g->end_ = start + size;
-  g->landing_ = landing;
-  g->limits_ = limits;
   std::sort(accesses.begin(), accesses.end(), [](const GuardedAccess& a, const GuardedAccess& b) {
     return a.codeOffset < b.codeOffset;
   });

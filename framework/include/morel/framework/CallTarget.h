@@ -26,15 +26,19 @@ class Runtime;
 /// back to io[0..m) as raw 64-bit slots (i32 zero-extended); returns a Status.
 using Entry = Status (*)(CallTarget* self, uint64_t* io);
 
-/// What a direct entry returns: SysV gives a two-word struct back in RAX:RDX.
+/// What a direct entry returns: SysV gives a two-word struct back in RAX:RDX, so
+/// result word 0 lands in RDX. No status: a direct entry that fails does not
+/// return but unwinds to the io entry below its compiled caller (CompiledBoundary.h).
 struct DirectResult {
-  Status status;
-  uint64_t first;  ///< result word 0 (undefined when status != 0 or there is none)
+  uint64_t unused;  ///< RAX: nothing
+  uint64_t first;   ///< result word 0 (undefined when there is none)
 };
 
 /// The compiled-to-compiled convention ("direct entry", docs/architecture.md):
 /// the caller's frame budget (GuestLimits::framesLeft as it stands for the
-/// caller) in RDX, argument words 0..2 in RCX, R8, R9 (floats as their bits, a
+/// caller) in R11, given back there unchanged (so compiled callers keep it
+/// across the call; the C signature's framesLeft is the adapter's, which a
+/// thunk fills from R11), argument words 0..2 in RCX, R8, R9 (floats as their bits, a
 /// v128 as two words), words from 3 on in io[3..n); result word 0 comes back in
 /// RDX, words from 1 on in io[1..m). io holds max(n, m, 3) words, so the callee
 /// may write io[0..m) freely and an adapter may spill the register words.
@@ -99,11 +103,13 @@ class CallTarget {
     return std::atomic_ref(const_cast<DirectEntry&>(directEntry_)).load(std::memory_order_acquire);
   }
   /// Where compiled callers find the direct entry: the second field. It is the
-  /// callee's compiled direct entry, or `directAdapter` while there is none.
+  /// callee's compiled direct entry, or `morel_directAdapter` while there is none.
   static constexpr std::size_t directEntryOffset() { return sizeof(Entry); }
-  /// The direct entry of a target without compiled code: stores the caller's
+  /// The direct entry of a target without compiled code (behind the thunk
+  /// morel_directAdapter, which takes the budget from R11): stores the caller's
   /// frame budget, spills the register arguments to io and calls `entry`, so
-  /// the caller need not know the tier.
+  /// the caller need not know the tier. A non-zero status from `entry` unwinds
+  /// to the compiled caller's boundary (morel_unwind); only compiled code calls it.
   static DirectResult directAdapter(CallTarget* self, uint64_t* io, int64_t framesLeft, uint64_t a0,
                                     uint64_t a1, uint64_t a2);
 

@@ -6,13 +6,13 @@
 // "out of bounds memory access" trap the explicit check would have raised.
 //
 // A backend registers each piece of code with such accesses: where each
-// unchecked access instruction starts, how many inlined calls are open there,
-// and the code's landing (the function's epilogue). The handler accepts a fault
-// only when the faulting instruction is one of those and the faulting address
-// lies in that access's memory reservation; it then does what the access's
-// TrapExit would (hands the open frames back to GuestLimits::framesLeft, puts
-// the trap status in RAX) and resumes at the landing. Every other fault goes to
-// the handler installed before (a sanitizer's, or the default action).
+// unchecked access instruction starts and how many inlined calls are open
+// there. The handler accepts a fault only when the faulting instruction is one
+// of those and the faulting address lies in that access's memory reservation;
+// it then does what the access's TrapExit would: it resumes at morel_unwind
+// (CompiledBoundary.h) with the trap status, which returns it from the thread's
+// innermost io entry. Every other fault goes to the
+// handler installed before (a sanitizer's, or the default action).
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -24,7 +24,7 @@ namespace morel {
 /// One unchecked access instruction of a piece of code.
 struct GuardedAccess {
   uint32_t codeOffset;        // where the instruction starts, from the code's start
-  uint32_t inlineDepth;       // inlined calls open there: their frames go back too
+  uint32_t inlineDepth;       // inlined calls open there (the boundary restores the budget)
   uintptr_t reservation;      // the memory's base
   uint64_t reservationBytes;  // its reserved address space (2^34)
 };
@@ -33,12 +33,10 @@ struct GuardedAccess {
 /// (and waits for a handler that may be reading it).
 class GuardedCode {
  public:
-  /// Registers [start, start + size); `landing` is where a trapped access resumes
-  /// with the status in RAX (it must return it as the function's result). With
-  /// `limits` null the handler leaves the frame budget alone (the code keeps it
-  /// in a register and its exits hand nothing back).
-  static std::unique_ptr<GuardedCode> add(uintptr_t start, std::size_t size, uintptr_t landing,
-                                          GuestLimits* limits, std::vector<GuardedAccess> accesses);
+  /// Registers [start, start + size): a trapped access unwinds to the innermost
+  /// boundary (code is only entered through one).
+  static std::unique_ptr<GuardedCode> add(uintptr_t start, std::size_t size,
+                                          std::vector<GuardedAccess> accesses);
   ~GuardedCode();
   GuardedCode(const GuardedCode&) = delete;
   GuardedCode& operator=(const GuardedCode&) = delete;
@@ -48,13 +46,10 @@ class GuardedCode {
 
   uintptr_t start() const { return start_; }
   uintptr_t end() const { return end_; }
-  uintptr_t landing() const { return landing_; }
-  GuestLimits* limits() const { return limits_; }
 
  private:
   GuardedCode() = default;
-  uintptr_t start_ = 0, end_ = 0, landing_ = 0;
-  GuestLimits* limits_ = nullptr;
+  uintptr_t start_ = 0, end_ = 0;
   std::vector<GuardedAccess> accesses_;  // sorted by codeOffset
   void* slot_ = nullptr;                 // the registry slot holding this
 };

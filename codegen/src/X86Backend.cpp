@@ -617,7 +617,7 @@ class Lowering final : private VectorLoweringHost {
   /// x86-64 zero-extends every 32-bit register write, so a 32-bit arithmetic result
   /// already has a zero upper half: when the extension is its only use (and shares
   /// its register with no phi), the extension is the same register read as 64 bits,
-  /// with no `mov r32, r32`. A Wasm address `i + 8` is such an add and extension.
+  /// with no `mov r32, r32`. A 32-bit address `zext(i + 8)` is such an add and extension.
   void lowerExtendU(IrNode* n) {
     IrNode* a = n->input(0);
     bool zeroUpper = false;

@@ -1,12 +1,12 @@
-// One compare of the address itself per bounds check. Morel checks an access of
-// any 64-bit address (eBPF's) with two compares, `a > size | a + w > size`, so an
-// address near 2^64 cannot wrap past the check; a Wasm access with one,
-// `zext(i) + c > size`. For a memory's size (far below 2^63) both are
+// One compare of the address itself per bounds check. A language checks an access
+// at a full 64-bit address with two compares, `a > size | a + w > size`, so an
+// address near 2^64 cannot wrap past the check; an access at a zero-extended
+// 32-bit index with one, `zext(i) + c > size`. For a memory's size (far below 2^63) both are
 // `a >= limit` with limit = size - (w - 1) when size >= w, else 0 (every address
 // fails): one compare against a value computed once per size and width, which a
 // loop without calls computes before the loop (hoistMemorySizes). Only checks in
 // a loop whose size is read outside it are rewritten: elsewhere the limit would
-// be computed per check (measured: +4% instructions in WASI compress's code, and
+// be computed per check (measured: +4% instructions in the C compress benchmark's code, and
 // more register-allocation work for nothing). The access
 // reads a anyway; a + w, when a loop advances by w, is needed only at the
 // back-edge, so it no longer lives beside a (one register copy less there).
@@ -18,7 +18,7 @@
 namespace morel::pe {
 namespace {
 
-constexpr int64_t kMaxWidth = int64_t{1} << 34;  // a Wasm offset plus a width
+constexpr int64_t kMaxWidth = int64_t{1} << 34;  // a 32-bit offset plus a width, with room
 
 /// `x + c` as (x, c), c a constant in (0, kMaxWidth].
 std::pair<IrNode*, int64_t> plusConstant(IrNode* n) {
@@ -56,7 +56,7 @@ IrNode* fused(Graph& g, IrNode* cond, const Place& at) {
       !at.sizeOutside(compare->input(1)))
     return nullptr;
   if (cond->op() == Op::GtU && cond->input(1)->op() == Op::MemSize) {
-    // Wasm's one compare `zext(i) + c > size`: the access reads zext(i) + offset,
+    // The one compare `zext(i) + c > size`: the access reads zext(i) + offset,
     // so comparing zext(i) itself saves computing the end.
     auto [base, width] = plusConstant(cond->input(0));
     if (base != nullptr && base->op() == Op::ExtendU)
@@ -77,8 +77,8 @@ IrNode* fused(Graph& g, IrNode* cond, const Place& at) {
   return nullptr;
 }
 
-/// `cond` with every two-compare check in it (through `|`, as eBPF's input
-/// check `a < base | (a > size | a + w > size)`) fused; cond itself if none.
+/// `cond` with every two-compare check in it (through `|`, as a region check
+/// `a < base | (a > size | a + w > size)`) fused; cond itself if none.
 IrNode* rewrite(Graph& g, IrNode* cond, const Place& at) {
   if (IrNode* one = fused(g, cond, at)) return one;
   if (cond->op() != Op::Or) return cond;

@@ -12,10 +12,10 @@
 // bounds check `a > size | a + w > size` is). Besides the same condition node:
 //  - a passed bounds check `base + c > size` decides a later `base + c' > size`
 //    with c' <= c: the access it guards lies inside the one already admitted. The
-//    add cannot wrap: base is a zero-extended 32-bit value (Wasm), or a 64-bit one
-//    (eBPF) that a passed `base > size` bounds by a memory's size (below 2^47);
-//  - the Wasm memory model: a memory never shrinks below its floor (its declared
-//    minimum, LinearMemory::floor), so `end > size` is false when end is at most
+//    add cannot wrap: base is a zero-extended 32-bit value, or a 64-bit one that a
+//    passed `base > size` bounds by a memory's size (below 2^47);
+//  - a memory never shrinks below its floor (LinearMemory::floor, which a
+//    language sets, e.g. to a declared minimum), so `end > size` is false when end is at most
 //    the floor: a constant address, or zext(i) + c where a passed test bounds i
 //    by a constant (`i <u K`) or i is `x & K`.
 // Value numbering has already given equal bases and sizes the same node (one

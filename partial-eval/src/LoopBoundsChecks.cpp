@@ -4,8 +4,8 @@
 //   before: entry -> Loop { If(p + 8 > size) -> trap; Load p; p += 8; n -= 1 } while n != 0
 //   after:  entry -> If(p0 + 8 * n0 <= size, no wrap) -> Loop' { Load p'; ... } -> merge
 //                                                    else Loop { checked, as before } -> merge
-// Two proofs: a walk (`p + c` with p an induction variable, 64-bit or a Wasm
-// `zext(i32) + c` that the test also proves never wraps around 2^32, over a trip
+// Two proofs: a walk (`p + c` with p an induction variable, 64-bit or a
+// zero-extended `zext(i32) + c` that the test also proves never wraps around 2^32, over a trip
 // count read from the back-edge's `n != 0`, `i + 1 != b` or `i + 1 <u b`), and a
 // bounded index (`zext(i) + c` where a test in the same iteration, before the
 // access, passed `i <u b`: then `zext(b) + c + width - 1 <= size` before the loop
@@ -41,7 +41,7 @@ IrNode* loneExit(IrNode* side) {
 }
 
 /// `start + step * k` in iteration k: an address the loop advances by a positive
-/// power of two. A Wasm walk `zext(q + (i << scale)) + c` (q invariant, i an i32
+/// power of two. A 32-bit walk `zext(q + (i << scale)) + c` (q invariant, i an i32
 /// induction variable, either part optional) also describes its i32 value,
 /// q + ((i0 + s * k) << scale): the test must prove it never passes 2^32 - 1,
 /// where it would wrap.
@@ -250,7 +250,7 @@ class LoopVersioner {
 
   /// `phi + offset` as a function of the iteration, when phi is a 64-bit induction
   /// variable of this loop that grows by a power of two.
-  /// A Wasm address's `zext(phi)` walks too, when phi is a 32-bit one.
+  /// A zero-extended address `zext(phi)` walks too, when phi is a 32-bit one.
   std::optional<Affine> affine(IrNode* base, int64_t offset) {
     const bool zext = base->op() == Op::ExtendU && base->input(0)->type() == Type::I32;
     IrNode* plus = nullptr;  // q

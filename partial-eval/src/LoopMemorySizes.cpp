@@ -1,5 +1,5 @@
 // A loop without calls reads each memory's size once, before it: only a call
-// changes a size (memory.grow and eBPF's helpers are calls), so the MemSize a
+// changes a size (a language's grow operations and helpers are calls), so the MemSize a
 // loop re-reads at its header (it is anchored at the last merge) is the size at
 // the loop's entry. Versioned loops and loops whose checks stayed inside then
 // compare with a value held in a register instead of loading it per iteration.

@@ -48,7 +48,7 @@ class LinearMemory {
   bool resize(uint64_t bytes);
 
   /// Bytes the memory never shrinks below from now on (0 unless a language promises
-  /// more: a Wasm memory's declared minimum). Compiled code may leave an access
+  /// more, e.g. a declared minimum size). Compiled code may leave an access
   /// below the floor unchecked (pe::eliminateConditions). Set before any code that
   /// reads it is compiled; at most the current size.
   uint64_t floor() const { return floor_; }

@@ -34,7 +34,7 @@ uint32_t hoistLoopInvariants(Graph& g);
 /// test before the loop proves: addresses that advance by a power of two over
 /// a counted loop (a 64-bit or i32 counter, or pointer, stepping by ±2^k until it
 /// equals an invariant bound, or by one while below it, `<u` or `<s`; an i32
-/// address proven not to wrap), or a Wasm index `zext(i << k) + c` bounded by a
+/// address proven not to wrap), or a zero-extended index `zext(i << k) + c` bounded by a
 /// passed `i <u b` in the same iteration. Otherwise the checked
 /// loop runs, and traps where it did. Returns how many loops it copied.
 uint32_t versionLoopsByBounds(Graph& g);
@@ -45,10 +45,10 @@ uint32_t versionLoopsByBounds(Graph& g);
 uint32_t hoistMemorySizes(Graph& g);
 
 /// In a loop whose memory size is read before it, a bounds check `a > size |
-/// a + w > size` (eBPF) or `zext(i) + c > size` (Wasm) becomes one compare of the
-/// address, `a >= limit` with limit = size >= w ? size - w + 1 : 0, computed
-/// once per size and width. Returns how many checks it rewrote. Runs after the
-/// phases that read checks in their built form.
+/// a + w > size` (a 64-bit address) or `zext(i) + c > size` (a 32-bit index) becomes one compare of
+/// the address, `a >= limit` with limit = size >= w ? size - w + 1 : 0, computed once per size and
+/// width. Returns how many checks it rewrote. Runs after the phases that read checks in their built
+/// form.
 uint32_t fuseBoundsCompares(Graph& g);
 
 /// Multiplications, divisions and remainders by a power of two become shifts and

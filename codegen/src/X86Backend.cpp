@@ -310,7 +310,6 @@ class Lowering final : private VectorLoweringHost {
   /// (labelled once registers are allocated) and what its trap must do.
   struct GuardedInstruction {
     BaseNode* instruction;
-    uint32_t inlineDepth;
     const LinearMemory* memory;
     Label start;
   };
@@ -1108,9 +1107,7 @@ class Lowering final : private VectorLoweringHost {
   /// registered for the fault handler (GuardPageTraps.h).
   void noteAccess(IrNode* access) {
     if ((access->value() & pe::kGuardedAccess) == 0) return;
-    guarded_.push_back({cc_.cursor(),
-                        static_cast<uint32_t>(access->value() >> pe::kInlineDepthShift),
-                        static_cast<const LinearMemory*>(access->aux()), Label()});
+    guarded_.push_back({cc_.cursor(), static_cast<const LinearMemory*>(access->aux()), Label()});
   }
 
   void lowerLoad(IrNode* n) {
@@ -1414,7 +1411,7 @@ Result<std::unique_ptr<InstalledCode>> X86Backend::emit(const pe::Graph& g,
     for (const auto& access : lowering.guardedInstructions())
       if (access.start.isValid())
         accesses.push_back({static_cast<uint32_t>(code.labelOffsetFromBase(access.start)),
-                            access.inlineDepth, reinterpret_cast<uintptr_t>(access.memory->base()),
+                            reinterpret_cast<uintptr_t>(access.memory->base()),
                             access.memory->reserved()});
     installed->guardedAccesses = static_cast<uint32_t>(accesses.size());
     // A trapped access unwinds to the innermost boundary, as a TrapExit does.

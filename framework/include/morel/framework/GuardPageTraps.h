@@ -24,7 +24,6 @@ namespace morel {
 /// One unchecked access instruction of a piece of code.
 struct GuardedAccess {
   uint32_t codeOffset;        // where the instruction starts, from the code's start
-  uint32_t inlineDepth;       // inlined calls open there (the boundary restores the budget)
   uintptr_t reservation;      // the memory's base
   uint64_t reservationBytes;  // its reserved address space (2^34)
 };

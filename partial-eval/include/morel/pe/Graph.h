@@ -22,10 +22,8 @@ enum class Op : uint8_t {
 
 enum class OpClass : uint8_t { Control, Pure, Pinned, Phi, Proj, Param, Const };
 
-/// A Load's or Store's access code (IrOps.def): the guarded bit, and where the
-/// count of inlined calls open at the access starts.
+/// A Load's or Store's access code (IrOps.def): the guarded bit.
 inline constexpr int64_t kGuardedAccess = 128;
-inline constexpr int kInlineDepthShift = 8;
 
 enum class Type : uint8_t { Control, I32, I64, F32, F64, V128, Tuple, None };
 

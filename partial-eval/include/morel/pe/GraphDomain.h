@@ -225,12 +225,10 @@ class GraphDomain : public GraphDomainHandle {
     }
     return {v};
   }
-  /// An access to a guarded memory may fault: the backend registers it with the
-  /// inlined calls open here, whose frames its trap hands back (see IrOps.def).
-  int64_t guarded(const LinearMemory& m) const {
-    return m.guard() == MemoryGuard::Below2To34
-               ? kGuardedAccess | inlineDepth() << kInlineDepthShift
-               : 0;
+  /// An access to a guarded memory may fault: the backend registers it for the
+  /// fault handler, whose trap unwinds like a TrapExit (see IrOps.def).
+  static int64_t guarded(const LinearMemory& m) {
+    return m.guard() == MemoryGuard::Below2To34 ? kGuardedAccess : 0;
   }
   /// bytes | signed << 5 | float << 6 (see IrOps.def); a V128 is 16 bytes, one access.
   template <class Stored>

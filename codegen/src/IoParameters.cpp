@@ -34,7 +34,7 @@ bool onlyExitsRead(const IrNode* v, int64_t word) {
 }
 
 bool exitOnlyParam(const IrNode* p) {
-  if (!isIoParam(p) || p->uses().empty()) return false;
+  if (p->uses().empty()) return false;
   for (const IrNode* u : p->uses()) {
     if (u->op() != Op::Wrap) {
       if (!exitReads(u, p, p->value())) return false;
@@ -46,24 +46,25 @@ bool exitOnlyParam(const IrNode* p) {
   return true;
 }
 
-/// The io parameter `n` stands for (itself, Wrap(p), ExtendU(Wrap(p))), or null.
-const IrNode* paramBehind(const IrNode* n) {
-  if (n->op() == Op::ExtendU && n->input(0)->op() == Op::Wrap) n = n->input(0);
-  if (n->op() == Op::Wrap) n = n->input(0);
-  return isIoParam(n) ? n : nullptr;
-}
-
 }  // namespace
 
-bool staysInIo(const IrNode* n) {
-  const IrNode* p = paramBehind(n);
-  return p != nullptr && exitOnlyParam(p);
+IoParameters::IoParameters(const pe::Graph& g) : inIo_(g.nodes().size()) {
+  for (const IrNode* p : g.nodes()) {
+    if (!isIoParam(p) || !exitOnlyParam(p)) continue;
+    inIo_[p->id()] = true;
+    for (const IrNode* w : p->uses()) {
+      if (w->op() != Op::Wrap) continue;
+      inIo_[w->id()] = true;
+      for (const IrNode* e : w->uses()) inIo_[e->id()] = true;  // ExtendU (exitOnlyParam)
+    }
+  }
 }
 
-std::optional<IoWord> ioWordOf(const IrNode* n) {
+std::optional<IoWord> IoParameters::wordOf(const IrNode* n) const {
   if (n->op() == Op::Wrap || !staysInIo(n)) return std::nullopt;
-  const IrNode* p = paramBehind(n);
-  return IoWord{static_cast<int32_t>(8 * p->value()), n->op() == Op::ExtendU};
+  const bool low32 = n->op() == Op::ExtendU;
+  const IrNode* p = low32 ? n->input(0)->input(0) : n;  // ExtendU(Wrap(p)), or p
+  return IoWord{static_cast<int32_t>(8 * p->value()), low32};
 }
 
 }  // namespace morel::codegen

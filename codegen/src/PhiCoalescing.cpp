@@ -17,10 +17,10 @@ namespace {
 
 /// A value the backend keeps in a register of its own (constants are
 /// materialized at each use, the interrupt word is read where it is used).
-bool hasRegister(const IrNode* n) {
+bool hasRegister(const IrNode* n, const IoParameters& io) {
   Type t = n->type();
   return !n->isConst() && !n->isControl() && n->op() != Op::Poll && t != Type::Tuple &&
-         t != Type::None && !staysInIo(n);
+         t != Type::None && !io.staysInIo(n);
 }
 
 /// Lowerings that copy input(0) into the result before reading anything else
@@ -77,8 +77,9 @@ bool mayFuseIntoUser(const IrNode* n) {
 
 class Coalescer {
  public:
-  Coalescer(const pe::Graph& g, const pe::ControlFlowGraph& cfg, const Schedule& s)
-      : g_(g), cfg_(cfg), s_(s) {}
+  Coalescer(const pe::Graph& g, const pe::ControlFlowGraph& cfg, const Schedule& s,
+            const IoParameters& io)
+      : g_(g), cfg_(cfg), s_(s), io_(io) {}
 
   PhiCoalescing run() {
     const std::size_t n = g_.nodes().size();
@@ -122,7 +123,7 @@ class Coalescer {
           for (IrNode* w : u->uses())
             if (sameBlock(u, w) && w->op() != Op::Phi) read = std::max(read, readPos_[w->id()]);
         readPos_[u->id()] = read;
-        if (hasRegister(u)) {
+        if (hasRegister(u, io_)) {
           index_[u->id()] = static_cast<int32_t>(values_.size());
           values_.push_back(u);
         }
@@ -296,6 +297,7 @@ class Coalescer {
   const pe::Graph& g_;
   const pe::ControlFlowGraph& cfg_;
   const Schedule& s_;
+  const IoParameters& io_;
   std::vector<int32_t> pos_;      // per node: index in its block's emission order
   std::vector<int32_t> readPos_;  // per node: where its inputs are read (its fused user's place)
   std::vector<int32_t> index_;    // per node: bit in the liveness sets, -1 without a register
@@ -309,8 +311,9 @@ class Coalescer {
 
 }  // namespace
 
-PhiCoalescing coalescePhis(const pe::Graph& g, const pe::ControlFlowGraph& cfg, const Schedule& s) {
-  return Coalescer(g, cfg, s).run();
+PhiCoalescing coalescePhis(const pe::Graph& g, const pe::ControlFlowGraph& cfg, const Schedule& s,
+                           const IoParameters& io) {
+  return Coalescer(g, cfg, s, io).run();
 }
 
 }  // namespace morel::codegen

@@ -137,10 +137,16 @@ class Lowering final : private VectorLoweringHost {
  public:
   Lowering(x86::Compiler& cc, const pe::Graph& g, const pe::ControlFlowGraph& cfg,
            const Schedule& s, CallTarget& self)
-      : cc_(cc), g_(g), cfg_(cfg), s_(s), self_(self), limitsAddress_(self.runtime().limitsAddress()) {
+      : cc_(cc),
+        g_(g),
+        cfg_(cfg),
+        s_(s),
+        io_(g),
+        self_(self),
+        limitsAddress_(self.runtime().limitsAddress()) {
     regs_.resize(g.nodes().size());
     hasReg_.assign(g.nodes().size(), false);
-    PhiCoalescing coalescing = coalescePhis(g, cfg, s);
+    PhiCoalescing coalescing = coalescePhis(g, cfg, s, io_);
     registerOf_ = std::move(coalescing.registerOf);
     loopPressure_ = coalescing.loopPressure;
     classSize_.assign(g.nodes().size(), 0);
@@ -450,7 +456,7 @@ class Lowering final : private VectorLoweringHost {
       case Op::Phi: case Op::End:
         return;
       case Op::Param:
-        if (staysInIo(n)) return;  // an exit reads it from io (IoParameters.h)
+        if (io_.staysInIo(n)) return;  // an exit reads it from io (IoParameters.h)
         if (n->value() < registerArgs_)
           cc_.mov(reg(n), argRegs_[n->value()]);
         else
@@ -538,10 +544,10 @@ class Lowering final : private VectorLoweringHost {
       case Op::Select:
         return isFloat(n->type()) ? lowerFloatSelect(n) : lowerSelect(n);
       case Op::Wrap:
-        if (!staysInIo(n)) cc_.mov(reg(n), reg(n->input(0)).r32());
+        if (!io_.staysInIo(n)) cc_.mov(reg(n), reg(n->input(0)).r32());
         return;
       case Op::ExtendU:
-        if (!staysInIo(n)) lowerExtendU(n);  // else an exit reads it from io
+        if (!io_.staysInIo(n)) lowerExtendU(n);  // else an exit reads it from io
         return;
       case Op::ExtendS: cc_.movsxd(reg(n), reg(n->input(0))); return;
       case Op::SignExtend: {
@@ -1193,7 +1199,7 @@ class Lowering final : private VectorLoweringHost {
     // Result word 0 goes back in RDX (returnsFirst_), the others in io.
     const std::size_t inRegister = returnsFirst_ ? 2 : 1;
     for (std::size_t i = inRegister; i < n->inputCount(); ++i) {
-      std::optional<IoWord> word = ioWordOf(n->input(i));
+      std::optional<IoWord> word = io_.wordOf(n->input(i));
       if (word && !word->low32) continue;  // the word holds it already
       cc_.mov(x86::qword_ptr(ioReg_, static_cast<int32_t>(8 * (i - 1))),
               word ? fromIo(*word) : reg(n->input(i)));
@@ -1238,7 +1244,7 @@ class Lowering final : private VectorLoweringHost {
     x86::Gp frameReg = cc_.newGpq("frame");
     cc_.lea(frameReg, frame);
     for (std::size_t i = 1; i < n->inputCount(); ++i) {
-      std::optional<IoWord> word = ioWordOf(n->input(i));
+      std::optional<IoWord> word = io_.wordOf(n->input(i));
       cc_.mov(x86::qword_ptr(frameReg, static_cast<int32_t>(8 * (i - 1))),
               word ? fromIo(*word) : reg(n->input(i)));
     }
@@ -1284,6 +1290,7 @@ class Lowering final : private VectorLoweringHost {
   const pe::Graph& g_;
   const pe::ControlFlowGraph& cfg_;
   const Schedule& s_;
+  const IoParameters io_;  // parameters only exits read (IoParameters.h)
   CallTarget& self_;
   const GuestLimits* limitsAddress_;
   x86::Gp pollBase_;  // the GuestLimits address, when the function has loops

@@ -35,18 +35,19 @@ TEST(IoParametersTest, AWordOnlyAReturnGivesBackInPlaceStaysInIo) {
   Params t;
   IrNode* p4 = t.param(4);
   t.ret({t.param(0), t.param(1), t.param(2), t.param(3), p4});
-  EXPECT_TRUE(staysInIo(p4)) << "word 4 returned as word 4";
-  ASSERT_TRUE(ioWordOf(p4).has_value());
-  EXPECT_EQ(ioWordOf(p4)->offset, 32);
-  EXPECT_FALSE(ioWordOf(p4)->low32);
+  EXPECT_TRUE(IoParameters(t.g).staysInIo(p4)) << "word 4 returned as word 4";
+  ASSERT_TRUE(IoParameters(t.g).wordOf(p4).has_value());
+  EXPECT_EQ(IoParameters(t.g).wordOf(p4)->offset, 32);
+  EXPECT_FALSE(IoParameters(t.g).wordOf(p4)->low32);
 }
 
 TEST(IoParametersTest, RegisterArgumentsNeverStayInIo) {
   Params t;
   IrNode* p2 = t.param(2);
   t.ret({t.param(0), t.param(1), p2});
-  EXPECT_FALSE(staysInIo(p2)) << "word 2 arrives in R9, not in io (kDirectArgumentRegisters = "
-                              << kDirectArgumentRegisters << ")";
+  EXPECT_FALSE(IoParameters(t.g).staysInIo(p2))
+      << "word 2 arrives in R9, not in io (kDirectArgumentRegisters = " << kDirectArgumentRegisters
+      << ")";
 }
 
 TEST(IoParametersTest, AWordReturnedInAnotherWordNeedsARegister) {
@@ -55,14 +56,15 @@ TEST(IoParametersTest, AWordReturnedInAnotherWordNeedsARegister) {
   Params t;
   IrNode* p4 = t.param(4);
   t.ret({t.param(0), t.param(1), t.param(2), p4, t.param(3)});
-  EXPECT_FALSE(staysInIo(p4));
+  EXPECT_FALSE(IoParameters(t.g).staysInIo(p4));
 }
 
 TEST(IoParametersTest, AnyDeoptMayReadAWordFromIo) {
   Params t;
   IrNode* p5 = t.param(5);
   t.deopt({p5, p5, t.param(0)});
-  EXPECT_TRUE(staysInIo(p5)) << "a deopt copies its frame state before anything writes io";
+  EXPECT_TRUE(IoParameters(t.g).staysInIo(p5))
+      << "a deopt copies its frame state before anything writes io";
 }
 
 TEST(IoParametersTest, AWordAComputationReadsNeedsARegister) {
@@ -70,7 +72,7 @@ TEST(IoParametersTest, AWordAComputationReadsNeedsARegister) {
   IrNode* p3 = t.param(3);
   IrNode* sum = t.g.make(Op::Add, Type::I64, {p3, t.param(0)});
   t.ret({sum, t.param(1), t.param(2), p3});
-  EXPECT_FALSE(staysInIo(p3)) << "an Add reads it";
+  EXPECT_FALSE(IoParameters(t.g).staysInIo(p3)) << "an Add reads it";
 }
 
 TEST(IoParametersTest, AnI32SlotStaysInIoThroughWrapAndExtendU) {
@@ -79,14 +81,15 @@ TEST(IoParametersTest, AnI32SlotStaysInIoThroughWrapAndExtendU) {
   IrNode* slot = t.i32Slot(p3);
   t.deopt({slot});
   t.ret({t.param(0), t.param(1), t.param(2), slot});
-  EXPECT_TRUE(staysInIo(p3));
-  EXPECT_TRUE(staysInIo(slot->input(0))) << "the Wrap needs no register either";
-  EXPECT_TRUE(staysInIo(slot));
-  ASSERT_TRUE(ioWordOf(slot).has_value());
-  EXPECT_EQ(ioWordOf(slot)->offset, 24);
-  EXPECT_TRUE(ioWordOf(slot)->low32)
+  EXPECT_TRUE(IoParameters(t.g).staysInIo(p3));
+  EXPECT_TRUE(IoParameters(t.g).staysInIo(slot->input(0))) << "the Wrap needs no register either";
+  EXPECT_TRUE(IoParameters(t.g).staysInIo(slot));
+  ASSERT_TRUE(IoParameters(t.g).wordOf(slot).has_value());
+  EXPECT_EQ(IoParameters(t.g).wordOf(slot)->offset, 24);
+  EXPECT_TRUE(IoParameters(t.g).wordOf(slot)->low32)
       << "an exit reads the low half, zero-extended, as ExtendU computes";
-  EXPECT_FALSE(ioWordOf(slot->input(0)).has_value()) << "no exit reads the Wrap itself";
+  EXPECT_FALSE(IoParameters(t.g).wordOf(slot->input(0)).has_value())
+      << "no exit reads the Wrap itself";
 }
 
 TEST(IoParametersTest, AnI32SlotTheLoopReadsNeedsARegister) {
@@ -95,8 +98,8 @@ TEST(IoParametersTest, AnI32SlotTheLoopReadsNeedsARegister) {
   IrNode* slot = t.i32Slot(p3);
   IrNode* doubled = t.g.make(Op::Add, Type::I32, {slot->input(0), slot->input(0)});
   t.deopt({slot, t.g.make(Op::ExtendU, Type::I64, {doubled})});
-  EXPECT_FALSE(staysInIo(p3));
-  EXPECT_FALSE(staysInIo(slot));
+  EXPECT_FALSE(IoParameters(t.g).staysInIo(p3));
+  EXPECT_FALSE(IoParameters(t.g).staysInIo(slot));
 }
 
 }  // namespace

@@ -10,19 +10,31 @@
 // as the word's low half.
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "morel/pe/Graph.h"
 
 namespace morel::codegen {
 
-/// Whether `n` is such a parameter, or the Wrap or ExtendU of one, and needs no register.
-bool staysInIo(const pe::IrNode* n);
-
-/// Where an exit reads `n` (a parameter or ExtendU that stays in io) from.
+/// Where an exit reads a value that stays in io from.
 struct IoWord {
   int32_t offset;  // bytes into io
   bool low32;      // only the low half, zero-extended (an i32 slot)
 };
-std::optional<IoWord> ioWordOf(const pe::IrNode* n);
+
+/// The parameters of one graph that stay in io, found once (the backend and phi
+/// coalescing both ask, per node and per exit input).
+class IoParameters {
+ public:
+  explicit IoParameters(const pe::Graph& g);
+
+  /// Whether `n` is such a parameter, or the Wrap or ExtendU of one, and needs no register.
+  bool staysInIo(const pe::IrNode* n) const { return n->id() < inIo_.size() && inIo_[n->id()]; }
+  /// Where an exit reads `n` (a parameter or ExtendU that stays in io) from.
+  std::optional<IoWord> wordOf(const pe::IrNode* n) const;
+
+ private:
+  std::vector<bool> inIo_;  // per node id
+};
 
 }  // namespace morel::codegen

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "IoParameters.h"
 #include "morel/codegen/Schedule.h"
 #include "morel/pe/ControlFlow.h"
 #include "morel/pe/Graph.h"
@@ -33,6 +34,8 @@ struct PhiCoalescing {
 /// registers weighed by loop depth (X86Backend) 12, 20 and no limit were within
 /// noise of each other except sort and strings, which preferred 20.
 inline constexpr uint32_t kCoalescingPressureLimit = 20;
-PhiCoalescing coalescePhis(const pe::Graph& g, const pe::ControlFlowGraph& cfg, const Schedule& s);
+/// `io`'s parameters that stay in io have no register, so they take no part.
+PhiCoalescing coalescePhis(const pe::Graph& g, const pe::ControlFlowGraph& cfg, const Schedule& s,
+                           const IoParameters& io);
 
 }  // namespace morel::codegen

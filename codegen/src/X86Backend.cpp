@@ -236,8 +236,7 @@ class Lowering final : private VectorLoweringHost {
       gotoBlock(b, bb.succs[0]);
     }
     cc_.bind(outOfFrames);
-    cc_.mov(unwindStatus_, Imm(statusOf(kCallStackExhausted)));
-    cc_.jmp(unwind_);
+    unwindWith(Imm(statusOf(kCallStackExhausted)));
     cc_.bind(entryFailed);
     // Rare: ask which of the two it was (the interrupt status, or stack exhausted).
     InvokeNode* invoke = nullptr;
@@ -375,8 +374,8 @@ class Lowering final : private VectorLoweringHost {
 
   /// A failure (trap, interrupt, a deoptimized continuation's trap) unwinds: the
   /// boundary restores the budget word, so no exit hands frames back.
-  void unwindWith(const x86::Gp& status) {
-    cc_.mov(unwindStatus_, status);
+  void unwindWith(const Operand& status) {
+    cc_.emit(x86::Inst::kIdMov, unwindStatus_, status);
     cc_.jmp(unwind_);
   }
   /// A normal return: result word 0 in RDX when there is one, nothing else (the
@@ -492,8 +491,7 @@ class Lowering final : private VectorLoweringHost {
       case Op::If: return lowerIf(n, block);
       case Op::Return: return lowerReturn(n);
       case Op::TrapExit:
-        cc_.mov(unwindStatus_, Imm(reinterpret_cast<uint64_t>(n->aux())));
-        cc_.jmp(unwind_);
+        unwindWith(Imm(reinterpret_cast<uint64_t>(n->aux())));
         return;
       case Op::StatusExit:
         unwindWith(reg(n->input(1)));

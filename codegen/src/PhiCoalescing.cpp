@@ -1,7 +1,5 @@
 #include "internal/PhiCoalescing.h"
 
-#include "internal/LoopBodies.h"
-
 #include <algorithm>
 #include <numeric>
 
@@ -188,7 +186,6 @@ class Coalescer {
   /// inside it. Records the headers past the limit and returns the largest count.
   uint32_t measurePressure() {
     crowded_.assign(cfg_.blocks().size(), false);
-    const LoopBodies loops(cfg_);
     uint32_t most = 0;
     for (uint32_t b : cfg_.reversePostOrder()) {
       if (cfg_.block(b).head->op() != Op::Loop) continue;
@@ -196,7 +193,7 @@ class Coalescer {
       for (IrNode* v : values_)
         if (!pe::inXmm(v->type()) &&
             ((v->op() == Op::Phi && blockOf(v) == static_cast<int32_t>(b)) ||
-             (test(liveIn_[b], index_[v->id()]) && usedInLoop(v, b, loops))))
+             (test(liveIn_[b], index_[v->id()]) && usedInLoop(v, b))))
           ++live;
       crowded_[b] = live > kCoalescingPressureLimit;
       most = std::max(most, live);
@@ -206,16 +203,16 @@ class Coalescer {
 
   /// Whether the loop headed by `header` reads `v` (a phi of a block in it reading
   /// `v` on an edge from inside counts).
-  bool usedInLoop(const IrNode* v, uint32_t header, const LoopBodies& loops) const {
+  bool usedInLoop(const IrNode* v, uint32_t header) const {
     for (IrNode* u : v->uses()) {
       if (pos_[u->id()] < 0) continue;
       if (u->op() != Op::Phi) {
-        if (loops.contains(header, static_cast<uint32_t>(blockOf(u)))) return true;
+        if (cfg_.loopContains(header, static_cast<uint32_t>(blockOf(u)))) return true;
         continue;
       }
       const pe::BasicBlock& merge = cfg_.block(blockOf(u));
       for (std::size_t i = 1; i < u->inputCount() && i - 1 < merge.preds.size(); ++i)
-        if (u->input(i) == v && loops.contains(header, merge.preds[i - 1])) return true;
+        if (u->input(i) == v && cfg_.loopContains(header, merge.preds[i - 1])) return true;
     }
     return false;
   }

@@ -9,7 +9,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "internal/IoParameters.h"
-#include "internal/LoopBodies.h"
 #include "internal/LoopPlacement.h"
 #include "internal/PhiCoalescing.h"
 #include "internal/X86VectorLowering.h"
@@ -222,7 +221,7 @@ class Lowering final : private VectorLoweringHost {
       uint32_t b = order[i];
       nextBlock_ = i + 1 < order.size() ? static_cast<int32_t>(order[i + 1]) : -1;
       cc_.bind(labels_[b]);
-      if (loops_.isInnermostHeader(b)) innermostHeaders_.push_back(labels_[b]);
+      if (cfg_.isInnermostLoopHeader(b)) innermostHeaders_.push_back(labels_[b]);
       for (IrNode* n : s_.blockNodes[b]) lower(n, b);
       const pe::BasicBlock& bb = cfg_.block(b);
       IrNode* last = bb.controls.back();
@@ -1306,7 +1305,6 @@ class Lowering final : private VectorLoweringHost {
   std::vector<uint32_t> classSize_;   // per representative node: the nodes sharing its register
   std::vector<uint32_t> weight_;      // per representative node: its uses, weighed by loop depth
   std::vector<Label> labels_;
-  LoopBodies loops_{cfg_};
   std::vector<Label> innermostHeaders_;
   x86::Gp selfReg_, ioReg_;
   x86::Gp argRegs_[kDirectArgumentRegisters];

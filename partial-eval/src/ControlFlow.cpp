@@ -130,6 +130,9 @@ void ControlFlowGraph::computeDominators() {
 void ControlFlowGraph::computeLoops() {
   // Each DFS back-edge into a block that dominates its source (a natural loop;
   // irreducible cycles have none) adds one to the depth of every block of its loop.
+  // A header's body is the union over its back edges.
+  loopOf_.assign(blocks_.size(), -1);
+  innermost_.assign(blocks_.size(), false);
   for (auto [source, header] : backEdges_) {
     if (!dominates(header, source)) continue;
     std::vector<bool> inLoop(blocks_.size());
@@ -144,6 +147,19 @@ void ControlFlowGraph::computeLoops() {
     }
     for (uint32_t i = 0; i < blocks_.size(); ++i)
       if (inLoop[i]) ++blocks_[i].loopDepth;
+    if (loopOf_[header] < 0) {
+      loopOf_[header] = static_cast<int32_t>(loopBodies_.size());
+      loopBodies_.push_back(std::move(inLoop));
+    } else {
+      std::vector<bool>& body = loopBodies_[loopOf_[header]];
+      for (uint32_t i = 0; i < blocks_.size(); ++i) body[i] = body[i] || inLoop[i];
+    }
+  }
+  for (uint32_t h = 0; h < blocks_.size(); ++h) {
+    if (loopOf_[h] < 0) continue;
+    innermost_[h] = true;
+    for (uint32_t other = 0; other < blocks_.size(); ++other)
+      if (other != h && loopOf_[other] >= 0 && loopContains(h, other)) innermost_[h] = false;
   }
 }
 

@@ -64,6 +64,21 @@ TEST(ControlFlow, NestedLoopsNest) {
   }
   EXPECT_EQ(deepest, 2u);
   EXPECT_EQ(cfg.block(0).loopDepth, 0u);
+  // Loop bodies: the outer loop holds the inner header, not the other way round;
+  // only the inner header is innermost, and the entry is in no loop.
+  int32_t outerHeader = -1, innerHeader = -1;
+  for (const BasicBlock& b : cfg.blocks())
+    if (b.head->op() == Op::Loop)
+      (b.loopDepth == 1 ? outerHeader : innerHeader) = static_cast<int32_t>(b.id);
+  ASSERT_GE(outerHeader, 0);
+  ASSERT_GE(innerHeader, 0);
+  EXPECT_TRUE(cfg.loopContains(outerHeader, innerHeader));
+  EXPECT_FALSE(cfg.loopContains(innerHeader, outerHeader));
+  EXPECT_FALSE(cfg.loopContains(outerHeader, 0)) << "the entry block is outside every loop";
+  EXPECT_TRUE(cfg.isInnermostLoopHeader(innerHeader));
+  EXPECT_FALSE(cfg.isInnermostLoopHeader(outerHeader)) << "it holds the inner loop's header";
+  for (const BasicBlock& b : cfg.blocks())
+    EXPECT_EQ(cfg.loopContains(outerHeader, b.id), b.loopDepth >= 1) << "block " << b.id;
 }
 
 }  // namespace

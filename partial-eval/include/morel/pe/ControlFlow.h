@@ -33,6 +33,13 @@ class ControlFlowGraph {
   const std::vector<uint32_t>& reversePostOrder() const { return rpo_; }
   uint32_t commonDominator(uint32_t a, uint32_t b) const;
   bool dominates(uint32_t a, uint32_t b) const;
+  /// Whether `block` lies in the natural loop headed by `header` (false when
+  /// `header` heads none).
+  bool loopContains(uint32_t header, uint32_t block) const {
+    return loopOf_[header] >= 0 && loopBodies_[loopOf_[header]][block];
+  }
+  /// A loop header with no other loop header inside its loop: the code that runs most.
+  bool isInnermostLoopHeader(uint32_t block) const { return innermost_[block]; }
 
  private:
   void buildBlocks(const Graph& g);
@@ -43,6 +50,9 @@ class ControlFlowGraph {
   std::vector<int32_t> blockOfNode_;
   std::vector<uint32_t> rpo_;
   std::vector<std::pair<uint32_t, uint32_t>> backEdges_;  // (source, header) from the DFS
+  std::vector<int32_t> loopOf_;                // per block: its loop's row in loopBodies_, or -1
+  std::vector<std::vector<bool>> loopBodies_;  // per loop header: per block, inside it
+  std::vector<bool> innermost_;                // per block: an innermost loop header
 };
 
 }  // namespace morel::pe

@@ -11,6 +11,7 @@
 // call, and no check it passed stayed behind (that check may guard it).
 #include <optional>
 
+#include "LoopBody.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "morel/framework/LinearMemory.h"
@@ -104,19 +105,10 @@ class LoopHoister {
  private:
   /// The loop's control nodes: walked back from each back-edge to the header.
   void collectBody() {
-    std::vector<IrNode*> work(loop_->inputs().begin() + 1, loop_->inputs().end());
-    body_.insert(loop_);
-    while (!work.empty()) {
-      IrNode* n = work.back();
-      work.pop_back();
-      if (n == nullptr || !body_.insert(n).second) continue;
+    for (IrNode* n : loopControlBody(loop_)) {
+      body_.insert(n);
       if (n->op() == Op::Call) hasCall_ = true;
       if (n->op() == Op::Store) storedMemories_.insert(n->aux());
-      if (n->op() == Op::Region || n->op() == Op::Loop) {
-        for (IrNode* in : n->inputs()) work.push_back(in);
-      } else if (n->inputCount() > 0) {
-        work.push_back(n->input(0));
-      }
     }
   }
 

@@ -5,31 +5,18 @@
 // compare with a value held in a register instead of loading it per iteration.
 //   before: entry -> Loop -> ... If(a + 8 > MemSize(Loop)) ...
 //   after:  entry -> Loop -> ... If(a + 8 > MemSize(entry)) ...
-#include "absl/container/flat_hash_set.h"
+#include <algorithm>
+
+#include "LoopBody.h"
 #include "morel/pe/Phases.h"
 
 namespace morel::pe {
 namespace {
 
-/// The control nodes of `loop`'s body (those on a path from the header to a
-/// back-edge), or nothing when it holds a call.
-bool bodyWithoutCalls(IrNode* loop, std::vector<IrNode*>& body) {
-  absl::flat_hash_set<IrNode*> seen{loop};
-  std::vector<IrNode*> work(loop->inputs().begin() + 1, loop->inputs().end());
-  body.push_back(loop);
-  while (!work.empty()) {
-    IrNode* n = work.back();
-    work.pop_back();
-    if (n == nullptr || !seen.insert(n).second) continue;
-    body.push_back(n);
-    if (n->op() == Op::Call || n->op() == Op::Start) return false;
-    if (n->op() == Op::Region || n->op() == Op::Loop) {
-      for (IrNode* in : n->inputs()) work.push_back(in);  // an inner loop's back-edges too
-    } else if (n->inputCount() > 0) {
-      work.push_back(n->input(0));
-    }
-  }
-  return true;
+/// Whether `body` (loopControlBody) holds a call, which may change a size.
+bool hasCall(const std::vector<IrNode*>& body) {
+  return std::any_of(body.begin(), body.end(),
+                     [](const IrNode* n) { return n->op() == Op::Call || n->op() == Op::Start; });
 }
 
 }  // namespace
@@ -40,8 +27,8 @@ uint32_t hoistMemorySizes(Graph& g) {
   for (IrNode* n : g.liveNodes())
     if (n->op() == Op::Loop && n->inputCount() >= 2) loops.push_back(n);
   for (IrNode* loop : loops) {
-    std::vector<IrNode*> body;  // in the order found, so the graph is the same every run
-    if (!bodyWithoutCalls(loop, body)) continue;
+    const std::vector<IrNode*> body = loopControlBody(loop);
+    if (hasCall(body)) continue;
     std::vector<IrNode*> sizes;
     for (IrNode* n : body)
       for (IrNode* u : n->uses())
